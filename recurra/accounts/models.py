@@ -1,0 +1,48 @@
+"""Users (with a role) and API keys (stored only as a hash)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from recurra.accounts.roles import Role
+from recurra.core import clock, ids
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    def has_role(self, needed: str) -> bool:
+        from recurra.accounts.roles import allows
+
+        return self.is_active and allows(self.role, needed)
+
+
+class ApiKey(models.Model):
+    """A bearer key for the REST API. The secret is shown once; only its SHA-256 is kept.
+
+    SHA-256 (not a slow password hash) is right here: the secret is 256 random
+    bits, so there is nothing to brute-force, and every request must look it up.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("key"))
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    prefix = models.CharField(max_length=16, help_text="first characters, to recognise a key")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

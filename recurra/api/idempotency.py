@@ -1,0 +1,133 @@
+"""The ``Idempotency-Key`` header on API POSTs.
+
+The same key with the same request replays the first response; with another
+request it is a 422. The key is reserved in its own committed row before the
+request runs, so a concurrent twin waits for it and replays it (or gets a
+409 if it is still running after ``WAIT``); the side effects and the stored
+response then commit in one transaction, so a crash leaves either both or
+neither. A 5xx is not stored: the key can be retried. A reservation left by
+a crashed process is taken over after ``STALE``. Keys live at least
+``RETENTION``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from recurra.api.auth import request_api_key
+from recurra.api.models import IdempotencyRecord
+from recurra.api.problems import http_problem
+from recurra.core import clock
+from recurra.core.errors import FieldError
+
+HEADER = "Idempotency-Key"
+API_PREFIX = "/api/v1/"
+WAIT = 10.0
+POLL = 0.05
+STALE = timedelta(minutes=2)
+RETENTION = timedelta(hours=48)
+Status = IdempotencyRecord.Status
+
+
+def fingerprint(request: HttpRequest) -> str:
+    """Method, path and body; JSON bodies compare by meaning, not by spacing or key order."""
+    body = request.body
+    try:
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        pass
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body or b""),
+        status=record.response_status,
+        content_type=record.response_content_type or None,
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _reserve(scope: str, key: str, print_: str) -> IdempotencyRecord | HttpResponse:
+    """Our reservation, or the response to give instead (a replay, a 409 or a 422)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=print_)
+        except IntegrityError:
+            pass
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            continue  # purged or released meanwhile: try again
+        if existing.fingerprint != print_:
+            return http_problem(
+                422,
+                f"this {HEADER} was already used for a different request",
+                [FieldError(HEADER, "was used with another request body or path")],
+            )
+        if existing.status == Status.COMPLETE:
+            return _replay(existing)
+        if clock.now() - existing.created_at > STALE:
+            taken = IdempotencyRecord.objects.filter(
+                pk=existing.pk, status=Status.IN_PROGRESS, created_at=existing.created_at
+            ).update(created_at=clock.now())
+            if taken:
+                return IdempotencyRecord.objects.get(pk=existing.pk)
+        if time.monotonic() > deadline:
+            return http_problem(409, f"a request with this {HEADER} is still in progress; retry later")
+        time.sleep(POLL)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if not 1 <= len(key) <= 255:
+            return http_problem(
+                422,
+                f"{HEADER} must be 1 to 255 characters",
+                [FieldError(HEADER, "must be 1 to 255 characters")],
+            )
+        api_key = request_api_key(request)
+        if api_key is None:
+            return self.get_response(request)  # the API answers 401
+        reserved = _reserve(api_key.pk, key, fingerprint(request))
+        if isinstance(reserved, HttpResponse):
+            return reserved
+        return self._run(request, reserved)
+
+    def _run(self, request: HttpRequest, record: IdempotencyRecord) -> HttpResponse:
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code < 500:
+                IdempotencyRecord.objects.filter(pk=record.pk).update(
+                    status=Status.COMPLETE,
+                    response_status=response.status_code,
+                    response_content_type=response.get("Content-Type", ""),
+                    response_body=response.content,
+                )
+                return response
+            transaction.set_rollback(True)
+        IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).delete()
+        return response
+
+
+def idempotency_purge(*, at: datetime) -> int:
+    """Forget keys older than the retention; returns how many were removed."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=at - RETENTION).delete()
+    return deleted

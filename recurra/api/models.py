@@ -1,0 +1,25 @@
+"""Stored responses of POST requests sent with an Idempotency-Key."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.core import clock
+
+
+class IdempotencyRecord(models.Model):
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETE = "complete"
+
+    scope = models.CharField(max_length=40, help_text="the API key that sent the request")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    response_body = models.BinaryField(null=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")]

@@ -1,0 +1,82 @@
+"""/companies: organisations contacts and deals belong to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from pydantic import BaseModel
+
+from recurra.api.auth import actor
+from recurra.api.common import ListQuery, get_or_404
+from recurra.api.fields import AddressIn, AddressOut, In, Name, ShortText, changes
+from recurra.api.pagination import list_schema
+from recurra.crm import selectors, services
+from recurra.crm.models import Company
+
+router = Router(tags=["companies"])
+Domain = ShortText
+
+
+class CompanyIn(In):
+    name: Name
+    domain: Domain = ""
+    phone: ShortText = ""
+    address: AddressIn | None = None
+
+
+class CompanyPatch(In):
+    name: Name | None = None
+    domain: Domain | None = None
+    phone: ShortText | None = None
+    address: AddressIn | None = None
+
+
+class CompanyOut(BaseModel):
+    id: str
+    name: str
+    domain: str
+    phone: str
+    address: AddressOut
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, c: Company) -> CompanyOut:
+        return cls(
+            id=c.pk,
+            name=c.name,
+            domain=c.domain,
+            phone=c.phone,
+            address=AddressOut(**c.address),
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+
+@router.post("", response={201: CompanyOut}, summary="Create a company")
+def create_company(request: HttpRequest, payload: CompanyIn) -> Status[CompanyOut]:
+    return Status(201, CompanyOut.of(services.company_create(actor=actor(request), **payload.model_dump())))
+
+
+@router.get("", response=list_schema(CompanyOut), summary="List or search companies")
+def list_companies(request: HttpRequest, filters: Query[ListQuery]) -> dict[str, object]:
+    return filters.page(selectors.company_list(q=filters.q)).render(CompanyOut.of)
+
+
+@router.get("/{company_id}", response=CompanyOut, summary="Get a company")
+def get_company(request: HttpRequest, company_id: str) -> CompanyOut:
+    return CompanyOut.of(get_or_404(Company, company_id))
+
+
+@router.patch("/{company_id}", response=CompanyOut, summary="Update a company")
+def update_company(request: HttpRequest, company_id: str, payload: CompanyPatch) -> CompanyOut:
+    company = get_or_404(Company, company_id)
+    return CompanyOut.of(services.company_update(company=company, actor=actor(request), **changes(payload)))
+
+
+@router.delete("/{company_id}", response={204: None}, summary="Delete a company")
+def delete_company(request: HttpRequest, company_id: str) -> Status[None]:
+    services.company_delete(company=get_or_404(Company, company_id), actor=actor(request))
+    return Status(204, None)

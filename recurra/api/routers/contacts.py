@@ -1,0 +1,95 @@
+"""/contacts: people who buy; email unique whatever its case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from pydantic import BaseModel
+
+from recurra.api.auth import actor
+from recurra.api.common import ListQuery, get_or_404
+from recurra.api.fields import AddressIn, AddressOut, Email, Id, In, ShortText, changes
+from recurra.api.pagination import list_schema
+from recurra.crm import selectors, services
+from recurra.crm.models import Contact
+
+router = Router(tags=["contacts"])
+
+
+class ContactIn(In):
+    email: Email
+    first_name: ShortText = ""
+    last_name: ShortText = ""
+    phone: ShortText = ""
+    address: AddressIn | None = None
+    company_id: Id | None = None
+
+
+class ContactPatch(In):
+    email: Email | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    phone: ShortText | None = None
+    address: AddressIn | None = None
+    company_id: Id | None = None
+
+
+class ContactOut(BaseModel):
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+    address: AddressOut
+    company_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, c: Contact) -> ContactOut:
+        return cls(
+            id=c.pk,
+            email=c.email,
+            first_name=c.first_name,
+            last_name=c.last_name,
+            phone=c.phone,
+            address=AddressOut(**c.address),
+            company_id=c.company_id,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+
+class ContactQuery(ListQuery):
+    company_id: Id | None = None
+
+
+@router.post("", response={201: ContactOut}, summary="Create a contact")
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[ContactOut]:
+    contact = services.contact_create(actor=actor(request), **payload.model_dump())
+    return Status(201, ContactOut.of(contact))
+
+
+@router.get("", response=list_schema(ContactOut), summary="List or search contacts")
+def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, object]:
+    qs = selectors.contact_list(q=filters.q, company_id=filters.company_id)
+    return filters.page(qs).render(ContactOut.of)
+
+
+@router.get("/{contact_id}", response=ContactOut, summary="Get a contact")
+def get_contact(request: HttpRequest, contact_id: str) -> ContactOut:
+    return ContactOut.of(get_or_404(Contact, contact_id))
+
+
+@router.patch("/{contact_id}", response=ContactOut, summary="Update a contact")
+def update_contact(request: HttpRequest, contact_id: str, payload: ContactPatch) -> ContactOut:
+    contact = get_or_404(Contact, contact_id)
+    return ContactOut.of(services.contact_update(contact=contact, actor=actor(request), **changes(payload)))
+
+
+@router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
+def delete_contact(request: HttpRequest, contact_id: str) -> Status[None]:
+    services.contact_delete(contact=get_or_404(Contact, contact_id), actor=actor(request))
+    return Status(204, None)

@@ -1,0 +1,74 @@
+"""/clock (sandbox only) and /events (the audit trail)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Query, Router
+from pydantic import BaseModel, Field
+
+from recurra.api.common import PageQuery
+from recurra.api.pagination import list_schema
+from recurra.core import clock
+from recurra.core.errors import NotFound
+from recurra.core.models import Event
+
+router = Router()
+
+
+class ClockOut(BaseModel):
+    now: datetime
+    mode: str
+
+
+@router.get("/clock", response=ClockOut, tags=["clock"], summary="The test clock (sandbox only)")
+def get_clock(request: HttpRequest) -> ClockOut:
+    if not clock.is_test_clock():
+        raise NotFound("the test clock exists only in sandbox mode")
+    return ClockOut(now=clock.now(), mode=settings.RECURRA_MODE)
+
+
+class ActorOut(BaseModel):
+    type: str
+    id: str
+    name: str
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    object_type: str
+    object_id: str
+    actor: ActorOut
+    data: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: Event) -> EventOut:
+        return cls(
+            id=e.pk,
+            type=e.type,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            actor=ActorOut(type=e.actor_type, id=e.actor_id, name=e.actor_name),
+            data=e.data,
+            created_at=e.created_at,
+        )
+
+
+class EventQuery(PageQuery):
+    object_id: Annotated[str, Field(max_length=40)] | None = None
+    type: Annotated[str, Field(max_length=80)] | None = None
+
+
+@router.get("/events", response=list_schema(EventOut), tags=["events"], summary="The audit trail")
+def list_events(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, object]:
+    qs = Event.objects.all()
+    if filters.object_id:
+        qs = qs.filter(object_id=filters.object_id)
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    return filters.page(qs).render(EventOut.of)

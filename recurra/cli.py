@@ -1,0 +1,143 @@
+"""The ``recurra`` command: serve, migrate, demo, apikey; ``manage`` passes through to Django."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recurra.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from recurra.demo import seed_demo
+
+    credentials = seed_demo()
+    from django.conf import settings
+
+    print(f"Recurra demo is ready at {settings.RECURRA_BASE_URL}/")
+    print(f"  sign in as: {credentials.username} / {credentials.password}")
+    print(f"  API docs:   {settings.RECURRA_BASE_URL}/api/v1/docs")
+    print("  API key (super_admin):")
+    print(credentials.api_key)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from recurra.wsgi import application
+
+    print(f"Serving Recurra on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="recurra")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from recurra.accounts.services import api_key_create
+    from recurra.core.actors import Actor
+    from recurra.core.errors import RecurraError
+
+    try:
+        issued = api_key_create(name=args.name, role=args.role, actor=Actor("system", "", "recurra cli"))
+    except RecurraError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"Created API key {issued.key.pk} ({issued.key.role}) named {issued.key.name!r}.")
+    print("Store it now; it is not shown again:")
+    print(issued.secret)
+    return 0
+
+
+def cmd_apikey_list(args: argparse.Namespace) -> int:
+    from recurra.accounts.models import ApiKey
+
+    for key in ApiKey.objects.all():
+        state = "revoked" if key.revoked_at else "active"
+        used = key.last_used_at.isoformat() if key.last_used_at else "never"
+        print(f"{key.pk}  {key.prefix}…  {key.role:<11}  {state:<7}  last used {used}  {key.name}")
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    from recurra.accounts.models import ApiKey
+    from recurra.accounts.services import api_key_revoke
+    from recurra.core import clock
+    from recurra.core.actors import Actor
+    from recurra.core.errors import RecurraError
+
+    key = ApiKey.objects.filter(pk=args.id).first()
+    if key is None:
+        print(f"error: no API key {args.id}", file=sys.stderr)
+        return 2
+    try:
+        api_key_revoke(key=key, actor=Actor("system", "", "recurra cli"), at=clock.now())
+    except RecurraError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"Revoked {key.pk}.")
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["recurra manage", *args.rest])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="recurra", description="Subscriptions and recurring billing.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="web app and API (the worker joins with the billing engine)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database")
+    migrate.add_argument("--verbose", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+    sub.add_parser("demo", help="seed demo data (idempotent; sandbox only)").set_defaults(func=cmd_demo)
+
+    apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(dest="action", required=True)
+    create = apikey.add_parser("create", help="create a key; prints it alone on the last line")
+    create.add_argument("--role", required=True, choices=["viewer", "editor", "super_admin"])
+    create.add_argument("--name", default="API key")
+    create.set_defaults(func=cmd_apikey_create)
+    apikey.add_parser("list", help="list keys (never their secrets)").set_defaults(func=cmd_apikey_list)
+    revoke = apikey.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_apikey_revoke)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _setup()
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

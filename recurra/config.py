@@ -1,0 +1,109 @@
+"""Reading Recurra's environment: the variables of API.md and their safe defaults.
+
+Kept apart from settings.py so that the rules (what counts as a default secret,
+how EMAIL_URL maps to Django's email settings) are plain functions with tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+MODES = ("sandbox", "live")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+INSECURE_SECRET_PREFIX = "django-insecure"  # noqa: S105 (a marker to refuse, not a secret)
+_SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def mode() -> str:
+    value = os.environ.get("RECURRA_MODE", "sandbox").strip().lower()
+    if value not in MODES:
+        raise ImproperlyConfigured(f"RECURRA_MODE must be one of {', '.join(MODES)}, not {value!r}")
+    return value
+
+
+def data_dir() -> Path:
+    """RECURRA_DATA_DIR, else $XDG_DATA_HOME/recurra (~/.local/share/recurra)."""
+    explicit = os.environ.get("RECURRA_DATA_DIR")
+    if explicit:
+        path = Path(explicit).expanduser()
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        path = Path(xdg) / "recurra"
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def base_url() -> str:
+    return os.environ.get("RECURRA_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def allowed_hosts(public_url: str) -> list[str]:
+    """Hosts Django answers for: RECURRA_ALLOWED_HOSTS, else loopback plus the base URL's host."""
+    explicit = [h.strip() for h in os.environ.get("RECURRA_ALLOWED_HOSTS", "").split(",")]
+    if any(explicit):
+        return [h for h in explicit if h]
+    hosts = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    own = urlsplit(public_url).hostname
+    if own and own not in hosts:
+        hosts.append(own)
+    return hosts
+
+
+def secret_key(run_mode: str, directory: Path) -> str:
+    """SECRET_KEY from the environment; in sandbox mode a generated one kept in the data dir.
+
+    Live mode refuses to start without an explicit key, or with a key that is
+    short or carries Django's "insecure" marker.
+    """
+    explicit = os.environ.get("SECRET_KEY", "")
+    if run_mode == "live":
+        if not explicit or explicit.startswith(INSECURE_SECRET_PREFIX) or len(explicit) < 32:
+            raise ImproperlyConfigured(
+                "RECURRA_MODE=live needs SECRET_KEY set to a private value of at least "
+                "32 characters; refusing to start with a default or weak key."
+            )
+        return explicit
+    if explicit:
+        return explicit
+    path = directory / _SECRET_FILE
+    if not path.exists():
+        # Exclusive create: two processes starting at once must not both write.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Django email settings for EMAIL_URL.
+
+    ``smtp://user:pass@host:port`` (STARTTLS with ``?tls=1``), ``smtps://`` for
+    implicit TLS. Empty: nothing leaves the machine; messages are only kept in
+    Recurra's message log.
+    """
+    if not url:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured(f"EMAIL_URL must start with smtp:// or smtps://, not {url!r}")
+    query = parse_qs(parts.query)
+    implicit_tls = parts.scheme == "smtps"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if implicit_tls else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": implicit_tls,
+        "EMAIL_USE_TLS": not implicit_tls and query.get("tls", ["0"])[0] in ("1", "true"),
+        "EMAIL_TIMEOUT": 20,
+    }

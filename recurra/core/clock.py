@@ -1,0 +1,81 @@
+"""The only reader of "now" in Recurra.
+
+Live mode: the system clock. Sandbox mode: a persisted test clock, so that a
+user (or a scenario test) can move time forward through months of billing.
+The test clock keeps running at real speed from the last point it was set to,
+unless it is frozen (tests freeze it for exact timestamps). It never moves
+backwards.
+
+Services take ``at=`` and do not call :func:`now` themselves where the caller
+can pass the time in; this module is for the edges (requests, the worker).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+
+class ClockError(ValueError):
+    """The test clock was asked to do something it cannot (move back, run live)."""
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def epoch_ms() -> int:
+    """Real milliseconds since the epoch, for ordering ids; never for business dates."""
+    return time.time_ns() // 1_000_000
+
+
+def is_test_clock() -> bool:
+    return settings.RECURRA_MODE == "sandbox"
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware in UTC."""
+    if not is_test_clock():
+        return _system_now()
+    from recurra.core.models import TestClock
+
+    state = TestClock.objects.filter(pk=TestClock.SINGLETON).first()
+    if state is None:
+        return _system_now()
+    return state.read(_system_now())
+
+
+def advance_to(to: datetime) -> datetime:
+    """Move the test clock to ``to`` (aware). Moving backwards raises ClockError.
+
+    Only moves the hands: running the work that falls due on the way is the
+    billing engine's job, which calls this.
+    """
+    if not is_test_clock():
+        raise ClockError("the test clock exists only in sandbox mode")
+    if to.tzinfo is None:
+        raise ClockError("the target time needs a time zone")
+    from recurra.core.models import TestClock
+
+    target = to.astimezone(UTC)
+    current = now()
+    if target < current:
+        raise ClockError(
+            f"the test clock cannot move backwards (now {current.isoformat()}, asked {target.isoformat()})"
+        )
+    TestClock.objects.update_or_create(
+        pk=TestClock.SINGLETON, defaults={"simulated_at": target, "real_at": _system_now()}
+    )
+    return target
+
+
+def freeze(at: datetime) -> None:
+    """Stop the test clock at ``at`` (tests only: exact, repeatable timestamps)."""
+    from recurra.core.models import TestClock
+
+    TestClock.objects.update_or_create(
+        pk=TestClock.SINGLETON,
+        defaults={"simulated_at": at.astimezone(UTC), "real_at": _system_now(), "frozen": True},
+    )

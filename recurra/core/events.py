@@ -1,0 +1,84 @@
+"""The audit trail: every state change writes one event in the same transaction.
+
+``data`` holds ``before`` and ``after``: for a creation only ``after``, for a
+deletion only ``before``, for an update the changed fields on both sides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from recurra.core.actors import Actor
+from recurra.core.models import Event
+
+
+def jsonable(value: Any) -> Any:
+    """A model field's value as JSON: dates ISO 8601, Decimals as strings, FKs by id."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(instance: models.Model, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The instance's concrete fields (foreign keys as ``<name>_id``), JSON-ready."""
+    result = {}
+    for field in instance._meta.concrete_fields:
+        if field.attname in exclude or field.name in exclude:
+            continue
+        result[field.attname] = jsonable(getattr(instance, field.attname))
+    return result
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, on both sides (``updated_at`` ignored)."""
+    keys = [k for k in after if before.get(k) != after[k] and k != "updated_at"]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    *,
+    type: str,
+    obj: models.Model,
+    actor: Actor,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event for ``obj``. Call inside the transaction that made the change."""
+    data: dict[str, Any] = {}
+    if before is not None:
+        data["before"] = before
+    if after is not None:
+        data["after"] = after
+    if extra:
+        data.update(jsonable(extra))
+    return Event.objects.create(
+        type=type,
+        object_type=obj._meta.model_name or type.split(".")[0],
+        object_id=str(obj.pk),
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        data=data,
+    )
+
+
+def record_update(*, type: str, obj: models.Model, actor: Actor, before: dict[str, Any]) -> Event | None:
+    """An update event with the changed fields; nothing when nothing changed."""
+    old, new = changes(before, snapshot(obj))
+    if not new:
+        return None
+    return record(type=type, obj=obj, actor=actor, before=old, after=new)

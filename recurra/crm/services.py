@@ -1,0 +1,202 @@
+"""CRM use cases: contacts, companies and deals with their associations."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+
+from recurra.catalog.line_items import LineItemInput, resolve_line_items
+from recurra.core import events, records
+from recurra.core.actors import Actor
+from recurra.core.errors import FieldError, ValidationFailed
+from recurra.core.money import CurrencyError, normalize_currency
+from recurra.crm.models import Address, Company, Contact, Deal, DealLineItem, DealStage
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def _existing(model: type[models.Model], pk: str | None, field: str) -> Any:
+    """The row ``pk`` names, None for None, or a 422 on ``field`` when there is none."""
+    if pk is None:
+        return None
+    obj = model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationFailed.field(field, f"no {model._meta.verbose_name} {pk}")
+    return obj
+
+
+def _address_columns(address: dict[str, str | None] | None, errors: list[FieldError]) -> dict[str, str]:
+    if address is None:
+        return {}
+    columns = {}
+    for part in Address.ADDRESS_FIELDS:
+        if part in address:
+            columns[Address.column(part)] = (address[part] or "").strip()
+    country = columns.get("country")
+    if country:
+        columns["country"] = country.upper()
+        if not _COUNTRY.match(columns["country"]):
+            errors.append(FieldError("address.country", "must be a two-letter ISO 3166 country code"))
+    return columns
+
+
+def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    cleaned = {k: v for k, v in values.items() if k not in ("address", "company_id")}
+    for name in ("first_name", "last_name", "phone"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    if "email" in cleaned:
+        cleaned["email"] = (cleaned["email"] or "").strip()
+        try:
+            validate_email(cleaned["email"])
+        except DjangoValidationError:
+            errors.append(FieldError("email", "is not a valid email address"))
+    cleaned.update(_address_columns(values.get("address"), errors))
+    if errors:
+        raise ValidationFailed("invalid contact", errors=errors)
+    if "company_id" in values:
+        cleaned["company"] = _existing(Company, values["company_id"], "company_id")
+    return cleaned
+
+
+def _email_taken(email: str, exclude_pk: str | None = None) -> bool:
+    return Contact.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+def contact_create(*, actor: Actor, **values: Any) -> Contact:
+    """A contact; the email is unique whatever its case."""
+    cleaned = _clean_contact(values)
+    if _email_taken(cleaned["email"]):
+        raise ValidationFailed.field("email", "another contact has this email")
+    return records.create(Contact, actor=actor, unique_field="email", **cleaned)
+
+
+def contact_update(*, contact: Contact, actor: Actor, **changes: Any) -> Contact:
+    cleaned = _clean_contact(changes)
+    if "email" in cleaned and _email_taken(cleaned["email"], exclude_pk=contact.pk):
+        raise ValidationFailed.field("email", "another contact has this email")
+    return records.update(contact, actor=actor, unique_field="email", **cleaned)
+
+
+def contact_delete(*, contact: Contact, actor: Actor) -> None:
+    records.delete(contact, actor=actor, in_use=f"contact {contact.pk} is still in use")
+
+
+def _clean_company(values: dict[str, Any]) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    cleaned = {k: v for k, v in values.items() if k != "address"}
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors.append(FieldError("name", "must not be blank"))
+    if "phone" in cleaned:
+        cleaned["phone"] = (cleaned["phone"] or "").strip()
+    if "domain" in cleaned:
+        domain = (cleaned["domain"] or "").strip().lower().removeprefix("https://").removeprefix("http://")
+        domain = domain.removeprefix("www.").rstrip("/")
+        if domain and not _DOMAIN.match(domain):
+            errors.append(FieldError("domain", "is not a domain name like example.com"))
+        cleaned["domain"] = domain
+    cleaned.update(_address_columns(values.get("address"), errors))
+    if errors:
+        raise ValidationFailed("invalid company", errors=errors)
+    return cleaned
+
+
+def company_create(*, actor: Actor, **values: Any) -> Company:
+    return records.create(Company, actor=actor, **_clean_company(values))
+
+
+def company_update(*, company: Company, actor: Actor, **changes: Any) -> Company:
+    return records.update(company, actor=actor, **_clean_company(changes))
+
+
+def company_delete(*, company: Company, actor: Actor) -> None:
+    """Delete a company; its contacts and deals stay, without it."""
+    records.delete(company, actor=actor, in_use=f"company {company.pk} is still in use")
+
+
+def _clean_deal(values: dict[str, Any], current_currency: str | None) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    cleaned = {k: v for k, v in values.items() if k not in ("contact_id", "company_id", "line_items")}
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors.append(FieldError("name", "must not be blank"))
+    if "stage" in cleaned and cleaned["stage"] not in DealStage.values:
+        errors.append(FieldError("stage", "unknown deal stage"))
+    if "currency" in cleaned:
+        try:
+            cleaned["currency"] = normalize_currency(cleaned["currency"])
+        except CurrencyError as exc:
+            errors.append(FieldError("currency", str(exc)))
+    if errors:
+        raise ValidationFailed("invalid deal", errors=errors)
+    if "contact_id" in values:
+        cleaned["contact"] = _existing(Contact, values["contact_id"], "contact_id")
+    if "company_id" in values:
+        cleaned["company"] = _existing(Company, values["company_id"], "company_id")
+    currency = cleaned.get("currency", current_currency)
+    items = values.get("line_items")
+    if items is not None:
+        cleaned["line_items"] = resolve_line_items(items, currency=currency)
+        if cleaned["line_items"]:
+            cleaned["currency"] = cleaned["line_items"][0]["currency"]
+            cleaned["amount"] = sum(_net(item) for item in cleaned["line_items"])
+    return cleaned
+
+
+def _net(values: dict[str, Any]) -> int:
+    return DealLineItem(**values).amounts.net
+
+
+def _replace_line_items(deal: Deal, items: list[dict[str, Any]]) -> None:
+    deal.line_items.all().delete()
+    DealLineItem.objects.bulk_create(DealLineItem(deal=deal, **item) for item in items)
+
+
+def deal_create(*, actor: Actor, line_items: list[LineItemInput] | None = None, **values: Any) -> Deal:
+    """A deal; with line items its currency and amount come from them."""
+    cleaned = _clean_deal({**values, "line_items": line_items}, values.get("currency"))
+    items = cleaned.pop("line_items", None) or []
+    with transaction.atomic():
+        deal = records.create(Deal, actor=actor, **cleaned)
+        _replace_line_items(deal, items)
+    return deal
+
+
+def deal_update(
+    *, deal: Deal, actor: Actor, line_items: list[LineItemInput] | None = None, **changes: Any
+) -> Deal:
+    """Change a deal. ``line_items`` replaces all of them ([] removes them); None keeps them."""
+    cleaned = _clean_deal({**changes, "line_items": line_items}, deal.currency)
+    items = cleaned.pop("line_items", None)
+    with transaction.atomic():
+        if items is not None:
+            before = [_line_item_summary(i) for i in deal.line_items.all()]
+            _replace_line_items(deal, items)
+            after = [_line_item_summary(i) for i in deal.line_items.all()]
+            if before != after:
+                events.record(
+                    type="deal.line_items_replaced",
+                    obj=deal,
+                    actor=actor,
+                    before={"line_items": before},
+                    after={"line_items": after},
+                )
+        records.update(deal, actor=actor, **cleaned)
+    return deal
+
+
+def _line_item_summary(item: DealLineItem) -> dict[str, Any]:
+    return events.snapshot(item, exclude=("id", "deal"))
+
+
+def deal_delete(*, deal: Deal, actor: Actor) -> None:
+    records.delete(deal, actor=actor, in_use=f"deal {deal.pk} is still in use")
