@@ -7,8 +7,8 @@ from typing import Annotated, TypeVar
 from django.db.models import Model, QuerySet
 from pydantic import BaseModel, ConfigDict, Field
 
-from recurra.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 from recurra.core.errors import NotFound
+from recurra.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
 M = TypeVar("M", bound=Model)
 
