@@ -1,0 +1,53 @@
+"""The audit trail: one event per change, append-only, with actor and before/after."""
+
+import pytest
+
+from recurra.core import events
+from recurra.core.actors import Actor
+from recurra.core.models import Event
+from recurra.crm.models import Company
+from recurra.crm.services import company_create, company_delete, company_update
+
+pytestmark = pytest.mark.django_db
+ALICE = Actor("user", "7", "Alice")
+
+
+def test_create_update_delete_each_write_one_event(frozen_clock):
+    company = company_create(actor=ALICE, name="Acme", domain="https://www.Acme.example/")
+    company_update(company=company, actor=ALICE, name="Acme AS", phone="")
+    company_update(company=company, actor=ALICE, name="Acme AS")  # no change: no event
+    pk = company.pk
+    company_delete(company=company, actor=ALICE)
+    found = list(Event.objects.filter(object_id=pk).order_by("created_at", "id"))
+    assert [e.type for e in found] == ["company.created", "company.updated", "company.deleted"]
+    created, updated, deleted = found
+    assert created.data["after"]["domain"] == "acme.example"
+    assert "before" not in created.data
+    assert updated.data == {"before": {"name": "Acme"}, "after": {"name": "Acme AS"}}
+    assert deleted.data["before"]["name"] == "Acme AS" and "after" not in deleted.data
+    assert {(e.actor_type, e.actor_id, e.actor_name) for e in found} == {("user", "7", "Alice")}
+    assert created.created_at == frozen_clock
+    assert not Company.objects.filter(pk=pk).exists()
+
+
+def test_events_cannot_be_changed_or_deleted(frozen_clock):
+    company = company_create(actor=ALICE, name="Acme")
+    event = Event.objects.get(object_id=company.pk)
+    event.type = "forged"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        event.delete()
+    with pytest.raises(TypeError):
+        Event.objects.filter(pk=event.pk).update(type="forged")
+    with pytest.raises(TypeError):
+        Event.objects.all().delete()
+    assert Event.objects.get(pk=event.pk).type == "company.created"
+
+
+def test_jsonable_handles_dates_decimals_and_nesting():
+    import datetime as dt
+    from decimal import Decimal
+
+    value = {"d": dt.date(2027, 2, 28), "t": dt.datetime(2027, 1, 1, tzinfo=dt.UTC), "p": [Decimal("12.50")]}
+    assert events.jsonable(value) == {"d": "2027-02-28", "t": "2027-01-01T00:00:00Z", "p": ["12.50"]}
