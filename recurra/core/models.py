@@ -14,13 +14,15 @@ class Timestamped(models.Model):
     """``created_at`` / ``updated_at`` from Recurra's clock (simulated time in sandbox)."""
 
     created_at = models.DateTimeField(default=clock.now, editable=False, db_index=True)
-    updated_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)  # = created_at on insert
 
     class Meta:
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
+        if self._state.adding:
+            self.updated_at = self.created_at
+        else:
             self.updated_at = clock.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
