@@ -1,10 +1,39 @@
-from django.contrib.auth import views as auth_views
+"""The web app's pages. Every view is wrapped in a role check from ``recurra.web.access``."""
+
 from django.urls import path
+
+from recurra.web.views import auth, companies, contacts, deals, products, settings
 
 app_name = "web"
 
+
+def crud(prefix: str, name: str, module: object, plural: str) -> list:
+    """The list, new, detail, edit and delete URLs of one record type."""
+    return [
+        path(f"{prefix}/", getattr(module, f"{name}_list"), name=plural),
+        path(f"{prefix}/new/", getattr(module, f"{name}_create"), name=f"{name}_new"),
+        path(f"{prefix}/<str:pk>/", getattr(module, f"{name}_detail"), name=name),
+        path(f"{prefix}/<str:pk>/edit/", getattr(module, f"{name}_edit"), name=f"{name}_edit"),
+        path(f"{prefix}/<str:pk>/delete/", getattr(module, f"{name}_delete"), name=f"{name}_delete"),
+    ]
+
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", auth_views.LoginView.as_view(template_name="web/login.html"), name="home"),
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("", auth.home, name="home"),
+    path("deals/line-items/new/", deals.line_item_row, name="deal_line_item_row"),
+    *crud("contacts", "contact", contacts, "contacts"),
+    *crud("companies", "company", companies, "companies"),
+    *crud("deals", "deal", deals, "deals"),
+    *crud("products", "product", products, "products"),
+    path("products/<str:pk>/archive/", products.product_archive, name="product_archive"),
+    path("products/<str:pk>/restore/", products.product_restore, name="product_restore"),
+    path("settings/", settings.settings_home, name="settings"),
+    path("settings/api-keys/", settings.api_key_list, name="api_keys"),
+    path("settings/api-keys/new/", settings.api_key_create, name="api_key_new"),
+    path("settings/api-keys/<str:pk>/revoke/", settings.api_key_revoke, name="api_key_revoke"),
+    path("settings/users/", settings.user_list, name="users"),
+    path("settings/users/new/", settings.user_create, name="user_new"),
+    path("settings/users/<int:pk>/role/", settings.user_role, name="user_role"),
 ]

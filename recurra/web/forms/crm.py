@@ -1,0 +1,84 @@
+"""Contact and company forms: fields named as the services' keywords, address grouped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from recurra.crm.models import Address, Company, Contact
+from recurra.web.forms.base import ServiceForm
+
+
+def _text(label: str, max_length: int, **attrs: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=max_length, required=False, widget=forms.TextInput(attrs=attrs)
+    )
+
+
+class AddressForm(ServiceForm):
+    """A postal address; the service gets it as ``address={line1, ..., country}``."""
+
+    line1 = _text("Address line 1", 200)
+    line2 = _text("Address line 2", 200)
+    city = _text("City", 100)
+    state = _text("State or region", 100)
+    postal_code = _text("Postal code", 20)
+    country = _text("Country", 2)
+
+    address_parts = Address.ADDRESS_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].help_text = "Two-letter code, e.g. US or NO."
+
+    @staticmethod
+    def address_initial(record: Address) -> dict[str, str]:
+        return dict(record.address)
+
+    def service_values(self) -> dict[str, Any]:
+        values = {k: v for k, v in self.cleaned_data.items() if k not in self.address_parts}
+        values["address"] = {part: self.cleaned_data.get(part, "") for part in self.address_parts}
+        return values
+
+    def address_fields(self) -> list[forms.BoundField]:
+        return [self[part] for part in self.address_parts]
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.address_parts]
+
+
+class ContactForm(AddressForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput)
+    first_name = _text("First name", 100)
+    last_name = _text("Last name", 100)
+    phone = _text("Phone", 40, inputmode="tel")
+    company_id = forms.ModelChoiceField(
+        label="Company", queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
+    )
+
+    field_order = ["email", "first_name", "last_name", "phone", "company_id"]
+
+    @classmethod
+    def initial_for(cls, contact: Contact) -> dict[str, Any]:
+        values = {name: getattr(contact, name) for name in ("email", "first_name", "last_name", "phone")}
+        return {**values, "company_id": contact.company_id, **cls.address_initial(contact)}
+
+    def service_values(self) -> dict[str, Any]:
+        values = super().service_values()
+        company = values.pop("company_id")
+        values["company_id"] = company.pk if company else None
+        return values
+
+
+class CompanyForm(AddressForm):
+    name = forms.CharField(label="Name", max_length=200)
+    domain = _text("Domain", 253, placeholder="example.com")
+    phone = _text("Phone", 40, inputmode="tel")
+
+    field_order = ["name", "domain", "phone"]
+
+    @classmethod
+    def initial_for(cls, company: Company) -> dict[str, Any]:
+        values = {name: getattr(company, name) for name in ("name", "domain", "phone")}
+        return {**values, **cls.address_initial(company)}

@@ -1,0 +1,1 @@
+"""Web views, one module per area; each view validates, calls one service and renders or redirects."""

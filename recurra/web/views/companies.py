@@ -1,0 +1,82 @@
+"""Companies: list with search, record with its contacts and deals, create, edit, delete."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from recurra.crm import selectors, services
+from recurra.crm.models import Company
+from recurra.web.access import actor, editor, viewer
+from recurra.web.forms.crm import CompanyForm
+from recurra.web.views.common import confirm_page, form_page, list_page, posted, preview, search_text
+
+FORM = "web/companies/form.html"
+
+
+def company_url(company: Company) -> str:
+    return reverse("web:company", args=[company.pk])
+
+
+@viewer
+@require_GET
+def company_list(request: HttpRequest) -> HttpResponse:
+    return list_page(request, "web/companies/list.html", selectors.company_list(q=search_text(request)))
+
+
+@viewer
+@require_GET
+def company_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    context = {
+        "company": company,
+        "contacts": preview(selectors.contact_list(company_id=company.pk)),
+        "deals": preview(selectors.deal_list(company_id=company.pk)),
+    }
+    return render(request, "web/companies/detail.html", context)
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def company_create(request: HttpRequest) -> HttpResponse:
+    return form_page(
+        request,
+        CompanyForm(posted(request)),
+        template=FORM,
+        save=lambda values: services.company_create(actor=actor(request), **values),
+        success=company_url,
+        message="Company created.",
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    return form_page(
+        request,
+        CompanyForm(posted(request), initial=CompanyForm.initial_for(company)),
+        template=FORM,
+        save=lambda values: services.company_update(company=company, actor=actor(request), **values),
+        success=company_url,
+        message="Company saved.",
+        context={"company": company},
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def company_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    return confirm_page(
+        request,
+        title=f"Delete {company}",
+        question=f"Delete the company {company}? Its contacts and deals stay, without a company.",
+        button="Delete company",
+        perform=lambda: services.company_delete(company=company, actor=actor(request)),
+        done_url=reverse("web:companies"),
+        cancel_url=company_url(company),
+        message=f"Company {company} deleted.",
+    )

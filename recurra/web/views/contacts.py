@@ -1,0 +1,80 @@
+"""Contacts: list with search, record with its company and deals, create, edit, delete."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from recurra.crm import selectors, services
+from recurra.crm.models import Company, Contact
+from recurra.web.access import actor, editor, viewer
+from recurra.web.forms.crm import ContactForm
+from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, preview, search_text
+
+FORM = "web/contacts/form.html"
+
+
+def contact_url(contact: Contact) -> str:
+    return reverse("web:contact", args=[contact.pk])
+
+
+@viewer
+@require_GET
+def contact_list(request: HttpRequest) -> HttpResponse:
+    company = Company.objects.filter(pk=request.GET.get("company_id") or None).first()
+    qs = selectors.contact_list(q=search_text(request), company_id=company.pk if company else None)
+    return list_page(request, "web/contacts/list.html", qs, {"company": company})
+
+
+@viewer
+@require_GET
+def contact_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.select_related("company"), pk=pk)
+    deals = preview(selectors.deal_list(contact_id=contact.pk))
+    return render(request, "web/contacts/detail.html", {"contact": contact, "deals": deals})
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest) -> HttpResponse:
+    return form_page(
+        request,
+        ContactForm(posted(request), initial=prefill(request, "company_id")),
+        template=FORM,
+        save=lambda values: services.contact_create(actor=actor(request), **values),
+        success=contact_url,
+        message="Contact created.",
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    return form_page(
+        request,
+        ContactForm(posted(request), initial=ContactForm.initial_for(contact)),
+        template=FORM,
+        save=lambda values: services.contact_update(contact=contact, actor=actor(request), **values),
+        success=contact_url,
+        message="Contact saved.",
+        context={"contact": contact},
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def contact_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    return confirm_page(
+        request,
+        title=f"Delete {contact}",
+        question=f"Delete the contact {contact} ({contact.email})? Their deals stay, without a contact.",
+        button="Delete contact",
+        perform=lambda: services.contact_delete(contact=contact, actor=actor(request)),
+        done_url=reverse("web:contacts"),
+        cancel_url=contact_url(contact),
+        message=f"Contact {contact} deleted.",
+    )

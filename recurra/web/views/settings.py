@@ -1,0 +1,109 @@
+"""Settings (super admins only): API keys and users.
+
+A new API key's secret appears once, in the response to the POST that made
+it (never stored, never cached, never shown again).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from recurra.accounts import services
+from recurra.accounts.models import ApiKey, User
+from recurra.accounts.roles import Role
+from recurra.core import clock
+from recurra.core.errors import ValidationFailed
+from recurra.web.access import actor, current_user, super_admin
+from recurra.web.forms.accounts import ApiKeyForm, RoleForm, UserForm
+from recurra.web.views.common import confirm_page, form_page, list_page, post_action, posted
+
+
+@super_admin
+@require_GET
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return redirect("web:api_keys")
+
+
+@super_admin
+@require_GET
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    keys = ApiKey.objects.select_related("created_by")
+    return list_page(request, "web/settings/api_keys.html", keys)
+
+
+@super_admin
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_key_create(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.api_key_create(
+                actor=actor(request), created_by=current_user(request), **form.service_values()
+            )
+        except ValidationFailed as exc:
+            form.add_service_errors(exc)
+        else:
+            return render(
+                request, "web/settings/api_key_created.html", {"key": issued.key, "secret": issued.secret}
+            )
+    status = 422 if request.method == "POST" else 200
+    return render(request, "web/settings/api_key_form.html", {"form": form}, status=status)
+
+
+@super_admin
+@require_http_methods(["GET", "POST"])
+def api_key_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    key = get_object_or_404(ApiKey, pk=pk)
+    return confirm_page(
+        request,
+        title=f"Revoke {key.name}",
+        question=f"Revoke the API key {key.name} ({key.prefix}…)? Programs using it stop working at once.",
+        button="Revoke key",
+        perform=lambda: services.api_key_revoke(key=key, actor=actor(request), at=clock.now()),
+        done_url=reverse("web:api_keys"),
+        cancel_url=reverse("web:api_keys"),
+        message=f"API key {key.name} revoked.",
+    )
+
+
+@super_admin
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    context = {"roles": Role.choices}
+    return list_page(request, "web/settings/users.html", User.objects.all(), context)
+
+
+@super_admin
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    return form_page(
+        request,
+        UserForm(posted(request)),
+        template="web/settings/user_form.html",
+        save=lambda values: services.user_create(actor=actor(request), **values),
+        success=lambda user: reverse("web:users"),
+        message="User created.",
+    )
+
+
+@super_admin
+@require_POST
+def user_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return redirect("web:users")
+    role = Role(form.cleaned_data["role"])
+    return post_action(
+        request,
+        perform=lambda: services.user_set_role(user=user, role=role, actor=actor(request)),
+        message=f"{user.get_username()} is now {role.label}.",
+        next_url=reverse("web:users"),
+    )

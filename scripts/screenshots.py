@@ -1,0 +1,124 @@
+"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts}.png.
+
+Starts a real server on a free port with demo data in a temporary data
+directory (``recurra migrate``, ``recurra demo``, ``recurra serve``), signs in
+with the demo admin in headless Chromium (Debian's /usr/bin/chromium), takes
+1280x800 screenshots, then stops the server. Run: ``make screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.web import chromium  # noqa: E402 (the repository root is on the path only now)
+
+BIN = Path(sys.executable).parent
+OUT = ROOT / "docs" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def recurra(env: dict[str, str], *args: str) -> str:
+    command = [str(BIN / "recurra"), *args]
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)  # noqa: S603 (our CLI)
+    return done.stdout
+
+
+def credentials(demo_output: str) -> tuple[str, str]:
+    match = re.search(r"^\s+sign in as: (\S+) / (\S+)$", demo_output, re.MULTILINE)
+    if not match:
+        raise SystemExit(f"could not read the demo credentials from:\n{demo_output}")
+    return match[1], match[2]
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/login/", timeout=1):  # noqa: S310 (our own local server)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not answer at {url} within {timeout:.0f}s")
+
+
+def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/contacts/")
+    saved = []
+
+    def save(name: str) -> None:
+        path = OUT / f"{name}.png"
+        page.screenshot(path=str(path))
+        saved.append(path)
+
+    page.goto(f"{base}/deals/")
+    save("deals")
+    page.get_by_role("link", name="Fjordline: Pro + 10 seats").click()
+    page.wait_for_selector("h1")
+    save("deal")
+    page.goto(f"{base}/contacts/")
+    save("contacts")
+    return saved
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="recurra-shots-") as data_dir:
+        env = {
+            **os.environ,
+            "RECURRA_DATA_DIR": data_dir,
+            "RECURRA_BASE_URL": base,
+            "RECURRA_MODE": "sandbox",
+        }
+        env.pop("DATABASE_URL", None)
+        recurra(env, "migrate")
+        username, password = credentials(recurra(env, "demo"))
+        server = subprocess.Popen(  # noqa: S603 (fixed arguments)
+            [str(BIN / "recurra"), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(base, server)
+            with sync_playwright() as pw:
+                browser = chromium.launch(pw)
+                try:
+                    page = browser.new_page(viewport=chromium.VIEWPORT)
+                    saved = shoot(page, base, username, password)
+                finally:
+                    browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    for path in saved:
+        print(path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

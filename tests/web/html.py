@@ -1,0 +1,98 @@
+"""Reading rendered pages in tests: table cells, field errors, input values, messages."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+
+class _Table(HTMLParser):
+    """Texts of the cells of each body row of the first table (or of ``table_class``)."""
+
+    def __init__(self, table_class: str | None) -> None:
+        super().__init__()
+        self.table_class = table_class
+        self.depth = 0  # inside the wanted table
+        self.done = False
+        self.in_body = False
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if (
+            tag == "table"
+            and not self.done
+            and (self.depth or not self.table_class or self.table_class in classes)
+        ):
+            self.depth += 1
+        elif self.depth and tag == "tbody":
+            self.in_body = True
+        elif self.depth and self.in_body and tag == "tr":
+            self.rows.append([])
+        elif self.depth and self.in_body and tag in ("td", "th"):
+            self.cell = []
+        elif self.cell is not None and tag == "br":
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif self.depth and tag == "tbody":
+            self.in_body = False
+        elif self.depth and tag == "table":
+            self.depth -= 1
+            self.done = self.depth == 0
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def table_rows(html: str | bytes, table_class: str | None = None) -> list[list[str]]:
+    parser = _Table(table_class)
+    parser.feed(html.decode() if isinstance(html, bytes) else html)
+    return parser.rows
+
+
+def text(html: str | bytes) -> str:
+    """The page's visible text with whitespace collapsed (tags removed)."""
+    raw = html.decode() if isinstance(html, bytes) else html
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", raw).split())
+
+
+def field_errors(response: Any, field_id: str) -> list[str]:
+    """The error messages rendered beside the field with this id (``id_email``)."""
+    html = response.content.decode()
+    match = re.search(rf'<ul class="errorlist" id="{field_id}_error">(.*?)</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", match[1]) if match else []
+
+
+def form_errors(response: Any) -> list[str]:
+    """Messages in the error box above a form (not tied to one field)."""
+    html = response.content.decode()
+    boxes = re.findall(r'<div class="form-errors" role="alert">(.*?)</div>', html, re.S)
+    return [text(item) for box in boxes for item in re.findall(r"<(?:li|p)>(.*?)</(?:li|p)>", box, re.S)]
+
+
+def value_of(response: Any, name: str) -> str | None:
+    """The value an input shows (or the selected option of a select) for the field ``name``."""
+    html = response.content.decode()
+    tag = re.search(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', html)
+    if tag:
+        value = re.search(r'\bvalue="([^"]*)"', tag[0])
+        return value[1] if value else ""
+    select = re.search(rf'<select[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    if select:
+        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select[1])
+        return chosen[1] if chosen else None
+    return None
+
+
+def messages(response: Any) -> list[str]:
+    """The flash messages shown at the top of the page."""
+    html = response.content.decode()
+    return [text(m) for m in re.findall(r'<li class="message message-\w+" role="\w+">(.*?)</li>', html, re.S)]

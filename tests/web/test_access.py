@@ -1,0 +1,197 @@
+"""Who may see and do what: sign-in everywhere, roles on the server, POST-only changes, the shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from recurra.accounts.models import ApiKey, User
+from recurra.accounts.roles import Role
+from recurra.accounts.services import api_key_create
+from recurra.catalog.models import Product
+from recurra.core.models import Event
+from recurra.crm.models import Company, Contact, Deal
+from recurra.web import urls as web_urls
+from tests.conftest import SYSTEM
+from tests.web.conftest import PASSWORD, make_user
+
+PUBLIC = {"login", "logout"}
+PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
+
+
+def _url(pattern: URLPattern, ids: dict[str, Any]) -> str:
+    """The pattern's URL with the id of the record its path is about (``x`` when any id will do)."""
+    if "<" not in str(pattern.pattern):
+        return reverse(f"web:{pattern.name}")
+    section = str(pattern.pattern).split("/")[0 if not str(pattern.pattern).startswith("settings") else 1]
+    return reverse(f"web:{pattern.name}", kwargs={"pk": ids.get(section, "x")})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pattern", [p for p in PATTERNS if p.name not in PUBLIC], ids=lambda p: p.name)
+def test_every_page_needs_a_signed_in_user(pattern: URLPattern) -> None:
+    url = _url(pattern, {"users": 1})
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(url)
+        assert response.status_code == 302, (method, url)
+        assert response["Location"] == f"/login/?next={url}"
+
+
+def test_every_view_declares_its_role() -> None:
+    needed = {p.name: getattr(p.callback, "required_role", None) for p in PATTERNS if p.name not in PUBLIC}
+    assert {name for name, role in needed.items() if role is None} == set()
+    assert {name for name, role in needed.items() if role == Role.SUPER_ADMIN} == {
+        "settings",
+        "api_keys",
+        "api_key_new",
+        "api_key_revoke",
+        "users",
+        "user_new",
+        "user_role",
+    }
+
+
+def test_sign_in_and_out(frozen_clock: Any) -> None:
+    make_user(Role.VIEWER, "vera")
+    client = Client()
+    page = client.get("/login/")
+    assert page.status_code == 200
+    assert b'<label for="id_username" class="required">Username</label>' in page.content
+
+    wrong = client.post("/login/", {"username": "vera", "password": "nope"})
+    assert wrong.status_code == 200
+    assert b"Please enter a correct username and password." in wrong.content
+
+    signed_in = client.post("/login/", {"username": "vera", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/"
+    assert client.get("/")["Location"] == "/contacts/"
+    assert client.get("/login/")["Location"] == "/"  # already signed in
+
+    assert client.get("/logout/").status_code == 405  # no sign-out by GET
+    assert client.get("/contacts/").status_code == 200
+    signed_out = client.post("/logout/")
+    assert signed_out["Location"] == "/login/"
+    assert client.get("/contacts/")["Location"] == "/login/?next=/contacts/"
+
+
+def test_shell_shows_user_role_sandbox_clock_and_coming_sections(viewer: Client) -> None:
+    html = viewer.get("/contacts/").content.decode()
+    assert "<strong>Sandbox mode</strong>" in html
+    assert (
+        '<time datetime="2027-01-15T09:30:00+00:00" data-testid="test-clock">15 Jan 2027, 09:30 UTC</time>'
+        in html
+    )
+    assert '<span class="badge badge-role" title="Your role">Viewer</span>' in html
+    assert '<a href="/contacts/" aria-current="page">Contacts</a>' in html
+    assert '<a href="/companies/">Companies</a>' in html
+    for label, hint in [
+        ("Subscriptions", "Coming with the billing engine"),
+        ("Invoices", "Coming with the billing engine"),
+        ("Payments", "Coming with the billing engine"),
+        ("Reports", "Coming later"),
+        ("Settings", "For super admins"),
+    ]:
+        assert f'<span class="nav-soon" aria-disabled="true">{label} <small>{hint}</small></span>' in html
+    assert 'action="/logout/"' in html
+
+
+def test_live_mode_has_no_sandbox_banner(viewer: Client, settings: Any) -> None:
+    settings.RECURRA_MODE = "live"
+    html = viewer.get("/contacts/").content.decode()
+    assert "Sandbox mode" not in html
+    assert "test-clock" not in html
+
+
+def test_super_admin_sees_settings_in_the_nav(admin: Client) -> None:
+    assert b'<a href="/settings/">Settings</a>' in admin.get("/contacts/").content
+
+
+def _action_names(html: str) -> list[str]:
+    return [
+        name
+        for name in ("New contact", "New company", "New deal", "New product", ">Edit<", ">Delete<")
+        if name in html
+    ]
+
+
+def test_viewer_sees_no_action_buttons(viewer: Client, editor: Client, records: Any) -> None:
+    pages = [
+        "/contacts/",
+        "/companies/",
+        "/deals/",
+        "/products/",
+        f"/contacts/{records.contact.pk}/",
+        f"/companies/{records.company.pk}/",
+        f"/deals/{records.deal.pk}/",
+        f"/products/{records.product.pk}/",
+    ]
+    for url in pages:
+        assert _action_names(viewer.get(url).content.decode()) == [], url
+    assert _action_names(editor.get(f"/companies/{records.company.pk}/").content.decode()) == [
+        "New contact",
+        "New deal",
+        ">Edit<",
+        ">Delete<",
+    ]
+    product_page = viewer.get(f"/products/{records.product.pk}/").content.decode()
+    assert "Archive</button>" not in product_page
+
+
+def _record_ids(records: Any) -> dict[str, Any]:
+    key = api_key_create(name="ci", role=Role.VIEWER, actor=SYSTEM).key
+    return {
+        "contacts": records.contact.pk,
+        "companies": records.company.pk,
+        "deals": records.deal.pk,
+        "products": records.product.pk,
+        "api-keys": key.pk,
+        "users": make_user(Role.VIEWER, "target").pk,
+    }
+
+
+def _counts() -> dict[str, int]:
+    models = (Contact, Company, Deal, Product, ApiKey, User, Event)
+    return {m.__name__: m.objects.count() for m in models} | {
+        "archived": Product.objects.filter(archived_at__isnull=False).count(),
+        "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),
+    }
+
+
+def test_viewer_post_is_refused_and_changes_nothing(viewer: Client, records: Any) -> None:
+    ids = _record_ids(records)
+    before = _counts()
+    for pattern in PATTERNS:
+        if getattr(pattern.callback, "required_role", Role.VIEWER) == Role.VIEWER:
+            continue
+        url = _url(pattern, ids)
+        assert (
+            viewer.post(url, {"name": "x", "email": "x@example.com", "role": "super_admin"}).status_code
+            == 403
+        ), url
+    assert _counts() == before
+
+
+def test_editor_cannot_open_or_post_settings(editor: Client, records: Any) -> None:
+    ids = _record_ids(records)
+    before = _counts()
+    for pattern in PATTERNS:
+        if getattr(pattern.callback, "required_role", None) == Role.SUPER_ADMIN:
+            url = _url(pattern, ids)
+            assert editor.get(url).status_code == 403, url
+            assert editor.post(url, {"name": "x", "role": "super_admin"}).status_code == 403, url
+    assert _counts() == before
+    assert b"does not allow this" in editor.get("/settings/users/").content
+
+
+def test_get_never_changes_state(admin: Client, records: Any) -> None:
+    ids = _record_ids(records)
+    before = _counts()
+    for pattern in PATTERNS:
+        assert admin.get(_url(pattern, ids)).status_code in (200, 302, 405), pattern.name
+    assert admin.get(reverse("web:product_archive", args=[records.product.pk])).status_code == 405
+    assert admin.get(reverse("web:user_role", args=[ids["users"]])).status_code == 405
+    assert _counts() == before
