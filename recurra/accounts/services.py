@@ -7,13 +7,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.core import events
 from recurra.core.actors import Actor
-from recurra.core.errors import Conflict, ValidationFailed
+from recurra.core.errors import Conflict, FieldError, ValidationFailed
 
 KEY_PREFIX = "rk_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -86,6 +89,26 @@ def api_key_authenticate(*, secret: str, at: datetime) -> ApiKey | None:
     return key
 
 
+def _check_new_user(username: str, email: str, password: str) -> None:
+    """Every problem with a new user's username, email and password, at once."""
+    errors: list[FieldError] = []
+    if not username.strip():
+        errors.append(FieldError("username", "must not be blank"))
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.append(FieldError("username", "is taken"))
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors.append(FieldError("email", "is not a valid email address"))
+    try:
+        validate_password(password, User(username=username, email=email))
+    except DjangoValidationError as exc:
+        errors.extend(FieldError("password", message) for message in exc.messages)
+    if errors:
+        raise ValidationFailed("invalid user", errors=errors)
+
+
 def user_create(
     *,
     username: str,
@@ -96,8 +119,8 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
 ) -> User:
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationFailed.field("username", "is taken")
+    """A user with a role; the password must pass the configured password validators."""
+    _check_new_user(username, email, password)
     with transaction.atomic():
         user = User(
             username=username,
@@ -118,9 +141,20 @@ def user_create(
 
 
 def user_set_role(*, user: User, role: str, actor: Actor) -> User:
+    """Change a user's role; the last active super admin cannot be demoted (409)."""
+    new_role = _role(role)
     before = {"role": user.role}
     with transaction.atomic():
-        user.role = _role(role)
+        if user.role == Role.SUPER_ADMIN and new_role != Role.SUPER_ADMIN:
+            # Lock the super admins so two concurrent demotions cannot both pass the check.
+            admins = list(
+                User.objects.select_for_update()
+                .filter(role=Role.SUPER_ADMIN, is_active=True)
+                .values_list("pk", flat=True)
+            )
+            if admins == [user.pk]:
+                raise Conflict("the last super admin cannot be demoted; make someone else super admin first")
+        user.role = new_role
         user.save(update_fields=["role"])
         events.record(
             type="user.role_changed", obj=user, actor=actor, before=before, after={"role": user.role}
