@@ -1,16 +1,26 @@
-"""Small helpers every router uses: lookups that 404, and list query parameters."""
+"""Small helpers every router uses: lookups that 404, a 204, and list query parameters."""
 
 from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
 from django.db.models import Model, QuerySet
+from django.http import HttpResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from recurra.api.fields import TEXT
 from recurra.core.errors import NotFound
 from recurra.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
 M = TypeVar("M", bound=Model)
+Cursor = Annotated[str, Field(max_length=500, description="next_cursor of the previous page"), TEXT]
+
+
+def no_content() -> HttpResponse:
+    """A 204: no body, so no Content-Type either."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    return response
 
 
 def get_or_404(model: type[M], pk: str) -> M:
@@ -24,11 +34,11 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
-    cursor: Annotated[str, Field(max_length=500)] | None = None
+    cursor: Cursor | None = None
 
     def page(self, qs: QuerySet[M]) -> Page[M]:
         return paginate(qs, limit=self.limit, cursor=self.cursor)
 
 
 class ListQuery(PageQuery):
-    q: Annotated[str, Field(max_length=200, description="words to search for")] | None = None
+    q: Annotated[str, Field(max_length=200, description="words to search for"), TEXT] | None = None

@@ -1,7 +1,11 @@
-"""Field types shared by the API schemas: money, currency, percent, ids, addresses, line items.
+"""Field types shared by the API schemas: text, money, currency, percent, ids, addresses, line items.
 
 Money is a strict integer of minor units (``19.99`` or ``"1999"`` are refused,
-not coerced); percents are strings or integers, never floats.
+not coerced); percents are strings or integers, never floats. Every string is
+checked by :data:`TEXT`: NUL characters and lone surrogates, which no
+database stores, are refused. A field that may be left out but means nothing
+as null (most PATCH fields) is :func:`omittable`: ``null`` is a 422, not a
+silent change, and the schema does not offer it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from recurra.catalog.line_items import BillingStart, LineItemInput
-from recurra.catalog.models import MAX_AMOUNT, LineItemFields
+from recurra.catalog.models import MAX_AMOUNT, MAX_QUANTITY, LineItemFields
 from recurra.catalog.terms import MAX_NUMBER_OF_PAYMENTS, BillingFrequency, BillingTerms
 from recurra.core.money import CurrencyError, currencies, normalize_currency
 
@@ -23,6 +27,34 @@ class In(BaseModel):
     """Base of every request body: unknown fields are refused, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+TEXT = AfterValidator(_text)  # after any length constraint: Annotated[str, Field(max_length=9), TEXT]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**kwargs: Any) -> Any:
+    """A field that may be left out but not sent as null (and whose schema shows no default)."""
+    return Field(None, json_schema_extra=_no_default, **kwargs)
 
 
 def _currency(value: str) -> str:
@@ -39,7 +71,7 @@ Currency = Annotated[
     WithJsonSchema({"type": "string", "enum": sorted(currencies()), "description": "ISO 4217, upper case"}),
 ]
 MinorUnits = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT, description="integer minor units")]
-PERCENT_PATTERN = r"^(100(\.0{1,4})?|\d{1,2}(\.\d{1,4})?)$"
+PERCENT_PATTERN = r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$"
 
 
 def _percent(value: object) -> Decimal:
@@ -48,7 +80,7 @@ def _percent(value: object) -> Decimal:
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError('must be a string such as "12.5" or an integer, not a float')
-    if isinstance(value, str) and not re.match(PERCENT_PATTERN, value):
+    if isinstance(value, str) and not re.fullmatch(PERCENT_PATTERN, value):
         raise ValueError("must be a number from 0 to 100 with at most 4 decimals")
     number = Decimal(value)
     if not Decimal(0) <= number <= Decimal(100):
@@ -69,10 +101,36 @@ Percent = Annotated[
         }
     ),
 ]
-Id = Annotated[str, Field(min_length=1, max_length=40)]
-Name = Annotated[str, Field(max_length=200)]
-ShortText = Annotated[str, Field(max_length=100)]
-Email = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
+Id = Annotated[str, Field(min_length=1, max_length=40, description="an opaque id"), TEXT]
+Name = Annotated[
+    str,
+    Field(max_length=200),
+    TEXT,
+    AfterValidator(_non_blank),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}),
+]
+Line = Annotated[str, Field(max_length=200), TEXT]
+ShortText = Annotated[str, Field(max_length=100), TEXT]
+Phone = Annotated[str, Field(max_length=40), TEXT]
+Description = Annotated[str, Field(max_length=5000), TEXT]
+Email = Annotated[
+    str,
+    Field(max_length=254),
+    TEXT,
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
+
+
+def _date_text(value: object) -> object:
+    """Only ``YYYY-MM-DD`` (pydantic alone would also take ``0`` as 1970-01-01, or a datetime)."""
+    if isinstance(value, dt.date) or (
+        isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    ):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 def percent_text(value: Decimal) -> str:
@@ -81,12 +139,14 @@ def percent_text(value: Decimal) -> str:
 
 
 class AddressIn(In):
-    line1: Annotated[str, Field(max_length=200)] | None = None
-    line2: Annotated[str, Field(max_length=200)] | None = None
+    """A postal address; parts left out stay as they are, null or "" clears a part."""
+
+    line1: Line | None = None
+    line2: Line | None = None
     city: ShortText | None = None
     state: ShortText | None = None
-    postal_code: Annotated[str, Field(max_length=20)] | None = None
-    country: Annotated[str, Field(max_length=2, description="ISO 3166-1 alpha-2")] | None = None
+    postal_code: Annotated[str, Field(max_length=20), TEXT] | None = None
+    country: Annotated[str, Field(max_length=2, description="ISO 3166-1 alpha-2"), TEXT] | None = None
 
 
 class AddressOut(BaseModel):
@@ -100,7 +160,7 @@ class AddressOut(BaseModel):
 
 class BillingStartIn(In):
     type: Literal["at_purchase", "date", "delay_days", "delay_months"] = "at_purchase"
-    date: dt.date | None = None
+    date: Date | None = None
     days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
     months: Annotated[StrictInt, Field(ge=1, le=120)] | None = None
 
@@ -121,10 +181,10 @@ class LineItemIn(In):
 
     product_id: Id | None = None
     name: Name | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    description: Description | None = None
     unit_amount: MinorUnits | None = None
     currency: Currency | None = None
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
     discount_percent: Percent = Decimal(0)
     tax_rate_percent: Percent | None = None
     billing_frequency: Frequency | None = None  # type: ignore[valid-type]

@@ -6,7 +6,8 @@ request runs, so a concurrent twin waits for it and replays it (or gets a
 409 if it is still running after ``WAIT``); the side effects and the stored
 response then commit in one transaction, so a crash leaves either both or
 neither. A 5xx is not stored: the key can be retried. A reservation left by
-a crashed process is taken over after ``STALE``. Keys live at least
+a crashed process is taken over after ``STALE`` of real time (not sandbox
+time, which a clock advance can move by months). Keys live at least
 ``RETENTION``.
 """
 
@@ -14,16 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 
 from recurra.api.auth import request_api_key
 from recurra.api.models import IdempotencyRecord
-from recurra.api.problems import http_problem
+from recurra.api.problems import http_problem, too_large
 from recurra.core import clock
 from recurra.core.errors import FieldError
 
@@ -31,8 +34,10 @@ HEADER = "Idempotency-Key"
 API_PREFIX = "/api/v1/"
 WAIT = 10.0
 POLL = 0.05
-STALE = timedelta(minutes=2)
+STALE_MS = 2 * 60 * 1000
 RETENTION = timedelta(hours=48)
+KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+KEY_RULE = "must be 1 to 255 printable ASCII characters"
 Status = IdempotencyRecord.Status
 
 
@@ -41,8 +46,8 @@ def fingerprint(request: HttpRequest) -> str:
     body = request.body
     try:
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        pass
+    except (ValueError, RecursionError):
+        pass  # not JSON: compared byte for byte (the API will refuse it anyway)
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(body)
     return digest.hexdigest()
@@ -78,10 +83,11 @@ def _reserve(scope: str, key: str, print_: str) -> IdempotencyRecord | HttpRespo
             )
         if existing.status == Status.COMPLETE:
             return _replay(existing)
-        if clock.now() - existing.created_at > STALE:
+        now_ms = clock.epoch_ms()
+        if now_ms - existing.reserved_ms > STALE_MS:
             taken = IdempotencyRecord.objects.filter(
-                pk=existing.pk, status=Status.IN_PROGRESS, created_at=existing.created_at
-            ).update(created_at=clock.now())
+                pk=existing.pk, status=Status.IN_PROGRESS, reserved_ms=existing.reserved_ms
+            ).update(reserved_ms=now_ms)
             if taken:
                 return IdempotencyRecord.objects.get(pk=existing.pk)
         if time.monotonic() > deadline:
@@ -97,16 +103,16 @@ class IdempotencyMiddleware:
         key = request.headers.get(HEADER)
         if request.method != "POST" or key is None or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        if not 1 <= len(key) <= 255:
-            return http_problem(
-                422,
-                f"{HEADER} must be 1 to 255 characters",
-                [FieldError(HEADER, "must be 1 to 255 characters")],
-            )
         api_key = request_api_key(request)
         if api_key is None:
             return self.get_response(request)  # the API answers 401
-        reserved = _reserve(api_key.pk, key, fingerprint(request))
+        if not re.fullmatch(KEY_PATTERN, key):
+            return http_problem(422, f"{HEADER} {KEY_RULE}", [FieldError(HEADER, KEY_RULE)])
+        try:
+            print_ = fingerprint(request)
+        except RequestDataTooBig:
+            return too_large()
+        reserved = _reserve(api_key.pk, key, print_)
         if isinstance(reserved, HttpResponse):
             return reserved
         return self._run(request, reserved)

@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from recurra.api import problems
 from recurra.api.auth import ApiKeyAuth
+from recurra.api.openapi import document_errors
 from recurra.api.routers import companies, contacts, deals, products, system
 
-api = NinjaAPI(
+
+class RecurraAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document lists every error, and whose every answer is JSON.
+
+    Unknown paths and methods are problem+json 404/405, not Django's HTML.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls: list[URLResolver | URLPattern] = []
+        for url in super()._get_urls():
+            if isinstance(url, URLPattern) and url.name == "api-root":
+                url = path("", problems.unknown_path, name="api-root")
+            elif isinstance(url, URLPattern):
+                url.callback = problems.method_not_allowed_as_problem(url.callback)
+            urls.append(url)
+        urls.append(re_path(r"^.+$", problems.unknown_path))
+        return urls
+
+
+api = RecurraAPI(
     title="Recurra API",
     version="1",
     description=(

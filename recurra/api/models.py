@@ -20,6 +20,9 @@ class IdempotencyRecord(models.Model):
     response_content_type = models.CharField(max_length=100, blank=True)
     response_body = models.BinaryField(null=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
+    reserved_ms = models.BigIntegerField(
+        default=clock.epoch_ms, help_text="real time the request started running (sandbox time can jump)"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key")]

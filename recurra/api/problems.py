@@ -2,31 +2,61 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import BaseModel, Field
 
 from recurra.core.clock import ClockError
-from recurra.core.errors import FieldError, RecurraError, problem
+from recurra.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    RecurraError,
+    Unauthenticated,
+    ValidationFailed,
+    problem,
+)
 from recurra.core.money import CurrencyError, CurrencyMismatch
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
 
-_HTTP_TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Not allowed for this role",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict with the current state",
-    413: "Request too large",
-    422: "Invalid input",
-    429: "Too many requests",
+# (slug, title) of each status: the domain errors' own, so a 422 from pydantic
+# and one from a service have the same ``type``.
+_KINDS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("request-too-large", "Request too large"),
+    **{
+        e.status: (e.slug, e.title)
+        for e in (Unauthenticated, Forbidden, NotFound, Conflict, ValidationFailed)
+    },
 }
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="the input field, e.g. `line_items[0].currency`")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457), served as application/problem+json."""
+
+    type: str = Field(description="a URN naming the kind of problem, e.g. urn:recurra:problem:not-found")
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="one entry per invalid field (always present on 422)"
+    )
 
 
 def respond(body: dict[str, Any]) -> HttpResponse:
@@ -37,17 +67,20 @@ def respond(body: dict[str, Any]) -> HttpResponse:
 
 
 def http_problem(status: int, detail: str, errors: list[FieldError] | None = None) -> HttpResponse:
-    slug = _HTTP_TITLES.get(status, "error").lower().replace(" ", "-")
-    return respond(problem(status, slug, _HTTP_TITLES.get(status, "Error"), detail, errors))
+    slug, title = _KINDS.get(status, ("error", "Error"))
+    return respond(problem(status, slug, title, detail, errors))
+
+
+_WRAPPERS = ("payload", "filters", "params")
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     """pydantic's location, minus ninja's wrappers: ('body', 'payload', 'line_items', 0, 'currency')
-    becomes ``line_items[0].currency``."""
+    becomes ``line_items[0].currency``; the body as a whole is ``body``."""
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
-        if len(parts) > 1 and parts[0] in ("payload", "filters", "params"):
+        if parts and parts[0] in _WRAPPERS:
             parts = parts[1:]
     name = ""
     for part in parts:
@@ -64,6 +97,33 @@ def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "missing":
         return "is required"
     return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
+def too_large() -> HttpResponse:
+    return http_problem(413, "the request body is larger than this server accepts")
+
+
+def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any path under the API that names no operation."""
+    return http_problem(404, f"no API operation at {request.path}")
+
+
+unknown_path.csrf_exempt = True  # type: ignore[attr-defined]
+
+
+def method_not_allowed_as_problem(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a path's view so a method it lacks is a 405 problem (with ``Allow``), not plain text."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = http_problem(405, f"{request.method} is not allowed here; use {allowed}")
+            response["Allow"] = allowed
+        return response
+
+    return wrapper
 
 
 def install(api: NinjaAPI) -> None:
@@ -89,6 +149,10 @@ def install(api: NinjaAPI) -> None:
                 400, "the request body is not valid JSON", [FieldError("body", "malformed JSON")]
             )
         return http_problem(exc.status_code, detail)
+
+    @api.exception_handler(RequestDataTooBig)
+    def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return too_large()
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

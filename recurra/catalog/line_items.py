@@ -4,17 +4,20 @@ Input names a product (its name, price, currency, tax rate and frequency are
 copied unless given) or is custom (name, unit_amount and currency required).
 Rules: all items of one document share its currency; ``fixed`` terms need a
 number of payments and one-time items take no terms; a start date, delay in
-days or delay in months comes with its own value.
+days or delay in months comes with its own value; no line, and no document,
+comes to more than ``MAX_AMOUNT`` (so every total fits the database).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from recurra.catalog.models import Product
+from recurra.catalog.models import AMOUNT_RULE, MAX_AMOUNT, MAX_QUANTITY, Product, is_amount
+from recurra.catalog.pricing import line_amounts
 from recurra.catalog.terms import (
     MAX_NUMBER_OF_PAYMENTS,
     BillingFrequency,
@@ -88,6 +91,11 @@ def _resolve_one(
     for required in ("name", "unit_amount", "currency"):
         if values[required] in (None, ""):
             errors.append(FieldError(f"{at}.{required}", "is required for a custom line item"))
+    amount = values["unit_amount"]
+    if amount is not None and not is_amount(amount):
+        errors.append(FieldError(f"{at}.unit_amount", AMOUNT_RULE))
+    if not 1 <= item.quantity <= MAX_QUANTITY:
+        errors.append(FieldError(f"{at}.quantity", f"must be from 1 to {MAX_QUANTITY}"))
     if values["currency"]:
         try:
             values["currency"] = normalize_currency(values["currency"])
@@ -116,13 +124,27 @@ def _resolve_one(
     return values, errors
 
 
+def _line_total(values: dict[str, Any]) -> int:
+    return line_amounts(
+        unit_amount=values["unit_amount"],
+        quantity=values["quantity"],
+        discount_percent=values["discount_percent"],
+        tax_rate_percent=values["tax_rate_percent"],
+    ).total
+
+
 def resolve_line_items(
-    items: list[LineItemInput], *, currency: str | None = None, field_name: str = "line_items"
+    items: list[LineItemInput],
+    *,
+    currency: str | None = None,
+    field_name: str = "line_items",
+    products_in_use: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Field values for each item, in order, or ValidationFailed naming every bad field.
 
     ``currency``: the document's currency every item must use; when None, the
-    first item's currency becomes everyone's.
+    first item's currency becomes everyone's. An archived product cannot be
+    put on a document, unless it is one of ``products_in_use`` (already on it).
     """
     product_ids = {i.product_id for i in items if i.product_id}
     products = Product.objects.in_bulk(product_ids) if product_ids else {}
@@ -134,7 +156,7 @@ def resolve_line_items(
         if item.product_id and product is None:
             errors.append(FieldError(f"{at}.product_id", f"no product {item.product_id}"))
             continue
-        if product is not None and product.is_archived:
+        if product is not None and product.is_archived and product.pk not in products_in_use:
             errors.append(FieldError(f"{at}.product_id", f"product {product.pk} is archived"))
             continue
         values, item_errors = _resolve_one(item, product, at)
@@ -143,8 +165,12 @@ def resolve_line_items(
             currency = currency or values["currency"]
             if values["currency"] != currency:
                 errors.append(FieldError(f"{at}.currency", f"every line item must be in {currency}"))
+            if _line_total(values) > MAX_AMOUNT:
+                errors.append(FieldError(f"{at}.quantity", f"makes the line total more than {MAX_AMOUNT}"))
             values["position"] = index
             resolved.append(values)
+    if not errors and sum(_line_total(values) for values in resolved) > MAX_AMOUNT:
+        errors.append(FieldError(field_name, f"the line items come to more than {MAX_AMOUNT}"))
     if errors:
         raise ValidationFailed(f"{len(errors)} invalid line item field(s)", errors=errors)
     return resolved

@@ -16,6 +16,15 @@ from recurra.core.models import Timestamped
 from recurra.core.money import Money
 
 MAX_AMOUNT = 999_999_999_999  # minor units; far above any real price, far below BIGINT
+MAX_QUANTITY = 1_000_000
+AMOUNT_RULE = f"must be whole minor units from 0 to {MAX_AMOUNT}"
+
+
+def is_amount(value: object) -> bool:
+    """An int of minor units from 0 to MAX_AMOUNT (not a bool, a float or a string)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT
+
+
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
 

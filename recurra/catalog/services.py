@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from recurra.catalog.models import MAX_AMOUNT, Product
+from recurra.catalog.models import AMOUNT_RULE, Product, is_amount
 from recurra.catalog.terms import BillingFrequency
 from recurra.core import records
 from recurra.core.actors import Actor
@@ -31,23 +31,20 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     errors: list[FieldError] = []
     cleaned = dict(values)
     if "name" in cleaned:
-        cleaned["name"] = str(cleaned["name"]).strip()
+        cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
             errors.append(FieldError("name", "must not be blank"))
     if "sku" in cleaned:
-        cleaned["sku"] = (str(cleaned["sku"]).strip() or None) if cleaned["sku"] is not None else None
-    if cleaned.get("description") is None and "description" in cleaned:
-        cleaned["description"] = ""
+        cleaned["sku"] = (cleaned["sku"] or "").strip() or None
+    if "description" in cleaned:
+        cleaned["description"] = cleaned["description"] or ""
     if "currency" in cleaned:
         try:
-            cleaned["currency"] = normalize_currency(str(cleaned["currency"]))
+            cleaned["currency"] = normalize_currency(cleaned["currency"] or "")
         except CurrencyError as exc:
             errors.append(FieldError("currency", str(exc)))
-    amount = cleaned.get("unit_amount")
-    if "unit_amount" in cleaned and (
-        not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_AMOUNT
-    ):
-        errors.append(FieldError("unit_amount", f"must be whole minor units from 0 to {MAX_AMOUNT}"))
+    if "unit_amount" in cleaned and not is_amount(cleaned["unit_amount"]):
+        errors.append(FieldError("unit_amount", AMOUNT_RULE))
     rate = cleaned.get("tax_rate_percent")
     if rate is not None and not Decimal(0) <= Decimal(str(rate)) <= Decimal(100):
         errors.append(FieldError("tax_rate_percent", "must be between 0 and 100"))

@@ -45,11 +45,18 @@ def encode_cursor(values: list[Any]) -> str:
 def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         values = None
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != width or not all(map(_storable, values)):
         raise ValidationFailed.field("cursor", "is not a cursor this list gave out")
     return values
+
+
+def _storable(value: Any) -> bool:
+    """A value encode_cursor writes (text or an integer) that a database can compare with."""
+    if isinstance(value, str):
+        return "\x00" not in value and value == value.encode("utf-8", "ignore").decode("utf-8")
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _after(ordering: tuple[str, ...], values: list[Any]) -> Q:

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 
 from recurra.catalog.line_items import LineItemInput, resolve_line_items
+from recurra.catalog.models import AMOUNT_RULE, is_amount
 from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
@@ -122,7 +123,11 @@ def company_delete(*, company: Company, actor: Actor) -> None:
     records.delete(company, actor=actor, in_use=f"company {company.pk} is still in use")
 
 
-def _clean_deal(values: dict[str, Any], current_currency: str | None) -> dict[str, Any]:
+DEFAULT_CURRENCY = "USD"
+
+
+def _clean_deal(values: dict[str, Any], deal: Deal | None) -> dict[str, Any]:
+    """Checked deal fields; ``line_items`` (resolved) when given. ``deal`` is None for a new one."""
     errors: list[FieldError] = []
     cleaned = {k: v for k, v in values.items() if k not in ("contact_id", "company_id", "line_items")}
     if "name" in cleaned:
@@ -133,41 +138,82 @@ def _clean_deal(values: dict[str, Any], current_currency: str | None) -> dict[st
         errors.append(FieldError("stage", "unknown deal stage"))
     if "currency" in cleaned:
         try:
-            cleaned["currency"] = normalize_currency(cleaned["currency"])
+            cleaned["currency"] = normalize_currency(cleaned["currency"] or "")
         except CurrencyError as exc:
             errors.append(FieldError("currency", str(exc)))
+    if "amount" in cleaned and not is_amount(cleaned["amount"]):
+        errors.append(FieldError("amount", AMOUNT_RULE))
     if errors:
         raise ValidationFailed("invalid deal", errors=errors)
     if "contact_id" in values:
         cleaned["contact"] = _existing(Contact, values["contact_id"], "contact_id")
     if "company_id" in values:
         cleaned["company"] = _existing(Company, values["company_id"], "company_id")
-    currency = cleaned.get("currency", current_currency)
-    items = values.get("line_items")
-    if items is not None:
-        cleaned["line_items"] = resolve_line_items(items, currency=currency)
-        if cleaned["line_items"]:
-            cleaned["currency"] = cleaned["line_items"][0]["currency"]
-            cleaned["amount"] = sum(_net(item) for item in cleaned["line_items"])
+    cleaned.update(_priced_by_line_items(values.get("line_items"), cleaned, deal))
+    if deal is None:
+        cleaned.setdefault("currency", DEFAULT_CURRENCY)
     return cleaned
 
 
-def _net(values: dict[str, Any]) -> int:
-    return DealLineItem(**values).amounts.net
+def _priced_by_line_items(
+    items: list[LineItemInput] | None, cleaned: dict[str, Any], deal: Deal | None
+) -> dict[str, Any]:
+    """With line items (the new ones, else the deal's own), the deal's currency and amount are theirs.
+
+    A currency or amount sent along must agree with them; a new deal's
+    currency is its items' when it is not given. Removing every item leaves
+    the amount sent with them, else 0. A product archived since it was put on
+    the deal may stay on it.
+    """
+    result: dict[str, Any] = {}
+    current = list(deal.line_items.all()) if deal is not None else []
+    if items is not None:
+        in_use = {line.product_id for line in current if line.product_id}
+        result["line_items"] = resolve_line_items(
+            items, currency=cleaned.get("currency"), products_in_use=in_use
+        )
+        lines = [DealLineItem(**values) for values in result["line_items"]]
+    else:
+        lines = current
+    if not lines:
+        if items is not None:  # all removed: the amount is whatever is sent, else nothing
+            result["amount"] = cleaned.get("amount", 0)
+        return result
+    currency, amount = lines[0].currency, sum(line.amounts.net for line in lines)
+    errors = []
+    if cleaned.get("currency", currency) != currency:
+        errors.append(FieldError("currency", f"must be the line items' currency, {currency}"))
+    if cleaned.get("amount", amount) != amount:
+        errors.append(FieldError("amount", f"is the line items' subtotal, {amount}; leave it out"))
+    if errors:
+        raise ValidationFailed("the deal does not agree with its line items", errors=errors)
+    return {**result, "currency": currency, "amount": amount}
 
 
-def _replace_line_items(deal: Deal, items: list[dict[str, Any]]) -> None:
+def _set_line_items(deal: Deal, items: list[dict[str, Any]], actor: Actor) -> None:
+    """Replace the deal's line items; a ``deal.line_items_replaced`` event when they changed."""
+    before = [_line_item_summary(i) for i in deal.line_items.all()]
     deal.line_items.all().delete()
     DealLineItem.objects.bulk_create(DealLineItem(deal=deal, **item) for item in items)
+    after = [_line_item_summary(i) for i in deal.line_items.all()]
+    if before != after:
+        events.record(
+            type="deal.line_items_replaced",
+            obj=deal,
+            actor=actor,
+            before={"line_items": before},
+            after={"line_items": after},
+        )
 
 
 def deal_create(*, actor: Actor, line_items: list[LineItemInput] | None = None, **values: Any) -> Deal:
     """A deal; with line items its currency and amount come from them."""
-    cleaned = _clean_deal({**values, "line_items": line_items}, values.get("currency"))
-    items = cleaned.pop("line_items", None) or []
+    cleaned = _clean_deal({**values, "line_items": line_items}, None)
+    items = cleaned.pop("line_items", None)
     with transaction.atomic():
         deal = records.create(Deal, actor=actor, **cleaned)
-        _replace_line_items(deal, items)
+        if items:
+            _set_line_items(deal, items, actor)
     return deal
 
 
@@ -175,21 +221,11 @@ def deal_update(
     *, deal: Deal, actor: Actor, line_items: list[LineItemInput] | None = None, **changes: Any
 ) -> Deal:
     """Change a deal. ``line_items`` replaces all of them ([] removes them); None keeps them."""
-    cleaned = _clean_deal({**changes, "line_items": line_items}, deal.currency)
+    cleaned = _clean_deal({**changes, "line_items": line_items}, deal)
     items = cleaned.pop("line_items", None)
     with transaction.atomic():
         if items is not None:
-            before = [_line_item_summary(i) for i in deal.line_items.all()]
-            _replace_line_items(deal, items)
-            after = [_line_item_summary(i) for i in deal.line_items.all()]
-            if before != after:
-                events.record(
-                    type="deal.line_items_replaced",
-                    obj=deal,
-                    actor=actor,
-                    before={"line_items": before},
-                    after={"line_items": after},
-                )
+            _set_line_items(deal, items, actor)
         records.update(deal, actor=actor, **cleaned)
     return deal
 

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ('response_content_type', models.CharField(blank=True, max_length=100)),
                 ('response_body', models.BinaryField(null=True)),
                 ('created_at', models.DateTimeField(db_index=True, default=recurra.core.clock.now)),
+                ('reserved_ms', models.BigIntegerField(default=recurra.core.clock.epoch_ms, help_text='real time the request started running (sandbox time can jump)')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='idempotency_scope_key')],

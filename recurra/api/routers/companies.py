@@ -3,34 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404
-from recurra.api.fields import AddressIn, AddressOut, In, Name, ShortText, changes
+from recurra.api.common import ListQuery, get_or_404, no_content
+from recurra.api.fields import TEXT, AddressIn, AddressOut, Id, In, Name, Phone, changes, omittable
 from recurra.api.pagination import list_schema
 from recurra.crm import selectors, services
 from recurra.crm.models import Company
 
 router = Router(tags=["companies"])
-Domain = ShortText
+Domain = Annotated[
+    str, Field(max_length=253, description="example.com (a URL's scheme and www. are dropped)"), TEXT
+]
 
 
 class CompanyIn(In):
     name: Name
     domain: Domain = ""
-    phone: ShortText = ""
+    phone: Phone = ""
     address: AddressIn | None = None
 
 
 class CompanyPatch(In):
-    name: Name | None = None
-    domain: Domain | None = None
-    phone: ShortText | None = None
-    address: AddressIn | None = None
+    name: Name = omittable()
+    domain: Domain = omittable()
+    phone: Phone = omittable()
+    address: AddressIn = omittable()
 
 
 class CompanyOut(BaseModel):
@@ -66,17 +69,17 @@ def list_companies(request: HttpRequest, filters: Query[ListQuery]) -> dict[str,
 
 
 @router.get("/{company_id}", response=CompanyOut, summary="Get a company")
-def get_company(request: HttpRequest, company_id: str) -> CompanyOut:
+def get_company(request: HttpRequest, company_id: Id) -> CompanyOut:
     return CompanyOut.of(get_or_404(Company, company_id))
 
 
 @router.patch("/{company_id}", response=CompanyOut, summary="Update a company")
-def update_company(request: HttpRequest, company_id: str, payload: CompanyPatch) -> CompanyOut:
+def update_company(request: HttpRequest, company_id: Id, payload: CompanyPatch) -> CompanyOut:
     company = get_or_404(Company, company_id)
     return CompanyOut.of(services.company_update(company=company, actor=actor(request), **changes(payload)))
 
 
 @router.delete("/{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: HttpRequest, company_id: str) -> Status[None]:
+def delete_company(request: HttpRequest, company_id: Id) -> HttpResponse:
     services.company_delete(company=get_or_404(Company, company_id), actor=actor(request))
-    return Status(204, None)
+    return no_content()

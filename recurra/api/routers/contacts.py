@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404
-from recurra.api.fields import AddressIn, AddressOut, Email, Id, In, ShortText, changes
+from recurra.api.common import ListQuery, get_or_404, no_content
+from recurra.api.fields import AddressIn, AddressOut, Email, Id, In, Phone, ShortText, changes, omittable
 from recurra.api.pagination import list_schema
 from recurra.crm import selectors, services
 from recurra.crm.models import Contact
@@ -22,18 +22,18 @@ class ContactIn(In):
     email: Email
     first_name: ShortText = ""
     last_name: ShortText = ""
-    phone: ShortText = ""
+    phone: Phone = ""
     address: AddressIn | None = None
     company_id: Id | None = None
 
 
 class ContactPatch(In):
-    email: Email | None = None
-    first_name: ShortText | None = None
-    last_name: ShortText | None = None
-    phone: ShortText | None = None
-    address: AddressIn | None = None
-    company_id: Id | None = None
+    email: Email = omittable()
+    first_name: ShortText = omittable()
+    last_name: ShortText = omittable()
+    phone: Phone = omittable()
+    address: AddressIn = omittable()
+    company_id: Id | None = Field(None, description="null removes the contact from its company")
 
 
 class ContactOut(BaseModel):
@@ -79,17 +79,17 @@ def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[st
 
 
 @router.get("/{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: str) -> ContactOut:
+def get_contact(request: HttpRequest, contact_id: Id) -> ContactOut:
     return ContactOut.of(get_or_404(Contact, contact_id))
 
 
 @router.patch("/{contact_id}", response=ContactOut, summary="Update a contact")
-def update_contact(request: HttpRequest, contact_id: str, payload: ContactPatch) -> ContactOut:
+def update_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch) -> ContactOut:
     contact = get_or_404(Contact, contact_id)
     return ContactOut.of(services.contact_update(contact=contact, actor=actor(request), **changes(payload)))
 
 
 @router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: str) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: Id) -> HttpResponse:
     services.contact_delete(contact=get_or_404(Contact, contact_id), actor=actor(request))
-    return Status(204, None)
+    return no_content()

@@ -3,46 +3,61 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404
-from recurra.api.fields import Currency, Id, In, LineItemIn, LineItemOut, Name, changes
+from recurra.api.common import ListQuery, get_or_404, no_content
+from recurra.api.fields import (
+    Currency,
+    Date,
+    Id,
+    In,
+    LineItemIn,
+    LineItemOut,
+    MinorUnits,
+    Name,
+    changes,
+    omittable,
+)
 from recurra.api.pagination import list_schema
+from recurra.catalog.line_items import LineItemInput
 from recurra.crm import selectors, services
 from recurra.crm.models import Deal, DealStage
 
 router = Router(tags=["deals"])
 Stage = Literal[tuple(DealStage.values)]  # type: ignore[valid-type]
 LineItems = Annotated[list[LineItemIn], Field(max_length=100)]
+CURRENCY_RULE = (
+    f"with line items, theirs (if given, it must match them); else {services.DEFAULT_CURRENCY} if left out"
+)
+AMOUNT_RULE = "with line items, the sum of their amount_subtotal (if given, it must match it)"
+REPLACE_RULE = "replaces every line item; [] removes them (the amount is then 0 unless sent)"
 
 
 class DealIn(In):
     name: Name
     stage: Stage = "appointment_scheduled"  # type: ignore[valid-type]
-    currency: Currency = "USD"
-    amount: Annotated[
-        int, Field(ge=0, strict=True, description="minor units; computed when line items are given")
-    ] = 0
-    close_date: dt.date | None = None
+    currency: Currency = omittable(description=CURRENCY_RULE)
+    amount: MinorUnits = omittable(description=AMOUNT_RULE)
+    close_date: Date | None = None
     contact_id: Id | None = None
     company_id: Id | None = None
     line_items: LineItems = []
 
 
 class DealPatch(In):
-    name: Name | None = None
-    stage: Stage | None = None  # type: ignore[valid-type]
-    currency: Currency | None = None
-    amount: Annotated[int, Field(ge=0, strict=True)] | None = None
-    close_date: dt.date | None = None
+    name: Name = omittable()
+    stage: Stage = omittable()  # type: ignore[valid-type]
+    currency: Currency = omittable(description=CURRENCY_RULE)
+    amount: MinorUnits = omittable(description=AMOUNT_RULE)
+    close_date: Date | None = None
     contact_id: Id | None = None
     company_id: Id | None = None
-    line_items: LineItems | None = Field(None, description="replaces every line item; [] removes them")
+    line_items: LineItems = omittable(description=REPLACE_RULE)
 
 
 class DealOut(BaseModel):
@@ -81,14 +96,18 @@ class DealQuery(ListQuery):
     stage: Stage | None = None  # type: ignore[valid-type]
 
 
-def _items(items: list[LineItemIn] | None) -> list | None:
-    return None if items is None else [i.to_input() for i in items]
+def _sent(payload: DealIn | DealPatch) -> tuple[dict[str, Any], list[LineItemInput] | None]:
+    """The fields the body sent, and its line items as service input (None when not sent)."""
+    values = changes(payload)
+    if values.pop("line_items", None) is None:
+        return values, None
+    return values, [item.to_input() for item in payload.line_items]
 
 
 @router.post("", response={201: DealOut}, summary="Create a deal")
 def create_deal(request: HttpRequest, payload: DealIn) -> Status[DealOut]:
-    values = payload.model_dump(exclude={"line_items"})
-    deal = services.deal_create(actor=actor(request), line_items=_items(payload.line_items), **values)
+    values, line_items = _sent(payload)
+    deal = services.deal_create(actor=actor(request), line_items=line_items, **values)
     return Status(201, DealOut.of(deal))
 
 
@@ -101,22 +120,19 @@ def list_deals(request: HttpRequest, filters: Query[DealQuery]) -> dict[str, obj
 
 
 @router.get("/{deal_id}", response=DealOut, summary="Get a deal")
-def get_deal(request: HttpRequest, deal_id: str) -> DealOut:
+def get_deal(request: HttpRequest, deal_id: Id) -> DealOut:
     return DealOut.of(get_or_404(Deal, deal_id))
 
 
 @router.patch("/{deal_id}", response=DealOut, summary="Update a deal")
-def update_deal(request: HttpRequest, deal_id: str, payload: DealPatch) -> DealOut:
+def update_deal(request: HttpRequest, deal_id: Id, payload: DealPatch) -> DealOut:
     deal = get_or_404(Deal, deal_id)
-    values = changes(payload)
-    values.pop("line_items", None)
-    deal = services.deal_update(
-        deal=deal, actor=actor(request), line_items=_items(payload.line_items), **values
-    )
+    values, line_items = _sent(payload)
+    deal = services.deal_update(deal=deal, actor=actor(request), line_items=line_items, **values)
     return DealOut.of(deal)
 
 
 @router.delete("/{deal_id}", response={204: None}, summary="Delete a deal")
-def delete_deal(request: HttpRequest, deal_id: str) -> Status[None]:
+def delete_deal(request: HttpRequest, deal_id: Id) -> HttpResponse:
     services.deal_delete(deal=get_or_404(Deal, deal_id), actor=actor(request))
-    return Status(204, None)
+    return no_content()

@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404
+from recurra.api.common import ListQuery, get_or_404, no_content
 from recurra.api.fields import (
+    TEXT,
     Currency,
+    Description,
     Frequency,
+    Id,
     In,
     MinorUnits,
     Name,
     Percent,
     changes,
+    omittable,
     percent_text,
 )
 from recurra.api.pagination import list_schema
@@ -27,8 +31,7 @@ from recurra.catalog.models import Product
 from recurra.core import clock
 
 router = Router(tags=["products"])
-Sku = Annotated[str, Field(max_length=64)]
-Description = Annotated[str, Field(max_length=5000)]
+Sku = Annotated[str, Field(max_length=64, description="unique whatever its case"), TEXT]
 
 
 class ProductIn(In):
@@ -42,14 +45,14 @@ class ProductIn(In):
 
 
 class ProductPatch(In):
-    name: Name | None = None
-    sku: Sku | None = None
-    description: Description | None = None
-    unit_amount: MinorUnits | None = None
-    currency: Currency | None = None
-    tax_rate_percent: Percent | None = None
-    billing_frequency: Frequency | None = None  # type: ignore[valid-type]
-    archived: bool | None = Field(None, description="true archives the product, false restores it")
+    name: Name = omittable()
+    sku: Sku | None = Field(None, description="null removes the SKU")
+    description: Description = omittable()
+    unit_amount: MinorUnits = omittable()
+    currency: Currency = omittable()
+    tax_rate_percent: Percent | None = Field(None, description="null means no tax")
+    billing_frequency: Frequency = omittable()  # type: ignore[valid-type]
+    archived: StrictBool = omittable(description="true archives the product, false restores it")
 
 
 class ProductOut(BaseModel):
@@ -100,12 +103,12 @@ def list_products(request: HttpRequest, filters: Query[ProductQuery]) -> dict[st
 
 
 @router.get("/{product_id}", response=ProductOut, summary="Get a product")
-def get_product(request: HttpRequest, product_id: str) -> ProductOut:
+def get_product(request: HttpRequest, product_id: Id) -> ProductOut:
     return ProductOut.of(get_or_404(Product, product_id))
 
 
 @router.patch("/{product_id}", response=ProductOut, summary="Update, archive or restore a product")
-def update_product(request: HttpRequest, product_id: str, payload: ProductPatch) -> ProductOut:
+def update_product(request: HttpRequest, product_id: Id, payload: ProductPatch) -> ProductOut:
     product = get_or_404(Product, product_id)
     product = services.product_update(
         product=product, actor=actor(request), at=clock.now(), **changes(payload)
@@ -114,7 +117,7 @@ def update_product(request: HttpRequest, product_id: str, payload: ProductPatch)
 
 
 @router.post("/{product_id}/archive", response=ProductOut, summary="Archive a product")
-def archive_product(request: HttpRequest, product_id: str) -> ProductOut:
+def archive_product(request: HttpRequest, product_id: Id) -> ProductOut:
     product = get_or_404(Product, product_id)
     return ProductOut.of(services.product_archive(product=product, actor=actor(request), at=clock.now()))
 
@@ -125,6 +128,6 @@ def archive_product(request: HttpRequest, product_id: str) -> ProductOut:
     summary="Delete an unused product",
     description="A product used on any line item cannot be deleted (409); archive it.",
 )
-def delete_product(request: HttpRequest, product_id: str) -> Status[None]:
+def delete_product(request: HttpRequest, product_id: Id) -> HttpResponse:
     services.product_delete(product=get_or_404(Product, product_id), actor=actor(request))
-    return Status(204, None)
+    return no_content()

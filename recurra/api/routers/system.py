@@ -11,6 +11,8 @@ from ninja import Query, Router
 from pydantic import BaseModel, Field
 
 from recurra.api.common import PageQuery
+from recurra.api.fields import TEXT, Id
+from recurra.api.openapi import problem_responses
 from recurra.api.pagination import list_schema
 from recurra.core import clock
 from recurra.core.errors import NotFound
@@ -24,7 +26,12 @@ class ClockOut(BaseModel):
     mode: str
 
 
-@router.get("/clock", response=ClockOut, tags=["clock"], summary="The test clock (sandbox only)")
+@router.get(
+    "/clock",
+    response={200: ClockOut, **problem_responses(404)},
+    tags=["clock"],
+    summary="The test clock (sandbox only; 404 in live mode)",
+)
 def get_clock(request: HttpRequest) -> ClockOut:
     if not clock.is_test_clock():
         raise NotFound("the test clock exists only in sandbox mode")
@@ -60,8 +67,8 @@ class EventOut(BaseModel):
 
 
 class EventQuery(PageQuery):
-    object_id: Annotated[str, Field(max_length=40)] | None = None
-    type: Annotated[str, Field(max_length=80)] | None = None
+    object_id: Id | None = None
+    type: Annotated[str, Field(max_length=80, description="e.g. contact.created"), TEXT] | None = None
 
 
 @router.get("/events", response=list_schema(EventOut), tags=["events"], summary="The audit trail")
