@@ -1,15 +1,18 @@
 """Opaque, prefixed, time-ordered ids: ``con_01jd3x8q3n8k4w2c5v7b9m0p1r``.
 
 A ULID body (48-bit millisecond time + 80 random bits, Crockford base32,
-lower case) after a type prefix. Ids sort by creation time to the
-millisecond, which makes them a stable key for cursor pagination; within a
-millisecond the order is random, but total.
+lower case) after a type prefix. Ids sort by creation time, which makes
+them a stable key for cursor pagination. Within one process they are
+strictly increasing (ULID's monotonic rule: in the same millisecond the
+random part counts up by one); ids made by two processes in the same
+millisecond are ordered at random, but totally.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+import threading
 
 from recurra.core import clock
 
@@ -25,9 +28,22 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_lock = threading.Lock()
+_last = 0
+_RANDOM_BITS = 80
+
+
+def _next_body() -> int:
+    global _last
+    with _lock:
+        body = (clock.epoch_ms() << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+        # Same (or an earlier, if the wall clock stepped back) millisecond: count up.
+        _last = max(body, _last + 1)
+        return _last
+
+
 def new_id(prefix: str) -> str:
-    body = (clock.epoch_ms() << 80) | secrets.randbits(80)
-    return f"{prefix}_{_encode(body, 26)}"
+    return f"{prefix}_{_encode(_next_body(), 26)}"
 
 
 def factory(prefix: str) -> functools.partial[str]:

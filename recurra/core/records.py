@@ -52,15 +52,37 @@ def update(
 
 
 def delete(obj: models.Model, *, actor: Actor, in_use: str) -> None:
-    """Delete a row and write ``<model>.deleted``; a protected reference is a 409 saying ``in_use``."""
+    """Delete a row and write ``<model>.deleted``; a protected reference is a 409 saying ``in_use``.
+
+    Rows whose link to it the database clears (``on_delete=SET_NULL``) each get
+    a ``<their model>.updated`` event, so the trail shows why the link is gone.
+    """
     before = events.snapshot(obj)
     with transaction.atomic():
         events.record(type=_event_type(obj, "deleted"), obj=obj, actor=actor, before=before)
+        _record_unlinks(obj, actor)
         try:
             with transaction.atomic():
                 obj.delete()
         except models.ProtectedError as exc:
             raise Conflict(in_use) from exc
+
+
+def _record_unlinks(obj: models.Model, actor: Actor) -> None:
+    for relation in obj._meta.related_objects:
+        if not relation.one_to_many or relation.on_delete is not models.SET_NULL:
+            continue
+        related = relation.related_model
+        column = relation.field.attname
+        pks = related._default_manager.filter(**{column: obj.pk}).values_list("pk", flat=True)
+        for pk in pks.iterator():
+            events.record(
+                type=_event_type(related(pk=pk), "updated"),
+                obj=related(pk=pk),
+                actor=actor,
+                before={column: obj.pk},
+                after={column: None},
+            )
 
 
 def _unique_error(exc: IntegrityError, field: str | None) -> Exception:

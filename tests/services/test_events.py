@@ -51,3 +51,22 @@ def test_jsonable_handles_dates_decimals_and_nesting():
 
     value = {"d": dt.date(2027, 2, 28), "t": dt.datetime(2027, 1, 1, tzinfo=dt.UTC), "p": [Decimal("12.50")]}
     assert events.jsonable(value) == {"d": "2027-02-28", "t": "2027-01-01T00:00:00Z", "p": ["12.50"]}
+
+
+def test_deleting_a_company_records_the_links_it_clears(frozen_clock):
+    from recurra.crm.services import contact_create, deal_create
+
+    company = company_create(actor=ALICE, name="Acme")
+    contact = contact_create(actor=ALICE, email="a@acme.example", company_id=company.pk)
+    deal = deal_create(
+        actor=ALICE, name="Big one", currency="USD", company_id=company.pk, contact_id=contact.pk
+    )
+    company_pk = company.pk
+    company_delete(company=company, actor=ALICE)
+    for obj, kind in ((contact, "contact"), (deal, "deal")):
+        event = Event.objects.get(object_id=obj.pk, type=f"{kind}.updated")
+        assert event.data == {"before": {"company_id": company_pk}, "after": {"company_id": None}}
+        assert (event.actor_type, event.actor_name) == ("user", "Alice")
+    deal.refresh_from_db()
+    assert deal.company_id is None and deal.contact_id == contact.pk
+    assert not Event.objects.filter(object_id=deal.pk, data__after__contact_id=None).exists()

@@ -10,6 +10,12 @@ from recurra.core.errors import ValidationFailed
 from recurra.core.pagination import _after, decode_cursor, encode_cursor
 
 
+def test_ids_in_one_millisecond_still_increase(monkeypatch):
+    monkeypatch.setattr(ids.clock, "epoch_ms", lambda: 1_800_000_000_000)
+    made = [ids.new_id("deal") for _ in range(500)]
+    assert made == sorted(made) and len(set(made)) == 500
+
+
 def test_ids_are_prefixed_unique_and_time_ordered(monkeypatch):
     ticks = iter(range(1_700_000_000_000, 1_700_000_001_000))
     monkeypatch.setattr(ids.clock, "epoch_ms", lambda: next(ticks))
