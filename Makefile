@@ -31,8 +31,8 @@ test: $(VENV)/.installed-dev
 	BIN=$(BIN) scripts/test
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check recurra tests bench scripts
-	$(BIN)/ruff format --check recurra tests bench scripts
+	$(BIN)/ruff check recurra tests scripts $(wildcard bench)
+	$(BIN)/ruff format --check recurra tests scripts $(wildcard bench)
 	$(BIN)/mypy recurra
 
 bench: $(VENV)/.installed-dev
