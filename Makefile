@@ -22,6 +22,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+run: export RECURRA_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/recurra migrate
 	$(BIN)/recurra demo
