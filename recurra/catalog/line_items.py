@@ -150,6 +150,7 @@ def resolve_line_items(
     products = Product.objects.in_bulk(product_ids) if product_ids else {}
     resolved: list[dict[str, Any]] = []
     errors: list[FieldError] = []
+    document_total = 0
     for index, item in enumerate(items):
         at = f"{field_name}[{index}]"
         product = products.get(item.product_id) if item.product_id else None
@@ -165,11 +166,13 @@ def resolve_line_items(
             currency = currency or values["currency"]
             if values["currency"] != currency:
                 errors.append(FieldError(f"{at}.currency", f"every line item must be in {currency}"))
-            if _line_total(values) > MAX_AMOUNT:
+            line_total = _line_total(values)
+            if line_total > MAX_AMOUNT:
                 errors.append(FieldError(f"{at}.quantity", f"makes the line total more than {MAX_AMOUNT}"))
+            document_total += line_total
             values["position"] = index
             resolved.append(values)
-    if not errors and sum(_line_total(values) for values in resolved) > MAX_AMOUNT:
+    if not errors and document_total > MAX_AMOUNT:
         errors.append(FieldError(field_name, f"the line items come to more than {MAX_AMOUNT}"))
     if errors:
         raise ValidationFailed(f"{len(errors)} invalid line item field(s)", errors=errors)

@@ -48,6 +48,34 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def build(
+    *,
+    type: str,
+    obj: models.Model,
+    actor: Actor,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Event:
+    """One unsaved event for ``obj``; :func:`record` saves one, ``bulk_create`` saves many."""
+    data: dict[str, Any] = {}
+    if before is not None:
+        data["before"] = before
+    if after is not None:
+        data["after"] = after
+    if extra:
+        data.update(jsonable(extra))
+    return Event(
+        type=type,
+        object_type=obj._meta.model_name or type.split(".")[0],
+        object_id=str(obj.pk),
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        data=data,
+    )
+
+
 def record(
     *,
     type: str,
@@ -58,22 +86,9 @@ def record(
     extra: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event for ``obj``. Call inside the transaction that made the change."""
-    data: dict[str, Any] = {}
-    if before is not None:
-        data["before"] = before
-    if after is not None:
-        data["after"] = after
-    if extra:
-        data.update(jsonable(extra))
-    return Event.objects.create(
-        type=type,
-        object_type=obj._meta.model_name or type.split(".")[0],
-        object_id=str(obj.pk),
-        actor_type=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        data=data,
-    )
+    event = build(type=type, obj=obj, actor=actor, before=before, after=after, extra=extra)
+    event.save(force_insert=True)
+    return event
 
 
 def record_update(*, type: str, obj: models.Model, actor: Actor, before: dict[str, Any]) -> Event | None:

@@ -13,11 +13,12 @@ from django.db import IntegrityError, models, transaction
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, ValidationFailed
+from recurra.core.models import Event
 
 M = TypeVar("M", bound=models.Model)
 
 
-def _event_type(obj: models.Model, verb: str) -> str:
+def _event_type(obj: models.Model | type[models.Model], verb: str) -> str:
     return f"{obj._meta.model_name}.{verb}"
 
 
@@ -72,17 +73,21 @@ def _record_unlinks(obj: models.Model, actor: Actor) -> None:
     for relation in obj._meta.related_objects:
         if not relation.one_to_many or relation.on_delete is not models.SET_NULL:
             continue
-        related = relation.related_model
-        column = relation.field.attname
+        related, column = relation.related_model, relation.field.attname
         pks = related._default_manager.filter(**{column: obj.pk}).values_list("pk", flat=True)
-        for pk in pks.iterator():
-            events.record(
-                type=_event_type(related(pk=pk), "updated"),
-                obj=related(pk=pk),
-                actor=actor,
-                before={column: obj.pk},
-                after={column: None},
-            )
+        Event.objects.bulk_create(
+            (
+                events.build(
+                    type=_event_type(related, "updated"),
+                    obj=related(pk=pk),
+                    actor=actor,
+                    before={column: obj.pk},
+                    after={column: None},
+                )
+                for pk in pks.iterator()
+            ),
+            batch_size=1000,
+        )
 
 
 def _unique_error(exc: IntegrityError, field: str | None) -> Exception:
