@@ -44,6 +44,13 @@ INSTALLED_APPS = [
     "recurra.accounts",
     "recurra.crm",
     "recurra.catalog",
+    "recurra.jobs",
+    "recurra.notifications",
+    "recurra.payments",
+    "recurra.payments.gateways",
+    "recurra.subscriptions",
+    "recurra.invoicing",
+    "recurra.billing",
     "recurra.api",
     "recurra.web",
 ]

@@ -46,3 +46,44 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class FinalFailureAction(models.TextChoices):
+    KEEP_PAST_DUE = "keep_past_due", "Keep as Unpaid"
+    CANCEL = "cancel", "Cancel the subscription"
+    PAUSE = "pause", "Pause the subscription"
+
+
+def _default_retry_schedule() -> list[int]:
+    return [3, 5, 7]
+
+
+class AccountSettings(models.Model):
+    """The business's settings: one row. Billing dates are dates in ``timezone``."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    business_name = models.CharField(max_length=200, default="Recurra demo business")
+    timezone = models.CharField(max_length=64, default="UTC")
+    default_currency = models.CharField(max_length=3, default="USD")
+    default_language = models.CharField(max_length=10, default="en")
+    invoice_number_prefix = models.CharField(max_length=20, default="INV-")
+    payment_reminders_enabled = models.BooleanField(default=True)
+    reminder_days_before = models.PositiveSmallIntegerField(default=14)
+    failed_payment_emails_enabled = models.BooleanField(default=True)
+    admin_notifications_enabled = models.BooleanField(default=True)
+    admin_notifications_digest = models.BooleanField(
+        default=False, help_text="one daily summary instead of a notice per payment"
+    )
+    retry_schedule_days = models.JSONField(default=_default_retry_schedule)
+    final_failure_action = models.CharField(
+        max_length=20, choices=FinalFailureAction.choices, default=FinalFailureAction.KEEP_PAST_DUE
+    )
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name_plural = "account settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.business_name}"

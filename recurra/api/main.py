@@ -11,7 +11,19 @@ from ninja.openapi.schema import OpenAPISchema
 from recurra.api import problems
 from recurra.api.auth import ApiKeyAuth
 from recurra.api.openapi import document_errors
-from recurra.api.routers import companies, contacts, deals, products, system
+from recurra.api.routers import (
+    companies,
+    contacts,
+    deals,
+    emails,
+    invoices,
+    payment_methods,
+    payments,
+    products,
+    subscriptions,
+    system,
+)
+from recurra.api.routers import settings as settings_router
 
 
 class RecurraAPI(NinjaAPI):
@@ -57,4 +69,10 @@ api.add_router("/contacts", contacts.router)
 api.add_router("/companies", companies.router)
 api.add_router("/deals", deals.router)
 api.add_router("/products", products.router)
+api.add_router("/contacts", payment_methods.router)
+api.add_router("/subscriptions", subscriptions.router)
+api.add_router("/invoices", invoices.router)
+api.add_router("/payments", payments.router)
+api.add_router("/emails", emails.router)
+api.add_router("/settings", settings_router.router)
 api.add_router("/", system.router)

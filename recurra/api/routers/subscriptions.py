@@ -1,0 +1,7 @@
+"""/subscriptions (placeholder until built)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

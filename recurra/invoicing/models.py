@@ -1,0 +1,121 @@
+"""Invoices, their lines, and the gapless number sequence.
+
+An invoice of a subscription is unique per (subscription, period_start):
+the database is the last guard against billing a period twice. Numbers are
+``<prefix><n>`` from :class:`InvoiceSequence`, taken in the same transaction
+as the invoices they number (see ``invoicing/numbering.py``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.core import ids
+from recurra.core.models import Timestamped
+from recurra.core.money import Money
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+    UNCOLLECTIBLE = "uncollectible", "Uncollectible"
+
+
+class Invoice(Timestamped):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("in"))
+    number = models.CharField(max_length=40, null=True, blank=True, unique=True)  # noqa: DJ001 (drafts have none)
+    status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="invoices")
+    company = models.ForeignKey(
+        "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.BigIntegerField(help_text="sum of the lines' net amounts (after discount, before tax)")
+    discount = models.BigIntegerField(default=0)
+    tax = models.BigIntegerField(default=0)
+    total = models.BigIntegerField()
+    amount_paid = models.BigIntegerField(default=0)
+    amount_due = models.BigIntegerField()
+    collection_method = models.CharField(max_length=30)
+    payment_terms = models.CharField(max_length=20)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    period_index = models.PositiveIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    comments = models.TextField(blank=True)
+    footer = models.TextField(blank=True)
+    po_number = models.CharField(max_length=100, blank=True)
+    tax_id = models.CharField(max_length=100, blank=True)
+    billing_address = models.JSONField(default=dict)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True, help_text="when it was first seen past due")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"],
+                condition=models.Q(subscription__isnull=False, period_start__isnull=False),
+                name="invoice_one_per_subscription_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_due=models.F("total") - models.F("amount_paid")),
+                name="invoice_amount_due_is_total_minus_paid",
+            ),
+            models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="invoice_paid_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="invoice_status_due"),
+            models.Index(fields=["subscription", "status"], name="invoice_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.pk
+
+    @property
+    def money_due(self) -> Money:
+        return Money(self.amount_due, self.currency)
+
+
+class InvoiceLine(models.Model):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("il"))
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    line_item_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, help_text="the line item it bills")
+    product_id = models.CharField(max_length=ids.ID_LENGTH, blank=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_amount = models.BigIntegerField()
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4)
+    tax_rate_percent = models.DecimalField(max_digits=7, decimal_places=4)
+    amount_discount = models.BigIntegerField()
+    amount_subtotal = models.BigIntegerField()
+    amount_tax = models.BigIntegerField()
+    amount_total = models.BigIntegerField()
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} × {self.quantity}"
+
+
+class InvoiceSequence(models.Model):
+    """The last number used per prefix. Its row is locked only for the instant numbers are taken."""
+
+    prefix = models.CharField(primary_key=True, max_length=20)
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last_number}"

@@ -1,0 +1,31 @@
+"""Gapless invoice numbers that do not serialise the billing run.
+
+Numbers come from one counter row per prefix, advanced by ``k`` in a single
+UPDATE in the same transaction as the ``k`` invoices they number: a rolled
+back batch gives its numbers back, so there are no gaps. The row lock is
+held only from that UPDATE to the commit, so callers take numbers as the
+LAST statement of their transaction, after every other write of the batch:
+concurrent workers then prepare their batches in parallel and queue only for
+the instant of numbering and committing.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from recurra.invoicing.models import InvoiceSequence
+
+
+def take_numbers(prefix: str, count: int) -> list[str]:
+    """``count`` consecutive numbers ``<prefix><n>``; call inside the transaction that uses them."""
+    if count <= 0:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("invoice numbers must be taken inside the transaction that uses them")
+    InvoiceSequence.objects.get_or_create(prefix=prefix)
+    with transaction.atomic():
+        updated = InvoiceSequence.objects.filter(prefix=prefix).update(last_number=F("last_number") + count)
+        assert updated == 1
+        last = InvoiceSequence.objects.values_list("last_number", flat=True).get(prefix=prefix)
+    return [f"{prefix}{n}" for n in range(last - count + 1, last + 1)]

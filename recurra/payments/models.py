@@ -1,0 +1,98 @@
+"""Saved payment methods (gateway tokens and display hints only) and payments.
+
+A payment is written, with its idempotency key, *before* the gateway is
+called; its status is ``pending`` until the gateway's answer is recorded. A
+crash in between leaves it ``pending``, and the reconciler settles it by
+looking the charge up by that key. The key is unique: one charge per payment.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.core import ids
+from recurra.core.models import Timestamped
+from recurra.core.money import Money
+
+
+class MethodType(models.TextChoices):
+    CARD = "card", "Card"
+    ACH = "ach", "Bank debit (ACH)"
+
+
+class PaymentMethod(Timestamped):
+    """A contact's saved method: the gateway's id for it and what may be shown (brand, last4, expiry)."""
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("pm"))
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="payment_methods")
+    gateway = models.CharField(max_length=20)
+    gateway_method_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=MethodType.choices)
+    brand = models.CharField(max_length=40, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    detached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "gateway_method_id"], name="payment_method_gateway_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand or self.get_type_display()} •••• {self.last4}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # written, gateway not yet answered (or answer not yet recorded)
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+
+class Payment(Timestamped):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("pay"))
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="payments")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="payments")
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    amount = models.BigIntegerField()
+    amount_refunded = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    method_type = models.CharField(max_length=10, choices=MethodType.choices)
+    status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    gateway = models.CharField(max_length=20)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    gateway_charge_id = models.CharField(max_length=100, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    retryable = models.BooleanField(default=False)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    lease_until_ms = models.BigIntegerField(
+        default=0, help_text="real epoch ms until which the worker that wrote it owns the gateway call"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__gte=0, amount_refunded__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "lease_until_ms"], name="payment_open_outcomes")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.money}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "recurra.subscriptions"
+    label = "subscriptions"
+    verbose_name = "Subscriptions"

@@ -1,0 +1,147 @@
+"""Subscriptions and their line items (copies, owned by the subscription).
+
+Schedule fields: ``start_date`` is the anchor; period ``n`` starts at
+``schedule.period_start(start_date, step, n)``. ``periods_billed`` counts the
+periods invoiced so far, so ``next_payment_date`` is the start of period
+``periods_billed`` (None once a fixed term is fully billed or the
+subscription has ended). The amounts and ``mrr`` are kept on the row so that
+lists, filters and reports need no joins; the services keep them true.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.catalog.models import LineItemFields
+from recurra.catalog.terms import BillingFrequency, BillingTerms
+from recurra.core import ids
+from recurra.core.models import Timestamped
+from recurra.crm.models import Address
+
+
+class SubscriptionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Unpaid"
+    PAUSED = "paused", "Paused"
+    CANCELED = "canceled", "Canceled"
+    EXPIRED = "expired", "Expired"
+
+
+class CollectionMethod(models.TextChoices):
+    CHARGE_AUTOMATICALLY = "charge_automatically", "Charge automatically"
+    SEND_INVOICE = "send_invoice", "Send invoice"
+
+
+class PaymentTerms(models.TextChoices):
+    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
+    NET_15 = "net_15", "Net 15"
+    NET_30 = "net_30", "Net 30"
+    NET_45 = "net_45", "Net 45"
+    NET_60 = "net_60", "Net 60"
+    NET_90 = "net_90", "Net 90"
+
+
+PAYMENT_TERM_DAYS: dict[str, int] = {
+    PaymentTerms.DUE_ON_RECEIPT: 0,
+    PaymentTerms.NET_15: 15,
+    PaymentTerms.NET_30: 30,
+    PaymentTerms.NET_45: 45,
+    PaymentTerms.NET_60: 60,
+    PaymentTerms.NET_90: 90,
+}
+
+
+def _all_methods() -> list[str]:
+    return ["card", "ach"]
+
+
+class Subscription(Timestamped, Address):
+    """A recurring charge for one contact: line items sharing frequency, terms, start and payments.
+
+    The address columns (from :class:`Address`) are the billing address.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sub"))
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="subscriptions")
+    company = models.ForeignKey(
+        "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    deal = models.ForeignKey(
+        "crm.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    currency = models.CharField(max_length=3)
+    billing_frequency = models.CharField(max_length=20, choices=BillingFrequency.choices)
+    billing_terms = models.CharField(max_length=20, choices=BillingTerms.choices)
+    number_of_payments = models.PositiveIntegerField(null=True, blank=True)
+
+    start_date = models.DateField(help_text="the anchor: period n starts n steps after it")
+    periods_billed = models.PositiveIntegerField(default=0)
+    next_payment_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    reminded_for = models.DateField(
+        null=True, blank=True, help_text="the payment date the last payment reminder was sent for"
+    )
+
+    next_payment_amount = models.BigIntegerField(default=0)
+    last_payment_amount = models.BigIntegerField(null=True, blank=True)
+    payments_made = models.PositiveIntegerField(default=0)
+    total_collected = models.BigIntegerField(default=0)
+    mrr = models.BigIntegerField(default=0, help_text="the recurring total normalised to a month")
+
+    collection_method = models.CharField(max_length=30, choices=CollectionMethod.choices)
+    payment_terms = models.CharField(
+        max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.DUE_ON_RECEIPT
+    )
+    payment_method = models.ForeignKey(
+        "payments.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    accept_online_payment = models.BooleanField(default=True)
+    allowed_payment_methods = models.JSONField(default=_all_methods)
+    collect_billing_address = models.BooleanField(default=False)
+    collect_shipping_address = models.BooleanField(default=False)
+    save_payment_method = models.BooleanField(default=True)
+
+    invoice_comments = models.TextField(blank=True, max_length=2000)
+    invoice_footer = models.TextField(blank=True, max_length=2000)
+    invoice_po_number = models.CharField(max_length=100, blank=True)
+    invoice_tax_id = models.CharField(max_length=100, blank=True)
+    invoice_language = models.CharField(max_length=10, default="en")
+
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "next_payment_date"], name="subscription_due"),
+            models.Index(fields=["next_payment_date"], name="subscription_next_payment"),
+            models.Index(fields=["contact", "status"], name="subscription_contact"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(billing_terms="auto_renew") | models.Q(number_of_payments__gte=1),
+                name="subscription_fixed_has_payments",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payments_made__lte=models.F("periods_billed")),
+                name="subscription_paid_within_billed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionLineItem(LineItemFields):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="line_items")
+
+    class Meta(LineItemFields.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.name} × {self.quantity}"
