@@ -1,0 +1,66 @@
+"""The sandbox gateway's own tables: what a processor would hold on its side.
+
+They stand for an external system: only the sandbox gateway writes them, each
+call in its own transaction. ``created_at`` is the ``at`` of the call (the
+test clock), not the moment of the insert.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.core import ids
+
+
+class SandboxMethod(models.Model):
+    """A tokenized test method: the token it came from decides how its charges go."""
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxpm"))
+    token = models.CharField(max_length=40)
+    type = models.CharField(max_length=10)
+    brand = models.CharField(max_length=40)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField(null=True)
+    exp_year = models.PositiveSmallIntegerField(null=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.token})"
+
+
+class SandboxCharge(models.Model):
+    """One charge per idempotency key; a processing one settles lazily once ``settles_at`` is reached."""
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxch"))
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    method = models.ForeignKey(SandboxMethod, null=True, on_delete=models.PROTECT, related_name="charges")
+    method_ref = models.CharField(max_length=100, help_text="the method id asked for (kept when unknown)")
+    method_type = models.CharField(max_length=10, blank=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=12)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=200, blank=True)
+    retryable = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=40, help_text="its final outcome: a key of OUTCOMES")
+    created_at = models.DateTimeField()
+    settles_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["method", "created_at"], name="sandbox_charge_method")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.amount} {self.currency} {self.status}"
+
+
+class SandboxRefund(models.Model):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxre"))
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    charge = models.ForeignKey(SandboxCharge, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=12, default="succeeded")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.amount}"

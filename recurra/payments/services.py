@@ -1,0 +1,39 @@
+"""Payment use cases: saving a contact's payment method.
+
+Only the gateway's id for a method and its display hints (brand, last4,
+expiry) are stored; card and account numbers never reach Recurra (clients
+send gateway tokens).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from recurra.core import records
+from recurra.core.actors import Actor
+from recurra.crm.models import Contact
+from recurra.payments.gateways import get_gateway
+from recurra.payments.models import PaymentMethod
+
+
+def payment_method_add(*, contact: Contact, token: str, actor: Actor, at: datetime) -> PaymentMethod:
+    """Tokenize ``token`` at the gateway, then save the method with a ``paymentmethod.created`` event.
+
+    The gateway is called before our transaction opens; an unknown token is a
+    422 on ``token`` and saves nothing.
+    """
+    gateway = get_gateway()
+    details = gateway.tokenize(token, at=at)
+    return records.create(
+        PaymentMethod,
+        actor=actor,
+        contact=contact,
+        gateway=gateway.name,
+        gateway_method_id=details.gateway_method_id,
+        type=details.type,
+        brand=details.brand,
+        last4=details.last4,
+        exp_month=details.exp_month,
+        exp_year=details.exp_year,
+        created_at=at,
+    )
