@@ -5,3 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "recurra.notifications"
     label = "notifications"
     verbose_name = "Emails and notices"
+
+    def ready(self) -> None:
+        from recurra.notifications import digest, send  # noqa: F401 (digest registers its job handler)
+
+        send.register_emails()

@@ -1,0 +1,220 @@
+"""The one claim/run/retry engine behind every queue (jobs, emails; later webhooks).
+
+``run_due(at=...)`` is what the billing worker and the test clock call. For each
+registered queue, in registration order, it repeatedly:
+
+1. claims due rows (``run_at <= at``, and ``queued`` or ``running`` with an
+   expired lease, i.e. a crashed worker) in one short transaction: on
+   PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent workers take
+   disjoint rows (SQLite has one writer and ignores the clause). Claiming sets
+   the running status, a real-time lease and ``attempts + 1``;
+2. runs each handler outside any transaction (it may talk to SMTP or a
+   gateway): success stores the handler's fields and the done status; an
+   exception keeps ``last_error`` and schedules the next attempt 1 min, 5 min,
+   30 min, 2 h, 12 h later (in simulated time), ``failed`` after 6 attempts.
+   Failed rows stay in their table: nothing is lost.
+
+Work is at-least-once: a worker that dies mid-handler leaves the row leased, and
+it runs again once the lease has expired. Handlers must be idempotent (dedupe
+keys, unique constraints) wherever a second run would do harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from recurra.core import clock
+from recurra.jobs.models import Job, JobStatus, QueuedWork
+
+logger = logging.getLogger("recurra.jobs")
+
+LEASE_MS = 5 * 60 * 1000
+LEASE_MARGIN_MS = 60 * 1000  # stop starting items this close to the lease's end; release the rest
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+ERROR_MAX_CHARS = 2000
+
+# handle(item, *, at, session) -> extra fields to store on success (may include "status").
+Handle = Callable[..., dict[str, Any] | None]
+
+
+@contextmanager
+def no_session() -> Iterator[None]:
+    yield None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A table of queued work and how to run one row of it.
+
+    ``session`` opens a resource shared by one claimed batch (an SMTP connection),
+    passed to ``handle``. ``finished_field`` is set to ``at`` when a row ends.
+    """
+
+    name: str
+    model: type[QueuedWork]
+    handle: Handle
+    session: Callable[[], AbstractContextManager[Any]] = no_session
+    queued: str = "queued"
+    running: str = "running"
+    done: str = "done"
+    failed: str = "failed"
+    finished_field: str | None = None
+
+    def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
+        """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
+        fields: dict[str, Any] = {}
+        names = {f.name for f in self.model._meta.concrete_fields}
+        if "updated_at" in names:
+            fields["updated_at"] = at
+        if finished and self.finished_field:
+            fields[self.finished_field] = at
+        return fields
+
+
+_QUEUES: dict[str, Queue] = {}
+_JOB_HANDLERS: dict[str, Callable[..., None]] = {}
+
+
+def register_queue(name: str, model: type[QueuedWork], handle: Handle, **options: Any) -> Queue:
+    """Add (or replace) a queue that :func:`run_due` works through; options are :class:`Queue` fields."""
+    queue = Queue(name=name, model=model, handle=handle, **options)
+    _QUEUES[name] = queue
+    return queue
+
+
+def queues() -> Sequence[Queue]:
+    return tuple(_QUEUES.values())
+
+
+def job_handler(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``fn(payload, *, at)`` as the handler of jobs of ``kind``."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        _JOB_HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handle_job(job: Job, *, at: datetime, session: object = None) -> None:
+    handler = _JOB_HANDLERS.get(job.kind)
+    if handler is None:
+        raise LookupError(f"no handler registered for job kind {job.kind!r}")
+    handler(job.payload, at=at)
+
+
+def register_jobs() -> None:
+    """The generic job queue (called from the jobs app's ``ready``)."""
+    register_queue(
+        "jobs",
+        Job,
+        handle_job,
+        queued=JobStatus.QUEUED,
+        running=JobStatus.RUNNING,
+        done=JobStatus.DONE,
+        failed=JobStatus.FAILED,
+        finished_field="finished_at",
+    )
+
+
+def run_due(*, at: datetime, limit: int = 500) -> int:
+    """Run every item of every queue due at ``at``, in batches of ``limit``, until none is due.
+
+    Work that a handler queues for ``at`` or earlier runs in the same call. Returns how many
+    handlers ran (successes and failures).
+    """
+    ran = 0
+    while True:
+        claimed = 0
+        for queue in queues():
+            batch_claimed, batch_ran = _run_batch(queue, at=at, limit=limit)
+            claimed += batch_claimed
+            ran += batch_ran
+        if not claimed:
+            return ran
+
+
+def _run_batch(queue: Queue, *, at: datetime, limit: int) -> tuple[int, int]:
+    items, lease, claimed = _claim(queue, at=at, limit=limit)
+    ran = 0
+    if not items:
+        return claimed, ran
+    with queue.session() as session:
+        for index, item in enumerate(items):
+            if clock.epoch_ms() > lease - LEASE_MARGIN_MS:
+                _release(queue, items[index:], lease=lease)
+                break
+            _run_one(queue, item, at=at, lease=lease, session=session)
+            ran += 1
+    return claimed, ran
+
+
+def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, int]:
+    """Take up to ``limit`` due rows: (rows to run, their lease, rows taken in all)."""
+    manager = queue.model._default_manager
+    now_ms = clock.epoch_ms()
+    lease = now_ms + LEASE_MS
+    due = Q(status=queue.queued) | Q(status=queue.running, lease_until_ms__lt=now_ms)
+    with transaction.atomic():
+        rows = list(
+            manager.select_for_update(skip_locked=True)
+            .filter(due, run_at__lte=at)
+            .order_by("run_at", "pk")[:limit]
+        )
+        spent = [r.pk for r in rows if r.attempts >= MAX_ATTEMPTS]  # crashed during its last attempt
+        fresh = [r for r in rows if r.attempts < MAX_ATTEMPTS]
+        if spent:
+            manager.filter(pk__in=spent).update(
+                status=queue.failed,
+                lease_until_ms=0,
+                last_error=f"the worker stopped during attempt {MAX_ATTEMPTS} (lease expired)",
+                **queue.stamp(at, finished=True),
+            )
+        if fresh:
+            manager.filter(pk__in=[r.pk for r in fresh]).update(
+                status=queue.running, lease_until_ms=lease, attempts=F("attempts") + 1, **queue.stamp(at)
+            )
+    for row in fresh:
+        row.status, row.lease_until_ms, row.attempts = queue.running, lease, row.attempts + 1
+    return fresh, lease, len(rows)
+
+
+def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> None:
+    fields: dict[str, Any]
+    try:
+        result = queue.handle(item, at=at, session=session)
+    except Exception as exc:
+        logger.warning("%s %s failed (attempt %d)", queue.name, item.pk, item.attempts, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+        if item.attempts >= MAX_ATTEMPTS:
+            fields = {"status": queue.failed, "last_error": error, **queue.stamp(at, finished=True)}
+        else:
+            retry_at = at + BACKOFF[item.attempts - 1]
+            fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}
+    else:
+        fields = {"status": queue.done, **queue.stamp(at, finished=True), **(result or {})}
+    owned = queue.model._default_manager.filter(pk=item.pk, lease_until_ms=lease)
+    if not owned.update(lease_until_ms=0, **fields):
+        logger.warning("%s %s: lease lost before its outcome was kept; it may run again", queue.name, item.pk)
+
+
+def _release(queue: Queue, items: Sequence[Any], *, lease: int) -> None:
+    """Give back rows not started before the lease ran short (their attempt is not counted)."""
+    queue.model._default_manager.filter(pk__in=[i.pk for i in items], lease_until_ms=lease).update(
+        status=queue.queued, lease_until_ms=0, attempts=F("attempts") - 1
+    )

@@ -1,0 +1,75 @@
+"""The message log: every email Recurra queues, renders and sends (or only logs), kept for good.
+
+``data`` is everything the templates need, snapshotted by the caller when the
+email is queued; rendering never reads other tables, so an email says what was
+true when it was caused. The contact/subscription/invoice/payment ids are plain
+text, not foreign keys: the log outlives the records it mentions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from recurra.core import ids
+from recurra.core.models import Timestamped
+from recurra.jobs.models import QueuedWork
+
+
+class EmailKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
+    PAYMENT_METHOD_UPDATE = "payment_method_update", "Update payment method"
+    CANCELLATION = "cancellation", "Cancellation"
+    SUBSCRIPTION_CHANGED = "subscription_changed", "Subscription changed"
+    INVOICE = "invoice", "Invoice"
+    ADMIN_PAYMENT_SUCCEEDED = "admin_payment_succeeded", "Payment succeeded (admin)"
+    ADMIN_PAYMENT_FAILED = "admin_payment_failed", "Payment failed (admin)"
+    EXPORT_READY = "export_ready", "Export ready"
+    ADMIN_DIGEST = "admin_digest", "Daily payments summary (admin)"
+
+
+class EmailLanguage(models.TextChoices):
+    EN = "en", "English"
+    NB = "nb", "Norsk bokmål"
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"  # claimed by a worker (leased)
+    SENT = "sent", "Sent"
+    LOGGED = "logged", "Logged"  # recorded only: no EMAIL_URL, so nothing left the machine
+    FAILED = "failed", "Failed"
+
+
+class EmailMessage(QueuedWork, Timestamped):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("em"))
+    to = models.EmailField(max_length=254)
+    kind = models.CharField(max_length=40, choices=EmailKind.choices)
+    language = models.CharField(max_length=10, choices=EmailLanguage.choices, default=EmailLanguage.EN)
+    data = models.JSONField(default=dict)
+    subject = models.CharField(max_length=300, blank=True)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="handed to SMTP, or logged")
+    # NULL = no dedupe; NULLs never collide in a unique index (SQLite and PostgreSQL).
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    contact_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, db_index=True)
+    subscription_id = models.CharField(max_length=ids.ID_LENGTH, blank=True)
+    invoice_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, db_index=True)
+    payment_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "email"
+        indexes = [
+            *QueuedWork.Meta.indexes,
+            # GET /emails filters, newest first (keyset on id)
+            models.Index(fields=["to", "-id"], name="email_by_to"),
+            models.Index(fields=["subscription_id", "-id"], name="email_by_subscription"),
+            models.Index(fields=["kind", "-id"], name="email_by_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind} to {self.to} ({self.status})"

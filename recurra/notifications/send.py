@@ -1,0 +1,85 @@
+"""Sending queued emails: the email queue's handler for :mod:`recurra.jobs.runner`.
+
+Each email is rendered when it is sent (subject and bodies are then kept on the
+row) and handed to Django's email backend, configured by ``EMAIL_URL``. Without
+``EMAIL_URL`` the backend is the dummy one: the email is rendered and marked
+``logged``, and nothing leaves the machine. An SMTP error raises, and the runner
+retries with backoff.
+
+Delivery is at-least-once: if the worker dies after the SMTP server accepted a
+message and before the row is marked ``sent``, the message is sent again once
+the lease expires.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.dummy import EmailBackend as DummyBackend
+
+from recurra.jobs import runner
+from recurra.notifications.models import EmailMessage, EmailStatus
+from recurra.notifications.render import render
+
+
+@contextlib.contextmanager
+def connection_session() -> Iterator[BaseEmailBackend]:
+    """One email connection for a claimed batch, opened at the first send, closed at the end."""
+    connection = get_connection()
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def email_deliver(message: EmailMessage, *, at: datetime, session: BaseEmailBackend) -> dict[str, Any]:
+    """Render and send one email; the fields to store when it went (or was logged)."""
+    rendered = render(message.kind, message.language, message.data)
+    fields: dict[str, Any] = {
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "sent_at": at,
+        "status": EmailStatus.SENT,
+    }
+    if isinstance(session, DummyBackend):
+        return {**fields, "status": EmailStatus.LOGGED}
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers={"Auto-Submitted": "auto-generated", "X-Recurra-Email-Id": message.pk},
+        connection=session,
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    try:
+        session.open()  # kept open for the rest of the batch
+        email.send()
+    except Exception:
+        # A broken connection is dropped, so that the next email opens a fresh one.
+        with contextlib.suppress(Exception):
+            session.close()
+        raise
+    return fields
+
+
+def register_emails() -> None:
+    """The email queue (called from the notifications app's ``ready``, after the job queue)."""
+    runner.register_queue(
+        "emails",
+        EmailMessage,
+        email_deliver,
+        session=connection_session,
+        queued=EmailStatus.QUEUED,
+        running=EmailStatus.SENDING,
+        done=EmailStatus.SENT,
+        failed=EmailStatus.FAILED,
+    )

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Compile Recurra's translation catalogues (.po → .mo) with Babel: no gettext binaries needed.
+
+    scripts/compilemessages.py          write every recurra/**/locale/*/LC_MESSAGES/*.mo
+    scripts/compilemessages.py --check  write nothing; exit 1 when a catalogue has an untranslated
+                                        or fuzzy message, a placeholder that does not match its
+                                        msgid, or a .mo that differs from a fresh compile
+
+The .mo files are committed, so an installed Recurra needs no build step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent / "recurra"
+
+
+def catalogues(root: Path = ROOT) -> list[Path]:
+    return sorted(root.glob("**/locale/*/LC_MESSAGES/*.po"))
+
+
+def load(po: Path) -> Catalog:
+    with po.open("rb") as fh:
+        return read_po(fh)
+
+
+def compiled(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def problems(po: Path, catalog: Catalog) -> list[str]:
+    """What keeps ``po`` from being complete and correctly compiled."""
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            found.append(f"{po}:{message.lineno}: untranslated or fuzzy: {message.id!r}")
+    for message, errors in catalog.check():
+        found.extend(f"{po}:{message.lineno}: {error}" for error in errors)
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.read_bytes() != compiled(catalog):
+        found.append(f"{mo}: missing or out of date (run scripts/compilemessages.py)")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="verify only; write nothing")
+    args = parser.parse_args(argv)
+    failures: list[str] = []
+    for po in catalogues():
+        catalog = load(po)
+        if args.check:
+            failures.extend(problems(po, catalog))
+        else:
+            po.with_suffix(".mo").write_bytes(compiled(catalog))
+            print(f"compiled {po.relative_to(ROOT.parent)}")
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
