@@ -1,22 +1,29 @@
-"""Use cases for users and API keys."""
+"""Use cases for users, API keys and the account settings."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import re
 import secrets
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from recurra.accounts.models import ApiKey, User
+from recurra.accounts.models import AccountSettings, ApiKey, FinalFailureAction, User
 from recurra.accounts.roles import Role
-from recurra.core import events
+from recurra.core import clock, events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
+from recurra.core.money import currencies
 
 KEY_PREFIX = "rk_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -160,3 +167,101 @@ def user_set_role(*, user: User, role: str, actor: Actor) -> User:
             type="user.role_changed", obj=user, actor=actor, before=before, after={"role": user.role}
         )
     return user
+
+
+_PREFIX = re.compile(r"[A-Z0-9/-]{1,20}")
+SETTINGS_LANGUAGES = ("en", "nb")
+MAX_RETRIES = 10
+MAX_SETTING_DAYS = 90
+_FLAGS = (
+    "payment_reminders_enabled",
+    "failed_payment_emails_enabled",
+    "admin_notifications_enabled",
+    "admin_notifications_digest",
+)
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SETTING_DAYS
+
+
+def _retry_schedule_error(value: Any) -> str | None:
+    if (
+        isinstance(value, list | tuple)
+        and 1 <= len(value) <= MAX_RETRIES
+        and all(map(_days, value))
+        and all(a < b for a, b in itertools.pairwise(value))
+    ):
+        return None
+    return f"must be 1 to {MAX_RETRIES} days from 1 to {MAX_SETTING_DAYS}, each later than the one before"
+
+
+def _is_text(value: Any, pattern: re.Pattern[str]) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+_NAME = re.compile(r"(?s)(?=.*\S).{1,200}")
+# Each setting: a check of its value and what to say when it fails.
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "timezone": (
+        lambda v: isinstance(v, str) and v in _time_zones(),
+        "is not an IANA time zone name such as Europe/Oslo",
+    ),
+    "default_currency": (
+        lambda v: isinstance(v, str) and v.upper() in currencies(),
+        "is not an ISO 4217 currency code",
+    ),
+    "default_language": (
+        lambda v: v in SETTINGS_LANGUAGES,
+        f"must be one of {', '.join(SETTINGS_LANGUAGES)}",
+    ),
+    "business_name": (lambda v: _is_text(v, _NAME), "must be 1 to 200 characters, not all blank"),
+    "invoice_number_prefix": (lambda v: _is_text(v, _PREFIX), "must be 1 to 20 of A-Z, 0-9, - and /"),
+    "reminder_days_before": (_days, f"must be a whole number of days from 1 to {MAX_SETTING_DAYS}"),
+    "final_failure_action": (
+        lambda v: v in FinalFailureAction.values,
+        f"must be one of {', '.join(FinalFailureAction.values)}",
+    ),
+    **{flag: (lambda v: isinstance(v, bool), "must be true or false") for flag in _FLAGS},
+}
+
+
+def _setting_error(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be setting ``name``; None when it can."""
+    if name == "retry_schedule_days":
+        return _retry_schedule_error(value)
+    if name not in _RULES:
+        return "is not a setting"
+    check, message = _RULES[name]
+    return None if check(value) else message
+
+
+def account_settings_update(*, actor: Actor, at: datetime | None = None, **changes: Any) -> AccountSettings:
+    """Change account settings; every invalid one is reported at once. One ``accountsettings.updated``
+    event with the fields that changed (none when nothing did)."""
+    errors = [
+        FieldError(name, error) for name, value in changes.items() if (error := _setting_error(name, value))
+    ]
+    if errors:
+        raise ValidationFailed("invalid settings", errors=errors)
+    if "default_currency" in changes:
+        changes["default_currency"] = changes["default_currency"].upper()
+    if "business_name" in changes:
+        changes["business_name"] = changes["business_name"].strip()
+    if "retry_schedule_days" in changes:
+        changes["retry_schedule_days"] = list(changes["retry_schedule_days"])
+    with transaction.atomic():
+        row, _ = AccountSettings.objects.select_for_update().get_or_create(pk=AccountSettings.SINGLETON)
+        before = events.snapshot(row)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        if events.changes(before, events.snapshot(row))[1]:
+            row.updated_at = at or clock.now()
+            row.save()
+            events.record_update(type="accountsettings.updated", obj=row, actor=actor, before=before)
+    return row

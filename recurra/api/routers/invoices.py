@@ -1,7 +1,132 @@
-"""/invoices (placeholder until built)."""
+"""/invoices: read the invoices billing wrote (paying, marking paid and voiding come later)."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Literal
 
-router = Router()
+from django.http import HttpRequest
+from ninja import Query, Router
+from pydantic import BaseModel, Field
+
+from recurra.api.common import PageQuery
+from recurra.api.fields import Id, percent_text
+from recurra.api.pagination import list_schema
+from recurra.core.errors import NotFound
+from recurra.invoicing import selectors
+from recurra.invoicing.links import pay_url
+from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+
+router = Router(tags=["invoices"])
+Status = Literal[tuple(InvoiceStatus.values)]  # type: ignore[valid-type]
+PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE, InvoiceStatus.PAID})
+
+
+class InvoiceLineOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    quantity: int
+    unit_amount: int
+    discount_percent: str
+    tax_rate_percent: str
+    amount_discount: int
+    amount_subtotal: int = Field(description="quantity × unit_amount − discount")
+    amount_tax: int
+    amount_total: int
+    period_start: dt.date | None
+    period_end: dt.date | None
+
+    @classmethod
+    def of(cls, line: InvoiceLine) -> InvoiceLineOut:
+        return cls(
+            id=line.pk,
+            name=line.name,
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_amount,
+            discount_percent=percent_text(line.discount_percent),
+            tax_rate_percent=percent_text(line.tax_rate_percent),
+            amount_discount=line.amount_discount,
+            amount_subtotal=line.amount_subtotal,
+            amount_tax=line.amount_tax,
+            amount_total=line.amount_total,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    number: str | None = Field(description="null while a draft")
+    status: str
+    subscription_id: str | None
+    contact_id: str
+    currency: str
+    lines: list[InvoiceLineOut]
+    subtotal: int = Field(description="the lines' amounts after discount, before tax")
+    discount: int
+    tax: int
+    total: int
+    amount_paid: int
+    amount_due: int
+    issued_on: dt.date
+    due_on: dt.date
+    period_start: dt.date | None
+    period_end: dt.date | None
+    collection_method: str
+    payment_terms: str
+    paid_at: dt.datetime | None
+    pay_url: str | None = Field(
+        description="the public page to pay it (or see it paid); null for drafts and void"
+    )
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, i: Invoice) -> InvoiceOut:
+        return cls(
+            id=i.pk,
+            number=i.number,
+            status=i.status,
+            subscription_id=i.subscription_id,
+            contact_id=i.contact_id,
+            currency=i.currency,
+            lines=[InvoiceLineOut.of(line) for line in i.lines.all()],
+            subtotal=i.subtotal,
+            discount=i.discount,
+            tax=i.tax,
+            total=i.total,
+            amount_paid=i.amount_paid,
+            amount_due=i.amount_due,
+            issued_on=i.issued_on,
+            due_on=i.due_on,
+            period_start=i.period_start,
+            period_end=i.period_end,
+            collection_method=i.collection_method,
+            payment_terms=i.payment_terms,
+            paid_at=i.paid_at,
+            pay_url=pay_url(i) if i.status in PAYABLE else None,
+            created_at=i.created_at,
+        )
+
+
+class InvoiceQuery(PageQuery):
+    subscription_id: Id | None = None
+    contact_id: Id | None = None
+    status: Status | None = None  # type: ignore[valid-type]
+
+
+@router.get("", response=list_schema(InvoiceOut), summary="List invoices")
+def list_invoices(request: HttpRequest, filters: Query[InvoiceQuery]) -> dict[str, object]:
+    qs = selectors.invoice_list(
+        subscription_id=filters.subscription_id, contact_id=filters.contact_id, status=filters.status
+    )
+    return filters.page(qs).render(InvoiceOut.of)
+
+
+@router.get("/{invoice_id}", response=InvoiceOut, summary="Get an invoice")
+def get_invoice(request: HttpRequest, invoice_id: Id) -> InvoiceOut:
+    invoice = selectors.invoice_get(invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return InvoiceOut.of(invoice)

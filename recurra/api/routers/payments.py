@@ -1,7 +1,75 @@
-"""/payments (placeholder until built)."""
+"""/payments: read the charges made for invoices (refunds come later)."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Literal
 
-router = Router()
+from django.http import HttpRequest
+from ninja import Query, Router
+from pydantic import BaseModel, Field
+
+from recurra.api.common import PageQuery, get_or_404
+from recurra.api.fields import Id
+from recurra.api.pagination import list_schema
+from recurra.invoicing import selectors
+from recurra.payments.models import Payment, PaymentStatus
+
+router = Router(tags=["payments"])
+PUBLIC_STATUSES = tuple(s for s in PaymentStatus.values if s != PaymentStatus.PENDING)
+Status = Literal[PUBLIC_STATUSES]  # type: ignore[valid-type]
+
+
+class PaymentOut(BaseModel):
+    id: str
+    invoice_id: str
+    subscription_id: str | None
+    contact_id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    method_type: str
+    payment_method_id: str | None
+    status: str = Field(description=f"one of {', '.join(PUBLIC_STATUSES)}")
+    failure_code: str
+    failure_message: str
+    settled_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, p: Payment) -> PaymentOut:
+        return cls(
+            id=p.pk,
+            invoice_id=p.invoice_id,
+            subscription_id=p.subscription_id,
+            contact_id=p.contact_id,
+            amount=p.amount,
+            amount_refunded=p.amount_refunded,
+            currency=p.currency,
+            method_type=p.method_type,
+            payment_method_id=p.payment_method_id,
+            status=selectors.public_payment_status(p.status),
+            failure_code=p.failure_code,
+            failure_message=p.failure_message,
+            settled_at=p.settled_at,
+            created_at=p.created_at,
+        )
+
+
+class PaymentQuery(PageQuery):
+    subscription_id: Id | None = None
+    invoice_id: Id | None = None
+    status: Status | None = None  # type: ignore[valid-type]
+
+
+@router.get("", response=list_schema(PaymentOut), summary="List payments")
+def list_payments(request: HttpRequest, filters: Query[PaymentQuery]) -> dict[str, object]:
+    qs = selectors.payment_list(
+        subscription_id=filters.subscription_id, invoice_id=filters.invoice_id, status=filters.status
+    )
+    return filters.page(qs).render(PaymentOut.of)
+
+
+@router.get("/{payment_id}", response=PaymentOut, summary="Get a payment")
+def get_payment(request: HttpRequest, payment_id: Id) -> PaymentOut:
+    return PaymentOut.of(get_or_404(Payment, payment_id))

@@ -1,7 +1,237 @@
-"""/subscriptions (placeholder until built)."""
+"""/subscriptions: create one from line items, list (filtered, sorted, paged) and read."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-router = Router()
+from django.db import models
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from pydantic import BaseModel, Field, StrictBool
+
+from recurra.api.auth import actor
+from recurra.api.common import PageQuery
+from recurra.api.fields import (
+    TEXT,
+    AddressIn,
+    AddressOut,
+    Date,
+    Id,
+    In,
+    LineItemIn,
+    LineItemOut,
+    Name,
+    ShortText,
+)
+from recurra.api.pagination import list_schema
+from recurra.core import clock
+from recurra.core.errors import NotFound, ValidationFailed
+from recurra.crm.models import Company, Contact, Deal
+from recurra.payments.models import PaymentMethod
+from recurra.subscriptions import selectors, services
+from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
+
+router = Router(tags=["subscriptions"])
+Collection = Literal[tuple(CollectionMethod.values)]  # type: ignore[valid-type]
+Terms = Literal[tuple(PaymentTerms.values)]  # type: ignore[valid-type]
+MethodTypeIn = Literal["card", "ach"]
+Language = Literal[services.INVOICE_LANGUAGES]  # type: ignore[valid-type]
+Sort = Literal[tuple(selectors.SORTS)]  # type: ignore[valid-type]
+SearchText = Annotated[
+    str, Field(max_length=200, description="words in the name or the contact's email or name"), TEXT
+]
+InvoiceText = Annotated[str, Field(max_length=2000), TEXT]
+
+
+class InvoiceSettingsIn(In):
+    comments: InvoiceText = ""
+    footer: InvoiceText = ""
+    po_number: ShortText = ""
+    tax_id: ShortText = ""
+    language: Language | None = Field(
+        None, description="en or nb; the account's default language if left out"
+    )  # type: ignore[valid-type]
+
+
+class InvoiceSettingsOut(BaseModel):
+    comments: str
+    footer: str
+    po_number: str
+    tax_id: str
+    language: str
+
+
+class SubscriptionIn(In):
+    contact_id: Id
+    company_id: Id | None = Field(None, description="the contact's company if left out")
+    deal_id: Id | None = None
+    name: Name | None = Field(None, description='the first item\'s name (plus " + N more") if left out')
+    billing_address: AddressIn | None = Field(None, description="the contact's address if left out")
+    line_items: Annotated[list[LineItemIn], Field(max_length=100)]
+    collection_method: Collection  # type: ignore[valid-type]
+    payment_method_id: Id | None = Field(None, description="required to charge automatically")
+    payment_terms: Terms | None = Field(  # type: ignore[valid-type]
+        None, description="required to send invoices; due_on_receipt when charging automatically"
+    )
+    accept_online_payment: StrictBool = True
+    allowed_payment_methods: Annotated[list[MethodTypeIn], Field(max_length=2)] = ["card", "ach"]
+    collect_billing_address: StrictBool = False
+    collect_shipping_address: StrictBool = False
+    save_payment_method: StrictBool = True
+    invoice_settings: InvoiceSettingsIn | None = None
+
+
+class AssociationsOut(BaseModel):
+    deals: list[str]
+    quotes: list[str]
+    invoices: list[str]
+    payments: list[str]
+    payment_links: list[str]
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    name: str
+    status: str
+    status_label: str = Field(description='how the status is shown: "Unpaid" for past_due')
+    contact_id: str
+    company_id: str | None
+    currency: str
+    billing_frequency: str
+    billing_terms: str
+    number_of_payments: int | None
+    payments_made: int
+    start_date: dt.date
+    next_payment_date: dt.date | None
+    end_date: dt.date | None
+    next_payment_amount: int
+    last_payment_amount: int | None
+    total_collected: int
+    mrr: int = Field(description="the net recurring amount (after discounts, before tax) per month")
+    collection_method: str
+    payment_terms: str
+    payment_method_id: str | None
+    accept_online_payment: bool
+    allowed_payment_methods: list[str]
+    billing_address: AddressOut
+    invoice_settings: InvoiceSettingsOut
+    line_items: list[LineItemOut]
+    associations: AssociationsOut
+    cancel_at_period_end: bool
+    canceled_at: dt.datetime | None
+    paused_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, s: Subscription) -> SubscriptionOut:
+        return cls(
+            id=s.pk,
+            name=s.name,
+            status=s.status,
+            status_label=SubscriptionStatus(s.status).label,
+            contact_id=s.contact_id,
+            company_id=s.company_id,
+            currency=s.currency,
+            billing_frequency=s.billing_frequency,
+            billing_terms=s.billing_terms,
+            number_of_payments=s.number_of_payments,
+            payments_made=s.payments_made,
+            start_date=s.start_date,
+            next_payment_date=s.next_payment_date,
+            end_date=s.end_date,
+            next_payment_amount=s.next_payment_amount,
+            last_payment_amount=s.last_payment_amount,
+            total_collected=s.total_collected,
+            mrr=s.mrr,
+            collection_method=s.collection_method,
+            payment_terms=s.payment_terms,
+            payment_method_id=s.payment_method_id,
+            accept_online_payment=s.accept_online_payment,
+            allowed_payment_methods=list(s.allowed_payment_methods),
+            billing_address=AddressOut(**s.address),
+            invoice_settings=InvoiceSettingsOut(
+                **{name: getattr(s, column) for name, column in services.INVOICE_SETTINGS.items()}
+            ),
+            line_items=[LineItemOut.of(item) for item in s.line_items.all()],
+            associations=AssociationsOut(
+                deals=[s.deal_id] if s.deal_id else [],
+                quotes=[],
+                invoices=[invoice.pk for invoice in s.invoices.all()],
+                payments=[payment.pk for payment in s.payments.all()],
+                payment_links=[],
+            ),
+            cancel_at_period_end=s.cancel_at_period_end,
+            canceled_at=s.canceled_at,
+            paused_at=s.paused_at,
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+        )
+
+
+class SubscriptionQuery(PageQuery):
+    status: list[Annotated[str, Field(max_length=200), TEXT]] = Field(
+        default_factory=list,
+        description="repeat it or separate with commas: status=past_due,scheduled",
+    )
+    next_payment_date_gte: Date | None = None
+    next_payment_date_lte: Date | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    q: SearchText | None = None
+    sort: Sort = selectors.DEFAULT_SORT  # type: ignore[valid-type]
+
+
+def _referenced(model: type[models.Model], pk: str | None, field: str) -> Any:
+    """The row a body field names (None for None); a 422 on that field when there is none."""
+    if pk is None:
+        return None
+    row = model._default_manager.filter(pk=pk).first()
+    if row is None:
+        raise ValidationFailed.field(field, f"no {model._meta.verbose_name} {pk}")
+    return row
+
+
+@router.post("", response={201: SubscriptionOut}, summary="Create a subscription")
+def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status[SubscriptionOut]:
+    values = payload.model_dump(
+        exclude={"contact_id", "company_id", "deal_id", "payment_method_id", "line_items"}
+    )
+    subscription = services.subscription_create(
+        contact=_referenced(Contact, payload.contact_id, "contact_id"),
+        company=_referenced(Company, payload.company_id, "company_id"),
+        deal=_referenced(Deal, payload.deal_id, "deal_id"),
+        payment_method=_referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
+        line_items=[item.to_input() for item in payload.line_items],
+        actor=actor(request),
+        at=clock.now(),
+        **values,
+    )
+    return Status(201, SubscriptionOut.of(_get(subscription.pk)))
+
+
+@router.get("", response=list_schema(SubscriptionOut), summary="List, filter and sort subscriptions")
+def list_subscriptions(request: HttpRequest, filters: Query[SubscriptionQuery]) -> dict[str, object]:
+    qs = selectors.subscription_list(
+        statuses=filters.status,
+        next_payment_date_gte=filters.next_payment_date_gte,
+        next_payment_date_lte=filters.next_payment_date_lte,
+        contact_id=filters.contact_id,
+        company_id=filters.company_id,
+        q=filters.q,
+    )
+    page = selectors.subscription_page(qs, sort=filters.sort, limit=filters.limit, cursor=filters.cursor)
+    return page.render(SubscriptionOut.of)
+
+
+def _get(pk: str) -> Subscription:
+    subscription = selectors.subscription_get(pk)
+    if subscription is None:
+        raise NotFound(f"no subscription {pk}")
+    return subscription
+
+
+@router.get("/{subscription_id}", response=SubscriptionOut, summary="Get a subscription")
+def get_subscription(request: HttpRequest, subscription_id: Id) -> SubscriptionOut:
+    return SubscriptionOut.of(_get(subscription_id))
