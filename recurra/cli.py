@@ -1,4 +1,4 @@
-"""The ``recurra`` command: serve, migrate, demo, apikey; ``manage`` passes through to Django."""
+"""The ``recurra`` command: serve, worker, clock, migrate, demo, apikey; ``manage`` runs Django's."""
 
 from __future__ import annotations
 
@@ -38,12 +38,66 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
+
     from waitress import serve
 
+    from recurra.billing.worker import run_forever
     from recurra.wsgi import application
 
+    stop = threading.Event()
+    worker = threading.Thread(target=run_forever, args=(stop,), name="recurra-worker", daemon=True)
+    if not args.no_worker:
+        worker.start()
     print(f"Serving Recurra on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="recurra")
+    try:
+        serve(application, host=args.host, port=args.port, threads=args.threads, ident="recurra")
+    finally:
+        stop.set()
+        if worker.is_alive():
+            worker.join(timeout=30)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from recurra.billing.worker import run_forever
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("Recurra worker running (Ctrl+C to stop)", flush=True)
+    run_forever(stop, interval=args.interval)
+    return 0
+
+
+def cmd_clock_advance(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from recurra.billing.testclock import clock_advance
+    from recurra.core.clock import ClockError
+
+    try:
+        to = datetime.fromisoformat(args.to.replace("Z", "+00:00"))
+    except ValueError:
+        print(
+            f"error: --to must be an ISO 8601 time such as 2027-03-01T00:00:00Z, not {args.to!r}",
+            file=sys.stderr,
+        )
+        return 2
+    if to.tzinfo is None:
+        to = to.replace(tzinfo=UTC)
+    try:
+        report = clock_advance(to=to)
+    except ClockError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Test clock at {report.to.isoformat()}: {report.invoices} invoices, "
+        f"{report.payments} payments, {report.emails} emails in {report.steps} steps."
+    )
     return 0
 
 
@@ -104,11 +158,25 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recurra", description="Subscriptions and recurring billing.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="web app and API (the worker joins with the billing engine)")
+    serve = sub.add_parser("serve", help="web app, API and an in-process worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--no-worker", action="store_true", help="web and API only (run `recurra worker` apart)"
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="the billing run and the jobs, in a loop")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle")
+    worker.set_defaults(func=cmd_worker)
+
+    clock_actions = sub.add_parser("clock", help="the sandbox test clock").add_subparsers(
+        dest="action", required=True
+    )
+    advance = clock_actions.add_parser("advance", help="move forward, running all due work in time order")
+    advance.add_argument("--to", required=True, help="ISO 8601, e.g. 2027-03-01T00:00:00Z (UTC if no zone)")
+    advance.set_defaults(func=cmd_clock_advance)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database")
     migrate.add_argument("--verbose", action="store_true")

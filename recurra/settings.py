@@ -139,6 +139,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("RECURRA_FROM_EMAIL", "Recurra <billing@loca
 
 NINJA_PAGINATION_MAX_LIMIT = 1000
 
+# How long (real seconds) a worker owns the gateway call of a payment it wrote; after that the
+# reconciler settles it. Tests that kill workers shorten it.
+RECURRA_LEASE_SECONDS = int(os.environ.get("RECURRA_LEASE_SECONDS", "120"))
+RECURRA_GATEWAY = os.environ.get("RECURRA_GATEWAY", "sandbox")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,6 +9,14 @@ neither. A 5xx is not stored: the key can be retried. A reservation left by
 a crashed process is taken over after ``STALE`` of real time (not sandbox
 time, which a clock advance can move by months). Keys live at least
 ``RETENTION``.
+
+Requests that call an external system (the gateway) cannot run inside one
+transaction: the services open their own around each step, and the gateway
+refuses to be called inside a caller's. Their paths are listed in
+``OWN_TRANSACTIONS``; for them the response is stored after the request
+succeeded, and a crash in between leaves the key reserved until ``STALE``,
+when a retry runs the request again. Such requests must therefore be safe to
+repeat (moving the test clock to the same instant again does nothing).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ RETENTION = timedelta(hours=48)
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 KEY_RULE = "must be 1 to 255 printable ASCII characters"
 Status = IdempotencyRecord.Status
+OWN_TRANSACTIONS = (re.compile(r"^/api/v1/clock/advance/?$"),)
 
 
 def fingerprint(request: HttpRequest) -> str:
@@ -118,19 +127,29 @@ class IdempotencyMiddleware:
         return self._run(request, reserved)
 
     def _run(self, request: HttpRequest, record: IdempotencyRecord) -> HttpResponse:
-        with transaction.atomic():
+        if any(path.match(request.path) for path in OWN_TRANSACTIONS):
             response = self.get_response(request)
             if response.status_code < 500:
-                IdempotencyRecord.objects.filter(pk=record.pk).update(
-                    status=Status.COMPLETE,
-                    response_status=response.status_code,
-                    response_content_type=response.get("Content-Type", ""),
-                    response_body=response.content,
-                )
+                _complete(record, response)
                 return response
-            transaction.set_rollback(True)
+        else:
+            with transaction.atomic():
+                response = self.get_response(request)
+                if response.status_code < 500:
+                    _complete(record, response)
+                    return response
+                transaction.set_rollback(True)
         IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).delete()
         return response
+
+
+def _complete(record: IdempotencyRecord, response: HttpResponse) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status=Status.COMPLETE,
+        response_status=response.status_code,
+        response_content_type=response.get("Content-Type", ""),
+        response_body=response.content,
+    )
 
 
 def idempotency_purge(*, at: datetime) -> int:

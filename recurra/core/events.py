@@ -56,8 +56,12 @@ def build(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> Event:
-    """One unsaved event for ``obj``; :func:`record` saves one, ``bulk_create`` saves many."""
+    """One unsaved event for ``obj``; :func:`record` saves one, ``bulk_create`` saves many.
+
+    ``at`` spares hot paths a read of the clock per event.
+    """
     data: dict[str, Any] = {}
     if before is not None:
         data["before"] = before
@@ -73,6 +77,7 @@ def build(
         actor_id=actor.id,
         actor_name=actor.name,
         data=data,
+        **({"created_at": at} if at is not None else {}),
     )
 
 

@@ -10,6 +10,7 @@ millisecond are ordered at random, but totally.
 
 from __future__ import annotations
 
+import base64
 import functools
 import secrets
 import threading
@@ -20,12 +21,17 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_LENGTH = 40  # longest prefix (8) + "_" + 26, with room to spare
 
 
+_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_TO_CROCKFORD = bytes.maketrans(_RFC4648.encode(), _ALPHABET.encode())
+
+
 def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
-    return "".join(reversed(chars))
+    """``value`` as ``length`` Crockford base32 digits (at most 40), most significant first.
+
+    Through the C base32 codec: the 25 big-endian bytes encode to 40 digits, of
+    which the last ``length`` are the value's.
+    """
+    return base64.b32encode(value.to_bytes(25, "big"))[-length:].translate(_TO_CROCKFORD).decode()
 
 
 _lock = threading.Lock()

@@ -25,10 +25,14 @@ class InvoiceStatus(models.TextChoices):
 
 class Invoice(Timestamped):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("in"))
-    number = models.CharField(max_length=40, null=True, blank=True, unique=True)  # noqa: DJ001 (drafts have none)
+    number = models.CharField(max_length=40, null=True, blank=True, unique=True)
     status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     subscription = models.ForeignKey(
-        "subscriptions.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
     )
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="invoices")
     company = models.ForeignKey(

@@ -12,7 +12,6 @@ the instant of numbering and committing.
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import F
 
 from recurra.invoicing.models import InvoiceSequence
 
@@ -23,9 +22,21 @@ def take_numbers(prefix: str, count: int) -> list[str]:
         return []
     if not connection.in_atomic_block:
         raise RuntimeError("invoice numbers must be taken inside the transaction that uses them")
-    InvoiceSequence.objects.get_or_create(prefix=prefix)
-    with transaction.atomic():
-        updated = InvoiceSequence.objects.filter(prefix=prefix).update(last_number=F("last_number") + count)
-        assert updated == 1
-        last = InvoiceSequence.objects.values_list("last_number", flat=True).get(prefix=prefix)
+    last = _advance(prefix, count)
+    if last is None:  # first number of this prefix: create its row (a racing twin may win), then advance
+        with transaction.atomic():
+            InvoiceSequence.objects.get_or_create(prefix=prefix)
+        last = _advance(prefix, count)
+        assert last is not None
     return [f"{prefix}{n}" for n in range(last - count + 1, last + 1)]
+
+
+def _advance(prefix: str, count: int) -> int | None:
+    table = connection.ops.quote_name(InvoiceSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + %s WHERE prefix = %s RETURNING last_number",  # noqa: S608
+            [count, prefix],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])

@@ -57,7 +57,11 @@ class Payment(Timestamped):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("pay"))
     invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="payments")
     subscription = models.ForeignKey(
-        "subscriptions.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
     )
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="payments")
     payment_method = models.ForeignKey(

@@ -96,7 +96,11 @@ class Subscription(Timestamped, Address):
         max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.DUE_ON_RECEIPT
     )
     payment_method = models.ForeignKey(
-        "payments.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+        "payments.PaymentMethod",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
     )
     accept_online_payment = models.BooleanField(default=True)
     allowed_payment_methods = models.JSONField(default=_all_methods)

@@ -1,4 +1,4 @@
-"""/clock (sandbox only) and /events (the audit trail)."""
+"""/clock and /clock/advance (sandbox only) and /events (the audit trail)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from ninja import Query, Router
 from pydantic import BaseModel, Field
 
 from recurra.api.common import PageQuery
-from recurra.api.fields import TEXT, Id
+from recurra.api.fields import TEXT, Id, In
 from recurra.api.openapi import problem_responses
 from recurra.api.pagination import list_schema
+from recurra.billing.testclock import clock_advance
 from recurra.core import clock
-from recurra.core.errors import NotFound
+from recurra.core.clock import ClockError
+from recurra.core.errors import NotFound, ValidationFailed
 from recurra.core.models import Event
 
 router = Router()
@@ -36,6 +38,42 @@ def get_clock(request: HttpRequest) -> ClockOut:
     if not clock.is_test_clock():
         raise NotFound("the test clock exists only in sandbox mode")
     return ClockOut(now=clock.now(), mode=settings.RECURRA_MODE)
+
+
+class AdvanceIn(In):
+    to: datetime = Field(description="where to move the clock (ISO 8601 with a zone); not before now")
+
+
+class AdvanceOut(BaseModel):
+    now: datetime
+    steps: int = Field(description="instants at which due work ran on the way")
+    invoices: int
+    payments: int
+    emails: int
+
+
+@router.post(
+    "/clock/advance",
+    response={200: AdvanceOut, **problem_responses(404)},
+    tags=["clock"],
+    summary="Move the test clock forward, running all due work in time order (sandbox only)",
+)
+def advance_clock(request: HttpRequest, body: AdvanceIn) -> AdvanceOut:
+    if not clock.is_test_clock():
+        raise NotFound("the test clock exists only in sandbox mode")
+    if body.to.tzinfo is None:
+        raise ValidationFailed.field("to", "needs a time zone, e.g. 2027-03-01T00:00:00Z")
+    try:
+        report = clock_advance(to=body.to)
+    except ClockError as exc:
+        raise ValidationFailed.field("to", str(exc)) from exc
+    return AdvanceOut(
+        now=clock.now(),
+        steps=report.steps,
+        invoices=report.invoices,
+        payments=report.payments,
+        emails=report.emails,
+    )
 
 
 class ActorOut(BaseModel):

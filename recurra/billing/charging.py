@@ -1,0 +1,60 @@
+"""Calling the gateway for payments already written as ``pending``.
+
+The payment row and its idempotency key are committed before this runs, and
+this runs outside any transaction: the gateway is an external system. If the
+call fails without an answer (``GatewayError``), or the process dies before
+the answer is recorded, the payment stays ``pending`` and its lease runs out;
+``billing.reconcile`` then asks the gateway by the same key, so the charge is
+neither lost nor made twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+
+from recurra.billing.outcomes import Outcomes, record_charges
+from recurra.core import clock
+from recurra.payments.gateways import get_gateway
+from recurra.payments.gateways.base import Charge, ChargeRequest, GatewayError
+from recurra.payments.models import Payment
+
+log = logging.getLogger(__name__)
+
+
+def lease_until_ms() -> int:
+    """Until when (real ms) a payment's writer owns its gateway call; the reconciler waits that long."""
+    return clock.epoch_ms() + settings.RECURRA_LEASE_SECONDS * 1000
+
+
+def request_for(payment: Payment) -> ChargeRequest:
+    method = payment.payment_method
+    assert method is not None, "a pending payment always has its method"
+    return ChargeRequest(
+        idempotency_key=payment.idempotency_key,
+        amount=payment.amount,
+        currency=payment.currency,
+        method_id=method.gateway_method_id,
+        description=f"Invoice {payment.invoice_id}",
+    )
+
+
+def charge_pending(payments: Sequence[Payment], *, at: datetime) -> Outcomes:
+    """Charge each payment through its gateway with its key, then record every answer."""
+    by_gateway: dict[str, list[Payment]] = defaultdict(list)
+    for payment in payments:
+        by_gateway[payment.gateway].append(payment)
+    answers: list[tuple[str, Charge]] = []
+    for name, group in by_gateway.items():
+        gateway = get_gateway(name)
+        try:
+            charges = gateway.charge_many([request_for(p) for p in group], at=at)
+        except GatewayError:
+            log.warning("gateway %s did not answer for %d payments; reconcile later", name, len(group))
+            continue
+        answers.extend(zip([p.pk for p in group], charges, strict=True))
+    return record_charges(answers, at=at)

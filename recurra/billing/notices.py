@@ -1,0 +1,165 @@
+"""The emails the billing engine queues, as drafts whose ``data`` holds everything they say.
+
+Each email snapshots its amounts, names, dates and links when it is queued,
+so that it tells what was true then, and rendering reads no other table.
+Which emails go out at all follows the account settings: receipts and
+invoices always; payment-failed emails, reminders and merchant notices only
+when their setting is on; merchant notices per payment unless the daily
+digest is chosen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from recurra.accounts.models import AccountSettings
+from recurra.invoicing.links import pay_url
+from recurra.invoicing.models import Invoice, InvoiceLine
+from recurra.notifications.services import EmailDraft
+from recurra.payments.models import Payment, PaymentMethod
+from recurra.subscriptions.models import Subscription
+
+
+def method_label(method: PaymentMethod | None) -> str:
+    if method is None:
+        return ""
+    return f"{method.brand or method.get_type_display()} •••• {method.last4}"
+
+
+def _common(sub: Subscription, account: AccountSettings) -> dict[str, Any]:
+    contact = sub.contact
+    return {
+        "business_name": account.business_name,
+        "contact_name": contact.full_name or contact.email,
+        "contact_email": contact.email,
+        "subscription_id": sub.pk,
+        "subscription_name": sub.name,
+        "currency": sub.currency,
+        "app_url": _app_url(sub.pk),
+    }
+
+
+@functools.cache
+def _app_url_template() -> str:
+    return settings.RECURRA_BASE_URL + reverse("web:subscription", args=["ID"])
+
+
+def _app_url(pk: str) -> str:
+    """The subscription's page in the web app (``reverse`` once, not per email)."""
+    return _app_url_template().replace("/ID/", f"/{pk}/")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _lines(lines: Iterable[InvoiceLine]) -> list[dict[str, Any]]:
+    return [{"name": line.name, "quantity": line.quantity, "amount": line.amount_total} for line in lines]
+
+
+def _draft(kind: str, to: str, sub: Subscription, data: dict[str, Any], **links: Any) -> EmailDraft:
+    return EmailDraft(
+        kind=kind,
+        to=to,
+        language=sub.invoice_language,
+        data=data,
+        contact_id=sub.contact_id,
+        subscription_id=sub.pk,
+        **links,
+    )
+
+
+def receipt(
+    sub: Subscription,
+    invoice: Invoice,
+    lines: Iterable[InvoiceLine],
+    payment: Payment,
+    account: AccountSettings,
+) -> EmailDraft:
+    data = _common(sub, account) | {
+        "amount": payment.amount,
+        "invoice_number": invoice.number,
+        "paid_on": _iso((payment.settled_at or payment.created_at).date()),
+        "period_start": _iso(invoice.period_start),
+        "period_end": _iso(invoice.period_end),
+        "payment_method": method_label(payment.payment_method),
+        "next_payment_date": _iso(sub.next_payment_date),
+        "lines": _lines(lines),
+    }
+    return _draft("receipt", sub.contact.email, sub, data, invoice_id=invoice.pk, payment_id=payment.pk)
+
+
+def payment_failed(
+    sub: Subscription, invoice: Invoice, payment: Payment | None, account: AccountSettings
+) -> EmailDraft:
+    data = _common(sub, account) | {
+        "amount": invoice.amount_due,
+        "invoice_number": invoice.number,
+        "failure_message": payment.failure_message if payment else "No payment method is saved.",
+        "update_url": None,
+    }
+    return _draft(
+        "payment_failed",
+        sub.contact.email,
+        sub,
+        data,
+        invoice_id=invoice.pk,
+        payment_id=payment.pk if payment else None,
+    )
+
+
+def invoice_sent(
+    sub: Subscription, invoice: Invoice, lines: Iterable[InvoiceLine], account: AccountSettings
+) -> EmailDraft:
+    data = _common(sub, account) | {
+        "invoice_number": invoice.number,
+        "amount_due": invoice.amount_due,
+        "issued_on": _iso(invoice.issued_on),
+        "due_on": _iso(invoice.due_on),
+        "payment_terms": invoice.payment_terms,
+        "pay_url": pay_url(invoice),
+        "lines": _lines(lines),
+    }
+    return _draft("invoice", sub.contact.email, sub, data, invoice_id=invoice.pk)
+
+
+def reminder(sub: Subscription, account: AccountSettings) -> EmailDraft:
+    data = _common(sub, account) | {
+        "amount": sub.next_payment_amount,
+        "charge_on": _iso(sub.next_payment_date),
+        "payment_method": method_label(sub.payment_method),
+    }
+    key = f"reminder:{sub.pk}:{sub.next_payment_date}"  # one reminder per payment date
+    return replace(_draft("payment_reminder", sub.contact.email, sub, data), dedupe_key=key)
+
+
+def admin_notices(
+    kind: str,
+    sub: Subscription,
+    invoice: Invoice,
+    payment: Payment | None,
+    account: AccountSettings,
+    recipients: list[str],
+) -> list[EmailDraft]:
+    """One ``admin_payment_succeeded``/``_failed`` per super admin, unless off or sent as a daily digest."""
+    if not account.admin_notifications_enabled or account.admin_notifications_digest:
+        return []
+    data = _common(sub, account) | {
+        "amount": payment.amount if payment else invoice.amount_due,
+        "invoice_number": invoice.number,
+        "failure_message": payment.failure_message if payment else "",
+    }
+    links = {"invoice_id": invoice.pk, "payment_id": payment.pk if payment else None}
+    return [
+        EmailDraft(
+            kind=kind, to=to, language=account.default_language, data=data, subscription_id=sub.pk, **links
+        )
+        for to in recipients
+    ]

@@ -1,0 +1,172 @@
+"""Recording what the gateway answered: one code path for fresh charges, reconciled ones and settlements.
+
+A payment's outcome is recorded at most once: only payments still ``pending``
+(or ``processing``, for a settlement) are touched, under a row lock, so a
+worker and the reconciler answering for the same charge cannot both count
+it. Rows are locked in one order (payments, invoices, subscriptions; each by
+id), which keeps concurrent workers free of deadlocks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from recurra.accounts.selectors import account_settings, admin_recipients
+from recurra.billing import notices, status
+from recurra.billing.writes import Batch
+from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from recurra.payments.gateways.base import Charge, ChargeStatus
+from recurra.payments.models import Payment, PaymentStatus
+from recurra.subscriptions.models import Subscription
+
+OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+
+
+@dataclass
+class Outcomes:
+    succeeded: int = 0
+    failed: int = 0
+    processing: int = 0
+    skipped: int = 0
+    by_payment: dict[str, str] = field(default_factory=dict)
+
+    def __iadd__(self, other: Outcomes) -> Outcomes:
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.processing += other.processing
+        self.skipped += other.skipped
+        self.by_payment.update(other.by_payment)
+        return self
+
+
+def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Outcomes:
+    """Apply each ``(payment id, gateway charge)`` answer: payment, invoice, subscription, emails, events."""
+    result = Outcomes()
+    if not answers:
+        return result
+    with transaction.atomic():
+        payments = {
+            p.pk: p
+            for p in Payment.objects.select_for_update(of=("self",))
+            .select_related("payment_method")
+            .filter(pk__in=[pk for pk, _ in answers], status__in=OPEN_OUTCOMES)
+            .order_by("pk")
+        }
+        invoices = _lock(Invoice, {p.invoice_id for p in payments.values()})
+        subs = _lock(Subscription, {p.subscription_id for p in payments.values() if p.subscription_id})
+        lines = _lines_of([pk for pk in invoices])
+        batch = Batch(at=at)
+        account = account_settings()
+        recipients = admin_recipients() if account.admin_notifications_enabled else []
+        overdue = _overdue_open(subs)
+        for payment_id, charge in answers:
+            payment = payments.get(payment_id)
+            if payment is None or not _changes(payment, charge):
+                result.skipped += 1
+                continue
+            invoice = invoices[payment.invoice_id]
+            sub = subs.get(payment.subscription_id or "")
+            _apply(batch, payment, charge, invoice, sub, lines[invoice.pk], account, recipients, overdue)
+            result.by_payment[payment.pk] = payment.status
+            setattr(result, payment.status, getattr(result, payment.status) + 1)
+        batch.flush()
+    return result
+
+
+def _lock(model: Any, pks: set[str]) -> dict[str, Any]:
+    qs = model.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    if model is Subscription:
+        qs = qs.select_related("contact", "payment_method")
+    return {obj.pk: obj for obj in qs}
+
+
+def _lines_of(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:
+    grouped: dict[str, list[InvoiceLine]] = defaultdict(list)
+    for line in InvoiceLine.objects.filter(invoice_id__in=invoice_ids).order_by("position", "id"):
+        grouped[line.invoice_id].append(line)
+    return grouped
+
+
+def _overdue_open(subs: dict[str, Subscription]) -> Counter[str]:
+    """How many overdue invoices each subscription has open (those that made it Unpaid)."""
+    rows = Invoice.objects.filter(
+        subscription_id__in=list(subs), status=InvoiceStatus.OPEN, overdue_at__isnull=False
+    ).values_list("subscription_id", flat=True)
+    return Counter(rows)
+
+
+def _changes(payment: Payment, charge: Charge) -> bool:
+    """Whether the answer moves the payment on (``processing`` again is no news)."""
+    return not (payment.status == PaymentStatus.PROCESSING and charge.status == ChargeStatus.PROCESSING)
+
+
+def _apply(
+    batch: Batch,
+    payment: Payment,
+    charge: Charge,
+    invoice: Invoice,
+    sub: Subscription | None,
+    lines: list[InvoiceLine],
+    account: Any,
+    recipients: list[str],
+    overdue: Counter[str],
+) -> None:
+    batch.change(payment, status=str(charge.status), gateway_charge_id=charge.charge_id)
+    if charge.status == ChargeStatus.PROCESSING:
+        return
+    if charge.status == ChargeStatus.FAILED:
+        batch.change(
+            payment,
+            failure_code=charge.failure_code or "",
+            failure_message=charge.failure_message,
+            retryable=charge.retryable,
+            settled_at=batch.at,
+        )
+        if invoice.overdue_at is None:
+            batch.change(invoice, overdue_at=batch.at)
+            overdue[invoice.subscription_id or ""] += 1
+        if sub is not None:
+            batch.change(sub, status=status.after_failure(sub.status))
+            if account.failed_payment_emails_enabled:
+                batch.email(notices.payment_failed(sub, invoice, payment, account))
+            batch.email(
+                *notices.admin_notices("admin_payment_failed", sub, invoice, payment, account, recipients)
+            )
+        return
+    batch.change(payment, settled_at=batch.at)
+    paid = invoice.amount_paid + payment.amount
+    was_overdue = invoice.overdue_at is not None
+    batch.change(invoice, amount_paid=paid, amount_due=invoice.total - paid)
+    if invoice.amount_due == 0:
+        batch.change(invoice, status=InvoiceStatus.PAID, paid_at=batch.at)
+    if sub is None:
+        return
+    if invoice.status == InvoiceStatus.PAID:
+        if was_overdue:
+            overdue[sub.pk] -= 1
+        paid_for_period(batch, sub, payment.amount, overdue[sub.pk])
+    else:
+        batch.change(sub, total_collected=sub.total_collected + payment.amount)
+    batch.email(notices.receipt(sub, invoice, lines, payment, account))
+    batch.email(*notices.admin_notices("admin_payment_succeeded", sub, invoice, payment, account, recipients))
+
+
+def paid_for_period(batch: Batch, sub: Subscription, amount: int, overdue_open: int) -> None:
+    """A period's invoice is fully paid: count it, and move the status on."""
+    made = sub.payments_made + 1
+    complete = sub.number_of_payments is not None and made >= sub.number_of_payments
+    batch.change(
+        sub,
+        payments_made=made,
+        last_payment_amount=amount,
+        total_collected=sub.total_collected + amount,
+        status=status.after_payment(sub.status, term_complete=complete, overdue_open=overdue_open),
+    )
+    if sub.status == "expired" and sub.ended_at is None:
+        batch.change(sub, ended_at=batch.at, next_payment_date=None)

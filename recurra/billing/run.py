@@ -1,0 +1,258 @@
+"""The billing run: claim due subscriptions, invoice every missing period, charge, record.
+
+For each batch (Kill Bill's dispatcher around the pure generator):
+
+1. One transaction claims up to ``batch_size`` due subscriptions (PostgreSQL:
+   ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint batches;
+   SQLite: the single writer), derives the periods that should be billed up to
+   today (in the account's zone) and writes, for each missing one, the invoice
+   (unique per subscription and period: the database's last guard) and, for
+   automatic collection, a ``pending`` payment with its idempotency key. The
+   invoice numbers are taken last, just before the commit.
+2. Outside any transaction, the gateway charges each pending payment with its
+   key (a crash here is settled by ``billing.reconcile``).
+3. One transaction records the answers (``billing.outcomes``).
+
+Send-invoice subscriptions get their invoice emailed instead. Re-running is a
+no-op: a billed period has moved ``next_payment_date`` past today.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import IntegrityError, connection, transaction
+
+from recurra.accounts.models import AccountSettings
+from recurra.accounts.selectors import account_settings, account_zone
+from recurra.billing import notices, status
+from recurra.billing.charging import charge_pending, lease_until_ms
+from recurra.billing.outcomes import Outcomes, paid_for_period
+from recurra.billing.writes import Batch
+from recurra.invoicing.generator import BillingSource, InvoiceDraft, LineSource, missing_invoices
+from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from recurra.invoicing.numbering import take_numbers
+from recurra.payments.models import Payment, PaymentStatus
+from recurra.subscriptions.lifecycle import BILLABLE
+from recurra.subscriptions.models import (
+    PAYMENT_TERM_DAYS,
+    CollectionMethod,
+    Subscription,
+    SubscriptionLineItem,
+    SubscriptionStatus,
+)
+from recurra.subscriptions.schedule import local_date, period_start, step_for
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 500
+MAX_CONFLICTS = 5
+
+
+@dataclass
+class RunReport:
+    subscriptions: int = 0
+    invoices: int = 0
+    payments: int = 0
+    outcomes: Outcomes = field(default_factory=Outcomes)
+
+
+def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
+    """Bill everything due on the account-local date of ``at``; returns what it did."""
+    today = local_date(at, account_zone())
+    report = RunReport()
+    conflicts = 0
+    while True:
+        try:
+            claimed, pending = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
+        except IntegrityError:
+            # The database refused a second invoice for a period: another writer billed it
+            # between our claim and our insert (only possible when a claim is bypassed). The
+            # batch rolled back whole; claim afresh, and give up if it keeps happening.
+            conflicts += 1
+            log.warning("billing batch met an already-billed period (%d)", conflicts, exc_info=True)
+            if conflicts >= MAX_CONFLICTS:
+                raise
+            continue
+        if not claimed:
+            return report
+        report.outcomes += charge_pending(pending, at=at)
+
+
+def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) -> tuple[int, list[Payment]]:
+    account = account_settings()
+    with transaction.atomic():
+        subs = _claim(today, limit)
+        if not subs:
+            return 0, []
+        items = _line_items([s.pk for s in subs])
+        batch = Batch(at=at)
+        invoices: list[tuple[Invoice, Subscription, list[InvoiceLine]]] = []
+        pending: list[Payment] = []
+        for sub in subs:
+            drafts = missing_invoices(_source(sub, items[sub.pk]), through=today)
+            billed = sub.periods_billed + len(drafts)
+            batch.change(sub, periods_billed=billed, status=status.after_invoicing(sub.status))
+            batch.change(sub, next_payment_date=_next_date(sub, billed))
+            for draft in drafts:
+                invoice, lines = _invoice(sub, draft, at)
+                invoices.append((invoice, sub, lines))
+                batch.add(*lines, event=False)
+                payment = _payment(sub, invoice, at)
+                if payment is not None:
+                    batch.add(payment)
+                    pending.append(payment)
+        batch.flush()
+        _number_and_send(batch, invoices, account)
+        report.subscriptions += len(subs)
+        report.invoices += len(invoices)
+        report.payments += len(pending)
+    return len(subs), pending
+
+
+def _claim(today: date, limit: int) -> list[Subscription]:
+    qs = Subscription.objects.filter(status__in=BILLABLE, next_payment_date__lte=today).order_by(
+        "next_payment_date", "pk"
+    )
+    if connection.vendor == "postgresql":
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return list(qs.select_related("contact", "payment_method")[:limit])
+
+
+def _line_items(sub_ids: list[str]) -> dict[str, list[SubscriptionLineItem]]:
+    grouped: dict[str, list[SubscriptionLineItem]] = defaultdict(list)
+    for item in SubscriptionLineItem.objects.filter(subscription_id__in=sub_ids).order_by("position", "pk"):
+        grouped[item.subscription_id].append(item)
+    return grouped
+
+
+def _source(sub: Subscription, items: list[SubscriptionLineItem]) -> BillingSource:
+    return BillingSource(
+        subscription_id=sub.pk,
+        anchor=sub.start_date,
+        billing_frequency=sub.billing_frequency,
+        number_of_payments=sub.number_of_payments,
+        periods_billed=sub.periods_billed,
+        payment_term_days=PAYMENT_TERM_DAYS[sub.payment_terms],
+        lines=tuple(
+            LineSource(
+                id=i.pk,
+                product_id=i.product_id,
+                name=i.name,
+                description=i.description,
+                unit_amount=i.unit_amount,
+                quantity=i.quantity,
+                discount_percent=i.discount_percent,
+                tax_rate_percent=i.tax_rate_percent,
+            )
+            for i in items
+        ),
+    )
+
+
+def _next_date(sub: Subscription, billed: int) -> date | None:
+    if sub.number_of_payments is not None and billed >= sub.number_of_payments:
+        return None
+    return period_start(sub.start_date, step_for(sub.billing_frequency), billed)
+
+
+def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invoice, list[InvoiceLine]]:
+    invoice = Invoice(
+        status=InvoiceStatus.OPEN,
+        subscription=sub,
+        contact_id=sub.contact_id,
+        company_id=sub.company_id,
+        currency=sub.currency,
+        subtotal=draft.subtotal,
+        discount=draft.discount,
+        tax=draft.tax,
+        total=draft.total,
+        amount_due=draft.total,
+        collection_method=sub.collection_method,
+        payment_terms=sub.payment_terms,
+        issued_on=draft.issued_on,
+        due_on=draft.due_on,
+        period_start=draft.period.start,
+        period_end=draft.period.end,
+        period_index=draft.period.index,
+        language=sub.invoice_language,
+        comments=sub.invoice_comments,
+        footer=sub.invoice_footer,
+        po_number=sub.invoice_po_number,
+        tax_id=sub.invoice_tax_id,
+        billing_address=sub.address,
+        created_at=at,
+        updated_at=at,
+    )
+    lines = [
+        InvoiceLine(
+            invoice=invoice,
+            line_item_id=line.source.id,
+            product_id=line.source.product_id or "",
+            name=line.source.name,
+            description=line.source.description,
+            quantity=line.source.quantity,
+            unit_amount=line.source.unit_amount,
+            discount_percent=line.source.discount_percent,
+            tax_rate_percent=line.source.tax_rate_percent,
+            amount_discount=line.amount_discount,
+            amount_subtotal=line.amount_subtotal,
+            amount_tax=line.amount_tax,
+            amount_total=line.amount_total,
+            period_start=draft.period.start,
+            period_end=draft.period.end,
+            position=position,
+        )
+        for position, line in enumerate(draft.lines)
+    ]
+    return invoice, lines
+
+
+def _payment(sub: Subscription, invoice: Invoice, at: datetime) -> Payment | None:
+    """The pending payment of an automatically collected invoice (None: nothing to charge here)."""
+    if sub.collection_method != CollectionMethod.CHARGE_AUTOMATICALLY or invoice.total == 0:
+        return None
+    method = sub.payment_method
+    if method is None or not _chargeable(sub):
+        return None
+    return Payment(
+        invoice=invoice,
+        subscription=sub,
+        contact_id=sub.contact_id,
+        payment_method=method,
+        amount=invoice.total,
+        currency=invoice.currency,
+        method_type=method.type,
+        status=PaymentStatus.PENDING,
+        gateway=method.gateway,
+        idempotency_key=f"{invoice.pk}/1",
+        lease_until_ms=lease_until_ms(),
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _chargeable(sub: Subscription) -> bool:
+    return sub.payment_method is not None and sub.payment_method.detached_at is None
+
+
+def _number_and_send(
+    batch: Batch, invoices: list[tuple[Invoice, Subscription, list[InvoiceLine]]], account: AccountSettings
+) -> None:
+    """Number the batch's invoices (the last statements before the commit), then queue their emails."""
+    numbers = take_numbers(account.invoice_number_prefix, len(invoices))
+    for (invoice, sub, lines), number in zip(invoices, numbers, strict=True):
+        invoice.number = number
+        if invoice.total == 0:
+            invoice.status, invoice.paid_at = InvoiceStatus.PAID, batch.at
+            paid_for_period(batch, sub, 0, overdue_open=int(sub.status == SubscriptionStatus.PAST_DUE))
+        elif sub.collection_method == CollectionMethod.SEND_INVOICE:
+            batch.email(notices.invoice_sent(sub, invoice, lines, account))
+        elif not _chargeable(sub):
+            invoice.overdue_at = batch.at
+            batch.change(sub, status=status.after_failure(sub.status))
+            batch.email(notices.payment_failed(sub, invoice, None, account))
+        batch.add(invoice)
+    batch.flush()

@@ -1,0 +1,89 @@
+"""The worker: every kind of due work, in one pass, and a loop that repeats it.
+
+One pass (:func:`run_due_work`) settles crashed charges first (so nothing is
+charged twice), bills what is due, records settled bank debits, marks overdue
+invoices, sends reminders, schedules the admin digest and runs the queued
+jobs and emails, and forgets expired API idempotency keys.
+Every step is idempotent and safe beside other workers, so
+any number of ``recurra worker`` processes may run on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from recurra.api.idempotency import idempotency_purge
+from recurra.billing.outcomes import Outcomes
+from recurra.billing.overdue import mark_overdue
+from recurra.billing.reconcile import reconcile_pending, settle_processing
+from recurra.billing.reminders import send_reminders
+from recurra.billing.run import RunReport, billing_run
+from recurra.core import clock
+from recurra.jobs.runner import run_due
+from recurra.notifications.digest import digest_schedule
+
+log = logging.getLogger("recurra.worker")
+
+
+@dataclass
+class WorkReport:
+    run: RunReport = field(default_factory=RunReport)
+    reconciled: Outcomes = field(default_factory=Outcomes)
+    settled: Outcomes = field(default_factory=Outcomes)
+    overdue: int = 0
+    reminders: int = 0
+    jobs: int = 0
+
+    def __iadd__(self, other: WorkReport) -> WorkReport:
+        self.run.subscriptions += other.run.subscriptions
+        self.run.invoices += other.run.invoices
+        self.run.payments += other.run.payments
+        self.run.outcomes += other.run.outcomes
+        self.reconciled += other.reconciled
+        self.settled += other.settled
+        self.overdue += other.overdue
+        self.reminders += other.reminders
+        self.jobs += other.jobs
+        return self
+
+    @property
+    def idle(self) -> bool:
+        return not (
+            self.run.subscriptions
+            or self.reconciled.by_payment
+            or self.settled.by_payment
+            or self.overdue
+            or self.reminders
+            or self.jobs
+        )
+
+
+def run_due_work(*, at: datetime) -> WorkReport:
+    """Everything due at ``at``, once."""
+    report = WorkReport()
+    report.reconciled = reconcile_pending(at=at)
+    report.run = billing_run(at=at)
+    report.settled = settle_processing(at=at)
+    report.overdue = mark_overdue(at=at)
+    report.reminders = send_reminders(at=at)
+    digest_schedule(at=at)
+    report.jobs = run_due(at=at)
+    idempotency_purge(at=at)
+    return report
+
+
+def run_forever(stop: threading.Event, *, interval: float = 1.0) -> None:
+    """Repeat :func:`run_due_work` at the clock's now until ``stop`` is set; errors are logged, not fatal."""
+    log.info("worker started")
+    while not stop.is_set():
+        try:
+            report = run_due_work(at=clock.now())
+        except Exception:
+            log.exception("worker pass failed; trying again")
+            report = WorkReport()
+        if report.idle:
+            stop.wait(interval)
+    log.info("worker stopped")

@@ -1,0 +1,114 @@
+"""A unit of work for the billing engine: many rows changed and created, written in few statements.
+
+Services of the billing run change model instances in memory through a
+:class:`Batch`; :meth:`Batch.flush` then writes, inside the caller's
+transaction, one UPDATE per model (``core.bulk.update_rows``), one INSERT per
+model and chunk, the audit events, and the queued emails. Each changed row
+gets one event with the fields that changed, before and after; its type
+names the new status when the status moved (``payment.failed``,
+``invoice.paid``, ``subscription.past_due``), else ``<model>.updated``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from recurra.core import events
+from recurra.core.actors import Actor
+from recurra.core.bulk import insert_objects, update_rows
+from recurra.core.models import Event
+from recurra.notifications.services import EmailDraft, emails_queue
+
+SYSTEM = Actor.system()
+
+
+@dataclass
+class Batch:
+    at: datetime
+    actor: Actor = SYSTEM
+    _before: dict[tuple[type[models.Model], str], tuple[models.Model, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    _new: dict[type, list[models.Model]] = field(default_factory=dict)
+    _silent: set[int] = field(default_factory=set)
+    _events: list[Event] = field(default_factory=list)
+    _emails: list[EmailDraft] = field(default_factory=list)
+
+    def change(self, obj: models.Model, **values: Any) -> None:
+        """Set fields on a stored row; the first value seen of each field is its 'before'."""
+        key = (type(obj), str(obj.pk))
+        _, before = self._before.setdefault(key, (obj, {}))
+        for name, value in values.items():
+            before.setdefault(name, getattr(obj, name))
+            setattr(obj, name, value)
+
+    def add(self, *objs: models.Model, event: bool = True) -> None:
+        """New rows; each gets a ``<model>.created`` event unless ``event=False`` (parts of another row)."""
+        for obj in objs:
+            self._new.setdefault(type(obj), []).append(obj)
+            if not event:
+                self._silent.add(id(obj))
+
+    def email(self, *drafts: EmailDraft) -> None:
+        self._emails.extend(drafts)
+
+    def flush(self) -> None:
+        """Write everything gathered so far (inside the caller's transaction) and start afresh."""
+        self._write_changes()
+        for objs in self._new.values():
+            insert_objects(objs)
+            self._events.extend(self._created(obj) for obj in objs if id(obj) not in self._silent)
+        insert_objects(self._events)
+        if self._emails:
+            emails_queue(self._emails, at=self.at)
+        self._before.clear()
+        self._new.clear()
+        self._silent.clear()
+        self._events = []
+        self._emails = []
+
+    def _write_changes(self) -> None:
+        by_model: dict[type[models.Model], list[tuple[models.Model, dict[str, Any]]]] = {}
+        for (model, _pk), (obj, before) in self._before.items():
+            changed = {name: old for name, old in before.items() if getattr(obj, name) != old}
+            if changed:
+                by_model.setdefault(model, []).append((obj, changed))
+        for model, changes in by_model.items():
+            names = sorted({name for _, changed in changes for name in changed})
+            timestamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+            fields = [*names, "updated_at"] if timestamped else names
+            rows = []
+            for obj, changed in changes:
+                if timestamped:
+                    obj.updated_at = self.at  # type: ignore[attr-defined]
+                rows.append({"pk": obj.pk, **{name: getattr(obj, name) for name in fields}})
+                self._events.append(self._updated(obj, changed))
+            update_rows(model, rows, fields)
+
+    def _updated(self, obj: models.Model, changed: dict[str, Any]) -> Event:
+        name = obj._meta.model_name
+        verb = str(vars(obj)["status"]) if "status" in changed else "updated"
+        return self._event(
+            f"{name}.{verb}",
+            obj,
+            before={self._attname(obj, k): events.jsonable(self._raw(v)) for k, v in changed.items()},
+            after={self._attname(obj, k): events.jsonable(self._raw(getattr(obj, k))) for k in changed},
+        )
+
+    def _created(self, obj: models.Model) -> Event:
+        return self._event(f"{obj._meta.model_name}.created", obj, after=events.snapshot(obj))
+
+    def _event(self, type_: str, obj: models.Model, **data: Any) -> Event:
+        return events.build(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
+
+    @staticmethod
+    def _attname(obj: models.Model, name: str) -> str:
+        return obj._meta.get_field(name).attname  # type: ignore[union-attr]
+
+    @staticmethod
+    def _raw(value: Any) -> Any:
+        return value.pk if isinstance(value, models.Model) else value

@@ -1,0 +1,161 @@
+"""Set-based writes for hot paths: many rows inserted or updated in one statement each.
+
+Django's ``bulk_create`` and ``bulk_update`` compile SQL value by value (and
+``bulk_update`` a CASE expression per field per row), which dominates the
+billing run's time at thousands of rows per batch. Here:
+
+- PostgreSQL gets one array parameter per column, expanded by ``unnest``:
+  the statement text stays small and fixed, so the driver neither builds nor
+  parses a statement per row.
+- SQLite gets one multi-row ``VALUES`` list (``UPDATE ... FROM`` needs SQLite
+  3.33; its VALUES columns are named ``column1..n``, hence the renaming).
+
+Neither runs ``save()``, signals or field defaults: the instances or rows
+carry every value (Recurra makes ids in Python), and callers write their own
+audit events. Table and column names come from model metadata, never from
+input; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from django.db import connection, models
+
+CHUNK = 1000
+_NATIVE = frozenset(  # SQLite takes these as they are (Django registers Decimal → str)
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DecimalField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def insert_objects(objs: Sequence[models.Model]) -> None:
+    """INSERT new instances of one model (every field as set on the instance)."""
+    if not objs:
+        return
+    meta = type(objs[0])._meta
+    fields = cast(list[models.Field], list(meta.concrete_fields))
+    rows = [[getattr(obj, f.attname) for f in fields] for obj in objs]
+    quote = _quote
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            source, columns = _unnest(fields)
+            sql = f"{head}SELECT {', '.join(columns)} FROM {source}"  # noqa: S608 (names from model metadata)
+            for chunk in _chunks(rows, 5 * CHUNK):
+                _execute_binary(cursor, sql, _arrays(fields, chunk))
+            return
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for chunk in _chunks(rows, max(1, min(CHUNK, 30000 // len(fields)))):  # SQLite's variable limit
+            cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), _flat(fields, chunk))
+
+
+def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+    """Set ``fields`` of each row (matched on ``pk``) to its own values; returns the rows updated."""
+    if not rows:
+        return 0
+    meta = model._meta
+    assert meta.pk is not None
+    columns = cast(list[models.Field], [meta.pk, *(meta.get_field(name) for name in fields)])
+    values = [[row["pk"], *(row[name] for name in fields)] for row in rows]
+    quote = _quote
+    table = quote(meta.db_table)
+    where = f"{table}.{quote(meta.pk.column)} = v.c0"
+    updated = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            source, selected = _unnest(columns)
+            sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(columns) if i)
+            for chunk in _chunks(values, 5 * CHUNK):
+                sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where}"  # noqa: S608 (names from model metadata)
+                updated += _execute_binary(cursor, sql, _arrays(columns, chunk))
+            return updated
+        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
+        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in _chunks(values, max(1, min(CHUNK, 30000 // len(columns)))):
+            source = f"(SELECT {renamed} FROM (VALUES {', '.join([row] * len(chunk))})) AS v"  # noqa: S608
+            sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where}"  # noqa: S608
+            cursor.execute(sql, _flat(columns, chunk))
+            updated += cursor.rowcount
+    return updated
+
+
+def _quote(name: str | None) -> str:
+    assert name is not None
+    return connection.ops.quote_name(name)
+
+
+def _execute_binary(cursor: Any, sql: str, params: list[Any]) -> int:
+    """Run with server-side binding and binary parameters: arrays are packed, not quoted as text.
+
+    (Django's own psycopg cursors bind on the client, which quotes every
+    array element through a regular expression.) Same connection, same
+    transaction.
+    """
+    import psycopg
+
+    with psycopg.Cursor(cursor.connection) as raw:
+        raw.execute(sql, params)
+        return int(raw.rowcount)
+
+
+def _chunks(rows: list[list[Any]], size: int) -> Sequence[list[list[Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _is_json(field: models.Field) -> bool:
+    return isinstance(field, models.JSONField)
+
+
+def _unnest(fields: Sequence[models.Field]) -> tuple[str, list[str]]:
+    """``unnest(%s::t0[], ...) AS v(c0, ...)`` and the expressions selecting each column (JSON cast back)."""
+    types = ", ".join(f"%b::{'text' if _is_json(f) else f.cast_db_type(connection)}[]" for f in fields)
+    names = ", ".join(f"c{i}" for i in range(len(fields)))
+    selected = [f"v.c{i}::jsonb" if _is_json(f) else f"v.c{i}" for i, f in enumerate(fields)]
+    return f"unnest({types}) AS v({names})", selected
+
+
+def _arrays(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[list[Any]]:
+    """One list per column; model instances by pk, JSON as text."""
+    arrays = []
+    for i, field in enumerate(fields):
+        column = [_plain(row[i]) for row in rows]
+        if _is_json(field):
+            column = [None if v is None else json.dumps(v) for v in column]
+        arrays.append(column)
+    return arrays
+
+
+def _flat(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[Any]:
+    convert = [_sqlite_converter(f) for f in fields]
+    return [conv(_plain(value)) for row in rows for value, conv in zip(row, convert, strict=True)]
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
+    if field.get_internal_type() in _NATIVE:
+        return _identity
+    return lambda value: field.get_db_prep_save(value, connection)

@@ -1,0 +1,123 @@
+"""Crash windows of a charge: the payment is written before the gateway call, settled by key after.
+
+write payment (pending, key) ─┬─ crash ─► reconcile: gateway never saw the key → charge once with it
+                              └─ gateway charges ─┬─ crash ─► reconcile: found by key → record, no 2nd charge
+                                                  └─ record outcome (once, whoever comes first)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from recurra.billing.charging import request_for
+from recurra.billing.outcomes import record_charges
+from recurra.billing.reconcile import reconcile_pending
+from recurra.billing.run import RunReport, _invoice_batch, billing_run
+from recurra.core import clock
+from recurra.core.actors import Actor
+from recurra.crm.models import Contact
+from recurra.invoicing.models import Invoice
+from recurra.payments.gateways import get_gateway
+from recurra.payments.gateways.models import SandboxCharge
+from recurra.payments.models import Payment
+from recurra.payments.services import payment_method_add
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+AT = datetime(2027, 1, 31, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def due(settings: object) -> Subscription:
+    settings.RECURRA_LEASE_SECONDS = 0  # type: ignore[attr-defined]
+    clock.freeze(AT)
+    contact = Contact.objects.create(email="ann@example.com", first_name="Ann")
+    method = payment_method_add(contact=contact, token="tok_visa", actor=Actor.system(), at=AT)
+    sub = Subscription.objects.create(
+        name="Pro",
+        status="active",
+        contact=contact,
+        currency="USD",
+        billing_frequency="monthly",
+        billing_terms="auto_renew",
+        start_date=date(2027, 1, 31),
+        next_payment_date=date(2027, 1, 31),
+        next_payment_amount=2499,
+        collection_method="charge_automatically",
+        payment_method=method,
+    )
+    SubscriptionLineItem.objects.create(
+        subscription=sub,
+        name="Pro",
+        unit_amount=1999,
+        currency="USD",
+        tax_rate_percent=Decimal(25),
+        billing_frequency="monthly",
+    )
+    return sub
+
+
+def crash_after_writing() -> Payment:
+    """The run's first transaction committed (invoice + pending payment), then the worker died."""
+    claimed, pending = _invoice_batch(at=AT, today=AT.date(), limit=10, report=RunReport())
+    assert claimed == 1
+    (payment,) = pending
+    return Payment.objects.get(pk=payment.pk)
+
+
+def test_never_charged_before_the_crash_is_charged_once_by_the_reconciler(due: Subscription) -> None:
+    payment = crash_after_writing()
+    assert payment.status == "pending" and SandboxCharge.objects.count() == 0
+
+    outcome = reconcile_pending(at=AT)
+
+    assert outcome.succeeded == 1
+    assert SandboxCharge.objects.get().idempotency_key == payment.idempotency_key
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount) == ("succeeded", 2499)
+    assert Invoice.objects.get().status == "paid"
+    due.refresh_from_db()
+    assert (due.payments_made, due.total_collected) == (1, 2499)
+
+
+def test_charged_but_not_recorded_is_recorded_without_a_second_charge(due: Subscription) -> None:
+    payment = crash_after_writing()
+    charge = get_gateway().charge(request_for(payment), at=AT)  # the gateway answered; the process died
+
+    reconcile_pending(at=AT)
+    reconcile_pending(at=AT)  # and again: nothing more
+
+    assert SandboxCharge.objects.count() == 1
+    payment.refresh_from_db()
+    assert (payment.status, payment.gateway_charge_id) == ("succeeded", charge.charge_id)
+    due.refresh_from_db()
+    assert due.payments_made == 1
+
+
+def test_an_answer_is_recorded_once_whoever_brings_it(due: Subscription) -> None:
+    payment = crash_after_writing()
+    charge = get_gateway().charge(request_for(payment), at=AT)
+
+    first = record_charges([(payment.pk, charge)], at=AT)
+    second = record_charges([(payment.pk, charge)], at=AT)
+
+    assert (first.succeeded, second.succeeded, second.skipped) == (1, 0, 1)
+    due.refresh_from_db()
+    assert (due.payments_made, due.total_collected) == (1, 2499)
+
+
+def test_a_payment_within_its_lease_is_left_to_its_worker(due: Subscription, settings: object) -> None:
+    settings.RECURRA_LEASE_SECONDS = 3600  # type: ignore[attr-defined]
+    crash_after_writing()
+    assert reconcile_pending(at=AT).by_payment == {}
+    assert SandboxCharge.objects.count() == 0
+
+
+def test_rerunning_the_billing_run_bills_nothing_new(due: Subscription) -> None:
+    assert billing_run(at=AT).invoices == 1
+    again = billing_run(at=AT)
+    assert (again.subscriptions, again.invoices, again.payments) == (0, 0, 0)
+    assert (Invoice.objects.count(), Payment.objects.count(), SandboxCharge.objects.count()) == (1, 1, 1)
