@@ -1,4 +1,4 @@
-"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts}.png.
+"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png.
 
 Starts a real server on a free port with demo data in a temporary data
 directory (``recurra migrate``, ``recurra demo``, ``recurra serve``), signs in
@@ -80,6 +80,14 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     save("deal")
     page.goto(f"{base}/contacts/")
     save("contacts")
+    page.goto(f"{base}/subscriptions/")
+    first = page.locator("table tbody a.row-link").first
+    if first.count():
+        first.click()
+        page.wait_for_selector("h1")
+        save("subscription")
+    else:
+        print("the demo data has no subscription: subscription.png not taken", file=sys.stderr)
     return saved
 
 

@@ -1,17 +1,26 @@
-"""Read-only shapes for templates: a deal's line items with their amounts and totals."""
+"""Read-only shapes for templates: line tables, payments progress, timeline entries.
+
+No business rules here: amounts come from the records (or the pricing
+arithmetic), labels from the model choices ("past_due" shows as "Unpaid").
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Choices
+
+from recurra.catalog.models import LineItemFields
 from recurra.catalog.pricing import LineAmounts
+from recurra.core.models import Event
 from recurra.core.money import Money, total
-from recurra.crm.models import Deal, DealLineItem
+from recurra.crm.models import Deal
+from recurra.subscriptions.models import Subscription
 
 
 @dataclass(frozen=True)
 class LineRow:
-    item: DealLineItem
+    item: LineItemFields
     amounts: LineAmounts
 
 
@@ -36,6 +45,61 @@ class LineTable:
         return self._sum("total")
 
 
-def line_table(deal: Deal) -> LineTable:
-    """The deal's line items in order, each with its amounts (the service's own arithmetic)."""
-    return LineTable([LineRow(i, i.amounts) for i in deal.line_items.all()], deal.currency)
+def line_table(record: Deal | Subscription) -> LineTable:
+    """A deal's or a subscription's line items in order, each with its amounts (the service's arithmetic)."""
+    return LineTable([LineRow(i, i.amounts) for i in record.line_items.all()], record.currency)
+
+
+def payments_progress(sub: Subscription) -> str:
+    """Payments made, and of how many for a fixed term: "3 of 12" (auto-renew: "3")."""
+    if sub.number_of_payments is None:
+        return str(sub.payments_made)
+    return f"{sub.payments_made} of {sub.number_of_payments}"
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: Event
+    title: str
+    changes: list[Change]
+
+
+MAX_VALUE_TEXT = 80
+
+
+def value_text(value: object) -> str:
+    """One audited value as short text: empty → "—", booleans yes/no, long text cut with "…"."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_TEXT else f"{text[: MAX_VALUE_TEXT - 1]}…"
+
+
+def timeline_entry(event: Event) -> TimelineEntry:
+    """An event as a line: "Invoice paid" and, for an update, each changed field before → after.
+
+    A creation or deletion lists no fields (the record itself shows them).
+    """
+    title = event.type.replace(".", " ").replace("_", " ")
+    before, after = event.data.get("before"), event.data.get("after")
+    changes = []
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes = [
+            Change(name.replace("_", " "), value_text(before.get(name)), value_text(after[name]))
+            for name in after
+        ]
+    return TimelineEntry(event, title[:1].upper() + title[1:], changes)
+
+
+def label(choices: type[Choices], value: str) -> str:
+    """The label of a stored choice ("net_30" → "Net 30"); the raw value if it is not one of them."""
+    return str(dict(choices.choices).get(value, value))

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from recurra.web.views import auth, companies, contacts, deals, products, settings
+from recurra.web.views import (
+    auth,
+    clock,
+    companies,
+    contacts,
+    deals,
+    invoices,
+    payments,
+    products,
+    public,
+    settings,
+    subscriptions,
+)
 
 app_name = "web"
 
@@ -36,4 +48,13 @@ urlpatterns = [
     path("settings/users/", settings.user_list, name="users"),
     path("settings/users/new/", settings.user_create, name="user_new"),
     path("settings/users/<int:pk>/role/", settings.user_role, name="user_role"),
+    path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
+    path("invoices/", invoices.invoice_list, name="invoices"),
+    path("invoices/<str:pk>/", invoices.invoice_detail, name="invoice"),
+    path("payments/", payments.payment_list, name="payments"),
+    path("payments/<str:pk>/", payments.payment_detail, name="payment"),
+    path("clock/advance/", clock.clock_advance, name="clock_advance"),
+    # The buyer's page: no sign-in, no role (public like login and logout).
+    path("pay/invoices/<str:token>/", public.public_invoice, name="public_invoice"),
 ]

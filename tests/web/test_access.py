@@ -14,11 +14,13 @@ from recurra.accounts.services import api_key_create
 from recurra.catalog.models import Product
 from recurra.core.models import Event
 from recurra.crm.models import Company, Contact, Deal
+from recurra.invoicing.links import pay_token
 from recurra.web import urls as web_urls
 from tests.conftest import SYSTEM
 from tests.web.conftest import PASSWORD, make_user
+from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "public_invoice"}
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 
 
@@ -26,6 +28,8 @@ def _url(pattern: URLPattern, ids: dict[str, Any]) -> str:
     """The pattern's URL with the id of the record its path is about (``x`` when any id will do)."""
     if "<" not in str(pattern.pattern):
         return reverse(f"web:{pattern.name}")
+    if "<str:token>" in str(pattern.pattern):
+        return reverse(f"web:{pattern.name}", kwargs={"token": ids.get("token", "x")})
     section = str(pattern.pattern).split("/")[0 if not str(pattern.pattern).startswith("settings") else 1]
     return reverse(f"web:{pattern.name}", kwargs={"pk": ids.get(section, "x")})
 
@@ -88,10 +92,9 @@ def test_shell_shows_user_role_sandbox_clock_and_coming_sections(viewer: Client)
     assert '<span class="badge badge-role" title="Your role">Viewer</span>' in html
     assert '<a href="/contacts/" aria-current="page">Contacts</a>' in html
     assert '<a href="/companies/">Companies</a>' in html
+    for name in ("subscriptions", "invoices", "payments"):
+        assert f'<a href="/{name}/">{name.title()}</a>' in html
     for label, hint in [
-        ("Subscriptions", "Coming with the billing engine"),
-        ("Invoices", "Coming with the billing engine"),
-        ("Payments", "Coming with the billing engine"),
         ("Reports", "Coming later"),
         ("Settings", "For super admins"),
     ]:
@@ -143,7 +146,13 @@ def test_viewer_sees_no_action_buttons(viewer: Client, editor: Client, records: 
 
 def _record_ids(records: Any) -> dict[str, Any]:
     key = api_key_create(name="ci", role=Role.VIEWER, actor=SYSTEM).key
+    sub = make_subscription(records.contact)
+    invoice = make_invoice(sub)
     return {
+        "subscriptions": sub.pk,
+        "invoices": invoice.pk,
+        "payments": make_payment(invoice).pk,
+        "token": pay_token(invoice),
         "contacts": records.contact.pk,
         "companies": records.company.pk,
         "deals": records.deal.pk,

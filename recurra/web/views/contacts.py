@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact
+from recurra.web import selectors as web_selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import ContactForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, preview, search_text
@@ -33,7 +34,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_detail(request: HttpRequest, pk: str) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("company"), pk=pk)
     deals = preview(selectors.deal_list(contact_id=contact.pk))
-    return render(request, "web/contacts/detail.html", {"contact": contact, "deals": deals})
+    subscriptions = preview(web_selectors.subscription_list(contact_id=contact.pk))
+    context = {"contact": contact, "deals": deals, "subscriptions": subscriptions}
+    return render(request, "web/contacts/detail.html", context)
 
 
 @editor

@@ -1,0 +1,84 @@
+"""The sandbox test-clock control: advance to a moment, or by a day or a month, running the work due.
+
+Rules: editors and super admins only (a viewer's POST is a 403); sandbox only
+(404 in live mode); the time typed is UTC; the clock never moves backwards
+(an error message, nothing changes). Afterwards the user is sent back to the
+page they came from (only a path on this site).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dateutil.relativedelta import relativedelta
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.utils import dateformat
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from recurra.billing import testclock
+from recurra.core import clock
+from recurra.core.clock import ClockError
+from recurra.web.access import editor
+from recurra.web.views.common import statement
+
+STEPS = {"day": relativedelta(days=1), "month": relativedelta(months=1)}
+
+
+def moment(at: datetime) -> str:
+    return f"{dateformat.format(at.astimezone(UTC), 'j M Y, H:i')} UTC"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def target(data: QueryDict, now: datetime) -> datetime:
+    """Where to move: ``step`` (day/month) from now, else the ``to`` field (UTC); ValueError if unreadable."""
+    step = STEPS.get(data.get("step", ""))
+    if step is not None:
+        return now + step
+    typed = datetime.fromisoformat(data.get("to", "").strip())
+    return typed.replace(tzinfo=UTC) if typed.tzinfo is None else typed.astimezone(UTC)
+
+
+def back(request: HttpRequest) -> str:
+    url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False)
+    return url if safe and url.startswith("/") else "/"
+
+
+def summary(report: testclock.AdvanceReport) -> str:
+    return (
+        f"Moved to {moment(report.to)}: {plural(report.invoices, 'invoice')}, "
+        f"{plural(report.payments, 'payment')}, {plural(report.emails, 'email')}."
+    )
+
+
+@editor
+@require_POST
+def clock_advance(request: HttpRequest) -> HttpResponse:
+    if not clock.is_test_clock():
+        raise Http404("the test clock exists only in sandbox mode")
+    now = clock.now()
+    try:
+        to = target(request.POST, now)
+    except ValueError:
+        messages.error(request, "Enter the date and time to move to, as YYYY-MM-DD HH:MM (UTC).")
+        return redirect(back(request))
+    if to < now:
+        messages.error(
+            request,
+            f"The test clock cannot move backwards: it is already {moment(now)} "
+            f"and {moment(to)} has passed. Nothing changed.",
+        )
+        return redirect(back(request))
+    try:
+        report = testclock.clock_advance(to=to)
+    except ClockError as exc:
+        messages.error(request, statement(str(exc)))
+    else:
+        messages.success(request, summary(report))
+    return redirect(back(request))
