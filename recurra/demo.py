@@ -1,4 +1,4 @@
-"""Demo data for the sandbox: an admin, an API key, products, companies, contacts, deals.
+"""Demo data for the sandbox: an admin, an API key, products, companies, contacts, deals, subscriptions.
 
 Idempotent: records are found by natural keys (email, SKU, name) and only
 missing ones are created; the admin password and API key are generated once
@@ -25,9 +25,12 @@ from recurra.accounts.services import api_key_create, hash_secret, user_create
 from recurra.catalog.line_items import LineItemInput
 from recurra.catalog.models import Product
 from recurra.catalog.services import product_create
+from recurra.core import clock
 from recurra.core.actors import Actor
 from recurra.crm.models import Company, Contact, Deal
 from recurra.crm.services import company_create, contact_create, deal_create
+from recurra.payments.services import payment_method_add
+from recurra.subscriptions.services import subscription_create
 
 ACTOR = Actor("system", "", "demo seed")
 ADMIN = "admin"
@@ -71,6 +74,15 @@ class Credentials:
     username: str
     password: str
     api_key: str
+
+
+SUBSCRIPTIONS = [
+    # contact email, token (None: send invoices, net 30), [(sku, quantity)], fixed number of payments
+    ("ingrid.hansen@fjordline.example", "tok_visa", [("PRO-M", 1), ("SEAT-M", 10)], None),
+    ("maya.patel@acme-analytics.example", None, [("PRO-Y", 1)], None),
+    ("sofie.berg@nordlys.example", "tok_ach", [("SUPPORT-Q", 1)], 4),
+    ("tom.baker@example.com", "tok_fail_renewals", [("PRO-M", 1)], None),
+]
 
 
 def _credentials_file() -> Path:
@@ -173,5 +185,33 @@ def seed_demo() -> Credentials:
                     for sku, qty, discount in items
                 ],
             )
+    _seed_subscriptions()
     _save(credentials)
     return credentials
+
+
+def _seed_subscriptions() -> None:
+    """Outside the seed's transaction: saving a card calls the gateway, which runs on its own.
+
+    The worker bills them as soon as it runs (their first payment is due today).
+    """
+    at = clock.now()
+    for email, token, items, payments in SUBSCRIPTIONS:
+        contact = Contact.objects.get(email__iexact=email)
+        if contact.subscriptions.exists():
+            continue
+        method = payment_method_add(contact=contact, token=token, actor=ACTOR, at=at) if token else None
+        products = {p.sku: p for p in Product.objects.filter(sku__in=[sku for sku, _ in items])}
+        fixed = {"billing_terms": "fixed", "number_of_payments": payments} if payments else {}
+        subscription_create(
+            contact=contact,
+            company=contact.company,
+            line_items=[
+                LineItemInput(product_id=products[sku].pk, quantity=qty, **fixed) for sku, qty in items
+            ],
+            collection_method="charge_automatically" if method else "send_invoice",
+            payment_method=method,
+            payment_terms=None if method else "net_30",
+            actor=ACTOR,
+            at=at,
+        )
