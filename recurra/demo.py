@@ -202,12 +202,18 @@ def _seed_subscriptions() -> None:
             continue
         method = payment_method_add(contact=contact, token=token, actor=ACTOR, at=at) if token else None
         products = {p.sku: p for p in Product.objects.filter(sku__in=[sku for sku, _ in items])}
-        fixed = {"billing_terms": "fixed", "number_of_payments": payments} if payments else {}
+        terms = "fixed" if payments else "auto_renew"
         subscription_create(
             contact=contact,
             company=contact.company,
             line_items=[
-                LineItemInput(product_id=products[sku].pk, quantity=qty, **fixed) for sku, qty in items
+                LineItemInput(
+                    product_id=products[sku].pk,
+                    quantity=qty,
+                    billing_terms=terms,
+                    number_of_payments=payments,
+                )
+                for sku, qty in items
             ],
             collection_method="charge_automatically" if method else "send_invoice",
             payment_method=method,

@@ -19,6 +19,7 @@ input; every value is a bound parameter.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -106,13 +107,18 @@ def _execute_binary(cursor: Any, sql: str, params: list[Any]) -> int:
 
     (Django's own psycopg cursors bind on the client, which quotes every
     array element through a regular expression.) Same connection, same
-    transaction.
+    transaction; errors become Django's (an ``IntegrityError`` stays one) and
+    the statement shows in ``connection.queries`` like any other.
     """
     import psycopg
 
-    with psycopg.Cursor(cursor.connection) as raw:
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(cursor.connection) as raw:
         raw.execute(sql, params)
-        return int(raw.rowcount)
+        count = int(raw.rowcount)
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return count
 
 
 def _chunks(rows: list[list[Any]], size: int) -> Sequence[list[list[Any]]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from recurra.core.bulk import insert_objects
 from recurra.core.events import jsonable
 from recurra.jobs.queue import require_transaction
 from recurra.notifications.models import EmailMessage
@@ -81,7 +82,10 @@ def emails_queue(drafts: Sequence[EmailDraft], *, at: datetime) -> int:
                     continue
                 seen.add(draft.dedupe_key)
             rows.append(draft.row(at))
-        EmailMessage.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+        if any(row.dedupe_key for row in rows):
+            EmailMessage.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+        else:
+            insert_objects(rows)  # the billing run's receipts and notices: the fast path
         queued += len(rows)
     return queued
 

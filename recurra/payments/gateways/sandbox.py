@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 
+from recurra.core.bulk import insert_objects
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.payments.gateways.base import (
     Charge,
@@ -225,7 +226,7 @@ class SandboxGateway(PaymentGateway):
         for chunk in _chunks(rows):
             try:
                 with transaction.atomic():
-                    SandboxCharge.objects.bulk_create(chunk)
+                    insert_objects(chunk)
                 result.update((row.idempotency_key, row) for row in chunk)
             except IntegrityError:
                 SandboxCharge.objects.bulk_create(chunk, ignore_conflicts=True)
