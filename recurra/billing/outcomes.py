@@ -21,6 +21,7 @@ from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
 from recurra.billing.writes import Batch
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.models import Subscription
@@ -76,6 +77,8 @@ def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Ou
             result.by_payment[payment.pk] = payment.status
             setattr(result, payment.status, getattr(result, payment.status) + 1)
         batch.flush()
+        if result.succeeded or result.failed:
+            digest_schedule(at=at)  # with the daily digest on, that day's summary is due
     return result
 
 

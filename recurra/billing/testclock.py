@@ -22,6 +22,7 @@ from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.jobs.runner import queues
+from recurra.payments.gateways import get_gateway
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import CollectionMethod, Subscription
@@ -91,9 +92,13 @@ def next_due_at(*, after: datetime) -> datetime | None:
         status=InvoiceStatus.OPEN, collection_method=CollectionMethod.SEND_INVOICE, overdue_at__isnull=True
     ).aggregate(d=Min("due_on"))["d"]
     dates.append(overdue + timedelta(days=1) if overdue else None)
-    if Payment.objects.filter(status=PaymentStatus.PROCESSING).exists():
-        dates.append(today + timedelta(days=1))  # bank debits settle on some later day: look daily
     instants = [_midnight(d, zone) for d in dates if d is not None]
+    gateways = set(Payment.objects.filter(status=PaymentStatus.PROCESSING).values_list("gateway", flat=True))
+    for (
+        name
+    ) in gateways:  # bank debits settle when their gateway says; a gateway that cannot say is polled daily
+        settles = get_gateway(name).next_change_at(after=after)
+        instants.append(settles or _midnight(today + timedelta(days=1), zone))
     for queue in queues():
         next_run = queue.model._default_manager.filter(status=queue.queued, run_at__gt=after).aggregate(
             t=Min("run_at")

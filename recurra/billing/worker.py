@@ -2,10 +2,9 @@
 
 One pass (:func:`run_due_work`) settles crashed charges first (so nothing is
 charged twice), bills what is due, records settled bank debits, marks overdue
-invoices, sends reminders, schedules the admin digest and runs the queued
-jobs and emails, and forgets expired API idempotency keys.
-Every step is idempotent and safe beside other workers, so
-any number of ``recurra worker`` processes may run on PostgreSQL.
+invoices, sends reminders, runs the queued jobs and emails, and forgets
+expired API idempotency keys. Every step is idempotent and safe beside other
+workers, so any number of ``recurra worker`` processes may run on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from recurra.billing.reminders import send_reminders
 from recurra.billing.run import RunReport, billing_run
 from recurra.core import clock
 from recurra.jobs.runner import run_due
-from recurra.notifications.digest import digest_schedule
 
 log = logging.getLogger("recurra.worker")
 
@@ -69,7 +67,6 @@ def run_due_work(*, at: datetime) -> WorkReport:
     report.settled = settle_processing(at=at)
     report.overdue = mark_overdue(at=at)
     report.reminders = send_reminders(at=at)
-    digest_schedule(at=at)
     report.jobs = run_due(at=at)
     idempotency_purge(at=at)
     return report

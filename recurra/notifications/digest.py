@@ -1,8 +1,9 @@
 """The admin daily digest: one summary email per super admin instead of a notice per payment.
 
-When ``admin_notifications_digest`` is on, :func:`digest_schedule` (called on
-every worker loop) makes sure an ``admin_digest`` job exists for the current
-day in the account's time zone, due at the next local midnight. Its handler
+When ``admin_notifications_digest`` is on, :func:`digest_schedule` (called
+when payments are decided) makes sure an ``admin_digest`` job exists for that
+day in the account's time zone, due at the next local midnight; days without
+payments have no job (and the test clock need not stop at their midnight). Its handler
 summarises the payments whose outcome fell in that local day: succeeded (also
 those refunded since: the money was collected) and failed. A payment's outcome
 time is ``settled_at`` when set (a bank debit settles days later), else its
@@ -60,9 +61,14 @@ def digest_schedule(*, at: datetime) -> None:
 
 @job_handler(JOB_KIND)
 def digest_send(payload: dict[str, Any], *, at: datetime) -> None:
-    """Queue the digest of ``payload["day"]`` to every super admin (unless digests were turned off)."""
+    """Queue the digest of ``payload["day"]`` to every super admin.
+
+    Sent even if the digest was turned off since the job was scheduled: that
+    day's payments were decided without a notice each, and must not go
+    unreported. Only turning merchant notices off altogether stops it.
+    """
     account = account_settings()
-    if not _digest_on(account):
+    if not account.admin_notifications_enabled:
         return
     day = date.fromisoformat(payload["day"])
     zone = ZoneInfo(account.timezone)

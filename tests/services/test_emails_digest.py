@@ -142,13 +142,23 @@ def test_a_day_without_payments_sends_nothing(digest_on):
     assert not EmailMessage.objects.exists()
 
 
-def test_a_digest_due_after_digest_mode_was_turned_off_sends_nothing(digest_on):
-    pay("succeeded", 100, NOON)
+def test_a_day_decided_under_the_digest_is_reported_even_if_the_digest_was_turned_off(digest_on):
+    pay("succeeded", 100, NOON)  # no per-payment notice went out for it
     digest_schedule(at=NOON)
     account = account_settings()
     account.admin_notifications_digest = False
     account.save()
-    assert runner.run_due(at=DAY_END) == 1
+    runner.run_due(at=DAY_END)
+    assert set(EmailMessage.objects.values_list("kind", flat=True)) == {"admin_digest"}
+
+
+def test_no_digest_once_merchant_notices_are_off(digest_on):
+    pay("succeeded", 100, NOON)
+    digest_schedule(at=NOON)
+    account = account_settings()
+    account.admin_notifications_enabled = False
+    account.save()
+    assert runner.run_due(at=DAY_END) == 1  # the job ran, and sent nothing
     assert not EmailMessage.objects.exists()
 
 

@@ -120,3 +120,10 @@ class PaymentGateway(ABC):
     @abstractmethod
     def refund(self, *, charge_id: str, amount: int, idempotency_key: str, at: datetime) -> Refund:
         """Give back ``amount`` of a succeeded charge; all refunds together never exceed it."""
+
+    def next_change_at(self, *, after: datetime) -> datetime | None:
+        """When a charge will next change by itself after ``after`` (a bank debit settling), if known.
+
+        The sandbox knows; real processors do not say (None), and Recurra polls them.
+        """
+        return None

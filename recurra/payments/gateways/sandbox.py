@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Min
 
 from recurra.core.bulk import insert_objects
 from recurra.core.errors import Conflict, ValidationFailed
@@ -235,6 +236,14 @@ class SandboxGateway(PaymentGateway):
                     _same_charge(row, asked[key])
                 result.update(stored)
         return result
+
+    def next_change_at(self, *, after: datetime) -> datetime | None:
+        """The next settlement of a processing bank debit after ``after``."""
+        return (
+            SandboxCharge.objects.filter(status=ChargeStatus.PROCESSING, settles_at__gt=after)
+            .aggregate(first=Min("settles_at"))
+            .get("first")
+        )
 
     def lookup(self, idempotency_key: str, *, at: datetime) -> Charge | None:
         with own_transaction():
