@@ -26,7 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
@@ -152,7 +152,12 @@ def _complete(record: IdempotencyRecord, response: HttpResponse) -> None:
     )
 
 
-def idempotency_purge(*, at: datetime) -> int:
-    """Forget keys older than the retention; returns how many were removed."""
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=at - RETENTION).delete()
+def idempotency_purge(*, real_ms: int) -> int:
+    """Forget keys whose request ran more than ``RETENTION`` ago in real time; returns how many.
+
+    Real time, not the clock: advancing the sandbox clock by months must not
+    make a client's retry of the advance run it again.
+    """
+    cutoff = real_ms - int(RETENTION.total_seconds() * 1000)
+    deleted, _ = IdempotencyRecord.objects.filter(reserved_ms__lt=cutoff).delete()
     return deleted

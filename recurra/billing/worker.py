@@ -68,7 +68,7 @@ def run_due_work(*, at: datetime) -> WorkReport:
     report.overdue = mark_overdue(at=at)
     report.reminders = send_reminders(at=at)
     report.jobs = run_due(at=at)
-    idempotency_purge(at=at)
+    idempotency_purge(real_ms=clock.epoch_ms())
     return report
 
 
