@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from datetime import timedelta
 
 from recurra.accounts.roles import Role
 from recurra.core import clock
