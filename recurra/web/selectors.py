@@ -23,6 +23,7 @@ from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.payments.models import Payment
+from recurra.subscriptions import selectors as subscriptions
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.schedule import period_start, step_for
@@ -35,14 +36,10 @@ TIMELINE_SIZE = 50
 def subscription_list(
     *, q: str = "", contact_id: str | None = None, status: str | None = None
 ) -> QuerySet[Subscription]:
-    qs = Subscription.objects.select_related("contact", "company")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(contact__email__icontains=q))
-    if contact_id:
-        qs = qs.filter(contact_id=contact_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    """The API's filters (one rule for both), with what the list page shows."""
+    return subscriptions.subscription_list(
+        statuses=[status] if status else (), contact_id=contact_id, q=q
+    ).select_related("contact", "company")
 
 
 def invoice_list(
