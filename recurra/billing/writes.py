@@ -35,7 +35,7 @@ class Batch:
     )
     _new: dict[type, list[models.Model]] = field(default_factory=dict)
     _silent: set[int] = field(default_factory=set)
-    _events: list[Event] = field(default_factory=list)
+    _events: list[events.EventRow] = field(default_factory=list)
     _emails: list[EmailDraft] = field(default_factory=list)
 
     def change(self, obj: models.Model, **values: Any) -> None:
@@ -62,7 +62,7 @@ class Batch:
         for objs in self._new.values():
             insert_objects(objs)
             self._events.extend(self._created(obj) for obj in objs if id(obj) not in self._silent)
-        insert_objects(self._events)
+        insert_objects(self._events, model=Event)
         if self._emails:
             emails_queue(self._emails, at=self.at)
         self._before.clear()
@@ -89,7 +89,7 @@ class Batch:
                 self._events.append(self._updated(obj, changed))
             update_rows(model, rows, fields)
 
-    def _updated(self, obj: models.Model, changed: dict[str, Any]) -> Event:
+    def _updated(self, obj: models.Model, changed: dict[str, Any]) -> events.EventRow:
         name = obj._meta.model_name
         verb = str(vars(obj)["status"]) if "status" in changed else "updated"
         return self._event(
@@ -99,11 +99,11 @@ class Batch:
             after={self._attname(obj, k): events.jsonable(self._raw(getattr(obj, k))) for k in changed},
         )
 
-    def _created(self, obj: models.Model) -> Event:
+    def _created(self, obj: models.Model) -> events.EventRow:
         return self._event(f"{obj._meta.model_name}.created", obj, after=events.snapshot(obj))
 
-    def _event(self, type_: str, obj: models.Model, **data: Any) -> Event:
-        return events.build(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
+    def _event(self, type_: str, obj: models.Model, **data: Any) -> events.EventRow:
+        return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
 
     @staticmethod
     def _attname(obj: models.Model, name: str) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
+from recurra.core import ids
 from recurra.core.actors import Actor
 from recurra.core.models import Event
 
@@ -62,6 +64,63 @@ def build(
 
     ``at`` spares hot paths a read of the clock per event.
     """
+    return Event(
+        type=type,
+        object_type=_object_type(obj, type),
+        object_id=str(obj.pk),
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        data=_data(before, after, extra),
+        **({"created_at": at} if at is not None else {}),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event as plain values, for the billing run's bulk writes
+    (``core.bulk.insert_objects(rows, model=Event)``): no model instance per event."""
+
+    id: str
+    type: str
+    object_type: str
+    object_id: str
+    actor_type: str
+    actor_id: str
+    actor_name: str
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+def row(
+    *,
+    type: str,
+    obj: models.Model,
+    actor: Actor,
+    at: dt.datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> EventRow:
+    return EventRow(
+        id=ids.new_id("evt"),
+        type=type,
+        object_type=_object_type(obj, type),
+        object_id=str(obj.pk),
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        data=_data(before, after, None),
+        created_at=at,
+    )
+
+
+def _object_type(obj: models.Model, type: str) -> str:
+    return obj._meta.model_name or type.split(".")[0]
+
+
+def _data(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, extra: dict[str, Any] | None
+) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if before is not None:
         data["before"] = before
@@ -69,16 +128,7 @@ def build(
         data["after"] = after
     if extra:
         data.update(jsonable(extra))
-    return Event(
-        type=type,
-        object_type=obj._meta.model_name or type.split(".")[0],
-        object_id=str(obj.pk),
-        actor_type=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        data=data,
-        **({"created_at": at} if at is not None else {}),
-    )
+    return data
 
 
 def record(

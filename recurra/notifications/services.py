@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from recurra.core.bulk import insert_objects
+from recurra.core.bulk import insert_objects, new_row
 from recurra.core.events import jsonable
 from recurra.jobs.queue import require_transaction
 from recurra.notifications.models import EmailMessage
@@ -44,7 +44,10 @@ class EmailDraft:
             raise ValueError(f"{self.kind} email data lacks {', '.join(missing)}")
 
     def row(self, at: datetime) -> EmailMessage:
-        return EmailMessage(
+        return EmailMessage(**self.values(at))
+
+    def values(self, at: datetime) -> dict[str, Any]:
+        return dict(
             to=self.to,
             kind=self.kind,
             language=supported_language(self.language),
@@ -75,18 +78,20 @@ def emails_queue(drafts: Sequence[EmailDraft], *, at: datetime) -> int:
         batch = drafts[start : start + BATCH_SIZE]
         keys = {d.dedupe_key for d in batch if d.dedupe_key}
         taken = set(EmailMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-        rows = []
+        chosen = []
         for draft in batch:
             if draft.dedupe_key:
                 if draft.dedupe_key in taken or draft.dedupe_key in seen:
                     continue
                 seen.add(draft.dedupe_key)
-            rows.append(draft.row(at))
-        if any(row.dedupe_key for row in rows):
+            chosen.append(draft)
+        if keys:
+            rows = [draft.row(at) for draft in chosen]
             EmailMessage.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
-        else:
-            insert_objects(rows)  # the billing run's receipts and notices: the fast path
-        queued += len(rows)
+        else:  # the billing run's receipts and notices: plain rows, no model instances
+            plain = [new_row(EmailMessage, **draft.values(at)) for draft in chosen]
+            insert_objects(plain, model=EmailMessage)
+        queued += len(chosen)
     return queued
 
 
