@@ -123,6 +123,13 @@ class Subscription(Timestamped, Address):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "next_payment_date"], name="subscription_due"),
+            # The billing run's claim: billable rows in due order, read from the index and
+            # stopped after one batch (no sort of every due row per batch).
+            models.Index(
+                fields=["next_payment_date", "id"],
+                condition=models.Q(status__in=["scheduled", "active", "past_due"]),
+                name="subscription_billable_due",
+            ),
             models.Index(fields=["next_payment_date"], name="subscription_next_payment"),
             models.Index(fields=["contact", "status"], name="subscription_contact"),
         ]
