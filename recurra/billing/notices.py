@@ -124,7 +124,7 @@ def invoice_sent(
         "issued_on": _iso(invoice.issued_on),
         "due_on": _iso(invoice.due_on),
         "payment_terms": invoice.payment_terms,
-        "pay_url": pay_url(invoice),
+        "pay_url": pay_url(invoice, at=invoice.created_at),
         "lines": _lines(lines),
     }
     return _draft("invoice", sub.contact.email, sub, data, invoice_id=invoice.pk)

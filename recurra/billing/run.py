@@ -8,7 +8,8 @@ For each batch (Kill Bill's dispatcher around the pure generator):
    today (in the account's zone) and writes, for each missing one, the invoice
    (unique per subscription and period: the database's last guard) and, for
    automatic collection, a ``pending`` payment with its idempotency key. The
-   invoice numbers are taken last, just before the commit.
+   invoice numbers are taken late: only the numbered invoices, their events
+   and emails are written after them (``invoicing/numbering.py``).
 2. Outside any transaction, the gateway charges each pending payment with its
    key (a crash here is settled by ``billing.reconcile``).
 3. One transaction records the answers (``billing.outcomes``).

@@ -9,6 +9,8 @@ A tampered, expired or unknown token is a 404, never a hint which.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core import signing
 
@@ -22,23 +24,27 @@ _SECONDS_PER_DAY = 86_400
 
 
 class _Signer(signing.TimestampSigner):
-    """A TimestampSigner whose timestamps come from Recurra's clock."""
+    """A TimestampSigner whose timestamps come from Recurra's clock (or the caller's ``at``)."""
+
+    def __init__(self, *, at: datetime | None = None) -> None:
+        super().__init__(salt=SALT)
+        self.at = at
 
     def timestamp(self) -> str:
-        return signing.b62_encode(int(clock.now().timestamp()))
+        return signing.b62_encode(int((self.at or clock.now()).timestamp()))
 
 
-def _signer() -> _Signer:
-    return _Signer(salt=SALT)
+def _signer(at: datetime | None = None) -> _Signer:
+    return _Signer(at=at)
 
 
-def pay_token(invoice: Invoice) -> str:
-    return _signer().sign(str(invoice.pk))
+def pay_token(invoice: Invoice, *, at: datetime | None = None) -> str:
+    return _signer(at).sign(str(invoice.pk))
 
 
-def pay_url(invoice: Invoice) -> str:
-    """The absolute URL of the invoice's public pay page."""
-    return f"{settings.RECURRA_BASE_URL}/pay/invoices/{pay_token(invoice)}/"
+def pay_url(invoice: Invoice, *, at: datetime | None = None) -> str:
+    """The absolute URL of the invoice's public pay page, made at ``at`` (default: now)."""
+    return f"{settings.RECURRA_BASE_URL}/pay/invoices/{pay_token(invoice, at=at)}/"
 
 
 def invoice_for_token(token: str, *, max_age_days: int = MAX_AGE_DAYS) -> Invoice:

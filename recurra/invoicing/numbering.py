@@ -3,10 +3,11 @@
 Numbers come from one counter row per prefix, advanced by ``k`` in a single
 UPDATE in the same transaction as the ``k`` invoices they number: a rolled
 back batch gives its numbers back, so there are no gaps. The row lock is
-held only from that UPDATE to the commit, so callers take numbers as the
-LAST statement of their transaction, after every other write of the batch:
-concurrent workers then prepare their batches in parallel and queue only for
-the instant of numbering and committing.
+held from that UPDATE to the commit, so callers take numbers late: the
+billing run takes them after every other write of its batch, and only the
+invoices themselves (with their events and emails) are written while it
+holds the lock. Concurrent workers prepare their batches in parallel and
+queue only for that last stretch.
 """
 
 from __future__ import annotations
