@@ -1,0 +1,62 @@
+"""Four worker processes race over the same 2,000 due renewals (PostgreSQL, clock frozen).
+
+Each runs the real worker loop with batches of 40, so the four claim, number,
+charge and record some fifty batches side by side. Afterwards every renewal
+is invoiced and charged exactly once, gateway charges and payments match one
+to one, outcomes are recorded once, and invoice numbers run 1..2000.
+
+With ``no-lease`` every payment is stale the moment it is written, and two
+more processes do nothing but what a worker pass does first
+(``reconcile_pending``), over and over: they race the writer's own gateway
+call and recording for the same payments. The gateway's idempotency key and
+the locked, once-only recording of outcomes must still make one charge and
+one outcome per payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bench.seed import Seeded
+from recurra.payments.models import Payment
+from recurra.subscriptions.lifecycle import BILLABLE
+from recurra.subscriptions.models import Subscription
+from tests.races import invariants
+from tests.races.workers import billed_per_worker, logged_errors, start_worker, stop_workers, wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+N = 2000
+WORKERS = 4
+
+
+def _nothing_left(seeded: Seeded) -> Callable[[], bool]:
+    def done() -> bool:
+        due = Subscription.objects.filter(status__in=BILLABLE, next_payment_date__lte=seeded.due_on).exists()
+        return not due and not Payment.objects.filter(status="pending").exists()
+
+    return done
+
+
+@pytest.mark.parametrize("lease_seconds", [120, 0], ids=["own-lease", "no-lease"])
+def test_four_workers_bill_each_renewal_once(
+    seed: Callable[[int], Seeded], tmp_path: Path, lease_seconds: int
+) -> None:
+    seeded = seed(N)
+    logs = tmp_path / "logs"
+    workers = [start_worker(logs, batch_size=40, lease_seconds=lease_seconds) for _ in range(WORKERS)]
+    if not lease_seconds:
+        workers += [start_worker(logs, batch_size=40, lease_seconds=0, reconciler=True) for _ in range(2)]
+    try:
+        wait_until(_nothing_left(seeded), timeout=90, what="every renewal is billed and recorded")
+    finally:
+        codes = stop_workers(workers)
+    assert codes == [0] * len(workers)
+    assert logged_errors(logs) == []
+    billed = billed_per_worker(logs)
+    assert sum(billed) == N and len(billed) == WORKERS
+    assert min(billed) > 0, f"every worker took part: {billed}"
+    invariants.assert_all(seeded)
