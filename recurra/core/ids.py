@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import secrets
 import threading
 
@@ -37,6 +38,17 @@ def _encode(value: int, length: int) -> str:
 _lock = threading.Lock()
 _last = 0
 _RANDOM_BITS = 80
+
+
+def _forget_last() -> None:
+    """A forked child must not go on counting from its parent's last id: two children doing so
+    in the same millisecond would make the same ids. It starts afresh from random bits."""
+    global _last, _lock
+    _last = 0
+    _lock = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_forget_last)
 
 
 def _next_body() -> int:

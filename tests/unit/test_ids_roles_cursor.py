@@ -1,5 +1,6 @@
 """Ids, roles and cursors: small rules everything else leans on."""
 
+import os
 import re
 
 import pytest
@@ -59,3 +60,17 @@ def test_keyset_condition_is_lexicographic():
     q = _after(("-created_at", "id"), ["2027-01-01", "x"])
     text = str(q)
     assert "created_at__lt" in text and "id__gt" in text
+
+
+def test_a_forked_child_does_not_continue_its_parents_ids() -> None:
+    """Two forked workers counting on from their parent's last id would make the same ids."""
+    ids.new_id("t")  # the parent has a last id
+    assert ids._last != 0
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports its counter and exits at once
+        os.write(write, str(ids._last).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100) == b"0"
