@@ -85,7 +85,7 @@ def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Ou
 def _lock(model: Any, pks: set[str]) -> dict[str, Any]:
     qs = model.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
     if model is Subscription:
-        qs = qs.select_related("contact", "payment_method")
+        qs = qs.select_related("contact")  # for the emails; their method label comes from the payment
     return {obj.pk: obj for obj in qs}
 
 

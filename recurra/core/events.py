@@ -18,9 +18,13 @@ from recurra.core import ids
 from recurra.core.actors import Actor
 from recurra.core.models import Event
 
+_PLAIN = frozenset({str, int, bool, float})
+
 
 def jsonable(value: Any) -> Any:
     """A model field's value as JSON: dates ISO 8601, Decimals as strings, FKs by id."""
+    if value is None or type(value) in _PLAIN:  # most values: answered before the checks below
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
