@@ -13,9 +13,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import QuerySet
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
@@ -26,6 +27,7 @@ from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.models import Subscription
 
+M = TypeVar("M", bound=models.Model)
 OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 
 
@@ -52,16 +54,15 @@ def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Ou
     if not answers:
         return result
     with transaction.atomic():
-        payments = {
-            p.pk: p
-            for p in Payment.objects.select_for_update(of=("self",))
-            .select_related("payment_method")
-            .filter(pk__in=[pk for pk, _ in answers], status__in=OPEN_OUTCOMES)
-            .order_by("pk")
-        }
-        invoices = _lock(Invoice, {p.invoice_id for p in payments.values()})
-        subs = _lock(Subscription, {p.subscription_id for p in payments.values() if p.subscription_id})
-        lines = _lines_of([pk for pk in invoices])
+        open_payments = Payment.objects.select_related("payment_method").filter(status__in=OPEN_OUTCOMES)
+        payments = _lock(open_payments, {pk for pk, _ in answers})
+        invoices = _lock(Invoice.objects.all(), {p.invoice_id for p in payments.values()})
+        # The contact for the emails (their method label comes from the payment).
+        subs = _lock(
+            Subscription.objects.select_related("contact"),
+            {p.subscription_id for p in payments.values() if p.subscription_id},
+        )
+        lines = _lines_of(list(invoices))
         batch = Batch(at=at)
         account = account_settings()
         recipients = admin_recipients() if account.admin_notifications_enabled else []
@@ -82,11 +83,9 @@ def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Ou
     return result
 
 
-def _lock(model: Any, pks: set[str]) -> dict[str, Any]:
-    qs = model.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
-    if model is Subscription:
-        qs = qs.select_related("contact")  # for the emails; their method label comes from the payment
-    return {obj.pk: obj for obj in qs}
+def _lock(qs: QuerySet[M], pks: set[str]) -> dict[str, M]:
+    """The rows of ``pks``, locked in id order (the same order in every worker: no deadlocks)."""
+    return {obj.pk: obj for obj in qs.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")}
 
 
 def _lines_of(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:

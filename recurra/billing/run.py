@@ -59,6 +59,13 @@ class RunReport:
     payments: int = 0
     outcomes: Outcomes = field(default_factory=Outcomes)
 
+    def __iadd__(self, other: RunReport) -> RunReport:
+        self.subscriptions += other.subscriptions
+        self.invoices += other.invoices
+        self.payments += other.payments
+        self.outcomes += other.outcomes
+        return self
+
 
 def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
     """Bill everything due on the account-local date of ``at``; returns what it did."""

@@ -36,10 +36,7 @@ class WorkReport:
     jobs: int = 0
 
     def __iadd__(self, other: WorkReport) -> WorkReport:
-        self.run.subscriptions += other.run.subscriptions
-        self.run.invoices += other.run.invoices
-        self.run.payments += other.run.payments
-        self.run.outcomes += other.run.outcomes
+        self.run += other.run
         self.reconciled += other.reconciled
         self.settled += other.settled
         self.overdue += other.overdue

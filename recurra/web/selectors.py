@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from recurra.core.models import Event
 from recurra.core.money import Money
+from recurra.invoicing import selectors as invoicing
 from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.payments.models import Payment
@@ -45,14 +46,11 @@ def subscription_list(
 def invoice_list(
     *, q: str = "", subscription_id: str | None = None, status: str | None = None
 ) -> QuerySet[Invoice]:
-    qs = Invoice.objects.select_related("contact", "subscription")
+    """The API's filters, plus a search by number or contact email, with what the list page shows."""
+    qs = invoicing.invoice_list(subscription_id=subscription_id, status=status)
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(contact__email__icontains=q))
-    if subscription_id:
-        qs = qs.filter(subscription_id=subscription_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    return qs.prefetch_related(None).select_related("contact", "subscription")
 
 
 def payment_list(
@@ -62,16 +60,12 @@ def payment_list(
     invoice_id: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Payment]:
-    qs = Payment.objects.select_related("contact", "invoice", "payment_method")
+    """The API's filters (``processing`` includes payments awaiting the gateway's answer), plus a
+    search by id, charge id or contact email."""
+    qs = invoicing.payment_list(subscription_id=subscription_id, invoice_id=invoice_id, status=status)
     if q:
         qs = qs.filter(Q(pk=q) | Q(gateway_charge_id=q) | Q(contact__email__icontains=q))
-    if subscription_id:
-        qs = qs.filter(subscription_id=subscription_id)
-    if invoice_id:
-        qs = qs.filter(invoice_id=invoice_id)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    return qs.select_related("contact", "invoice", "payment_method")
 
 
 def emails_about(**ids: str) -> QuerySet[EmailMessage]:
