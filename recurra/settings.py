@@ -93,6 +93,8 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "recurra.core.backends.postgresql"  # no pattern-ops indexes
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets readers work beside the single writer; IMMEDIATE makes a write
     # transaction take the lock up front instead of failing half-way.

@@ -33,6 +33,7 @@ class Invoice(Timestamped):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="invoices",
+        db_index=False,  # led by the indexes below
     )
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="invoices")
     company = models.ForeignKey(

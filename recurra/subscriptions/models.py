@@ -65,7 +65,12 @@ class Subscription(Timestamped, Address):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sub"))
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)
-    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="subscriptions")
+    contact = models.ForeignKey(
+        "crm.Contact",
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        db_index=False,  # led by "subscription_contact"
+    )
     company = models.ForeignKey(
         "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
     )
