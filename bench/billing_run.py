@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="a PostgreSQL database to DROP and create for the benchmark")
     p.add_argument("--batch-size", type=int, default=None, help="billing_run's batch size (default: its own)")
     p.add_argument("--profile", help="write cProfile's top 30 and SQL statement counts (worker 0) here")
+    p.add_argument("--sample", help="write a sampling CPU profile (worker 0) here (bench/sampler.py)")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     return p
 
@@ -151,7 +152,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     results = ctx.Queue()
     procs = [
         ctx.Process(
-            target=_worker, args=(i, barrier, results, args.batch_size, args.profile if i == 0 else None)
+            target=_worker, args=(i, barrier, results, args.batch_size, _profile_arg(args) if i == 0 else None)
         )
         for i in range(args.workers)
     ]
@@ -178,7 +179,7 @@ def _worker(index: int, barrier: Any, results: Any, batch_size: int | None, prof
         from recurra.billing.run import billing_run
 
         kwargs = {"batch_size": batch_size} if batch_size else {}
-        profiler = _Profiler(profile) if profile else None
+        profiler = _profiler(profile)
         barrier.wait()
         start = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
         if profiler:
@@ -195,6 +196,20 @@ def _worker(index: int, barrier: Any, results: Any, batch_size: int | None, prof
         raise
 
 
+def _profile_arg(args: argparse.Namespace) -> str | None:
+    return f"sample:{args.sample}" if args.sample else args.profile
+
+
+def _profiler(arg: str | None) -> Any:
+    if arg is None:
+        return None
+    if arg.startswith("sample:"):
+        from bench.sampler import Sampler
+
+        return Sampler(arg.removeprefix("sample:"))
+    return _Profiler(arg)
+
+
 class _Profiler:
     """cProfile (top 30 by cumulative, top 20 by own time) and the SQL statements sent, by kind and table.
 
@@ -209,6 +224,7 @@ class _Profiler:
         self.path = path
         self.profile = cProfile.Profile()
         self.statements: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()  # in execute, profiled (the database's share mostly)
 
     def _counting(self, method: Any) -> Any:
         def counted(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
@@ -217,8 +233,13 @@ class _Profiler:
             )
             match = _STATEMENT.search(sql)
             kind = sql.split(None, 1)[0].upper() if sql.strip() else "?"
-            self.statements[f"{kind} {match.group(1) if match else ''}".strip()] += 1
-            return method(cursor, query, *args, **kwargs)
+            key = f"{kind} {match.group(1) if match else ''}".strip()
+            self.statements[key] += 1
+            started = time.perf_counter()
+            try:
+                return method(cursor, query, *args, **kwargs)
+            finally:
+                self.seconds[key] += time.perf_counter() - started
 
         return counted
 
@@ -245,11 +266,12 @@ class _Profiler:
         stats.sort_stats("tottime").print_stats(20)
         batches = max(1, self.statements["UPDATE invoicing_invoicesequence"])
         lines = [
-            f"{count:8d} {count / batches:8.1f}  {kind}" for kind, count in self.statements.most_common()
+            f"{count:8d} {count / batches:8.1f} {self.seconds[kind]:8.2f}  {kind}"
+            for kind, count in self.statements.most_common()
         ]
         total = sum(self.statements.values())
         head = f"\nSQL statements: {total} in {batches} batches ({total / batches:.1f} per batch)\n"
-        Path(self.path).write_text(out.getvalue() + head + "   total per batch\n" + "\n".join(lines) + "\n")
+        Path(self.path).write_text(out.getvalue() + head + "   total per batch  seconds\n" + "\n".join(lines) + "\n")
 
 
 def _check(n: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.conf import settings
 
 from recurra.billing.outcomes import Outcomes, record_charges
+from recurra.billing.written import Written
 from recurra.core import clock
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import Charge, ChargeRequest, GatewayError
@@ -43,8 +44,9 @@ def request_for(payment: Payment) -> ChargeRequest:
     )
 
 
-def charge_pending(payments: Sequence[Payment], *, at: datetime) -> Outcomes:
-    """Charge each payment through its gateway with its key, then record every answer."""
+def charge_pending(payments: Sequence[Payment], *, at: datetime, written: Written | None = None) -> Outcomes:
+    """Charge each payment through its gateway with its key, then record every answer
+    (``written``: see :func:`~recurra.billing.outcomes.record_charges`)."""
     by_gateway: dict[str, list[Payment]] = defaultdict(list)
     for payment in payments:
         by_gateway[payment.gateway].append(payment)
@@ -57,4 +59,4 @@ def charge_pending(payments: Sequence[Payment], *, at: datetime) -> Outcomes:
             log.warning("gateway %s did not answer for %d payments; reconcile later", name, len(group))
             continue
         answers.extend(zip([p.pk for p in group], charges, strict=True))
-    return record_charges(answers, at=at)
+    return record_charges(answers, at=at, written=written)

@@ -13,21 +13,21 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
 from recurra.billing.writes import Batch
+from recurra.billing.written import Written, lock
+from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.models import Subscription
 
-M = TypeVar("M", bound=models.Model)
 OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 
 
@@ -48,21 +48,30 @@ class Outcomes:
         return self
 
 
-def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Outcomes:
-    """Apply each ``(payment id, gateway charge)`` answer: payment, invoice, subscription, emails, events."""
+def record_charges(
+    answers: Sequence[tuple[str, Charge]], *, at: datetime, written: Written | None = None
+) -> Outcomes:
+    """Apply each ``(payment id, gateway charge)`` answer: payment, invoice, subscription, emails, events.
+
+    ``written``: the rows the caller's last transaction wrote, reused where unchanged (``billing.written``).
+    """
     result = Outcomes()
     if not answers:
         return result
+    known = written or Written()
     with transaction.atomic():
-        open_payments = Payment.objects.select_related("payment_method").filter(status__in=OPEN_OUTCOMES)
-        payments = _lock(open_payments, {pk for pk, _ in answers})
-        invoices = _lock(Invoice.objects.all(), {p.invoice_id for p in payments.values()})
-        # The contact for the emails (their method label comes from the payment).
-        subs = _lock(
-            Subscription.objects.select_related("contact"),
-            {p.subscription_id for p in payments.values() if p.subscription_id},
+        open_payments = Payment.objects.filter(status__in=OPEN_OUTCOMES)
+        payments = lock(open_payments, {pk for pk, _ in answers}, known.payments, known.xid)
+        invoices = lock(
+            Invoice.objects.all(), {p.invoice_id for p in payments.values()}, known.invoices(), known.xid
         )
-        lines = _lines_of(list(invoices))
+        sub_ids = {p.subscription_id for p in payments.values() if p.subscription_id}
+        subs = lock(Subscription.objects.all(), sub_ids, known.subscriptions(), known.xid)
+        load_related(payments.values(), "payment_method")  # its label on the receipt
+        load_related(subs.values(), "contact")  # the emails' recipient
+        lines = _lines_of([pk for pk in invoices if pk not in known.lines]) | {
+            pk: known.lines[pk] for pk in invoices if pk in known.lines
+        }
         batch = Batch(at=at)
         account = account_settings()
         recipients = admin_recipients() if account.admin_notifications_enabled else []
@@ -83,14 +92,11 @@ def record_charges(answers: Sequence[tuple[str, Charge]], *, at: datetime) -> Ou
     return result
 
 
-def _lock(qs: QuerySet[M], pks: set[str]) -> dict[str, M]:
-    """The rows of ``pks``, locked in id order (the same order in every worker: no deadlocks)."""
-    return {obj.pk: obj for obj in qs.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")}
-
-
 def _lines_of(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:
     grouped: dict[str, list[InvoiceLine]] = defaultdict(list)
-    for line in InvoiceLine.objects.filter(invoice_id__in=invoice_ids).order_by("position", "id"):
+    if not invoice_ids:
+        return grouped
+    for line in fetch(InvoiceLine.objects.filter(invoice_id__in=invoice_ids).order_by("position", "id")):
         grouped[line.invoice_id].append(line)
     return grouped
 

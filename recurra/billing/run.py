@@ -33,6 +33,8 @@ from recurra.billing import notices, status
 from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes, paid_for_period
 from recurra.billing.writes import Batch
+from recurra.billing.written import Written, writer_xid
+from recurra.core.instances import build, fetch, load_related
 from recurra.invoicing.generator import BillingSource, InvoiceDraft, LineSource, missing_invoices
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
@@ -74,7 +76,7 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
     conflicts = 0
     while True:
         try:
-            claimed, pending = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
+            claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
         except IntegrityError:
             # The database refused a second invoice for a period: another writer billed it
             # between our claim and our insert (only possible when a claim is bypassed). The
@@ -86,18 +88,19 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
             continue
         if not claimed:
             return report
-        report.outcomes += charge_pending(pending, at=at)
+        report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
 
 
-def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) -> tuple[int, list[Payment]]:
+def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) -> tuple[int, Written]:
     account = account_settings()
     with transaction.atomic():
         subs = _claim(today, limit)
         if not subs:
-            return 0, []
+            return 0, Written()
         items = _line_items([s.pk for s in subs])
         batch = Batch(at=at)
         invoices: list[tuple[Invoice, Subscription, list[InvoiceLine]]] = []
+        lines_of: dict[str, list[InvoiceLine]] = {}
         pending: list[Payment] = []
         for sub in subs:
             drafts = missing_invoices(_source(sub, items[sub.pk]), through=today)
@@ -107,6 +110,7 @@ def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) 
             for draft in drafts:
                 invoice, lines = _invoice(sub, draft, at)
                 invoices.append((invoice, sub, lines))
+                lines_of[invoice.pk] = lines
                 batch.add(*lines, event=False)
                 payment = _payment(sub, invoice, at)
                 if payment is not None:
@@ -117,7 +121,8 @@ def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) 
         report.subscriptions += len(subs)
         report.invoices += len(invoices)
         report.payments += len(pending)
-    return len(subs), pending
+        xid = writer_xid(pending[0]) if pending else None
+    return len(subs), Written(xid, {p.pk: p for p in pending}, lines_of)
 
 
 def _claim(today: date, limit: int) -> list[Subscription]:
@@ -126,12 +131,16 @@ def _claim(today: date, limit: int) -> list[Subscription]:
     )
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return list(qs.select_related("contact", "payment_method")[:limit])
+    subs = fetch(qs[:limit])
+    load_related(subs, "contact")
+    load_related(subs, "payment_method")
+    return subs
 
 
 def _line_items(sub_ids: list[str]) -> dict[str, list[SubscriptionLineItem]]:
     grouped: dict[str, list[SubscriptionLineItem]] = defaultdict(list)
-    for item in SubscriptionLineItem.objects.filter(subscription_id__in=sub_ids).order_by("position", "pk"):
+    items = SubscriptionLineItem.objects.filter(subscription_id__in=sub_ids).order_by("position", "pk")
+    for item in fetch(items):
         grouped[item.subscription_id].append(item)
     return grouped
 
@@ -167,7 +176,8 @@ def _next_date(sub: Subscription, billed: int) -> date | None:
 
 
 def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invoice, list[InvoiceLine]]:
-    invoice = Invoice(
+    invoice = build(
+        Invoice,
         status=InvoiceStatus.OPEN,
         subscription=sub,
         contact_id=sub.contact_id,
@@ -195,7 +205,8 @@ def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invo
         updated_at=at,
     )
     lines = [
-        InvoiceLine(
+        build(
+            InvoiceLine,
             invoice=invoice,
             line_item_id=line.source.id,
             product_id=line.source.product_id or "",
@@ -225,7 +236,8 @@ def _payment(sub: Subscription, invoice: Invoice, at: datetime) -> Payment | Non
     method = sub.payment_method
     if method is None or not _chargeable(sub):
         return None
-    return Payment(
+    return build(
+        Payment,
         invoice=invoice,
         subscription=sub,
         contact_id=sub.contact_id,

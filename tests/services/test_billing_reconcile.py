@@ -62,9 +62,9 @@ def due(settings: object) -> Subscription:
 
 def crash_after_writing() -> Payment:
     """The run's first transaction committed (invoice + pending payment), then the worker died."""
-    claimed, pending = _invoice_batch(at=AT, today=AT.date(), limit=10, report=RunReport())
+    claimed, written = _invoice_batch(at=AT, today=AT.date(), limit=10, report=RunReport())
     assert claimed == 1
-    (payment,) = pending
+    (payment,) = written.payments.values()
     return Payment.objects.get(pk=payment.pk)
 
 
@@ -121,3 +121,30 @@ def test_rerunning_the_billing_run_bills_nothing_new(due: Subscription) -> None:
     again = billing_run(at=AT)
     assert (again.subscriptions, again.invoices, again.payments) == (0, 0, 0)
     assert (Invoice.objects.count(), Payment.objects.count(), SandboxCharge.objects.count()) == (1, 1, 1)
+
+
+def test_the_recorder_reuses_the_rows_it_wrote_only_while_unchanged(due: Subscription) -> None:
+    """billing.written: an unchanged row is taken from memory; a row changed since is read afresh."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recurra.billing.charging import charge_pending
+
+    _, written = _invoice_batch(at=AT, today=AT.date(), limit=10, report=RunReport())
+    Subscription.objects.filter(pk=due.pk).update(total_collected=100)  # e.g. a refund's bookkeeping
+
+    with CaptureQueriesContext(connection) as queries:
+        charge_pending(list(written.payments.values()), at=AT, written=written)
+
+    due.refresh_from_db()
+    assert (due.payments_made, due.total_collected) == (1, 100 + 2499)  # not the stale 0 + 2499
+    full_reads = {
+        table
+        for q in queries.captured_queries
+        for table in ("invoicing_invoice", "subscriptions_subscription")
+        if f'"{table}"."name"' in q["sql"] or f'"{table}"."number"' in q["sql"]
+    }
+    if connection.vendor == "postgresql":
+        assert full_reads == {"subscriptions_subscription"}  # the invoice was as written: not read again
+    else:
+        assert full_reads == {"invoicing_invoice", "subscriptions_subscription"}  # no xmin: read afresh

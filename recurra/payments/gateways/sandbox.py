@@ -32,6 +32,7 @@ from django.db.models import Min
 
 from recurra.core.bulk import insert_objects
 from recurra.core.errors import Conflict, ValidationFailed
+from recurra.core.instances import build, fetch
 from recurra.payments.gateways.base import (
     Charge,
     ChargeRequest,
@@ -64,7 +65,7 @@ def _by(model: type[M], field: str, values: Iterable[Any]) -> dict[Any, M]:
     distinct = list(dict.fromkeys(values))
     found: dict[Any, M] = {}
     for chunk in _chunks(distinct):
-        for row in model._default_manager.filter(**{f"{field}__in": chunk}):
+        for row in fetch(model._default_manager.filter(**{f"{field}__in": chunk})):
             found[getattr(row, field)] = row
     return found
 
@@ -187,7 +188,8 @@ class SandboxGateway(PaymentGateway):
         rows = []
         for request in requests:
             method = methods.get(request.method_id)
-            row = SandboxCharge(
+            row = build(
+                SandboxCharge,
                 idempotency_key=request.idempotency_key,
                 method=method,
                 method_ref=request.method_id,
