@@ -11,6 +11,7 @@ names the new status when the status moved (``payment.failed``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,11 @@ from recurra.core.models import Event
 from recurra.notifications.services import EmailDraft, emails_queue
 
 SYSTEM = Actor.system()
+
+
+@functools.cache
+def _attname(model: type[models.Model], name: str) -> str:
+    return model._meta.get_field(name).attname  # type: ignore[union-attr]
 
 
 @dataclass
@@ -107,7 +113,7 @@ class Batch:
 
     @staticmethod
     def _attname(obj: models.Model, name: str) -> str:
-        return obj._meta.get_field(name).attname  # type: ignore[union-attr]
+        return _attname(type(obj), name)
 
     @staticmethod
     def _raw(value: Any) -> Any:

@@ -80,10 +80,11 @@ def build(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventRow:
     """An event as plain values, for the billing run's bulk writes
-    (``core.bulk.insert_objects(rows, model=Event)``): no model instance per event."""
+    (``core.bulk.insert_objects(rows, model=Event)``): no model instance per event
+    (and not frozen: a frozen dataclass pays for every field it sets)."""
 
     id: str
     type: str

@@ -10,7 +10,6 @@ millisecond are ordered at random, but totally.
 
 from __future__ import annotations
 
-import base64
 import functools
 import os
 import secrets
@@ -22,17 +21,18 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_LENGTH = 40  # longest prefix (8) + "_" + 26, with room to spare
 
 
-_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TO_CROCKFORD = bytes.maketrans(_RFC4648.encode(), _ALPHABET.encode())
+_PAIRS = tuple(a + b for a in _ALPHABET for b in _ALPHABET)  # every 10-bit value as two digits
 
 
 def _encode(value: int, length: int) -> str:
-    """``value`` as ``length`` Crockford base32 digits (at most 40), most significant first.
+    """``value`` as ``length`` Crockford base32 digits (even, at most 26), most significant first.
 
-    Through the C base32 codec: the 25 big-endian bytes encode to 40 digits, of
-    which the last ``length`` are the value's.
+    Ten bits at a time through a table of digit pairs: a quarter of the cost of
+    going through ``base64.b32encode`` (pure Python in 3.11), which new ids per
+    billed renewal made count.
     """
-    return base64.b32encode(value.to_bytes(25, "big"))[-length:].translate(_TO_CROCKFORD).decode()
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in range(5 * length - 10, -1, -10)])
 
 
 _lock = threading.Lock()
@@ -53,10 +53,12 @@ os.register_at_fork(after_in_child=_forget_last)
 
 def _next_body() -> int:
     global _last
+    ms = clock.epoch_ms()
     with _lock:
-        body = (clock.epoch_ms() << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
-        # Same (or an earlier, if the wall clock stepped back) millisecond: count up.
-        _last = max(body, _last + 1)
+        if ms == _last >> _RANDOM_BITS:  # the same millisecond: count up (ULID's monotonic rule)
+            _last += 1
+        else:  # a new one (or an earlier, if the wall clock stepped back: still count up)
+            _last = max((ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS), _last + 1)
         return _last
 
 

@@ -74,3 +74,13 @@ def test_a_forked_child_does_not_continue_its_parents_ids() -> None:
     os.close(write)
     os.waitpid(pid, 0)
     assert os.read(read, 100) == b"0"
+
+
+def test_an_id_starts_with_its_millisecond_in_crockford_base32(monkeypatch):
+    """The ULID spec's own example: 1469918176385 ms is 01ARYZ6S41; the 16 digits after it are random."""
+    monkeypatch.setattr(ids.clock, "epoch_ms", lambda: 1_469_918_176_385)
+    monkeypatch.setattr(ids, "_last", 0)  # no later id made before (that one would count on)
+    made = ids.new_id("x")
+    assert made[:12] == "x_01aryz6s41"
+    assert len(made) == 2 + 26 and set(made[2:]) <= set("0123456789abcdefghjkmnpqrstvwxyz")
+    assert ids._encode(2**128 - 1, 26) == "7" + "z" * 25  # 128 bits: the first digit holds 3
