@@ -20,8 +20,11 @@ no-op: a billed period has moved ``next_payment_date`` past today.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -76,7 +79,8 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
     conflicts = 0
     while True:
         try:
-            claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
+            with _collector_paused():
+                claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
         except IntegrityError:
             # The database refused a second invoice for a period: another writer billed it
             # between our claim and our insert (only possible when a claim is bypassed). The
@@ -88,7 +92,26 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE) -> RunReport:
             continue
         if not claimed:
             return report
-        report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
+        with _collector_paused():
+            report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for one step of a batch.
+
+    A batch makes a few hundred thousand short-lived objects, freed by
+    reference counting; the collector, triggered by allocations, would walk
+    the live ones some hundred times per batch for nothing (a sixth of the
+    run's CPU). Cycles made meanwhile wait for the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) -> tuple[int, Written]:
