@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
@@ -57,8 +58,11 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
         return
     meta = (model or type(objs[0]))._meta
     fields = cast(list[models.Field], list(meta.concrete_fields))
-    names = [f.attname for f in fields]
-    rows = _dump_json(fields, [[getattr(obj, name) for name in names] for obj in objs])
+    values = operator.attrgetter(*(f.attname for f in fields))  # a tuple per object, in C
+    if any(_is_json(f) for f in fields):
+        rows: list[Any] = _dump_json(fields, [list(values(obj)) for obj in objs])
+    else:
+        rows = [values(obj) for obj in objs]
     quote = _quote
     columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
@@ -109,7 +113,7 @@ def _quote(name: str | None) -> str:
     return connection.ops.quote_name(name)
 
 
-def _copy(sql: str, rows: list[list[Any]]) -> None:
+def _copy(sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """``COPY ... FROM STDIN`` of ``rows`` (psycopg formats each row in C): PostgreSQL's fastest insert.
 
     Same connection and transaction as Django's; a unique violation is

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-
 from recurra.catalog.terms import STEPS, BillingStartType, Step
 
 
@@ -47,7 +45,19 @@ def period_start(anchor: date, step: Step, index: int) -> date:
         raise ValueError("period index must be 0 or more")
     if step.weeks:
         return anchor + timedelta(weeks=step.weeks * index)
-    return anchor + relativedelta(months=step.months * index)
+    return add_months(anchor, step.months * index)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, the day clamped to the month's last (Jan 31 + 1 → Feb 28/29)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = _MONTH_DAYS[month0]
+    if month0 == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    return date(year, month0 + 1, min(day.day, last))
 
 
 def period(anchor: date, step: Step, index: int) -> Period:
@@ -68,13 +78,11 @@ def periods_through(
 ) -> Iterator[Period]:
     """Every period from index ``first`` whose start is on or before ``through``, in order,
     stopping after the last payment of a fixed term."""
-    index = first
-    while number_of_payments is None or index < number_of_payments:
-        current = period(anchor, step, index)
-        if current.start > through:
-            return
-        yield current
-        index += 1
+    index, start = first, period_start(anchor, step, first)
+    while (number_of_payments is None or index < number_of_payments) and start <= through:
+        end = period_start(anchor, step, index + 1)  # from the anchor too: never drifts
+        yield Period(index, start, end)
+        index, start = index + 1, end
 
 
 def index_on(anchor: date, step: Step, day: date) -> int | None:
@@ -107,7 +115,7 @@ def start_date(
     if start_type == BillingStartType.DELAY_DAYS and days is not None:
         return purchased_on + timedelta(days=days)
     if start_type == BillingStartType.DELAY_MONTHS and months is not None:
-        return purchased_on + relativedelta(months=months)
+        return add_months(purchased_on, months)
     raise ValueError(f"billing start {start_type!r} needs its value")
 
 

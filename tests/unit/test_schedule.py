@@ -186,3 +186,16 @@ def test_weekly_steps_are_exact_weeks():
         date(2028, 1, 5),
         date(2028, 1, 12),
     ]
+
+
+@given(
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+    months=st.integers(min_value=-1200, max_value=1200),
+)
+@settings(max_examples=1000, derandomize=True)
+def test_add_months_agrees_with_dateutil(day: date, months: int) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    from recurra.subscriptions.schedule import add_months
+
+    assert add_months(day, months) == day + relativedelta(months=months)
