@@ -144,6 +144,9 @@ NINJA_PAGINATION_MAX_LIMIT = 1000
 # How long (real seconds) a worker owns the gateway call of a payment it wrote; after that the
 # reconciler settles it. Tests that kill workers shorten it.
 RECURRA_LEASE_SECONDS = int(os.environ.get("RECURRA_LEASE_SECONDS", "120"))
+# Billing threads per worker process (PostgreSQL; SQLite has one writer): one thread's batch
+# computes while another's waits on the database or the gateway.
+RECURRA_BILLING_THREADS = int(os.environ.get("RECURRA_BILLING_THREADS", "2"))
 RECURRA_GATEWAY = os.environ.get("RECURRA_GATEWAY", "sandbox")
 
 LOGGING = {

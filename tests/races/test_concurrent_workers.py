@@ -16,11 +16,13 @@ one outcome per payment.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bench.seed import Seeded
+from recurra.billing.run import billing_run
 from recurra.payments.models import Payment
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import Subscription
@@ -59,4 +61,17 @@ def test_four_workers_bill_each_renewal_once(
     billed = billed_per_worker(logs)
     assert sum(billed) == N and len(billed) == WORKERS
     assert min(billed) > 0, f"every worker took part: {billed}"
+    invariants.assert_all(seeded)
+
+
+def test_billing_threads_of_one_worker_bill_each_renewal_once(
+    seed: Callable[[int], Seeded], frozen_clock: datetime
+) -> None:
+    """RECURRA_BILLING_THREADS: threads of one process claim disjoint batches on their own connections."""
+    seeded = seed(600)
+
+    report = billing_run(at=frozen_clock, batch_size=25, threads=3)
+
+    assert (report.subscriptions, report.invoices) == (600, 600)
+    assert report.outcomes.succeeded + report.outcomes.failed == report.payments
     invariants.assert_all(seeded)
