@@ -152,7 +152,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     results = ctx.Queue()
     procs = [
         ctx.Process(
-            target=_worker, args=(i, barrier, results, args.batch_size, _profile_arg(args) if i == 0 else None)
+            target=_worker,
+            args=(i, barrier, results, args.batch_size, _profile_arg(args) if i == 0 else None),
         )
         for i in range(args.workers)
     ]
@@ -271,7 +272,9 @@ class _Profiler:
         ]
         total = sum(self.statements.values())
         head = f"\nSQL statements: {total} in {batches} batches ({total / batches:.1f} per batch)\n"
-        Path(self.path).write_text(out.getvalue() + head + "   total per batch  seconds\n" + "\n".join(lines) + "\n")
+        Path(self.path).write_text(
+            out.getvalue() + head + "   total per batch  seconds\n" + "\n".join(lines) + "\n"
+        )
 
 
 def _check(n: int) -> dict[str, Any]:
