@@ -182,9 +182,11 @@ def _line_items(sub_ids: list[str]) -> dict[str, list[SubscriptionLineItem]]:
 
 
 def _source(sub: Subscription, items: list[SubscriptionLineItem]) -> BillingSource:
+    anchor, anchor_period = sub.anchor
     return BillingSource(
         subscription_id=sub.pk,
-        anchor=sub.start_date,
+        anchor=anchor,
+        anchor_period=anchor_period,
         billing_frequency=sub.billing_frequency,
         number_of_payments=sub.number_of_payments,
         periods_billed=sub.periods_billed,
@@ -208,7 +210,8 @@ def _source(sub: Subscription, items: list[SubscriptionLineItem]) -> BillingSour
 def _next_date(sub: Subscription, billed: int) -> date | None:
     if sub.number_of_payments is not None and billed >= sub.number_of_payments:
         return None
-    return period_start(sub.start_date, step_for(sub.billing_frequency), billed)
+    anchor, anchor_period = sub.anchor
+    return period_start(anchor, step_for(sub.billing_frequency), billed - anchor_period)
 
 
 def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invoice, list[InvoiceLine]]:

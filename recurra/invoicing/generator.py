@@ -46,6 +46,7 @@ class BillingSource:
     periods_billed: int
     payment_term_days: int
     lines: tuple[LineSource, ...]
+    anchor_period: int = 0  # ``anchor`` starts this period (re-anchored schedules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def missing_invoices(source: BillingSource, *, through: date) -> list[InvoiceDra
         through,
         first=source.periods_billed,
         number_of_payments=source.number_of_payments,
+        anchor_period=source.anchor_period,
     )
     lines = price_lines(source.lines)
     return [

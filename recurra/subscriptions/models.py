@@ -10,6 +10,8 @@ lists, filters and reports need no joins; the services keep them true.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 
 from recurra.catalog.models import LineItemFields
@@ -83,6 +85,10 @@ class Subscription(Timestamped, Address):
     number_of_payments = models.PositiveIntegerField(null=True, blank=True)
 
     start_date = models.DateField(help_text="the anchor: period n starts n steps after it")
+    # Re-anchored (resumed after a pause, next payment date moved): period ``anchor_period``
+    # starts on ``anchor_date`` and the others whole steps from it; None: start_date, period 0.
+    anchor_date = models.DateField(null=True, blank=True)
+    anchor_period = models.PositiveIntegerField(default=0)
     periods_billed = models.PositiveIntegerField(default=0)
     next_payment_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
@@ -123,6 +129,12 @@ class Subscription(Timestamped, Address):
     canceled_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def anchor(self) -> tuple[date, int]:
+        """``(day, period)``: billing period ``period`` starts on ``day``, every other one whole
+        steps from it (``schedule.period_start(day, step, n - period)``)."""
+        return (self.anchor_date or self.start_date, self.anchor_period)
 
     class Meta:
         ordering = ["-id"]

@@ -74,13 +74,20 @@ def end_date(anchor: date, step: Step, number_of_payments: int | None) -> date |
 
 
 def periods_through(
-    anchor: date, step: Step, through: date, *, first: int = 0, number_of_payments: int | None = None
+    anchor: date,
+    step: Step,
+    through: date,
+    *,
+    first: int = 0,
+    number_of_payments: int | None = None,
+    anchor_period: int = 0,
 ) -> Iterator[Period]:
     """Every period from index ``first`` whose start is on or before ``through``, in order,
-    stopping after the last payment of a fixed term."""
-    index, start = first, period_start(anchor, step, first)
+    stopping after the last payment of a fixed term. ``anchor`` is the start of period
+    ``anchor_period`` (a re-anchored schedule; ``first`` is not before it)."""
+    index, start = first, period_start(anchor, step, first - anchor_period)
     while (number_of_payments is None or index < number_of_payments) and start <= through:
-        end = period_start(anchor, step, index + 1)  # from the anchor too: never drifts
+        end = period_start(anchor, step, index + 1 - anchor_period)  # from the anchor too: no drift
         yield Period(index, start, end)
         index, start = index + 1, end
 

@@ -89,8 +89,9 @@ def upcoming_payments(sub: Subscription, *, count: int = UPCOMING_COUNT) -> list
     if sub.number_of_payments is not None:
         last = min(last, sub.number_of_payments)
     amount = Money(sub.next_payment_amount, sub.currency)
+    anchor, anchor_period = sub.anchor
     return [
-        UpcomingPayment(index + 1, period_start(sub.start_date, step, index), amount)
+        UpcomingPayment(index + 1, period_start(anchor, step, index - anchor_period), amount)
         for index in range(sub.periods_billed, last)
     ]
 

@@ -199,3 +199,19 @@ def test_add_months_agrees_with_dateutil(day: date, months: int) -> None:
     from recurra.subscriptions.schedule import add_months
 
     assert add_months(day, months) == day + relativedelta(months=months)
+
+
+def test_a_reanchored_schedule_counts_periods_from_its_new_anchor() -> None:
+    """Resumed on 10 June at period 4: period 4 starts 10 June, period 5 on 10 July; earlier ones keep theirs."""
+    from recurra.subscriptions.schedule import periods_through
+
+    monthly = STEPS[BillingFrequency.MONTHLY]
+    got = list(periods_through(date(2027, 6, 10), monthly, date(2027, 7, 10), first=4, anchor_period=4))
+    assert [(p.index, p.start, p.end) for p in got] == [
+        (4, date(2027, 6, 10), date(2027, 7, 10)),
+        (5, date(2027, 7, 10), date(2027, 8, 10)),
+    ]
+    fixed = periods_through(
+        date(2027, 6, 10), monthly, date(2030, 1, 1), first=4, anchor_period=4, number_of_payments=6
+    )
+    assert [p.index for p in fixed] == [4, 5]  # a fixed term keeps its number of payments
