@@ -76,17 +76,21 @@ class RunReport:
 def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE, threads: int | None = None) -> RunReport:
     """Bill everything due on the account-local date of ``at``; returns what it did.
 
-    ``threads`` (default ``RECURRA_BILLING_THREADS``) bill batches side by
-    side, each on its own connection and claiming its own batches, as
-    separate workers would: while one waits on the database or the gateway,
-    another computes. Inside a transaction, or on SQLite (one writer), the
-    batches run one after another on the caller's connection.
+    When the first batch comes back full, ``threads`` (default
+    ``RECURRA_BILLING_THREADS``) bill the rest side by side, each on its own
+    connection and claiming its own batches as separate workers would: while
+    one waits on the database or the gateway, another computes. Inside a
+    transaction, or on SQLite (one writer), batches run one after another on
+    the caller's connection.
     """
     today = local_date(at, account_zone())
+    report = RunReport()
+    if not _bill_batches(report, at=at, today=today, batch_size=batch_size, batches=1):
+        return report
     threads = threads or settings.RECURRA_BILLING_THREADS
     if threads <= 1 or connection.in_atomic_block or connection.vendor != "postgresql":
-        return _bill_batches(at=at, today=today, batch_size=batch_size)
-    report = RunReport()
+        _bill_batches(report, at=at, today=today, batch_size=batch_size)
+        return report
     with ThreadPoolExecutor(threads, thread_name_prefix="billing") as pool:
         runs = [
             pool.submit(_bill_batches_in_thread, at=at, today=today, batch_size=batch_size)
@@ -98,15 +102,19 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE, threads: int | No
 
 
 def _bill_batches_in_thread(**kwargs: Any) -> RunReport:
+    report = RunReport()
     try:
-        return _bill_batches(**kwargs)
+        _bill_batches(report, **kwargs)
     finally:
         connection.close()  # this thread's own
+    return report
 
 
-def _bill_batches(*, at: datetime, today: date, batch_size: int) -> RunReport:
-    """Claim, invoice, charge and record batch after batch until nothing is due."""
-    report = RunReport()
+def _bill_batches(
+    report: RunReport, *, at: datetime, today: date, batch_size: int, batches: int | None = None
+) -> bool:
+    """Claim, invoice, charge and record batch after batch until a claim comes back empty
+    (False), or ``batches`` of them (True when the last was full: more may be due)."""
     conflicts = 0
     while True:
         try:
@@ -122,9 +130,13 @@ def _bill_batches(*, at: datetime, today: date, batch_size: int) -> RunReport:
                 raise
             continue
         if not claimed:
-            return report
+            return False
         with collector.paused():
             report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
+        if batches is not None:
+            batches -= 1
+            if not batches:
+                return claimed == batch_size
 
 
 def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) -> tuple[int, Written]:
@@ -162,7 +174,9 @@ def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) 
 
 
 def _claim(today: date, limit: int) -> list[Subscription]:
-    qs = Subscription.objects.filter(status__in=BILLABLE, next_payment_date__lte=today).order_by(
+    qs = Subscription.objects.filter(  # those set to cancel at their period's end are cancelled instead
+        status__in=BILLABLE, next_payment_date__lte=today, cancel_at_period_end=False
+    ).order_by(
         "next_payment_date", "pk"
     )
     if connection.vendor == "postgresql":
@@ -219,6 +233,7 @@ def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invo
         Invoice,
         status=InvoiceStatus.OPEN,
         subscription=sub,
+        subscription_name=sub.name,
         contact_id=sub.contact_id,
         company_id=sub.company_id,
         currency=sub.currency,
