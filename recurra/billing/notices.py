@@ -163,3 +163,15 @@ def admin_notices(
         )
         for to in recipients
     ]
+
+
+def cancellation(
+    sub: Subscription, account: AccountSettings, *, canceled_on: date, access_until: date | None, refund: int
+) -> EmailDraft:
+    """The buyer's ``cancellation`` email: when, until when it still runs, what comes back."""
+    data = _common(sub, account) | {
+        "canceled_on": _iso(canceled_on),
+        "access_until": _iso(access_until),
+        "refund_amount": refund or None,
+    }
+    return _draft("cancellation", sub.contact.email, sub, data)

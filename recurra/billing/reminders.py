@@ -35,6 +35,7 @@ def send_reminders(*, at: datetime) -> int:
             status__in=REMINDED,
             collection_method=CollectionMethod.CHARGE_AUTOMATICALLY,
             next_payment_amount__gt=0,
+            cancel_at_period_end=False,  # it will not be charged again
             next_payment_date__gt=today,
             next_payment_date__lte=today + timedelta(days=account.reminder_days_before),
         )

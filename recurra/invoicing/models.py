@@ -31,10 +31,13 @@ class Invoice(Timestamped):
         "subscriptions.Subscription",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # A deleted subscription's invoices keep its id (and name): financial records stay whole.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="invoices",
         db_index=False,  # led by the indexes below
     )
+    subscription_name = models.CharField(max_length=200, blank=True)
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="invoices")
     company = models.ForeignKey(
         "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"

@@ -61,6 +61,7 @@ class InvoiceOut(BaseModel):
     number: str | None = Field(description="null while a draft")
     status: str
     subscription_id: str | None
+    subscription_name: str = Field(description="kept when the subscription is deleted")
     contact_id: str
     currency: str
     lines: list[InvoiceLineOut]
@@ -89,6 +90,7 @@ class InvoiceOut(BaseModel):
             number=i.number,
             status=i.status,
             subscription_id=i.subscription_id,
+            subscription_name=i.subscription_name,
             contact_id=i.contact_id,
             currency=i.currency,
             lines=[InvoiceLineOut.of(line) for line in i.lines.all()],
