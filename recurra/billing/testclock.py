@@ -26,6 +26,7 @@ from recurra.payments.gateways import get_gateway
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import CollectionMethod, Subscription
+from recurra.subscriptions.pausing import next_resume_on
 
 _one_at_a_time = threading.Lock()
 
@@ -81,6 +82,7 @@ def next_due_at(*, after: datetime) -> datetime | None:
     dates: list[date | None] = []
     subs = Subscription.objects.filter(status__in=BILLABLE, next_payment_date__gt=today)
     dates.append(subs.aggregate(d=Min("next_payment_date"))["d"])
+    dates.append(next_resume_on(after=today))
     account = account_settings()
     if account.payment_reminders_enabled:
         window = timedelta(days=account.reminder_days_before)

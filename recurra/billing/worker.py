@@ -22,6 +22,7 @@ from recurra.billing.reminders import send_reminders
 from recurra.billing.run import RunReport, billing_run
 from recurra.core import clock
 from recurra.jobs.runner import run_due
+from recurra.subscriptions.pausing import resume_due
 
 log = logging.getLogger("recurra.worker")
 
@@ -60,6 +61,7 @@ def run_due_work(*, at: datetime) -> WorkReport:
     """Everything due at ``at``, once."""
     report = WorkReport()
     report.reconciled = reconcile_pending(at=at)
+    resume_due(at=at)  # scheduled resumes first: a subscription resumed today is billed today
     report.run = billing_run(at=at)
     report.settled = settle_processing(at=at)
     report.overdue = mark_overdue(at=at)

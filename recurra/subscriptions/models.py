@@ -128,6 +128,10 @@ class Subscription(Timestamped, Address):
     cancel_at_period_end = models.BooleanField(default=False)
     canceled_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=500, blank=True)
+    resume_on = models.DateField(
+        null=True, blank=True, help_text="a paused subscription resumes by itself on this day"
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
 
     @property

@@ -50,10 +50,13 @@ urlpatterns = [
     path("settings/users/<int:pk>/role/", settings.user_role, name="user_role"),
     path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
+    path("subscriptions/<str:pk>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
+    path("subscriptions/<str:pk>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:pk>/", invoices.invoice_detail, name="invoice"),
     path("payments/", payments.payment_list, name="payments"),
     path("payments/<str:pk>/", payments.payment_detail, name="payment"),
+    path("payments/<str:pk>/refund/", payments.payment_refund, name="payment_refund"),
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
     path("pay/invoices/<str:token>/", public.public_invoice, name="public_invoice"),

@@ -143,6 +143,8 @@ def test_create_returns_the_whole_subscription(api, contact, card, product):
         "cancel_at_period_end": False,
         "canceled_at": None,
         "paused_at": None,
+        "pause_reason": "",
+        "resume_on": None,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }

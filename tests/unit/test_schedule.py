@@ -202,7 +202,7 @@ def test_add_months_agrees_with_dateutil(day: date, months: int) -> None:
 
 
 def test_a_reanchored_schedule_counts_periods_from_its_new_anchor() -> None:
-    """Resumed on 10 June at period 4: period 4 starts 10 June, period 5 on 10 July; earlier ones keep theirs."""
+    """Resumed on 10 June at period 4: period 4 starts 10 June, period 5 on 10 July."""
     from recurra.subscriptions.schedule import periods_through
 
     monthly = STEPS[BillingFrequency.MONTHLY]

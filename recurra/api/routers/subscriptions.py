@@ -1,4 +1,4 @@
-"""/subscriptions: create one from line items, list (filtered, sorted, paged) and read."""
+"""/subscriptions: create one from line items, list (filtered, sorted, paged) and read; pause and resume."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
-from recurra.api.common import PageQuery
+from recurra.api.common import PageQuery, get_or_404
 from recurra.api.fields import (
     TEXT,
     AddressIn,
@@ -29,7 +29,7 @@ from recurra.core import clock
 from recurra.core.errors import NotFound, ValidationFailed
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import PaymentMethod
-from recurra.subscriptions import selectors, services
+from recurra.subscriptions import pausing, selectors, services
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
 
 router = Router(tags=["subscriptions"])
@@ -121,6 +121,8 @@ class SubscriptionOut(BaseModel):
     cancel_at_period_end: bool
     canceled_at: dt.datetime | None
     paused_at: dt.datetime | None
+    pause_reason: str = Field(description="why it was paused (blank when not paused or no reason)")
+    resume_on: dt.date | None = Field(description="a paused subscription resumes by itself on this day")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -165,9 +167,24 @@ class SubscriptionOut(BaseModel):
             cancel_at_period_end=s.cancel_at_period_end,
             canceled_at=s.canceled_at,
             paused_at=s.paused_at,
+            pause_reason=s.pause_reason,
+            resume_on=s.resume_on,
             created_at=s.created_at,
             updated_at=s.updated_at,
         )
+
+
+class PauseIn(In):
+    reason: Annotated[str, Field(max_length=500), TEXT] | None = None
+    resume_on: Date | None = Field(None, description="resume by itself on this day (after today)")
+
+
+class ResumeIn(In):
+    next_payment_date: Date | None = Field(
+        None,
+        description="today or later; the next anchor date on or after today if left out "
+        "(the next unbilled period starts on it; a fixed term keeps its number of payments)",
+    )
 
 
 class SubscriptionQuery(PageQuery):
@@ -234,4 +251,45 @@ def _get(pk: str) -> Subscription:
 
 @router.get("/{subscription_id}", response=SubscriptionOut, summary="Get a subscription")
 def get_subscription(request: HttpRequest, subscription_id: Id) -> SubscriptionOut:
+    return SubscriptionOut.of(_get(subscription_id))
+
+
+@router.post(
+    "/{subscription_id}/pause",
+    response=SubscriptionOut,
+    summary="Pause a subscription",
+    description="Nothing is invoiced, charged or reminded while paused. 409 unless active, "
+    "Unpaid (past_due) or scheduled.",
+)
+def pause_subscription(
+    request: HttpRequest, subscription_id: Id, payload: PauseIn | None = None
+) -> SubscriptionOut:
+    payload = payload or PauseIn.model_validate({})
+    pausing.subscription_pause(
+        subscription=get_or_404(Subscription, subscription_id),
+        reason=payload.reason,
+        resume_on=payload.resume_on,
+        actor=actor(request),
+        at=clock.now(),
+    )
+    return SubscriptionOut.of(_get(subscription_id))
+
+
+@router.post(
+    "/{subscription_id}/resume",
+    response=SubscriptionOut,
+    summary="Resume a paused subscription",
+    description="Billing starts again on next_payment_date; it is Unpaid (past_due) again when an "
+    "overdue invoice is still open, else active. 409 unless paused.",
+)
+def resume_subscription(
+    request: HttpRequest, subscription_id: Id, payload: ResumeIn | None = None
+) -> SubscriptionOut:
+    payload = payload or ResumeIn.model_validate({})
+    pausing.subscription_resume(
+        subscription=get_or_404(Subscription, subscription_id),
+        next_payment_date=payload.next_payment_date,
+        actor=actor(request),
+        at=clock.now(),
+    )
     return SubscriptionOut.of(_get(subscription_id))
