@@ -47,7 +47,11 @@ RETENTION = timedelta(hours=48)
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 KEY_RULE = "must be 1 to 255 printable ASCII characters"
 Status = IdempotencyRecord.Status
-OWN_TRANSACTIONS = (re.compile(r"^/api/v1/clock/advance/?$"),)
+OWN_TRANSACTIONS = (
+    re.compile(r"^/api/v1/clock/advance/?$"),
+    re.compile(r"^/api/v1/payments/[^/]+/refund/?$"),
+    re.compile(r"^/api/v1/subscriptions/[^/]+/cancel/?$"),  # a prorated refund calls the gateway
+)
 
 
 def fingerprint(request: HttpRequest) -> str:

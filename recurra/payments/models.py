@@ -53,6 +53,15 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
 
 
+class PaymentOrigin(models.TextChoices):
+    """What made a payment attempt: dunning counts only ``renewal`` and ``retry`` (billing.dunning)."""
+
+    RENEWAL = "renewal", "Renewal"  # the billing run's first charge of an invoice
+    RETRY = "retry", "Scheduled retry"
+    MANUAL = "manual", "Retried by staff"
+    UPDATE_LINK = "update_link", "Paid through the update link"
+
+
 class Payment(Timestamped):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("pay"))
     invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="payments")
@@ -60,7 +69,9 @@ class Payment(Timestamped):
         "subscriptions.Subscription",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # A deleted subscription's payments keep its id: financial records stay whole.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="payments",
     )
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="payments")
@@ -78,6 +89,7 @@ class Payment(Timestamped):
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     retryable = models.BooleanField(default=False)
+    origin = models.CharField(max_length=20, choices=PaymentOrigin.choices, default=PaymentOrigin.RENEWAL)
     settled_at = models.DateTimeField(null=True, blank=True)
     lease_until_ms = models.BigIntegerField(
         default=0, help_text="real epoch ms until which the worker that wrote it owns the gateway call"
@@ -100,3 +112,40 @@ class Payment(Timestamped):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class Refund(Timestamped):
+    """Money given back from a payment, reserved before the gateway is called.
+
+    A refund is written ``pending`` with its own idempotency key under a lock
+    on its payment, so the pending ones and ``Payment.amount_refunded`` together
+    never exceed the payment; the gateway is then called with that key, and its
+    answer turns the refund ``succeeded`` (added to ``amount_refunded``) or
+    ``failed`` (the reservation released). A crash or an unknown outcome leaves
+    it ``pending``, still reserved, until a retry with the same key completes it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("re"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    gateway_refund_id = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_gt_0")]
+        indexes = [models.Index(fields=["payment", "status"], name="refund_payment_status")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.money}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.payment.currency)

@@ -79,6 +79,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
         contact,
         subscription,
         number="INV-1",
+        subscription_name="Pro",
         period_start=date(2027, 1, 15),
         period_end=date(2027, 2, 15),
     )
@@ -107,6 +108,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
         "number": "INV-1",
         "status": "open",
         "subscription_id": subscription.pk,
+        "subscription_name": "Pro",
         "contact_id": contact.pk,
         "currency": "USD",
         "lines": [

@@ -1,19 +1,24 @@
-"""/payments: read the charges made for invoices (refunds come later)."""
+"""/payments: read the charges made for invoices, and refund them."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import hashlib
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
+from recurra.api.auth import actor
 from recurra.api.common import PageQuery, get_or_404
-from recurra.api.fields import Id
+from recurra.api.fields import Id, In
+from recurra.api.idempotency import HEADER, fingerprint
 from recurra.api.pagination import list_schema
+from recurra.core import clock
 from recurra.invoicing import selectors
 from recurra.payments.models import Payment, PaymentStatus
+from recurra.payments.refunds import payment_refund
 
 router = Router(tags=["payments"])
 PUBLIC_STATUSES = tuple(s for s in PaymentStatus.values if s != PaymentStatus.PENDING)
@@ -73,3 +78,39 @@ def list_payments(request: HttpRequest, filters: Query[PaymentQuery]) -> dict[st
 @router.get("/{payment_id}", response=PaymentOut, summary="Get a payment")
 def get_payment(request: HttpRequest, payment_id: Id) -> PaymentOut:
     return PaymentOut.of(get_or_404(Payment, payment_id))
+
+
+class RefundIn(In):
+    amount: (
+        Annotated[StrictInt, Field(gt=0, description="minor units; everything left if left out")] | None
+    ) = None
+
+
+def _refund_key(request: HttpRequest) -> str | None:
+    """The refund's own key for a request sent with an Idempotency-Key: a retry of it (same API
+    key, key and request) completes the refund the first try left in progress."""
+    if HEADER not in request.headers:
+        return None
+    digest = hashlib.sha256(f"{request.auth.pk}\n{request.headers[HEADER]}\n".encode())  # type: ignore[attr-defined]
+    digest.update(fingerprint(request).encode())
+    return f"api_{digest.hexdigest()}"
+
+
+@router.post(
+    "/{payment_id}/refund",
+    response=PaymentOut,
+    summary="Refund a payment",
+    description="Gives back `amount` (everything left if left out) through the gateway. 409 unless "
+    "succeeded or partially_refunded; 422 on `amount` when more than is left. The payment becomes "
+    "partially_refunded, or refunded when nothing is left; its subscription is not changed.",
+)
+def refund_payment(request: HttpRequest, payment_id: Id, payload: RefundIn | None = None) -> PaymentOut:
+    payload = payload or RefundIn.model_validate({})
+    payment = payment_refund(
+        payment=get_or_404(Payment, payment_id),
+        amount=payload.amount,
+        actor=actor(request),
+        at=clock.now(),
+        key=_refund_key(request),
+    )
+    return PaymentOut.of(payment)
