@@ -193,12 +193,12 @@ def _days(value: Any) -> bool:
 def _retry_schedule_error(value: Any) -> str | None:
     if (
         isinstance(value, list | tuple)
-        and 1 <= len(value) <= MAX_RETRIES
+        and len(value) <= MAX_RETRIES  # none: a declined renewal is not retried
         and all(map(_days, value))
         and all(a < b for a, b in itertools.pairwise(value))
     ):
         return None
-    return f"must be 1 to {MAX_RETRIES} days from 1 to {MAX_SETTING_DAYS}, each later than the one before"
+    return f"must be up to {MAX_RETRIES} days from 1 to {MAX_SETTING_DAYS}, each later than the one before"
 
 
 def _is_text(value: Any, pattern: re.Pattern[str]) -> bool:

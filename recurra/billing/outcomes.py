@@ -25,7 +25,7 @@ from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
-from recurra.payments.models import Payment, PaymentStatus
+from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions.models import Subscription
 
 OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
@@ -141,11 +141,12 @@ def _apply(
             overdue[invoice.subscription_id or ""] += 1
         if sub is not None:
             batch.change(sub, status=status.after_failure(sub.status))
-            if account.failed_payment_emails_enabled:
-                batch.email(notices.payment_failed(sub, invoice, payment, account))
-            batch.email(
-                *notices.admin_notices("admin_payment_failed", sub, invoice, payment, account, recipients)
-            )
+            if payment.origin == PaymentOrigin.RENEWAL:  # told of the first failure; dunning retries quietly
+                if account.failed_payment_emails_enabled:
+                    batch.email(notices.payment_failed(sub, invoice, payment, account))
+                batch.email(
+                    *notices.admin_notices("admin_payment_failed", sub, invoice, payment, account, recipients)
+                )
         return
     batch.change(payment, settled_at=batch.at)
     paid = invoice.amount_paid + payment.amount

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Min
 
 from recurra.accounts.selectors import account_settings, account_zone
+from recurra.billing.dunning import next_retry_on
 from recurra.billing.worker import WorkReport, run_due_work
 from recurra.core import clock
 from recurra.core.clock import ClockError
@@ -83,6 +84,7 @@ def next_due_at(*, after: datetime) -> datetime | None:
     subs = Subscription.objects.filter(status__in=BILLABLE, next_payment_date__gt=today)
     dates.append(subs.aggregate(d=Min("next_payment_date"))["d"])
     dates.append(next_resume_on(after=today))
+    dates.append(next_retry_on(after=today))
     account = account_settings()
     if account.payment_reminders_enabled:
         window = timedelta(days=account.reminder_days_before)

@@ -1,9 +1,11 @@
 """The worker: every kind of due work, in one pass, and a loop that repeats it.
 
 One pass (:func:`run_due_work`) settles crashed charges first (so nothing is
-charged twice), bills what is due, records settled bank debits, marks overdue
-invoices, sends reminders, runs the queued jobs and emails, and forgets
-expired API idempotency keys. Every step is idempotent and safe beside other
+charged twice), resumes paused subscriptions and ends those cancelled at
+their period's end, bills what is due, records settled bank debits, retries
+declined renewals (``billing.dunning``), marks overdue invoices, sends
+reminders, runs the queued jobs and emails, and forgets expired API
+idempotency keys. Every step is idempotent and safe beside other
 workers, so any number of ``recurra worker`` processes may run on PostgreSQL.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recurra.api.idempotency import idempotency_purge
+from recurra.billing.dunning import DunningReport, retry_due
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.overdue import mark_overdue
 from recurra.billing.reconcile import reconcile_pending, settle_processing
@@ -22,6 +25,7 @@ from recurra.billing.reminders import send_reminders
 from recurra.billing.run import RunReport, billing_run
 from recurra.core import clock
 from recurra.jobs.runner import run_due
+from recurra.subscriptions.canceling import cancel_due
 from recurra.subscriptions.pausing import resume_due
 
 log = logging.getLogger("recurra.worker")
@@ -32,6 +36,7 @@ class WorkReport:
     run: RunReport = field(default_factory=RunReport)
     reconciled: Outcomes = field(default_factory=Outcomes)
     settled: Outcomes = field(default_factory=Outcomes)
+    dunning: DunningReport = field(default_factory=DunningReport)
     overdue: int = 0
     reminders: int = 0
     jobs: int = 0
@@ -40,6 +45,7 @@ class WorkReport:
         self.run += other.run
         self.reconciled += other.reconciled
         self.settled += other.settled
+        self.dunning += other.dunning
         self.overdue += other.overdue
         self.reminders += other.reminders
         self.jobs += other.jobs
@@ -51,6 +57,8 @@ class WorkReport:
             self.run.subscriptions
             or self.reconciled.by_payment
             or self.settled.by_payment
+            or self.dunning.retried.by_payment
+            or self.dunning.final_actions
             or self.overdue
             or self.reminders
             or self.jobs
@@ -62,8 +70,10 @@ def run_due_work(*, at: datetime) -> WorkReport:
     report = WorkReport()
     report.reconciled = reconcile_pending(at=at)
     resume_due(at=at)  # scheduled resumes first: a subscription resumed today is billed today
+    cancel_due(at=at)  # and cancellations at period end: never billed for the period after
     report.run = billing_run(at=at)
     report.settled = settle_processing(at=at)
+    report.dunning = retry_due(at=at)
     report.overdue = mark_overdue(at=at)
     report.reminders = send_reminders(at=at)
     report.jobs = run_due(at=at)

@@ -52,6 +52,13 @@ urlpatterns = [
     path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
     path("subscriptions/<str:pk>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
     path("subscriptions/<str:pk>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
+    path("subscriptions/<str:pk>/cancel/", subscriptions.subscription_cancel, name="subscription_cancel"),
+    path(
+        "subscriptions/<str:pk>/undo-cancel/",
+        subscriptions.subscription_undo_cancel,
+        name="subscription_undo_cancel",
+    ),
+    path("subscriptions/<str:pk>/delete/", subscriptions.subscription_delete, name="subscription_delete"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:pk>/", invoices.invoice_detail, name="invoice"),
     path("payments/", payments.payment_list, name="payments"),

@@ -100,7 +100,6 @@ def test_only_a_super_admin_may_change_them(api_as, role):
         ({"reminder_days_before": 0}, "reminder_days_before"),
         ({"reminder_days_before": 91}, "reminder_days_before"),
         ({"payment_reminders_enabled": "yes"}, "payment_reminders_enabled"),
-        ({"retry_schedule_days": []}, "retry_schedule_days"),
         ({"retry_schedule_days": list(range(1, 12))}, "retry_schedule_days"),
         ({"retry_schedule_days": [3, 3]}, "retry_schedule_days"),
         ({"retry_schedule_days": [5, 3]}, "retry_schedule_days"),
@@ -148,7 +147,7 @@ def test_the_service_checks_every_rule_itself_and_reports_all_at_once(db):
         ("invoice_number_prefix", "must be 1 to 20 of A-Z, 0-9, - and /"),
         ("payment_reminders_enabled", "must be true or false"),
         ("reminder_days_before", "must be a whole number of days from 1 to 90"),
-        ("retry_schedule_days", "must be 1 to 10 days from 1 to 90, each later than the one before"),
+        ("retry_schedule_days", "must be up to 10 days from 1 to 90, each later than the one before"),
         ("final_failure_action", "must be one of keep_past_due, cancel, pause"),
         ("colour", "is not a setting"),
     ]

@@ -54,7 +54,7 @@ def _digest(day: date, succeeded: int, failed: int) -> list[tuple]:
 
 def test_one_digest_per_admin_the_next_local_midnight_and_no_per_payment_notices(scenario):
     freeze_at(2027, 1, 15, 10, 30, zone="Europe/Oslo")
-    scenario.settings(timezone="Europe/Oslo", admin_notifications_digest=True)
+    scenario.settings(timezone="Europe/Oslo", admin_notifications_digest=True, retry_schedule_days=[])
     for email in ADMINS:
         scenario.user(email)
     subs = [
@@ -129,7 +129,7 @@ def test_turning_the_digest_off_mid_day_does_not_lose_that_days_notices(scenario
     # 2027-01-15 10:30 Oslo: a charge declined, digest on (no per-payment notice)
     # 12:00: digest turned off  ──►  Jan 16 00:00: the admins must still hear of the failure
     freeze_at(2027, 1, 15, 10, 30, zone="Europe/Oslo")
-    scenario.settings(timezone="Europe/Oslo", admin_notifications_digest=True)
+    scenario.settings(timezone="Europe/Oslo", admin_notifications_digest=True, retry_schedule_days=[])
     scenario.user(ADMINS[0])
     scenario.subscribe(scenario.contact("late@example.com"), item(amount=1000), token="tok_decline")
     scenario.advance(datetime(2027, 1, 15, 10, 30, tzinfo=OSLO))

@@ -7,8 +7,9 @@
     Mar 15 … 2029-01-15   INV-3 … INV-25: each invoiced and declined once; still past_due
 
 The editor (not a super admin) and the super admin without an email get no
-notice. Retries of a declined charge (dunning) are not part of this engine
-yet: each invoice has exactly one attempt, and no charge is ever made twice.
+notice. The account retries nothing (``retry_schedule_days=[]``; dunning has
+its own scenarios): each invoice has exactly one attempt, and no charge is
+ever made twice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ BUYER, ANN, BEN = "rita@example.com", "ann@example.com", "ben@example.com"
 
 def test_declined_renewals_leave_the_subscription_unpaid_and_keep_invoicing(scenario):
     freeze_at(2027, 1, 15, 9, 30)
+    scenario.settings(retry_schedule_days=[])  # no dunning here: see test_dunning.py
     scenario.user(ANN)
     scenario.user(BEN)
     scenario.user("", username="root")  # no email: no notices

@@ -103,7 +103,8 @@ def test_actions_need_post_and_a_csrf_token(frozen_clock: Any, sub: Subscription
     assert Subscription.objects.get(pk=sub.pk).status == "active"
 
 
-def test_no_actions_for_a_canceled_subscription(editor: Client, sub: Subscription) -> None:
+def test_a_canceled_subscription_offers_only_its_deletion(editor: Client, sub: Subscription) -> None:
     Subscription.objects.filter(pk=sub.pk).update(status="canceled")
     page = editor.get(url(sub)).content.decode()
-    assert "/pause/" not in page and "/resume/" not in page
+    assert "/pause/" not in page and "/resume/" not in page and "/cancel/" not in page
+    assert f'href="/subscriptions/{sub.pk}/delete/"' in page

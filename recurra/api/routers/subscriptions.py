@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
-from recurra.api.common import PageQuery, get_or_404
+from recurra.api.common import PageQuery, get_or_404, no_content
 from recurra.api.fields import (
     TEXT,
     AddressIn,
@@ -29,7 +29,7 @@ from recurra.core import clock
 from recurra.core.errors import NotFound, ValidationFailed
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import PaymentMethod
-from recurra.subscriptions import pausing, selectors, services
+from recurra.subscriptions import canceling, deleting, pausing, selectors, services
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
 
 router = Router(tags=["subscriptions"])
@@ -179,6 +179,32 @@ class PauseIn(In):
     resume_on: Date | None = Field(None, description="resume by itself on this day (after today)")
 
 
+class CancelIn(In):
+    confirm: StrictBool = Field(description="must be true: the customer will not be charged again")
+    when: Literal["now", "period_end"] = Field(
+        description="now: canceled at once; period_end: runs to its next payment date, then canceled "
+        "(undo with POST /subscriptions/{id}/undo-cancel until then)"
+    )
+    refund: Literal["none", "prorated"] = Field(
+        "none", description="prorated (now only): the unused days of the paid current period go back"
+    )
+
+
+class RefundMade(BaseModel):
+    payment_id: str
+    amount: int
+    error: str | None = Field(None, description="why the gateway refused it (the cancellation stands)")
+
+
+class CancelOut(SubscriptionOut):
+    refunds: list[RefundMade]
+    pending_payments: list[str] = Field(
+        description="payments still on their way (a bank debit): neither cancelled nor refunded; "
+        "follow them up by hand"
+    )
+    notice: str | None
+
+
 class ResumeIn(In):
     next_payment_date: Date | None = Field(
         None,
@@ -293,3 +319,58 @@ def resume_subscription(
         at=clock.now(),
     )
     return SubscriptionOut.of(_get(subscription_id))
+
+
+@router.post(
+    "/{subscription_id}/cancel",
+    response=CancelOut,
+    summary="Cancel a subscription",
+    description="Cancelled is terminal (409 when already canceled or expired). A payment still on its "
+    "way is not cancelled or refunded: pending_payments names it.",
+)
+def cancel_subscription(request: HttpRequest, subscription_id: Id, payload: CancelIn) -> CancelOut:
+    done = canceling.subscription_cancel(
+        subscription=get_or_404(Subscription, subscription_id),
+        confirm=payload.confirm,
+        when=payload.when,
+        refund=payload.refund,
+        actor=actor(request),
+        at=clock.now(),
+    )
+    refunds = [RefundMade(payment_id=pk, amount=amount, error=None) for pk, amount in done.refunds]
+    refunds += [RefundMade(payment_id=pk, amount=amount, error=why) for pk, amount, why in done.refund_errors]
+    notice = None
+    if done.unsettled_payments:
+        notice = (
+            f"{len(done.unsettled_payments)} payment(s) still on their way were not cancelled or refunded: "
+            + ", ".join(done.unsettled_payments)
+        )
+    base = SubscriptionOut.of(_get(subscription_id))
+    return CancelOut(
+        **base.model_dump(), refunds=refunds, pending_payments=done.unsettled_payments, notice=notice
+    )
+
+
+@router.post(
+    "/{subscription_id}/undo-cancel",
+    response=SubscriptionOut,
+    summary="Undo a cancellation set for the period's end",
+    description="409 when no cancellation is set or the subscription has ended.",
+)
+def undo_cancel_subscription(request: HttpRequest, subscription_id: Id) -> SubscriptionOut:
+    canceling.subscription_cancel_undo(
+        subscription=get_or_404(Subscription, subscription_id), actor=actor(request)
+    )
+    return SubscriptionOut.of(_get(subscription_id))
+
+
+@router.delete(
+    "/{subscription_id}",
+    response={204: None},
+    summary="Delete a canceled or expired subscription",
+    description="Permanent. 409 unless canceled or expired. Its invoices, payments and audit trail stay, "
+    "keeping its id (and, on invoices, its name).",
+)
+def delete_subscription(request: HttpRequest, subscription_id: Id) -> HttpResponse:
+    deleting.subscription_delete(subscription=get_or_404(Subscription, subscription_id), actor=actor(request))
+    return no_content()

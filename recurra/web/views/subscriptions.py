@@ -1,5 +1,6 @@
 """Subscriptions: a simple newest-first list, the record with its schedule, invoices, payments,
-emails, and its actions (pause, resume: editors only, POST with CSRF, the outcome as a flash message)."""
+emails, and its actions (pause, resume, cancel, undo a cancellation, delete: editors only, POST with
+CSRF, the outcome as a flash message)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.accounts.selectors import account_zone
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
+from recurra.core.money import Money
 from recurra.crm.models import Contact
-from recurra.subscriptions import pausing
-from recurra.subscriptions.lifecycle import TRANSITIONS
+from recurra.subscriptions import canceling, deleting, pausing
+from recurra.subscriptions.lifecycle import TERMINAL, TRANSITIONS
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.schedule import local_date
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
-from recurra.web.views.common import list_page, post_action, preview, search_text, statement
+from recurra.web.views.common import confirm_page, list_page, post_action, preview, search_text, statement
 
 
 def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
@@ -65,13 +67,17 @@ def subscription_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _actions(sub: Subscription) -> dict[str, Any]:
-    """What the detail page offers (to editors): pause, or resume with its default date."""
+    """What the detail page offers (to editors): pause, or resume with its default date; cancel,
+    or undo a cancellation set for the period's end; delete once it has ended."""
     paused = sub.status == SubscriptionStatus.PAUSED
     today = local_date(clock.now(), account_zone())
     return {
         "pause": not paused and SubscriptionStatus.PAUSED in TRANSITIONS[sub.status],
         "resume": paused,
         "resume_default": pausing.next_anchor_date(sub, today) if paused else None,
+        "cancel": sub.status not in TERMINAL and not sub.cancel_at_period_end,
+        "undo_cancel": sub.status not in TERMINAL and sub.cancel_at_period_end,
+        "delete": sub.status in TERMINAL,
         "today": today,
     }
 
@@ -83,6 +89,16 @@ class PauseForm(forms.Form):
 
 class ResumeForm(forms.Form):
     next_payment_date = forms.DateField(required=False, label="Next payment date")
+
+
+class CancelForm(forms.Form):
+    confirm = forms.BooleanField(required=True, label="I understand the customer will not be charged again")
+    when = forms.ChoiceField(
+        choices=[("now", "Now"), ("period_end", "At the end of the period")], label="When"
+    )
+    refund = forms.ChoiceField(
+        choices=[("none", "No refund"), ("prorated", "Prorated refund of the unused days")], label="Refund"
+    )
 
 
 def _act(
@@ -137,4 +153,65 @@ def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
             subscription=sub, actor=actor(request), at=clock.now(), **values
         ),
         message=f"Subscription {sub} resumed.",
+    )
+
+
+@editor
+@require_POST
+def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
+    sub = get_object_or_404(Subscription, pk=pk)
+
+    def cancel(values: dict[str, Any]) -> None:
+        done = canceling.subscription_cancel(subscription=sub, actor=actor(request), at=clock.now(), **values)
+        for payment_id, amount in done.refunds:
+            messages.info(request, f"Refunded {Money(amount, sub.currency)} to payment {payment_id}.")
+        for payment_id, amount, why in done.refund_errors:
+            messages.error(
+                request,
+                f"The refund of {Money(amount, sub.currency)} to payment {payment_id} failed: {why}",
+            )
+        for payment_id in done.unsettled_payments:
+            messages.warning(
+                request,
+                f"Payment {payment_id} is still on its way: it was not cancelled or refunded. Follow it up "
+                "on its page.",
+            )
+
+    when = request.POST.get("when")
+    return _act(
+        request,
+        sub,
+        CancelForm(request.POST),
+        cancel,
+        message=f"Subscription {sub} "
+        + ("will be canceled at the end of its period." if when == "period_end" else "canceled."),
+    )
+
+
+@editor
+@require_POST
+def subscription_undo_cancel(request: HttpRequest, pk: str) -> HttpResponse:
+    sub = get_object_or_404(Subscription, pk=pk)
+    return post_action(
+        request,
+        perform=lambda: canceling.subscription_cancel_undo(subscription=sub, actor=actor(request)),
+        message=f"Subscription {sub} will renew as before: the cancellation is undone.",
+        next_url=reverse("web:subscription", args=[sub.pk]),
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def subscription_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    sub = get_object_or_404(Subscription, pk=pk)
+    return confirm_page(
+        request,
+        title=f"Delete {sub}",
+        question=f"Delete the subscription {sub} permanently? This cannot be undone. Its invoices, "
+        "payments and history stay.",
+        button="Delete subscription",
+        perform=lambda: deleting.subscription_delete(subscription=sub, actor=actor(request)),
+        done_url=reverse("web:subscriptions"),
+        cancel_url=reverse("web:subscription", args=[sub.pk]),
+        message=f"Subscription {sub} deleted.",
     )

@@ -1,0 +1,89 @@
+"""Charging an open invoice again: scheduled retries, staff retries and the buyer's new method.
+
+One path for all three. Under a lock on the invoice, a new ``pending``
+payment is written for what is still due (each attempt is its own payment
+with its own decline code; the invoice keeps one open balance), keyed
+``<invoice>/<n>`` with ``n`` the invoice's attempts so far plus one; it is
+then charged outside the transaction and recorded like a renewal's
+(``billing.charging``). Two callers racing for one invoice (the retry job
+and a buyer on the update page) queue on that lock, and the second finds a
+payment in flight and charges nothing; were both to get past it, the key's
+unique constraint keeps one payment, and the gateway's idempotency one charge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from recurra.billing.charging import charge_pending, lease_until_ms
+from recurra.billing.outcomes import Outcomes
+from recurra.core import events
+from recurra.core.actors import Actor
+from recurra.invoicing.models import Invoice, InvoiceStatus
+from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+
+
+def charge_invoices(
+    invoice_ids: Iterable[str],
+    *,
+    origin: str,
+    actor: Actor,
+    at: datetime,
+    method: PaymentMethod | None = None,
+) -> Outcomes:
+    """Charge each open invoice's amount due to ``method`` (default: its subscription's).
+
+    Skipped, and not counted: invoices paid, void or with nothing due, those
+    with a payment in flight, and those without a usable method.
+    """
+    pending = [p for p in (_write_attempt(pk, origin, actor, at, method) for pk in invoice_ids) if p]
+    return charge_pending(pending, at=at)
+
+
+def _write_attempt(
+    invoice_id: str, origin: str, actor: Actor, at: datetime, method: PaymentMethod | None
+) -> Payment | None:
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().select_related("subscription").get(pk=invoice_id)
+            if invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
+                return None
+            attempts = invoice.payments.all()
+            if attempts.filter(status__in=IN_FLIGHT).exists():
+                return None
+            sub = invoice.subscription
+            chosen = method or (sub.payment_method if sub is not None else None)
+            if chosen is None or chosen.detached_at is not None:
+                return None
+            payment = Payment.objects.create(
+                invoice=invoice,
+                subscription=sub,
+                contact_id=invoice.contact_id,
+                payment_method=chosen,
+                amount=invoice.amount_due,
+                currency=invoice.currency,
+                method_type=chosen.type,
+                status=PaymentStatus.PENDING,
+                gateway=chosen.gateway,
+                idempotency_key=f"{invoice.pk}/{attempts.count() + 1}",
+                origin=origin,
+                lease_until_ms=lease_until_ms(),
+                created_at=at,
+            )
+            events.record(type="payment.created", obj=payment, actor=actor, after=events.snapshot(payment))
+            return payment
+    except IntegrityError:
+        return None  # another caller wrote this attempt first: theirs is charged, not ours
+
+
+def origin_counts(payments: Iterable[Payment]) -> dict[str, int]:
+    """How many of ``payments`` each origin made (``renewal``, ``retry``, ``manual``, ``update_link``)."""
+    counts = dict.fromkeys(PaymentOrigin.values, 0)
+    for payment in payments:
+        counts[payment.origin] += 1
+    return counts
