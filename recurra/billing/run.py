@@ -176,9 +176,7 @@ def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) 
 def _claim(today: date, limit: int) -> list[Subscription]:
     qs = Subscription.objects.filter(  # those set to cancel at their period's end are cancelled instead
         status__in=BILLABLE, next_payment_date__lte=today, cancel_at_period_end=False
-    ).order_by(
-        "next_payment_date", "pk"
-    )
+    ).order_by("next_payment_date", "pk")
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     subs = fetch(qs[:limit])
