@@ -49,7 +49,7 @@ KEY_RULE = "must be 1 to 255 printable ASCII characters"
 Status = IdempotencyRecord.Status
 OWN_TRANSACTIONS = (
     re.compile(r"^/api/v1/clock/advance/?$"),
-    re.compile(r"^/api/v1/payments/[^/]+/refund/?$"),
+    re.compile(r"^/api/v1/payments/[^/]+/(?:refund|retry)/?$"),
     re.compile(r"^/api/v1/subscriptions/[^/]+/cancel/?$"),  # a prorated refund calls the gateway
 )
 

@@ -22,10 +22,12 @@ from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes
 from recurra.core import events
 from recurra.core.actors import Actor
+from recurra.core.errors import Conflict
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+MANUAL_RETRIES = 3  # per invoice
 
 
 def charge_invoices(
@@ -55,6 +57,8 @@ def _write_attempt(
                 return None
             attempts = invoice.payments.all()
             if attempts.filter(status__in=IN_FLIGHT).exists():
+                return None
+            if origin == PaymentOrigin.MANUAL and _manual(invoice) >= MANUAL_RETRIES:
                 return None
             sub = invoice.subscription
             chosen = method or (sub.payment_method if sub is not None else None)
@@ -87,3 +91,26 @@ def origin_counts(payments: Iterable[Payment]) -> dict[str, int]:
     for payment in payments:
         counts[payment.origin] += 1
     return counts
+
+
+def payment_retry(*, payment: Payment, actor: Actor, at: datetime) -> Payment:
+    """Staff retry a failed payment's invoice now (at most :data:`MANUAL_RETRIES` per invoice);
+    returns the new attempt, whatever its outcome. 409 when there is nothing to retry."""
+    if payment.status != PaymentStatus.FAILED:
+        raise Conflict("only a failed payment can be retried")
+    invoice = payment.invoice
+    if invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
+        raise Conflict(f"invoice {invoice.number or invoice.pk} has nothing left to pay")
+    if _manual(invoice) >= MANUAL_RETRIES:
+        raise Conflict(
+            f"invoice {invoice.number or invoice.pk} was already retried by hand {MANUAL_RETRIES} times"
+        )
+    outcome = charge_invoices([invoice.pk], origin=PaymentOrigin.MANUAL, actor=actor, at=at)
+    made = list(outcome.by_payment)
+    if not made:
+        raise Conflict("another payment of this invoice is on its way, or it has no usable payment method")
+    return Payment.objects.get(pk=made[0])
+
+
+def _manual(invoice: Invoice) -> int:
+    return invoice.payments.filter(origin=PaymentOrigin.MANUAL).count()

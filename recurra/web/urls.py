@@ -64,6 +64,7 @@ urlpatterns = [
     path("payments/", payments.payment_list, name="payments"),
     path("payments/<str:pk>/", payments.payment_detail, name="payment"),
     path("payments/<str:pk>/refund/", payments.payment_refund, name="payment_refund"),
+    path("payments/<str:pk>/retry/", payments.payment_retry, name="payment_retry"),
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
     path("pay/invoices/<str:token>/", public.public_invoice, name="public_invoice"),

@@ -202,6 +202,7 @@ def test_a_payment(api, contact, subscription):
         "payment_method_id": card.pk,
         "status": "failed",
         "failure_code": "insufficient_funds",
+        "origin": "renewal",
         "failure_message": "Your card has insufficient funds.",
         "settled_at": None,
         "created_at": T0_TEXT,

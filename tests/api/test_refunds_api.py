@@ -42,6 +42,7 @@ def test_a_partial_refund_returns_the_payment(api, payment):
         "payment_method_id": payment.payment_method_id,
         "status": "partially_refunded",
         "failure_code": "",
+        "origin": "renewal",
         "failure_message": "",
         "settled_at": body["settled_at"],
         "created_at": T0_TEXT,

@@ -104,3 +104,25 @@ def test_paying_with_a_new_method_returns_the_subscription_to_active_and_stops_t
     assert scenario.fresh(sub).status == "active"
     scenario.advance(date(2027, 2, 20))
     assert [a[0] for a in _attempts(invoice)] == ["renewal", "retry", "update_link"]
+
+
+def test_staff_retry_by_hand_at_most_three_times_per_invoice(scenario):
+    from recurra.billing.retries import payment_retry
+    from recurra.core.errors import Conflict
+
+    sub = _declined_on_feb_1(scenario)
+    invoice = scenario.invoices(sub)[-1]
+    failed = Payment.objects.get(invoice=invoice)
+
+    attempts = [payment_retry(payment=failed, actor=STAFF, at=clock.now()) for _ in range(3)]
+
+    assert [(a.origin, a.status, a.failure_code) for a in attempts] == [
+        ("manual", "failed", "insufficient_funds")
+    ] * 3
+    with pytest.raises(Conflict, match="already retried by hand 3 times"):
+        payment_retry(payment=failed, actor=STAFF, at=clock.now())
+    scenario.advance(date(2027, 2, 4))  # the schedule goes on: staff retries do not count
+    assert [a[0] for a in _attempts(invoice)] == ["renewal", "manual", "manual", "manual", "retry"]
+    paid = Payment.objects.get(invoice=scenario.invoices(sub)[0])
+    with pytest.raises(Conflict, match="only a failed payment"):
+        payment_retry(payment=paid, actor=STAFF, at=clock.now())

@@ -15,6 +15,7 @@ from recurra.api.common import PageQuery, get_or_404
 from recurra.api.fields import Id, In
 from recurra.api.idempotency import HEADER, fingerprint
 from recurra.api.pagination import list_schema
+from recurra.billing.retries import payment_retry
 from recurra.core import clock
 from recurra.invoicing import selectors
 from recurra.payments.models import Payment, PaymentStatus
@@ -37,6 +38,7 @@ class PaymentOut(BaseModel):
     payment_method_id: str | None
     status: str = Field(description=f"one of {', '.join(PUBLIC_STATUSES)}")
     failure_code: str
+    origin: str = Field(description="renewal, retry (scheduled), manual (staff) or update_link (the buyer)")
     failure_message: str
     settled_at: dt.datetime | None
     created_at: dt.datetime
@@ -55,6 +57,7 @@ class PaymentOut(BaseModel):
             payment_method_id=p.payment_method_id,
             status=selectors.public_payment_status(p.status),
             failure_code=p.failure_code,
+            origin=p.origin,
             failure_message=p.failure_message,
             settled_at=p.settled_at,
             created_at=p.created_at,
@@ -114,3 +117,16 @@ def refund_payment(request: HttpRequest, payment_id: Id, payload: RefundIn | Non
         key=_refund_key(request),
     )
     return PaymentOut.of(payment)
+
+
+@router.post(
+    "/{payment_id}/retry",
+    response=PaymentOut,
+    summary="Retry a failed payment's invoice now",
+    description="Staff retry: charges what the invoice still owes to its subscription's payment method, as "
+    "a new payment (origin manual), and returns it whatever the outcome. At most 3 per invoice. 409 "
+    "unless the payment failed and its invoice is still open with nothing else on its way.",
+)
+def retry_payment(request: HttpRequest, payment_id: Id) -> PaymentOut:
+    attempt = payment_retry(payment=get_or_404(Payment, payment_id), actor=actor(request), at=clock.now())
+    return PaymentOut.of(attempt)

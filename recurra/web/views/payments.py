@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from recurra.billing import retries
 from recurra.core import clock
-from recurra.core.errors import ValidationFailed
+from recurra.core.errors import Conflict, ValidationFailed
 from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
 from recurra.payments import refunds
@@ -97,3 +98,25 @@ def payment_refund(request: HttpRequest, pk: str) -> HttpResponse:
         if not exc.errors:
             messages.error(request, statement(exc.detail))
         return redirect(url)
+
+
+@editor
+@require_POST
+def payment_retry(request: HttpRequest, pk: str) -> HttpResponse:
+    """Staff retry of a failed payment's invoice: a new attempt (at most three per invoice), shown next."""
+    payment = get_object_or_404(Payment, pk=pk)
+    try:
+        attempt = retries.payment_retry(payment=payment, actor=actor(request), at=clock.now())
+    except Conflict as exc:
+        messages.error(request, statement(exc.detail))
+        return redirect(reverse("web:payment", args=[payment.pk]))
+    if attempt.status == PaymentStatus.SUCCEEDED:
+        messages.success(request, f"Retried: {Money(attempt.amount, attempt.currency)} paid.")
+    elif attempt.status == PaymentStatus.FAILED:
+        messages.error(
+            request,
+            f"Retried, and declined again: {statement(attempt.failure_message or attempt.failure_code)}",
+        )
+    else:
+        messages.info(request, "Retried: the payment is on its way.")
+    return redirect(reverse("web:payment", args=[attempt.pk]))
