@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -97,13 +98,19 @@ def receipt(
 
 
 def payment_failed(
-    sub: Subscription, invoice: Invoice, payment: Payment | None, account: AccountSettings
+    sub: Subscription,
+    invoice: Invoice,
+    payment: Payment | None,
+    account: AccountSettings,
+    update_url: str | None = None,
 ) -> EmailDraft:
+    """``update_url``: a payment-method update link (``subscriptions.update_links``); without
+    one the email asks the buyer to get in touch."""
     data = _common(sub, account) | {
         "amount": invoice.amount_due,
         "invoice_number": invoice.number,
         "failure_message": payment.failure_message if payment else "No payment method is saved.",
-        "update_url": None,
+        "update_url": update_url,
     }
     return _draft(
         "payment_failed",
@@ -113,6 +120,16 @@ def payment_failed(
         invoice_id=invoice.pk,
         payment_id=payment.pk if payment else None,
     )
+
+
+def payment_method_update(
+    sub: Subscription, account: AccountSettings, *, url: str, expires_at: datetime
+) -> EmailDraft:
+    """The buyer's ``payment_method_update`` email: the update link, and the last whole day it
+    works (in the account's zone: the day before it expires, so the email never over-promises)."""
+    last_day = expires_at.astimezone(ZoneInfo(account.timezone)).date() - timedelta(days=1)
+    data = _common(sub, account) | {"update_url": url, "expires_on": _iso(last_day)}
+    return _draft("payment_method_update", sub.contact.email, sub, data)
 
 
 def invoice_sent(

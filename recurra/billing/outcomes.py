@@ -27,6 +27,7 @@ from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.update_links import update_link_new
 
 OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 
@@ -143,7 +144,9 @@ def _apply(
             batch.change(sub, status=status.after_failure(sub.status))
             if payment.origin == PaymentOrigin.RENEWAL:  # told of the first failure; dunning retries quietly
                 if account.failed_payment_emails_enabled:
-                    batch.email(notices.payment_failed(sub, invoice, payment, account))
+                    link, update_url = update_link_new(sub, at=batch.at)  # the email's "Update" button
+                    batch.add(link)
+                    batch.email(notices.payment_failed(sub, invoice, payment, account, update_url))
                 batch.email(
                     *notices.admin_notices("admin_payment_failed", sub, invoice, payment, account, recipients)
                 )
@@ -156,12 +159,15 @@ def _apply(
         batch.change(invoice, status=InvoiceStatus.PAID, paid_at=batch.at)
     if sub is None:
         return
-    if invoice.status == InvoiceStatus.PAID:
-        if was_overdue:
-            overdue[sub.pk] -= 1
+    if invoice.status == InvoiceStatus.PAID and was_overdue:
+        overdue[sub.pk] -= 1
+    if invoice.status == InvoiceStatus.PAID and invoice.period_index is not None:
         paid_for_period(batch, sub, payment.amount, overdue[sub.pk])
-    else:
+    else:  # part of an invoice, or a prorated one (no period of its own: no payment counted)
         batch.change(sub, total_collected=sub.total_collected + payment.amount)
+        if invoice.status == InvoiceStatus.PAID:
+            moved = status.after_payment(sub.status, term_complete=False, overdue_open=overdue[sub.pk])
+            batch.change(sub, status=moved)
     batch.email(notices.receipt(sub, invoice, lines, payment, account))
     batch.email(*notices.admin_notices("admin_payment_succeeded", sub, invoice, payment, account, recipients))
 

@@ -52,7 +52,11 @@ def _write_attempt(
 ) -> Payment | None:
     try:
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().select_related("subscription").get(pk=invoice_id)
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("subscription")
+                .get(pk=invoice_id)
+            )
             if invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
                 return None
             attempts = invoice.payments.all()

@@ -52,6 +52,7 @@ from recurra.subscriptions.models import (
     SubscriptionStatus,
 )
 from recurra.subscriptions.schedule import local_date, period_start, step_for
+from recurra.subscriptions.update_links import update_link_new
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -325,6 +326,9 @@ def _number_and_send(
         elif not _chargeable(sub):
             invoice.overdue_at = batch.at
             batch.change(sub, status=status.after_failure(sub.status))
-            batch.email(notices.payment_failed(sub, invoice, None, account))
+            if account.failed_payment_emails_enabled:
+                link, update_url = update_link_new(sub, at=batch.at)  # the email's "Update" button
+                batch.add(link)
+                batch.email(notices.payment_failed(sub, invoice, None, account, update_url))
         batch.add(invoice)
     batch.flush()

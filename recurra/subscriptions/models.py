@@ -177,3 +177,27 @@ class SubscriptionLineItem(LineItemFields):
 
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"
+
+
+class PaymentMethodUpdateLink(models.Model):
+    """A link that lets the buyer save a new payment method for one subscription (``update_links``).
+
+    Only the SHA-256 of the link's random token is kept: the token itself lives
+    in the URL that was emailed or returned once, never in a table or a log.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("pmul"))
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="update_links", db_index=False
+    )
+    token_hash = models.CharField(max_length=64, unique=True, help_text="hex SHA-256 of the token")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["subscription", "expires_at"], name="update_link_subscription")]
+
+    def __str__(self) -> str:
+        return f"update link {self.pk}"

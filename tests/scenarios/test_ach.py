@@ -95,7 +95,9 @@ def test_bank_debits_settle_or_fail_exactly_four_days_after_each_charge(scenario
     assert {i.status for i in scenario.invoices(bad)} == {"open"}
     assert Payment.objects.filter(subscription=ok, status="succeeded").count() == 25
     assert Payment.objects.filter(subscription=bad, status="failed", origin="renewal").count() == 25
-    assert Payment.objects.filter(origin="renewal").count() == 50  # one debit per invoice: nothing taken twice
+    assert (
+        Payment.objects.filter(origin="renewal").count() == 50
+    )  # one debit per invoice: nothing taken twice
     retried = Payment.objects.filter(subscription=bad, origin="retry")  # dunning: 3, 5, 7 days after each
     assert {p.status for p in retried} <= {"failed", "processing"} and retried.count() >= 3 * 24
     scenario.check_invariants()

@@ -20,7 +20,7 @@ from tests.conftest import SYSTEM
 from tests.web.conftest import PASSWORD, make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
-PUBLIC = {"login", "logout", "public_invoice"}
+PUBLIC = {"login", "logout", "public_invoice", "update_payment_method"}
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 
 

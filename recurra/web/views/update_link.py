@@ -1,0 +1,168 @@
+"""The payment-method update link: the buyer's public page, and the app's "Send" button.
+
+The buyer's page needs no sign-in: its token (in the path) opens one
+subscription (``subscriptions.update_links``). It shows what is owed and a
+form for a new method (in sandbox mode, a choice of the test tokens the
+subscription allows); saving it charges every past-due invoice and shows the
+outcome. A tampered, expired, revoked or unknown token gets a page (200) that
+names the business and changes nothing.
+
+The path holds the token, so nothing here may let Django log the path: every
+answer of the page is marked as logged (Django logs each 4xx/5xx with the
+path, ``django.request``), its CSRF refusal is our own quiet one, and an
+error is logged without the request. (A web server's access log is outside
+Recurra: keep paths out of it in production.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from recurra.accounts.selectors import account_settings, account_zone
+from recurra.core import clock
+from recurra.core.errors import Conflict, ValidationFailed
+from recurra.payments.gateways.sandbox_tokens import TOKENS
+from recurra.payments.models import Payment, PaymentStatus
+from recurra.subscriptions import update_links
+from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
+from recurra.web.access import actor, editor
+from recurra.web.views.common import post_action, statement
+
+log = logging.getLogger(__name__)
+PageView = Callable[..., HttpResponseBase]
+
+
+class _QuietCsrf(CsrfViewMiddleware):
+    """Django's CSRF check, refusing without logging the path (it holds the token)."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
+        log.warning("payment-method update page: CSRF check failed (%s)", reason)
+        return _public(request, "web/public/update_expired_form.html", {}, status=403)
+
+
+_csrf_protect = decorator_from_middleware(_QuietCsrf)
+
+
+def _unlogged(view: PageView) -> PageView:
+    """Answers Django will not log with the path, nor may browsers, proxies or search engines keep."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, token: str) -> HttpResponseBase:
+        try:
+            response = view(request, token)
+        except Exception:
+            log.exception("payment-method update page failed")  # no request: its path holds the token
+            response = _public(request, "web/public/update_error.html", {}, status=500)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return wrapped
+
+
+def _public(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    values = {"business": account_settings().business_name, "public_page": True, **context}
+    return render(request, template, values, status=status)
+
+
+@csrf_exempt  # checked by _csrf_protect below, quietly
+@_unlogged
+@_csrf_protect
+def update_payment_method(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    at = clock.now()
+    link = update_links.update_link_for_token(token, at=at)
+    if link is None:
+        return _public(request, "web/public/update_invalid.html", {})
+    if request.method != "POST":
+        return _page(request, link)
+    chosen = request.POST.get("payment_method_token", "").strip()[:100]
+    if not chosen:
+        return _page(request, link, error="Choose a payment method.", status=422)
+    try:
+        outcome = update_links.update_link_use(link=link, token=chosen, at=at)
+    except ValidationFailed as exc:
+        error = " ".join(statement(e.message) for e in exc.errors) or statement(exc.detail)
+        return _page(request, link, error=error, status=422)
+    except Conflict:
+        return _public(request, "web/public/update_invalid.html", {})
+    payments = list(
+        Payment.objects.filter(pk__in=list(outcome.by_payment))
+        .select_related("invoice", "payment_method")
+        .order_by("invoice__period_start", "pk")
+    )
+    return _page(request, link, payments=payments, saved=True)
+
+
+def _page(
+    request: HttpRequest,
+    link: PaymentMethodUpdateLink,
+    *,
+    error: str = "",
+    payments: list[Payment] | None = None,
+    saved: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    sub = Subscription.objects.select_related("payment_method").get(pk=link.subscription_id)
+    owed = list(update_links.past_due_invoices(sub))
+    failed = [p for p in payments or [] if p.status == PaymentStatus.FAILED]
+    context = {
+        "sub": sub,
+        "owed": owed,
+        "owed_total": sum(invoice.amount_due for invoice in owed),
+        "allowed": ", ".join(_METHOD_NAMES.get(t, t) for t in sub.allowed_payment_methods),
+        "choices": _sandbox_choices(sub),
+        "expires_on": link.expires_at.astimezone(account_zone()),
+        "error": error,
+        "saved": saved,
+        "payments": payments or [],
+        "failed": failed,
+        "show_form": not saved or bool(failed) or not sub.payment_method,
+    }
+    return _public(request, "web/public/update_payment_method.html", context, status=status)
+
+
+_METHOD_NAMES = {"card": "card", "ach": "bank debit (ACH)"}
+
+
+def _sandbox_choices(sub: Subscription) -> list[tuple[str, str]]:
+    """In sandbox mode, the test tokens of the types the subscription allows (else: a text field)."""
+    if settings.RECURRA_GATEWAY != "sandbox":
+        return []
+    allowed = set(sub.allowed_payment_methods)
+    return [
+        (name, f"{spec.brand.title()} •••• {spec.last4} ({name})")
+        for name, spec in TOKENS.items()
+        if spec.type in allowed
+    ]
+
+
+@editor
+@require_POST
+def subscription_update_link_send(request: HttpRequest, pk: str) -> HttpResponse:
+    """Email the contact a new update link (editors only); back to the subscription with the outcome."""
+    sub = get_object_or_404(Subscription.objects.select_related("contact"), pk=pk)
+    return post_action(
+        request,
+        perform=lambda: update_links.update_link_create(
+            subscription=sub, actor=actor(request), at=clock.now(), email=True
+        ),
+        message=f"Payment-method update link sent to {sub.contact.email}; it works for "
+        f"{update_links.LINK_DAYS} days.",
+        next_url=reverse("web:subscription", args=[sub.pk]),
+    )
