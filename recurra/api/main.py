@@ -20,8 +20,10 @@ from recurra.api.routers import (
     payment_methods,
     payments,
     products,
+    subscription_changes,
     subscriptions,
     system,
+    update_links,
 )
 from recurra.api.routers import settings as settings_router
 
@@ -71,6 +73,8 @@ api.add_router("/deals", deals.router)
 api.add_router("/products", products.router)
 api.add_router("/contacts", payment_methods.router)
 api.add_router("/subscriptions", subscriptions.router)
+api.add_router("/subscriptions", subscription_changes.router)
+api.add_router("/subscriptions", update_links.router)
 api.add_router("/invoices", invoices.router)
 api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)

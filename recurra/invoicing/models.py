@@ -1,7 +1,10 @@
 """Invoices, their lines, and the gapless number sequence.
 
-An invoice of a subscription is unique per (subscription, period_start):
-the database is the last guard against billing a period twice. Numbers are
+An invoice of a subscription's period is unique per (subscription,
+period_start): the database is the last guard against billing a period
+twice. A prorated invoice (``subscriptions/editing.py``) bills the rest of
+the current period after an edit; it has no ``period_index`` and is not
+counted by that constraint. Numbers are
 ``<prefix><n>`` from :class:`InvoiceSequence`, taken in the same transaction
 as the invoices they number (see ``invoicing/numbering.py``).
 """
@@ -71,7 +74,11 @@ class Invoice(Timestamped):
         constraints = [
             models.UniqueConstraint(
                 fields=["subscription", "period_start"],
-                condition=models.Q(subscription__isnull=False, period_start__isnull=False),
+                # A prorated invoice (a subscription edit) bills part of a period and has no
+                # period_index: it is not a period, so it is not counted here.
+                condition=models.Q(
+                    subscription__isnull=False, period_start__isnull=False, period_index__isnull=False
+                ),
                 name="invoice_one_per_subscription_period",
             ),
             models.CheckConstraint(

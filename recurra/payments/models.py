@@ -60,6 +60,7 @@ class PaymentOrigin(models.TextChoices):
     RETRY = "retry", "Scheduled retry"
     MANUAL = "manual", "Retried by staff"
     UPDATE_LINK = "update_link", "Paid through the update link"
+    PRORATION = "proration", "Proration"  # the prorated invoice of a subscription edit
 
 
 class Payment(Timestamped):

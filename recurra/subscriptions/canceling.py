@@ -148,6 +148,7 @@ def _prorated_refunds(sub: Subscription, today: date) -> list[tuple[Payment, int
         Invoice.objects.filter(
             subscription=sub,
             status=InvoiceStatus.PAID,
+            period_index__isnull=False,  # a period's own invoice, not a prorated one
             period_start__lte=today,
             period_end__gt=today,
         )

@@ -8,6 +8,7 @@ including) its end, so a monthly period of January has 31 days. The share of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -32,3 +33,39 @@ def share(amount: int, period: Period, days: int) -> int:
 def unused(amount: int, period: Period, on: date) -> int:
     """What ``amount`` paid for ``period`` buys from ``on`` to the period's end."""
     return share(amount, period, days_left(period, on))
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """Moving from ``old`` to ``new`` (for a whole period) for the last ``days`` of ``period``.
+
+    ``credit`` (≤ 0 for a non-negative ``old``) gives back the unused part of
+    ``old``; ``charge`` bills ``new`` for the same days; ``credit + charge``
+    is ``difference``, the price difference for those days rounded once.
+    """
+
+    period: Period
+    days: int
+    credit: int
+    charge: int
+
+    @property
+    def difference(self) -> int:
+        return self.credit + self.charge
+
+
+def swap(old: int, new: int, period: Period, on: date) -> Swap:
+    """The credit and the charge of changing a recurring amount from ``old`` to ``new`` on ``on``.
+
+    Rounding is kept consistent by rounding twice only, never three times:
+    the credit is exactly what a prorated cancellation refund of ``old``
+    would give (``unused(old)``, half up), and the difference
+    ``share(new - old)`` is rounded once; the charge is the difference minus
+    the credit. So ``credit + charge == share(new - old)`` to the minor unit,
+    and the charge may be one minor unit off ``share(new)`` (it absorbs the
+    rounding, whichever currency's minor unit it is). No days left: both 0.
+    """
+    days = days_left(period, on)
+    credit = -share(old, period, days)
+    difference = share(new - old, period, days)
+    return Swap(period=period, days=days, credit=credit, charge=difference - credit)

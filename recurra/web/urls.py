@@ -13,7 +13,9 @@ from recurra.web.views import (
     products,
     public,
     settings,
+    subscription_edit,
     subscriptions,
+    update_link,
 )
 
 app_name = "web"
@@ -59,6 +61,17 @@ urlpatterns = [
         name="subscription_undo_cancel",
     ),
     path("subscriptions/<str:pk>/delete/", subscriptions.subscription_delete, name="subscription_delete"),
+    path("subscriptions/<str:pk>/edit/", subscription_edit.subscription_edit, name="subscription_edit"),
+    path(
+        "subscriptions/<str:pk>/edit/line-items/new/",
+        subscription_edit.line_item_row,
+        name="subscription_edit_line_item_row",
+    ),
+    path(
+        "subscriptions/<str:pk>/send-update-link/",
+        update_link.subscription_update_link_send,
+        name="subscription_update_link_send",
+    ),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:pk>/", invoices.invoice_detail, name="invoice"),
     path("payments/", payments.payment_list, name="payments"),
@@ -68,4 +81,7 @@ urlpatterns = [
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
     path("pay/invoices/<str:token>/", public.public_invoice, name="public_invoice"),
+    path(
+        "update-payment-method/<str:token>/", update_link.update_payment_method, name="update_payment_method"
+    ),
 ]

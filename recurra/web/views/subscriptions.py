@@ -20,7 +20,7 @@ from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money
 from recurra.crm.models import Contact
 from recurra.subscriptions import canceling, deleting, pausing
-from recurra.subscriptions.lifecycle import TERMINAL, TRANSITIONS
+from recurra.subscriptions.lifecycle import BILLABLE, TERMINAL, TRANSITIONS
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.schedule import local_date
 from recurra.web import present, selectors
@@ -78,6 +78,7 @@ def _actions(sub: Subscription) -> dict[str, Any]:
         "cancel": sub.status not in TERMINAL and not sub.cancel_at_period_end,
         "undo_cancel": sub.status not in TERMINAL and sub.cancel_at_period_end,
         "delete": sub.status in TERMINAL,
+        "edit": sub.status in BILLABLE,
         "today": today,
     }
 

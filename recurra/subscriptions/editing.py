@@ -1,0 +1,503 @@
+"""Editing a subscription (``PATCH /subscriptions/{id}``), with a preview of its money effect.
+
+Rules of :func:`subscription_change`, all checked before anything is written
+and reported together:
+
+- Only ``active``, ``scheduled`` and Unpaid (``past_due``) subscriptions can be
+  edited (409), and none while one of its payments is ``pending`` or
+  ``processing`` (409: the charge on its way must settle first).
+- ``line_items`` replaces every line item (the old rows are deleted, the new
+  ones created, one event each). Items come from the product library or are
+  custom, in the subscription's currency (the default), and are billed at its frequency,
+  terms and number of payments: a different ``billing_frequency`` is refused;
+  left out, it is the subscription's (a library product's price is taken as the
+  price per the subscription's period).
+- ``next_payment_date`` re-anchors the schedule like a resume does
+  (``pausing``): today or later, after the start of the last billed period;
+  period ``periods_billed`` starts on it and a fixed term's end date moves.
+- ``contact_id`` moves the subscription to another contact (one at a time),
+  who gets every later email; the payment method must then be one of theirs.
+  ``payment_method_id`` must be the contact's, not removed, of an allowed type.
+  ``billing_address`` changes the given parts only (null or "" clears one).
+- ``proration``: ``none`` applies the new price from the next period on.
+  ``prorate`` also bills, at once, the new price for the rest of the current
+  period (the last billed one, from its invoice) minus the unused part of the
+  old one, down to the day in the account's zone (``proration.swap``): one
+  invoice with a negative credit line and a charge line, net and tax prorated
+  separately. Nothing billed yet, or no days left: no invoice. An upgrade's
+  invoice is charged to the saved method after the edit commits (collection
+  ``charge_automatically``; ``send_invoice`` emails it instead). A downgrade's
+  invoice is a credit: ``paid`` with nothing paid and a negative ``amount_due``
+  (what is owed back); it is not refunded or applied to later invoices by
+  itself (staff refund it by hand if they choose).
+- ``preview=True`` computes the same result and writes nothing: no rows, no
+  events, no emails, no charge.
+- The saved edit writes one ``subscription.updated`` event (before/after of the
+  changed fields, line items included), ``subscriptionlineitem.deleted`` /
+  ``.created`` events, ``invoice.created`` for a prorated invoice, and queues a
+  ``subscription_changed`` email to the (new) contact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from django.db import transaction
+
+from recurra.accounts.selectors import account_settings, account_zone
+from recurra.billing.notices import invoice_sent
+from recurra.catalog.line_items import BillingStart, LineItemInput, resolve_line_items
+from recurra.catalog.terms import BillingStartType
+from recurra.core import events
+from recurra.core.actors import Actor
+from recurra.core.errors import Conflict, FieldError, ValidationFailed
+from recurra.crm.models import Address, Contact
+from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from recurra.invoicing.numbering import take_numbers
+from recurra.notifications.services import email_queue
+from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+from recurra.subscriptions import proration as prorating
+from recurra.subscriptions import schedule
+from recurra.subscriptions.amounts import recurring_amounts
+from recurra.subscriptions.change_notices import subscription_changed
+from recurra.subscriptions.lifecycle import BILLABLE
+from recurra.subscriptions.models import (
+    PAYMENT_TERM_DAYS,
+    CollectionMethod,
+    Subscription,
+    SubscriptionLineItem,
+    SubscriptionStatus,
+)
+from recurra.subscriptions.pausing import _next_date_errors
+from recurra.subscriptions.services import _billing_address, _payment_method_errors, _text
+
+Proration = Literal["none", "prorate"]
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+# The fields an edit may change on the subscription row (line items aside).
+_ROW_FIELDS = (
+    "name",
+    "contact_id",
+    "company_id",
+    "payment_method_id",
+    "next_payment_date",
+    "anchor_date",
+    "anchor_period",
+    "end_date",
+    "next_payment_amount",
+    "mrr",
+    *(Address.column(part) for part in Address.ADDRESS_FIELDS),
+)
+
+
+@dataclass(frozen=True)
+class SubscriptionChanges:
+    """What to change; None leaves a field as it is (a payment method cannot be removed here)."""
+
+    name: str | None = None
+    line_items: list[LineItemInput] | None = None
+    next_payment_date: date | None = None
+    payment_method: PaymentMethod | None = None
+    contact: Contact | None = None
+    billing_address: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProratedLine:
+    name: str
+    description: str
+    amount_subtotal: int
+    amount_tax: int
+    amount_total: int
+
+
+@dataclass(frozen=True)
+class ProrationResult:
+    """The prorated invoice of an edit: its lines (credit first, negative) and totals."""
+
+    period_start: date
+    period_end: date
+    days: int
+    period_days: int
+    lines: tuple[ProratedLine, ...]
+    subtotal: int
+    tax: int
+    total: int
+    invoice: Invoice | None = None  # saved edits only, and only when the total is not 0
+    payment_id: str | None = None  # the charge made after the edit (upgrades charged automatically)
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The subscription as it is (saved) or would be (preview), its new lines and the proration."""
+
+    subscription: Subscription
+    line_items: tuple[SubscriptionLineItem, ...]
+    changed: dict[str, tuple[Any, Any]]  # field → (before, after); "line_items" when replaced
+    proration: ProrationResult | None
+    saved: bool
+
+
+def _label(subscription: Subscription) -> str:
+    return SubscriptionStatus(subscription.status).label.lower()
+
+
+def _check_editable(sub: Subscription) -> None:
+    if sub.status not in BILLABLE:
+        raise Conflict(
+            f"subscription {sub.pk} is {_label(sub)}: only active, scheduled and Unpaid ones can be edited"
+        )
+    in_flight = Payment.objects.filter(subscription=sub, status__in=IN_FLIGHT).first()
+    if in_flight is not None:
+        raise Conflict(
+            f"payment {in_flight.pk} of subscription {sub.pk} is still {in_flight.status}: "
+            "edit it once the payment has settled"
+        )
+
+
+def _item_inputs(
+    sub: Subscription, items: list[LineItemInput], errors: list[FieldError]
+) -> list[LineItemInput]:
+    """The items billed at the subscription's frequency, terms and number of payments."""
+    inputs = []
+    for index, item in enumerate(items):
+        if item.billing_frequency is not None and item.billing_frequency != sub.billing_frequency:
+            errors.append(
+                FieldError(
+                    f"line_items[{index}].billing_frequency",
+                    f"must be the subscription's frequency ({sub.billing_frequency}); "
+                    "another frequency needs another subscription",
+                )
+            )
+        inputs.append(
+            dataclasses.replace(
+                item,
+                currency=item.currency or sub.currency,
+                billing_frequency=sub.billing_frequency,
+                billing_terms=sub.billing_terms,
+                number_of_payments=sub.number_of_payments,
+                billing_start=BillingStart(type=BillingStartType.DATE, date=sub.start_date),
+            )
+        )
+    return inputs
+
+
+def _new_items(
+    sub: Subscription, items: list[LineItemInput], errors: list[FieldError]
+) -> list[SubscriptionLineItem] | None:
+    if not items:
+        errors.append(FieldError("line_items", "a subscription needs at least one recurring line item"))
+        return None
+    inputs = _item_inputs(sub, items, errors)
+    in_use = [pk for pk in sub.line_items.values_list("product_id", flat=True) if pk]
+    try:
+        resolved = resolve_line_items(inputs, currency=sub.currency, products_in_use=in_use)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+        return None
+    return [SubscriptionLineItem(subscription=sub, **values) for values in resolved]
+
+
+def _schedule_changes(sub: Subscription, day: date, today: date, errors: list[FieldError]) -> dict[str, Any]:
+    """Re-anchor on ``day`` as resuming does: period ``periods_billed`` starts on it."""
+    problems = _next_date_errors(sub, day, today)
+    if problems:
+        errors.extend(problems)
+        return {}
+    changes: dict[str, Any] = {
+        "next_payment_date": day,
+        "anchor_date": day,
+        "anchor_period": sub.periods_billed,
+    }
+    if sub.number_of_payments is not None:
+        step = schedule.step_for(sub.billing_frequency)
+        changes["end_date"] = schedule.period_start(day, step, sub.number_of_payments - sub.periods_billed)
+    return changes
+
+
+def _address_changes(
+    sub: Subscription, address: Mapping[str, Any], contact: Contact, errors: list[FieldError]
+) -> dict[str, Any]:
+    merged = {**sub.address, **address}  # parts left out stay; null or "" clears one
+    return _billing_address(merged, contact, errors)
+
+
+def _current_period(sub: Subscription) -> schedule.Period | None:
+    """The last billed period, from its invoice, else from the anchor; None before any is billed."""
+    if sub.periods_billed == 0:
+        return None
+    index = sub.periods_billed - 1
+    invoice = (
+        Invoice.objects.filter(subscription=sub, period_index=index)
+        .exclude(period_start__isnull=True)
+        .exclude(period_end__isnull=True)
+        .first()
+    )
+    if invoice is not None and invoice.period_start is not None and invoice.period_end is not None:
+        return schedule.Period(index, invoice.period_start, invoice.period_end)
+    anchor, anchor_period = sub.anchor
+    if index < anchor_period:
+        return None  # billed before a re-anchoring: no invoice to tell its dates
+    return schedule.period(anchor, schedule.step_for(sub.billing_frequency), index - anchor_period)
+
+
+def _names(items: list[SubscriptionLineItem]) -> str:
+    return ", ".join(f"{item.name} × {item.quantity}" if item.quantity > 1 else item.name for item in items)
+
+
+def _prorate(
+    old: list[SubscriptionLineItem], new: list[SubscriptionLineItem], period: schedule.Period, today: date
+) -> ProrationResult | None:
+    """The credit and charge lines for the rest of ``period`` (None: no days left in it)."""
+    old_amounts = [item.amounts for item in old]
+    new_amounts = [item.amounts for item in new]
+    net = prorating.swap(sum(a.net for a in old_amounts), sum(a.net for a in new_amounts), period, today)
+    tax = prorating.swap(sum(a.tax for a in old_amounts), sum(a.tax for a in new_amounts), period, today)
+    if net.days == 0:
+        return None
+    last_day = period.end - timedelta(days=1)
+    span = f"{max(today, period.start).isoformat()} to {last_day.isoformat()}"
+    lines = (
+        ProratedLine(
+            name=f"Unused time on {_names(old)}"[:200],
+            description=f"Credit for {net.days} of {(period.end - period.start).days} days ({span})",
+            amount_subtotal=net.credit,
+            amount_tax=tax.credit,
+            amount_total=net.credit + tax.credit,
+        ),
+        ProratedLine(
+            name=f"Remaining time on {_names(new)}"[:200],
+            description=f"{net.days} of {(period.end - period.start).days} days ({span})",
+            amount_subtotal=net.charge,
+            amount_tax=tax.charge,
+            amount_total=net.charge + tax.charge,
+        ),
+    )
+    return ProrationResult(
+        period_start=max(today, period.start),
+        period_end=period.end,
+        days=net.days,
+        period_days=(period.end - period.start).days,
+        lines=lines,
+        subtotal=net.difference,
+        tax=tax.difference,
+        total=net.difference + tax.difference,
+    )
+
+
+@dataclass
+class _Plan:
+    row: dict[str, Any]
+    items: list[SubscriptionLineItem] | None
+    proration: ProrationResult | None
+
+
+def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today: date) -> _Plan:
+    """Every new value, checked; ValidationFailed naming every bad field."""
+    errors: list[FieldError] = []
+    if proration not in ("none", "prorate"):
+        errors.append(FieldError("proration", "must be none or prorate"))
+    row: dict[str, Any] = {}
+    if changes.name is not None:
+        name = _text("name", "name", changes.name, errors)
+        if not name:
+            errors.append(FieldError("name", "must not be blank"))
+        row["name"] = name
+    contact = changes.contact or sub.contact
+    if changes.contact is not None and changes.contact.pk != sub.contact_id:
+        row["contact_id"] = contact.pk
+        row["company_id"] = contact.company_id
+    method = changes.payment_method or sub.payment_method
+    if method is not None and (changes.payment_method is not None or "contact_id" in row):
+        errors.extend(_payment_method_errors(method, contact, list(sub.allowed_payment_methods)))
+        row["payment_method_id"] = method.pk
+    if changes.billing_address is not None:
+        row.update(_address_changes(sub, changes.billing_address, contact, errors))
+    if changes.next_payment_date is not None:
+        row.update(_schedule_changes(sub, changes.next_payment_date, today, errors))
+    items = _new_items(sub, changes.line_items, errors) if changes.line_items is not None else None
+    if errors:
+        raise ValidationFailed(f"{len(errors)} invalid field(s)", errors=errors)
+    prorated = None
+    if items is not None:
+        amounts = recurring_amounts((item.amounts for item in items), sub.billing_frequency)
+        row["next_payment_amount"] = amounts.next_payment_amount
+        row["mrr"] = amounts.mrr
+        period = _current_period(sub) if proration == "prorate" else None
+        if period is not None:
+            prorated = _prorate(list(sub.line_items.all()), items, period, today)
+    return _Plan(row=row, items=items, proration=prorated)
+
+
+def _changed(sub: Subscription, plan: _Plan) -> dict[str, tuple[Any, Any]]:
+    changed = {
+        name: (getattr(sub, name), value) for name, value in plan.row.items() if getattr(sub, name) != value
+    }
+    if plan.items is not None:
+        changed["line_items"] = (None, None)
+    return changed
+
+
+def _snapshots(items: list[SubscriptionLineItem]) -> list[dict[str, Any]]:
+    return [events.snapshot(item, exclude=("subscription",)) for item in items]
+
+
+def _replace_items(
+    sub: Subscription, items: list[SubscriptionLineItem], actor: Actor
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    old = list(sub.line_items.all())
+    for item in old:
+        events.record(
+            type="subscriptionlineitem.deleted",
+            obj=item,
+            actor=actor,
+            before=events.snapshot(item),
+        )
+    SubscriptionLineItem.objects.filter(subscription=sub).delete()
+    SubscriptionLineItem.objects.bulk_create(items)
+    for item in items:
+        events.record(type="subscriptionlineitem.created", obj=item, actor=actor, after=events.snapshot(item))
+    return _snapshots(old), _snapshots(items)
+
+
+def _prorated_invoice(
+    sub: Subscription, prorated: ProrationResult, today: date, actor: Actor, at: datetime
+) -> Invoice:
+    """The prorated invoice: open (an upgrade, to collect) or a paid credit (a downgrade)."""
+    credit = prorated.total < 0
+    invoice = Invoice(
+        status=InvoiceStatus.PAID if credit else InvoiceStatus.OPEN,
+        subscription=sub,
+        subscription_name=sub.name,
+        contact_id=sub.contact_id,
+        company_id=sub.company_id,
+        currency=sub.currency,
+        subtotal=prorated.subtotal,
+        tax=prorated.tax,
+        total=prorated.total,
+        amount_due=prorated.total,  # a credit's negative amount due: what is owed back
+        collection_method=sub.collection_method,
+        payment_terms=sub.payment_terms,
+        issued_on=today,
+        due_on=today + timedelta(days=PAYMENT_TERM_DAYS[sub.payment_terms]),
+        period_start=prorated.period_start,
+        period_end=prorated.period_end,
+        period_index=None,
+        language=sub.invoice_language,
+        comments=sub.invoice_comments,
+        footer=sub.invoice_footer,
+        po_number=sub.invoice_po_number,
+        tax_id=sub.invoice_tax_id,
+        billing_address=sub.address,
+        paid_at=at if credit else None,
+    )
+    invoice.number = take_numbers(account_settings().invoice_number_prefix, 1)[0]
+    invoice.save(force_insert=True)
+    lines = [
+        InvoiceLine(
+            invoice=invoice,
+            name=line.name,
+            description=line.description,
+            quantity=1,
+            unit_amount=line.amount_subtotal,
+            discount_percent=0,
+            tax_rate_percent=0,
+            amount_discount=0,
+            amount_subtotal=line.amount_subtotal,
+            amount_tax=line.amount_tax,
+            amount_total=line.amount_total,
+            period_start=prorated.period_start,
+            period_end=prorated.period_end,
+            position=position,
+        )
+        for position, line in enumerate(prorated.lines)
+    ]
+    InvoiceLine.objects.bulk_create(lines)
+    events.record(
+        type="invoice.created",
+        obj=invoice,
+        actor=actor,
+        after={**events.snapshot(invoice), "lines": [events.snapshot(line) for line in lines]},
+    )
+    if not credit and sub.collection_method == CollectionMethod.SEND_INVOICE:
+        email_queue(invoice_sent(sub, invoice, lines, account_settings()), at=at)
+    return invoice
+
+
+def _save(
+    sub: Subscription, plan: _Plan, changed: dict[str, tuple[Any, Any]], actor: Actor, at: datetime
+) -> tuple[Subscription, Invoice | None]:
+    today = schedule.local_date(at, account_zone())
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+        _check_editable(locked)
+        before = events.snapshot(locked)
+        for name, value in plan.row.items():
+            setattr(locked, name, value)
+        locked.updated_at = at
+        locked.save()
+        old_items: list[dict[str, Any]] = []
+        new_items: list[dict[str, Any]] = []
+        if plan.items is not None:
+            old_items, new_items = _replace_items(locked, plan.items, actor)
+        old, new = events.changes(before, events.snapshot(locked))
+        if plan.items is not None:
+            old["line_items"], new["line_items"] = old_items, new_items
+        events.record(type="subscription.updated", obj=locked, actor=actor, before=old, after=new)
+        invoice = None
+        if plan.proration is not None and plan.proration.total != 0:
+            invoice = _prorated_invoice(locked, plan.proration, today, actor, at)
+        locked.contact = Contact.objects.get(pk=locked.contact_id)
+        email_queue(subscription_changed(locked, changed, plan.proration, account_settings()), at=at)
+    return locked, invoice
+
+
+def _charge(sub: Subscription, invoice: Invoice | None, actor: Actor, at: datetime) -> str | None:
+    """Charge an upgrade's invoice to the saved method, after the edit committed (no transaction)."""
+    if (
+        invoice is None
+        or invoice.status != InvoiceStatus.OPEN
+        or sub.collection_method != CollectionMethod.CHARGE_AUTOMATICALLY
+    ):
+        return None
+    from recurra.billing.retries import charge_invoices
+
+    outcome = charge_invoices([invoice.pk], origin=PaymentOrigin.PRORATION, actor=actor, at=at)
+    return next(iter(outcome.by_payment), None)
+
+
+def subscription_change(
+    *,
+    subscription: Subscription,
+    changes: SubscriptionChanges,
+    proration: str = "none",
+    actor: Actor,
+    at: datetime,
+    preview: bool = False,
+) -> ChangeResult:
+    """Edit ``subscription`` (or, with ``preview``, only say what the edit would do).
+
+    A saved edit with nothing changed writes nothing and sends no email.
+    """
+    current = Subscription.objects.select_related("contact", "payment_method").get(pk=subscription.pk)
+    _check_editable(current)
+    today = schedule.local_date(at, account_zone())
+    plan = _plan(current, changes, proration, today)
+    changed = _changed(current, plan)
+    if preview or not changed:
+        items = plan.items if plan.items is not None else list(current.line_items.all())
+        for name, value in plan.row.items():
+            setattr(current, name, value)
+        return ChangeResult(current, tuple(items), changed, plan.proration, saved=False)
+    saved, invoice = _save(current, plan, changed, actor, at)
+    payment_id = _charge(saved, invoice, actor, at)
+    prorated = plan.proration
+    if prorated is not None:
+        if invoice is not None:
+            invoice.refresh_from_db()
+        prorated = dataclasses.replace(prorated, invoice=invoice, payment_id=payment_id)
+    saved.refresh_from_db()
+    return ChangeResult(saved, tuple(saved.line_items.all()), changed, prorated, saved=True)
