@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from recurra.billing.worker import run_due_work
 from recurra.core import clock
 from tests.api.support import ok
+from tests.conftest import T0
 
 
 @pytest.fixture
@@ -41,3 +43,19 @@ def product(make: Callable[..., dict[str, Any]]) -> dict[str, Any]:
         tax_rate_percent="25",
         billing_frequency="monthly",
     )
+
+
+@pytest.fixture
+def sub(make: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """A send-invoice monthly subscription from T0 (25.00), its first period billed (next: T0 + 1 month)."""
+    contact = make("contacts", email="ada@example.com", first_name="Ada")
+    line = {"name": "Pro plan", "unit_amount": 2500, "currency": "USD", "billing_frequency": "monthly"}
+    body = make(
+        "subscriptions",
+        contact_id=contact["id"],
+        line_items=[line],
+        collection_method="send_invoice",
+        payment_terms="net_30",
+    )
+    run_due_work(at=T0)
+    return body

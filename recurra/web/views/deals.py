@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from recurra.catalog.models import Product
 from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact, Deal, DealStage
 from recurra.web.access import actor, editor, viewer
@@ -76,15 +77,24 @@ def deal_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @require_GET
 def line_item_row(request: HttpRequest) -> HttpResponse:
     """htmx: one more blank line-item row, and the formset's form count raised by one."""
+    return blank_line_item_row(
+        request, LineItemForm, products=products_for(None), currency=request.GET.get("currency") or "USD"
+    )
+
+
+def blank_line_item_row(
+    request: HttpRequest, form_class: type[LineItemForm], *, products: dict[str, Product], currency: str
+) -> HttpResponse:
+    """The next blank row of a line-item formset (deals, a subscription's edit page)."""
     try:
         index = int(request.GET.get(f"{PREFIX}-TOTAL_FORMS", ""))
     except ValueError:
         index = 0
     index = max(0, min(index, MAX_LINE_ITEMS - 1))
-    row = LineItemForm(
+    row = form_class(
         prefix=f"{PREFIX}-{index}",
-        products=products_for(None),
-        currency=request.GET.get("currency") or "USD",
+        products=products,
+        currency=currency,
         empty_permitted=True,
         use_required_attribute=False,
     )

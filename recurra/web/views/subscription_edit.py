@@ -54,6 +54,7 @@ from recurra.web.forms.deals import (
 from recurra.web.present import Change, LineRow, LineTable, value_text
 from recurra.web.templatetags.recurra_web import money
 from recurra.web.views.common import posted, statement
+from recurra.web.views.deals import blank_line_item_row
 
 TEMPLATE = "web/subscriptions/edit.html"
 PRORATION_CHOICES = [
@@ -277,17 +278,4 @@ def subscription_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def line_item_row(request: HttpRequest, pk: str) -> HttpResponse:
     """htmx: one more blank line-item row for the subscription, and the form count raised by one."""
     sub = get_object_or_404(Subscription, pk=pk)
-    try:
-        index = int(request.GET.get(f"{PREFIX}-TOTAL_FORMS", ""))
-    except ValueError:
-        index = 0
-    index = max(0, min(index, MAX_LINE_ITEMS - 1))
-    row = EditLineItemForm(
-        prefix=f"{PREFIX}-{index}",
-        products=products_of(sub),
-        currency=sub.currency,
-        empty_permitted=True,
-        use_required_attribute=False,
-    )
-    context = {"row": row, "number": index + 1, "prefix": PREFIX, "total": index + 1}
-    return render(request, "web/subscriptions/edit_line_item_added.html", context)
+    return blank_line_item_row(request, EditLineItemForm, products=products_of(sub), currency=sub.currency)
