@@ -240,3 +240,43 @@ def test_csrf_is_enforced(frozen_clock: Any, sub: Subscription) -> None:
     before = state(sub)
     assert client.post(url(sub), form(action="confirm", name="No token")).status_code == 403
     assert state(sub) == before
+
+
+def test_the_contact_payment_method_and_billing_address_change_from_the_page(
+    editor: Client, sub: Subscription
+) -> None:
+    from recurra.crm.models import Contact
+    from recurra.payments.models import PaymentMethod
+
+    card = PaymentMethod.objects.create(
+        contact=sub.contact,
+        gateway="sandbox",
+        gateway_method_id="sm_web",
+        type="card",
+        brand="Visa",
+        last4="4242",
+    )
+    Subscription.objects.filter(pk=sub.pk).update(collection_method="charge_automatically")
+    page = editor.get(url(sub)).content.decode()
+    assert f'<option value="{card.pk}">' in page  # the contact's own methods
+
+    values = form(payment_method=card.pk, line1="1 Main St", city="Oslo", country="NO")
+    editor.post(url(sub), {**values, "action": "confirm"})
+    row = Subscription.objects.get(pk=sub.pk)
+    assert (row.payment_method_id, row.address_line1, row.city, row.country) == (
+        card.pk,
+        "1 Main St",
+        "Oslo",
+        "NO",
+    )
+
+    other = Contact.objects.create(email="new-owner@example.com", first_name="Nora")
+    refused = editor.post(url(sub), {**values, "contact": other.pk, "action": "confirm"})
+    assert refused.status_code == 422  # the saved card is not Nora's: shown on the form, nothing saved
+    assert Subscription.objects.get(pk=sub.pk).contact_id == sub.contact_id
+
+    Subscription.objects.filter(pk=sub.pk).update(collection_method="send_invoice", payment_method=None)
+    editor.post(url(sub), {**form(), "contact": other.pk, "action": "confirm"})
+    assert (
+        Subscription.objects.get(pk=sub.pk).contact_id == other.pk
+    )  # invoices are emailed: no card to match

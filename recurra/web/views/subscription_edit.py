@@ -1,4 +1,4 @@
-"""Edit a subscription (editors): name, next payment date, line items and proration, previewed first.
+"""Edit a subscription (editors): name, dates, contact, method, address, line items, previewed first.
 
 Rules:
 - GET shows the form prefilled; the page opens only for a subscription the
@@ -17,8 +17,9 @@ Rules:
 - Line items reuse the deal's line-item form without the fields a
   subscription's items do not choose (frequency, terms, payments, start): the
   service bills every item at the subscription's.
-- Not offered here yet: payment method, contact and billing address (the API's
-  ``PATCH /subscriptions/{id}`` changes them).
+- The contact (any contact; the new one gets every later email), the payment
+  method (the current contact's own; the service checks a new contact's) and
+  the billing address go to the service only when changed, like the rest.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from recurra.catalog.models import Product
 from recurra.catalog.terms import BillingStartType, BillingTerms
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
+from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
+from recurra.payments.models import PaymentMethod
 from recurra.subscriptions.editing import ChangeResult, SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
 from recurra.web.access import actor, editor
-from recurra.web.forms.base import ServiceForm
+from recurra.web.forms.crm import AddressForm
 from recurra.web.forms.deals import (
     MAX_LINE_ITEMS,
     PREFIX,
@@ -73,7 +76,9 @@ _CHANGE_LABELS = {
 _MONEY = ("next_payment_amount", "mrr")
 
 
-class EditForm(ServiceForm):
+class EditForm(AddressForm):
+    """The subscription's own fields; the address parts are its billing address."""
+
     name = forms.CharField(label="Subscription name", max_length=200)
     next_payment_date = forms.DateField(
         label="Next payment date",
@@ -81,12 +86,29 @@ class EditForm(ServiceForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="A new date re-anchors the schedule: later payments follow from it.",
     )
+    contact = forms.ModelChoiceField(
+        label="Contact",
+        queryset=Contact.objects.order_by("email", "id"),
+        required=False,  # left out: unchanged
+        help_text="The new contact gets every later email; the payment method must then be theirs.",
+    )
+    payment_method = forms.ModelChoiceField(
+        label="Payment method", queryset=PaymentMethod.objects.none(), required=False, empty_label="—"
+    )
     proration = forms.ChoiceField(
         label="Price changes apply",
         choices=PRORATION_CHOICES,
         initial="none",
         widget=forms.RadioSelect,
     )
+
+    field_order = ["name", "next_payment_date", "contact", "payment_method"]
+
+    def __init__(self, *args: Any, sub: Subscription, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        methods = PaymentMethod.objects.filter(detached_at=None).order_by("-created_at", "-id")
+        field = cast(forms.ModelChoiceField, self.fields["payment_method"])
+        field.queryset = methods.filter(contact_id=sub.contact_id)  # the contact's own, not removed
 
 
 class EditLineItemForm(LineItemForm):
@@ -144,8 +166,15 @@ class EditForms(DealForms):
 
     def __init__(self, data: QueryDict | None, *, sub: Subscription) -> None:
         self.sub = sub
-        initial = {"name": sub.name, "next_payment_date": sub.next_payment_date, "proration": "none"}
-        self.form = EditForm(data, initial=initial)
+        initial = {
+            "name": sub.name,
+            "next_payment_date": sub.next_payment_date,
+            "contact": sub.contact_id,
+            "payment_method": sub.payment_method_id,
+            "proration": "none",
+            **EditForm.address_initial(sub),
+        }
+        self.form = EditForm(data, initial=initial, sub=sub)
         # initial_for reads only the LineItemFields a deal's and a subscription's items share.
         items = [LineItemForm.initial_for(i) for i in sub.line_items.all()]  # type: ignore[arg-type]
         self.line_items = cast(type[BaseLineItemFormSet], EditLineItemFormSet)(
@@ -159,10 +188,14 @@ class EditForms(DealForms):
         """What the user changed, as the service's changes, and the proration choice."""
         data, edited = self.form.cleaned_data, self.form.changed_data
         next_date: date | None = data["next_payment_date"] if "next_payment_date" in edited else None
+        address = {part: data.get(part, "") for part in self.form.address_parts}
         changes = SubscriptionChanges(
             name=data["name"] if "name" in edited else None,
             next_payment_date=next_date,
             line_items=self.line_items.inputs() if self.line_items.has_changed() else None,
+            contact=data["contact"] if "contact" in edited and data["contact"] else None,
+            payment_method=data["payment_method"] if "payment_method" in edited else None,
+            billing_address=address if set(edited) & set(self.form.address_parts) else None,
         )
         return changes, data["proration"]
 
