@@ -18,13 +18,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.retries import IN_FLIGHT, charge_invoices
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.payments.models import PaymentOrigin, PaymentStatus
+from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions.canceling import subscription_cancel
 from recurra.subscriptions.models import CollectionMethod, Subscription, SubscriptionStatus
 from recurra.subscriptions.pausing import subscription_pause
@@ -32,6 +35,7 @@ from recurra.subscriptions.schedule import local_date
 
 SYSTEM = Actor.system()
 SCHEDULED = (PaymentOrigin.RENEWAL, PaymentOrigin.RETRY)
+KEEP_PAST_DUE = "keep_past_due"
 
 
 @dataclass(frozen=True)
@@ -59,22 +63,28 @@ def retry_due(*, at: datetime) -> DunningReport:
     """Retry every invoice whose retry day has come, and end dunning where the retries ran out."""
     today = local_date(at, account_zone())
     account = account_settings()
-    steps = _steps(account.retry_schedule_days)
-    due = [s.invoice_id for s in steps if not s.final and s.on is not None and s.on <= today]
+    schedule, action = account.retry_schedule_days, account.final_failure_action
+    steps = _steps(schedule, ended_too=False)
+    due = [s.invoice_id for s in steps if s.on is not None and s.on <= today]
     report = DunningReport(retried=charge_invoices(due, origin=PaymentOrigin.RETRY, actor=SYSTEM, at=at))
-    ended = (s.subscription_id for s in _steps(account.retry_schedule_days) if s.final)  # retries answered
+    if action == KEEP_PAST_DUE:
+        return report  # an ended dunning changes nothing more
+    ended = (s.subscription_id for s in _steps(schedule, ended_too=True) if s.final)  # retries answered
     for subscription_id in dict.fromkeys(ended):
-        report.final_actions += _final_action(subscription_id, account.final_failure_action, at=at)
+        report.final_actions += _final_action(subscription_id, action, at=at)
     return report
 
 
 def next_retry_on(*, after: date) -> date | None:
     """The first retry day after ``after`` (for the test clock's stops)."""
-    days = [s.on for s in _steps(account_settings().retry_schedule_days) if s.on is not None and s.on > after]
+    steps = _steps(account_settings().retry_schedule_days, ended_too=False)
+    days = [s.on for s in steps if s.on is not None and s.on > after]
     return min(days, default=None)
 
 
-def _steps(schedule: Sequence[int]) -> Iterator[Step]:
+def _steps(schedule: Sequence[int], *, ended_too: bool) -> Iterator[Step]:
+    """The next step of each dunned invoice; without ``ended_too``, only those with a retry left
+    (found in SQL: those whose dunning ended stay past due for good and would be read every pass)."""
     zone = account_zone()
     invoices = Invoice.objects.filter(
         status=InvoiceStatus.OPEN,
@@ -82,6 +92,17 @@ def _steps(schedule: Sequence[int]) -> Iterator[Step]:
         collection_method=CollectionMethod.CHARGE_AUTOMATICALLY,
         subscription__status=SubscriptionStatus.PAST_DUE,
     ).order_by("pk")
+    if not ended_too:
+        attempts = Payment.objects.filter(invoice=OuterRef("pk"))
+        hard = attempts.filter(origin__in=SCHEDULED, status=PaymentStatus.FAILED, retryable=False)
+        retried = (
+            attempts.filter(origin=PaymentOrigin.RETRY).values("invoice").annotate(n=Count("pk")).values("n")
+        )
+        invoices = (
+            invoices.exclude(Exists(hard))
+            .annotate(retries=Coalesce(Subquery(retried), 0))
+            .filter(retries__lt=len(schedule))
+        )
     for invoice in invoices.prefetch_related("payments").iterator(chunk_size=500):
         payments = sorted(invoice.payments.all(), key=lambda p: (p.created_at, p.pk))
         if any(p.status in IN_FLIGHT for p in payments):

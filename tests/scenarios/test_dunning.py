@@ -57,6 +57,10 @@ def test_a_retryable_decline_is_retried_on_schedule_then_kept_unpaid(scenario):
     assert (invoice.status, invoice.amount_due) == ("open", 2000)  # one open balance
     assert scenario.fresh(sub).status == "past_due"  # keep_past_due, the default
     assert len(scenario.emails(kind="payment_failed", sub=sub)) == 1  # the first failure only
+    from recurra.billing.dunning import _steps
+
+    assert list(_steps([3, 5, 7], ended_too=False)) == []  # an ended dunning is not read every pass
+    assert [s.final for s in _steps([3, 5, 7], ended_too=True)] == [True]
     scenario.check_invariants()
 
 
