@@ -19,8 +19,9 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
-from recurra.billing.writes import Batch
+from recurra.billing.writes import SYSTEM, Batch
 from recurra.billing.written import Written, lock
+from recurra.core.actors import Actor
 from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.notifications.digest import digest_schedule
@@ -50,7 +51,11 @@ class Outcomes:
 
 
 def record_charges(
-    answers: Sequence[tuple[str, Charge]], *, at: datetime, written: Written | None = None
+    answers: Sequence[tuple[str, Charge]],
+    *,
+    at: datetime,
+    written: Written | None = None,
+    actor: Actor = SYSTEM,
 ) -> Outcomes:
     """Apply each ``(payment id, gateway charge)`` answer: payment, invoice, subscription, emails, events.
 
@@ -73,7 +78,7 @@ def record_charges(
         lines = _lines_of([pk for pk in invoices if pk not in known.lines]) | {
             pk: known.lines[pk] for pk in invoices if pk in known.lines
         }
-        batch = Batch(at=at)
+        batch = Batch(at=at, actor=actor)
         account = account_settings()
         recipients = admin_recipients() if account.admin_notifications_enabled else []
         overdue = _overdue_open(subs)

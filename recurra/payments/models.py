@@ -18,6 +18,14 @@ from recurra.core.money import Money
 class MethodType(models.TextChoices):
     CARD = "card", "Card"
     ACH = "ach", "Bank debit (ACH)"
+    OFFLINE = "offline", "Paid offline"  # a payment staff recorded (never a saved method's type)
+
+
+class OfflineMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CASH = "cash", "Cash"
+    CHEQUE = "cheque", "Cheque"
+    OTHER = "other", "Other"
 
 
 class PaymentMethod(Timestamped):
@@ -60,6 +68,7 @@ class PaymentOrigin(models.TextChoices):
     RETRY = "retry", "Scheduled retry"
     MANUAL = "manual", "Retried by staff"
     UPDATE_LINK = "update_link", "Paid through the update link"
+    OFFLINE = "offline", "Recorded by staff (paid offline)"
     PRORATION = "proration", "Proration"  # the prorated invoice of a subscription edit
 
 
@@ -91,6 +100,8 @@ class Payment(Timestamped):
     failure_message = models.CharField(max_length=300, blank=True)
     retryable = models.BooleanField(default=False)
     origin = models.CharField(max_length=20, choices=PaymentOrigin.choices, default=PaymentOrigin.RENEWAL)
+    offline_method = models.CharField(max_length=20, choices=OfflineMethod.choices, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="paid offline: its reference")
     settled_at = models.DateTimeField(null=True, blank=True)
     lease_until_ms = models.BigIntegerField(
         default=0, help_text="real epoch ms until which the worker that wrote it owns the gateway call"

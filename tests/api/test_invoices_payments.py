@@ -203,6 +203,8 @@ def test_a_payment(api, contact, subscription):
         "status": "failed",
         "failure_code": "insufficient_funds",
         "origin": "renewal",
+        "offline_method": "",
+        "reference": "",
         "failure_message": "Your card has insufficient funds.",
         "settled_at": None,
         "created_at": T0_TEXT,

@@ -43,6 +43,8 @@ def test_a_partial_refund_returns_the_payment(api, payment):
         "status": "partially_refunded",
         "failure_code": "",
         "origin": "renewal",
+        "offline_method": "",
+        "reference": "",
         "failure_message": "",
         "settled_at": body["settled_at"],
         "created_at": T0_TEXT,

@@ -9,9 +9,12 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import BaseModel, Field
 
-from recurra.api.common import PageQuery
-from recurra.api.fields import Id, percent_text
+from recurra.api.auth import actor
+from recurra.api.common import PageQuery, get_or_404
+from recurra.api.fields import Id, In, percent_text
 from recurra.api.pagination import list_schema
+from recurra.billing.offline import invoice_mark_paid
+from recurra.core import clock
 from recurra.core.errors import NotFound
 from recurra.invoicing import selectors
 from recurra.invoicing.links import pay_url
@@ -132,3 +135,27 @@ def get_invoice(request: HttpRequest, invoice_id: Id) -> InvoiceOut:
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id}")
     return InvoiceOut.of(invoice)
+
+
+class MarkPaidIn(In):
+    method: Literal["bank_transfer", "cash", "cheque", "other"] = Field(description="how it was paid")
+    reference: str = Field("", max_length=200, description="e.g. the bank transfer's reference")
+
+
+@router.post(
+    "/{invoice_id}/mark-paid",
+    response=InvoiceOut,
+    summary="Mark an invoice paid by another method",
+    description="Records a payment of everything due, made outside Recurra (bank transfer, cash, cheque), "
+    "with its reference; the subscription counts the period as paid. 409 unless the invoice is open with "
+    "something due and no payment on its way.",
+)
+def mark_invoice_paid(request: HttpRequest, invoice_id: Id, payload: MarkPaidIn) -> InvoiceOut:
+    invoice_mark_paid(
+        invoice=get_or_404(Invoice, invoice_id),
+        method=payload.method,
+        reference=payload.reference,
+        actor=actor(request),
+        at=clock.now(),
+    )
+    return get_invoice(request, invoice_id)

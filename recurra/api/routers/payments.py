@@ -38,7 +38,11 @@ class PaymentOut(BaseModel):
     payment_method_id: str | None
     status: str = Field(description=f"one of {', '.join(PUBLIC_STATUSES)}")
     failure_code: str
-    origin: str = Field(description="renewal, retry (scheduled), manual (staff) or update_link (the buyer)")
+    origin: str = Field(
+        description="renewal, retry (scheduled), manual (staff), update_link (buyer), proration or offline"
+    )
+    offline_method: str = Field(description="paid offline: bank_transfer, cash, cheque or other; else empty")
+    reference: str = Field(description="paid offline: the reference staff gave")
     failure_message: str
     settled_at: dt.datetime | None
     created_at: dt.datetime
@@ -58,6 +62,8 @@ class PaymentOut(BaseModel):
             status=selectors.public_payment_status(p.status),
             failure_code=p.failure_code,
             origin=p.origin,
+            offline_method=p.offline_method,
+            reference=p.reference,
             failure_message=p.failure_message,
             settled_at=p.settled_at,
             created_at=p.created_at,

@@ -1,17 +1,24 @@
-"""Invoices: a newest-first list (by subscription or status) and the invoice with its pay link."""
+"""Invoices: a newest-first list (by subscription or status), the invoice with its pay link, and
+marking it paid by another method (editors)."""
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
+from recurra.billing import offline
+from recurra.core import clock
 from recurra.invoicing.links import pay_url
 from recurra.invoicing.models import Invoice, InvoiceStatus
+from recurra.payments.models import OfflineMethod
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
 from recurra.web import present, selectors
-from recurra.web.access import viewer
-from recurra.web.views.common import list_page, preview, search_text
+from recurra.web.access import actor, editor, viewer
+from recurra.web.views.common import list_page, post_action, preview, search_text
 from recurra.web.views.subscriptions import choice
 
 
@@ -39,5 +46,36 @@ def invoice_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "payments": preview(selectors.payment_list(invoice_id=invoice.pk)),
         "emails": preview(selectors.emails_about(invoice_id=invoice.pk)),
         "timeline": selectors.invoice_timeline(invoice),
+        "offline_methods": OfflineMethod.choices,
     }
     return render(request, "web/invoices/detail.html", context)
+
+
+class MarkPaidForm(forms.Form):
+    method = forms.ChoiceField(label="Paid by", choices=OfflineMethod.choices)
+    reference = forms.CharField(label="Reference", max_length=200, required=False)
+
+
+@editor
+@require_POST
+def invoice_mark_paid(request: HttpRequest, pk: str) -> HttpResponse:
+    """Record a payment made outside Recurra (bank transfer, cash, cheque) for everything due."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    url = reverse("web:invoice", args=[invoice.pk])
+    form = MarkPaidForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}")
+        return redirect(url)
+    return post_action(
+        request,
+        perform=lambda: offline.invoice_mark_paid(
+            invoice=invoice,
+            method=form.cleaned_data["method"],
+            reference=form.cleaned_data["reference"],
+            actor=actor(request),
+            at=clock.now(),
+        ),
+        message=f"Invoice {invoice.number or invoice.pk} marked paid.",
+        next_url=url,
+    )
