@@ -74,6 +74,7 @@ urlpatterns = [
     ),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<str:pk>/", invoices.invoice_detail, name="invoice"),
+    path("invoices/<str:pk>/pdf/", invoices.invoice_pdf, name="invoice_pdf"),
     path("invoices/<str:pk>/mark-paid/", invoices.invoice_mark_paid, name="invoice_mark_paid"),
     path("payments/", payments.payment_list, name="payments"),
     path("payments/<str:pk>/", payments.payment_detail, name="payment"),

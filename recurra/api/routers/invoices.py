@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,7 @@ from recurra.core.errors import NotFound
 from recurra.invoicing import selectors
 from recurra.invoicing.links import pay_url
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from recurra.invoicing.pdf import PDF, invoice_pdf_response
 
 router = Router(tags=["invoices"])
 Status = Literal[tuple(InvoiceStatus.values)]  # type: ignore[valid-type]
@@ -159,3 +160,25 @@ def mark_invoice_paid(request: HttpRequest, invoice_id: Id, payload: MarkPaidIn)
         at=clock.now(),
     )
     return get_invoice(request, invoice_id)
+
+
+@router.get(
+    "/{invoice_id}/pdf",
+    response={200: None},
+    summary="Get an invoice as PDF",
+    description="The invoice as a PDF in its language (`inline`, named `<number>.pdf`; a draft by its id): "
+    "the seller, the customer and billing address, PO number, tax id, lines, totals, comments and footer.",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The invoice as a PDF",
+                "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_invoice_pdf(request: HttpRequest, invoice_id: Id) -> HttpResponse:
+    invoice = selectors.invoice_get(invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return invoice_pdf_response(invoice)

@@ -1,4 +1,4 @@
-"""Invoices: a newest-first list (by subscription or status), the invoice with its pay link, and
+"""Invoices: a newest-first list (by subscription or status), the invoice with its pay link and PDF, and
 marking it paid by another method (editors)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from recurra.billing import offline
 from recurra.core import clock
 from recurra.invoicing.links import pay_url
 from recurra.invoicing.models import Invoice, InvoiceStatus
+from recurra.invoicing.pdf import invoice_pdf_response
 from recurra.payments.models import OfflineMethod
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
 from recurra.web import present, selectors
@@ -79,3 +80,10 @@ def invoice_mark_paid(request: HttpRequest, pk: str) -> HttpResponse:
         message=f"Invoice {invoice.number or invoice.pk} marked paid.",
         next_url=url,
     )
+
+
+@viewer
+@require_GET
+def invoice_pdf(request: HttpRequest, pk: str) -> HttpResponse:
+    """The invoice as a PDF, the same bytes as ``GET /api/v1/invoices/{id}/pdf``, for signed-in staff."""
+    return invoice_pdf_response(get_object_or_404(Invoice.objects.prefetch_related("lines"), pk=pk))

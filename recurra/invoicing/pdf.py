@@ -1,0 +1,282 @@
+"""An invoice as a PDF: pure rendering of the invoice, its lines and the account settings.
+
+Labels are English or Norwegian bokmål by the invoice's ``language`` (anything else: English);
+money, numbers and dates are written the way that locale writes them (``1 234,50 kr`` /
+``$1,234.50``, ``15. januar 2027`` / ``January 15, 2027``).
+
+Surprising cases:
+
+- fpdf2's built-in fonts (Helvetica) need no font files but only know one-byte text, so text is
+  written in Windows-1252 (WinAnsiEncoding: Latin-1 plus €, –, —, •, curly quotes): æøå and € come
+  out as they are; what Windows-1252 lacks is replaced (Babel's minus sign U+2212 by ``-``, narrow
+  and thin spaces by a no-break space, anything else by ``?``) instead of failing the whole PDF.
+- The creation date is the invoice's ``created_at``, so the same invoice gives the same bytes.
+- A draft has no number: it is shown as "Draft".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date, format_interval
+from babel.numbers import format_decimal, format_percent
+from django.http import HttpResponse
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from recurra.accounts.selectors import account_settings
+from recurra.core.money import Money
+from recurra.invoicing.models import Invoice
+
+ENCODING = "cp1252"
+PDF = "application/pdf"
+FONT = "Helvetica"
+LANGUAGES = ("en", "nb")
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "invoice": "Invoice",
+        "draft": "Draft",
+        "from": "From",
+        "bill_to": "Bill to",
+        "number": "Invoice number",
+        "status": "Status",
+        "issued_on": "Issue date",
+        "due_on": "Due date",
+        "period": "Period",
+        "po_number": "PO number",
+        "tax_id": "Tax ID",
+        "subscription": "Subscription",
+        "description": "Description",
+        "quantity": "Qty",
+        "unit_amount": "Unit price",
+        "tax_rate": "Tax",
+        "amount": "Amount",
+        "line_discount": "Discount",
+        "subtotal": "Subtotal",
+        "discount": "Discount",
+        "tax": "Tax",
+        "total": "Total",
+        "amount_paid": "Amount paid",
+        "amount_due": "Amount due",
+        "comments": "Comments",
+        "draft_status": "Draft",
+        "open_status": "Open",
+        "paid_status": "Paid",
+        "void_status": "Void",
+        "uncollectible_status": "Uncollectible",
+    },
+    "nb": {
+        "invoice": "Faktura",
+        "draft": "Utkast",
+        "from": "Fra",
+        "bill_to": "Faktureres til",
+        "number": "Fakturanummer",
+        "status": "Status",
+        "issued_on": "Fakturadato",
+        "due_on": "Forfallsdato",
+        "period": "Periode",
+        "po_number": "Innkjøpsordre",
+        "tax_id": "Org.nr./MVA-nr.",
+        "subscription": "Abonnement",
+        "description": "Beskrivelse",
+        "quantity": "Antall",
+        "unit_amount": "Enhetspris",
+        "tax_rate": "MVA",
+        "amount": "Beløp",
+        "line_discount": "Rabatt",
+        "subtotal": "Sum eks. MVA",
+        "discount": "Rabatt",
+        "tax": "MVA",
+        "total": "Totalt",
+        "amount_paid": "Betalt",
+        "amount_due": "Å betale",
+        "comments": "Kommentarer",
+        "draft_status": "Utkast",
+        "open_status": "Åpen",
+        "paid_status": "Betalt",
+        "void_status": "Annullert",
+        "uncollectible_status": "Ikke innkrevbar",
+    },
+}
+
+# What Babel writes that Windows-1252 lacks, and what stands in for it.
+_REPLACEMENTS = str.maketrans({"\u2212": "-", "\u202f": "\xa0", "\u2009": "\xa0", "\u2011": "-"})
+
+
+def pdf_text(text: str) -> str:
+    """``text`` with every character Windows-1252 can write; the rest replaced (see the module doc)."""
+    return text.translate(_REPLACEMENTS).encode(ENCODING, errors="replace").decode(ENCODING)
+
+
+def invoice_filename(invoice: Invoice) -> str:
+    """``INV-7.pdf``; a draft (no number yet) by its id. Safe in a quoted header: characters other
+    than ASCII letters, digits, ``.``, ``_`` and ``-`` (from a custom number prefix) become ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", invoice.number or invoice.pk) + ".pdf"
+
+
+class _Writer:
+    """The invoice's words in its language: labels, money, dates, numbers."""
+
+    def __init__(self, invoice: Invoice) -> None:
+        self.invoice = invoice
+        self.locale = invoice.language if invoice.language in LANGUAGES else "en"
+        self.labels = LABELS[self.locale]
+
+    def label(self, key: str) -> str:
+        return self.labels[key]
+
+    def money(self, amount: int) -> str:
+        return Money(amount, self.invoice.currency).format(self.locale)
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def period(self, start: date, end: date) -> str:
+        return format_interval(start, end, skeleton="yMMMd", locale=self.locale)
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, value: Decimal) -> str:
+        return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
+
+
+def _address_lines(address: dict[str, str]) -> list[str]:
+    city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
+    parts = [address.get("line1", ""), address.get("line2", ""), city, address.get("state", "")]
+    parts.append(address.get("country", ""))
+    return [part for part in parts if part]
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice as PDF bytes (A4): seller, buyer, facts, lines, totals, comments and footer."""
+    w = _Writer(invoice)
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.core_fonts_encoding = ENCODING
+    pdf.set_creation_date(invoice.created_at)
+    pdf.set_title(pdf_text(f"{w.label('invoice')} {invoice.number or w.label('draft')}"))
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.set_margins(18, 18, 18)
+    pdf.add_page()
+    width = pdf.epw
+
+    def text(value: str, *, size: float = 10, style: str = "", align: str = "L", h: float = 5) -> None:
+        pdf.set_font(FONT, style, size)
+        pdf.multi_cell(width, h, pdf_text(value), align=align, new_x="LMARGIN", new_y="NEXT")
+
+    seller = account_settings().business_name
+    text(seller, size=14, style="B", h=7)
+    pdf.ln(2)
+    text(f"{w.label('invoice')} {invoice.number or w.label('draft')}", size=20, style="B", h=10)
+    pdf.ln(3)
+
+    # Facts: label / value pairs.
+    facts = [
+        (w.label("number"), invoice.number or w.label("draft")),
+        (w.label("status"), w.label(f"{invoice.status}_status")),
+        (w.label("issued_on"), w.day(invoice.issued_on)),
+        (w.label("due_on"), w.day(invoice.due_on)),
+    ]
+    if invoice.period_start and invoice.period_end:
+        facts.append((w.label("period"), w.period(invoice.period_start, invoice.period_end)))
+    if invoice.subscription_name:
+        facts.append((w.label("subscription"), invoice.subscription_name))
+    if invoice.po_number:
+        facts.append((w.label("po_number"), invoice.po_number))
+    if invoice.tax_id:
+        facts.append((w.label("tax_id"), invoice.tax_id))
+    for name, value in facts:
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(45, 5, pdf_text(name))
+        pdf.set_font(FONT, "", 10)
+        pdf.multi_cell(width - 45, 5, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    # Seller and buyer side by side.
+    contact = invoice.contact
+    buyer = [contact.full_name, contact.email]
+    if invoice.company is not None:
+        buyer.insert(0, invoice.company.name)
+    buyer += _address_lines(invoice.billing_address or {})
+    top = bottom = pdf.get_y()
+    column = width / 2 - 3
+    for x, heading, lines in (
+        (pdf.l_margin, w.label("from"), [seller]),
+        (pdf.l_margin + width / 2 + 3, w.label("bill_to"), [line for line in buyer if line]),
+    ):
+        pdf.set_xy(x, top)
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(column, 5, pdf_text(heading), new_x="LEFT", new_y="NEXT")
+        pdf.set_font(FONT, "", 10)
+        for line in lines:
+            pdf.multi_cell(column, 5, pdf_text(line), new_x="LEFT", new_y="NEXT")
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 6)
+
+    # Lines.
+    pdf.set_font(FONT, "", 9)
+    headings = ("description", "quantity", "unit_amount", "tax_rate", "amount")
+    with pdf.table(
+        col_widths=(80, 16, 30, 18, 30),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=FontFace(emphasis="BOLD"),
+        line_height=5,
+        padding=1.5,
+    ) as table:
+        row = table.row()
+        for key in headings:
+            row.cell(pdf_text(w.label(key)))
+        for item in invoice.lines.all():
+            described = [item.name]
+            if item.description:
+                described.append(item.description)
+            if item.period_start and item.period_end:
+                described.append(w.period(item.period_start, item.period_end))
+            if item.discount_percent:
+                described.append(
+                    f"{w.label('line_discount')} {w.percent(item.discount_percent)}: "
+                    f"-{w.money(item.amount_discount)}"
+                )
+            row = table.row()
+            row.cell(pdf_text("\n".join(described)))
+            row.cell(pdf_text(w.number(item.quantity)))
+            row.cell(pdf_text(w.money(item.unit_amount)))
+            row.cell(pdf_text(w.percent(item.tax_rate_percent)))
+            row.cell(pdf_text(w.money(item.amount_subtotal)))
+    pdf.ln(4)
+
+    # Totals, right-aligned.
+    totals = [(w.label("subtotal"), invoice.subtotal)]
+    if invoice.discount:
+        totals.append((w.label("discount"), -invoice.discount))
+    totals += [
+        (w.label("tax"), invoice.tax),
+        (w.label("total"), invoice.total),
+        (w.label("amount_paid"), invoice.amount_paid),
+        (w.label("amount_due"), invoice.amount_due),
+    ]
+    for name, amount in totals:
+        bold = "B" if name in (w.label("total"), w.label("amount_due")) else ""
+        pdf.set_x(pdf.l_margin + width - 90)
+        pdf.set_font(FONT, bold, 10)
+        pdf.cell(50, 6, pdf_text(name))
+        pdf.cell(40, 6, pdf_text(w.money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    if invoice.comments:
+        pdf.ln(6)
+        text(w.label("comments"), style="B")
+        text(invoice.comments)
+    if invoice.footer:
+        pdf.ln(8)
+        text(invoice.footer, size=8, align="C", h=4)
+    return bytes(pdf.output())
+
+
+def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
+    """The PDF shown in the browser (``inline``), named ``<number>.pdf``: the API's and the web's."""
+    response = HttpResponse(invoice_pdf(invoice), content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{invoice_filename(invoice)}"'
+    return response
