@@ -1,4 +1,4 @@
-"""/invoices: read the invoices billing wrote (paying, marking paid and voiding come later)."""
+"""/invoices: read invoices and their PDFs; mark one paid by another method (voiding comes later)."""
 
 from __future__ import annotations
 
