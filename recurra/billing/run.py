@@ -227,33 +227,40 @@ def _next_date(sub: Subscription, billed: int) -> date | None:
     return period_start(anchor, step_for(sub.billing_frequency), billed - anchor_period)
 
 
+def invoice_fields(sub: Subscription) -> dict[str, Any]:
+    """What every invoice of ``sub`` takes from it: who, currency, collection, its invoice settings."""
+    return {
+        "subscription": sub,
+        "subscription_name": sub.name,
+        "contact_id": sub.contact_id,
+        "company_id": sub.company_id,
+        "currency": sub.currency,
+        "collection_method": sub.collection_method,
+        "payment_terms": sub.payment_terms,
+        "language": sub.invoice_language,
+        "comments": sub.invoice_comments,
+        "footer": sub.invoice_footer,
+        "po_number": sub.invoice_po_number,
+        "tax_id": sub.invoice_tax_id,
+        "billing_address": sub.address,
+    }
+
+
 def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invoice, list[InvoiceLine]]:
     invoice = build(
         Invoice,
+        **invoice_fields(sub),
         status=InvoiceStatus.OPEN,
-        subscription=sub,
-        subscription_name=sub.name,
-        contact_id=sub.contact_id,
-        company_id=sub.company_id,
-        currency=sub.currency,
         subtotal=draft.subtotal,
         discount=draft.discount,
         tax=draft.tax,
         total=draft.total,
         amount_due=draft.total,
-        collection_method=sub.collection_method,
-        payment_terms=sub.payment_terms,
         issued_on=draft.issued_on,
         due_on=draft.due_on,
         period_start=draft.period.start,
         period_end=draft.period.end,
         period_index=draft.period.index,
-        language=sub.invoice_language,
-        comments=sub.invoice_comments,
-        footer=sub.invoice_footer,
-        po_number=sub.invoice_po_number,
-        tax_id=sub.invoice_tax_id,
-        billing_address=sub.address,
         created_at=at,
         updated_at=at,
     )

@@ -50,6 +50,7 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.notices import invoice_sent
+from recurra.billing.run import invoice_fields
 from recurra.catalog.line_items import BillingStart, LineItemInput, resolve_line_items
 from recurra.catalog.terms import BillingStartType
 from recurra.core import events
@@ -369,29 +370,17 @@ def _prorated_invoice(
     """The prorated invoice: open (an upgrade, to collect) or a paid credit (a downgrade)."""
     credit = prorated.total < 0
     invoice = Invoice(
+        **invoice_fields(sub),
         status=InvoiceStatus.PAID if credit else InvoiceStatus.OPEN,
-        subscription=sub,
-        subscription_name=sub.name,
-        contact_id=sub.contact_id,
-        company_id=sub.company_id,
-        currency=sub.currency,
         subtotal=prorated.subtotal,
         tax=prorated.tax,
         total=prorated.total,
         amount_due=prorated.total,  # a credit's negative amount due: what is owed back
-        collection_method=sub.collection_method,
-        payment_terms=sub.payment_terms,
         issued_on=today,
         due_on=today + timedelta(days=PAYMENT_TERM_DAYS[sub.payment_terms]),
         period_start=prorated.period_start,
         period_end=prorated.period_end,
         period_index=None,
-        language=sub.invoice_language,
-        comments=sub.invoice_comments,
-        footer=sub.invoice_footer,
-        po_number=sub.invoice_po_number,
-        tax_id=sub.invoice_tax_id,
-        billing_address=sub.address,
         paid_at=at if credit else None,
     )
     invoice.number = take_numbers(account_settings().invoice_number_prefix, 1)[0]

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from recurra.billing.worker import run_due_work
 from recurra.core.models import Event
 from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription
 from tests.api.support import assert_problem, ok
-from tests.conftest import T0
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 NEW_LINES = [{"name": "Pro plan", "unit_amount": 5000}]
-
-
-@pytest.fixture
-def sub(make):
-    contact = make("contacts", email="ada@example.com", first_name="Ada")
-    line = {"name": "Pro plan", "unit_amount": 2500, "currency": "USD", "billing_frequency": "monthly"}
-    body = make(
-        "subscriptions",
-        contact_id=contact["id"],
-        line_items=[line],
-        collection_method="send_invoice",
-        payment_terms="net_30",
-    )
-    run_due_work(at=T0)
-    return body
 
 
 def test_preview_shows_the_prorated_lines_and_saves_nothing(api, sub):
