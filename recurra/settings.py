@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "recurra.subscriptions",
     "recurra.invoicing",
     "recurra.billing",
+    "recurra.commerce",
     "recurra.api",
     "recurra.web",
 ]

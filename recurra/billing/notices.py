@@ -47,6 +47,22 @@ def _common(sub: Subscription, account: AccountSettings) -> dict[str, Any]:
     }
 
 
+def _about(sub: Subscription | None, invoice: Invoice, account: AccountSettings) -> dict[str, Any]:
+    """What every email says of its subject: the subscription, else the invoice (a checkout's)."""
+    if sub is not None:
+        return _common(sub, account)
+    contact = invoice.contact
+    return {
+        "business_name": account.business_name,
+        "contact_name": contact.full_name or contact.email,
+        "contact_email": contact.email,
+        "subscription_id": None,
+        "subscription_name": invoice.subscription_name or invoice.number,
+        "currency": invoice.currency,
+        "app_url": settings.RECURRA_BASE_URL + reverse("web:invoice", args=[invoice.pk]),
+    }
+
+
 @functools.cache
 def _app_url_template() -> str:
     return settings.RECURRA_BASE_URL + reverse("web:subscription", args=["ID"])
@@ -78,23 +94,40 @@ def _draft(kind: str, to: str, sub: Subscription, data: dict[str, Any], **links:
 
 
 def receipt(
-    sub: Subscription,
+    sub: Subscription | None,
     invoice: Invoice,
     lines: Iterable[InvoiceLine],
     payment: Payment,
     account: AccountSettings,
+    *,
+    bought: Iterable[Subscription] = (),
 ) -> EmailDraft:
-    data = _common(sub, account) | {
+    """The buyer's receipt. A checkout's (``bought``: the subscriptions it started) is about its
+    invoice, and names the earliest next payment of those subscriptions."""
+    bought = list(bought)
+    upcoming = [s.next_payment_date for s in bought or ([sub] if sub else []) if s.next_payment_date]
+    data = _about(None if bought else sub, invoice, account) | {
         "amount": payment.amount,
         "invoice_number": invoice.number,
         "paid_on": _iso((payment.settled_at or payment.created_at).date()),
         "period_start": _iso(invoice.period_start),
         "period_end": _iso(invoice.period_end),
         "payment_method": method_label(payment.payment_method),
-        "next_payment_date": _iso(sub.next_payment_date),
+        "next_payment_date": _iso(min(upcoming, default=None)),
         "lines": _lines(lines),
     }
-    return _draft("receipt", sub.contact.email, sub, data, invoice_id=invoice.pk, payment_id=payment.pk)
+    links = {"invoice_id": invoice.pk, "payment_id": payment.pk}
+    if sub is not None and not bought:
+        return _draft("receipt", sub.contact.email, sub, data, **links)
+    return EmailDraft(
+        kind="receipt",
+        to=invoice.contact.email,
+        language=invoice.language,
+        data=data,
+        contact_id=invoice.contact_id,
+        subscription_id=sub.pk if sub else None,
+        **links,
+    )
 
 
 def payment_failed(
@@ -133,9 +166,11 @@ def payment_method_update(
 
 
 def invoice_sent(
-    sub: Subscription, invoice: Invoice, lines: Iterable[InvoiceLine], account: AccountSettings
+    sub: Subscription | None, invoice: Invoice, lines: Iterable[InvoiceLine], account: AccountSettings
 ) -> EmailDraft:
-    data = _common(sub, account) | {
+    """The ``invoice`` email with its pay link; without ``sub``, an invoice of its own (a converted
+    deal's or quote's one-time items)."""
+    data = _about(sub, invoice, account) | {
         "invoice_number": invoice.number,
         "amount_due": invoice.amount_due,
         "issued_on": _iso(invoice.issued_on),
@@ -144,7 +179,16 @@ def invoice_sent(
         "pay_url": pay_url(invoice, at=invoice.created_at),
         "lines": _lines(lines),
     }
-    return _draft("invoice", sub.contact.email, sub, data, invoice_id=invoice.pk)
+    if sub is not None:
+        return _draft("invoice", sub.contact.email, sub, data, invoice_id=invoice.pk)
+    return EmailDraft(
+        kind="invoice",
+        to=invoice.contact.email,
+        language=invoice.language,
+        data=data,
+        contact_id=invoice.contact_id,
+        invoice_id=invoice.pk,
+    )
 
 
 def reminder(sub: Subscription, account: AccountSettings) -> EmailDraft:
@@ -159,16 +203,17 @@ def reminder(sub: Subscription, account: AccountSettings) -> EmailDraft:
 
 def admin_notices(
     kind: str,
-    sub: Subscription,
+    sub: Subscription | None,
     invoice: Invoice,
     payment: Payment | None,
     account: AccountSettings,
     recipients: list[str],
 ) -> list[EmailDraft]:
-    """One ``admin_payment_succeeded``/``_failed`` per super admin, unless off or sent as a daily digest."""
+    """One ``admin_payment_succeeded``/``_failed`` per super admin, unless off or sent as a daily
+    digest. Without ``sub`` (a checkout's payment) it is about the invoice."""
     if not account.admin_notifications_enabled or account.admin_notifications_digest:
         return []
-    data = _common(sub, account) | {
+    data = _about(sub, invoice, account) | {
         "amount": payment.amount if payment else invoice.amount_due,
         "invoice_number": invoice.number,
         "failure_message": payment.failure_message if payment else "",
@@ -176,7 +221,12 @@ def admin_notices(
     links = {"invoice_id": invoice.pk, "payment_id": payment.pk if payment else None}
     return [
         EmailDraft(
-            kind=kind, to=to, language=account.default_language, data=data, subscription_id=sub.pk, **links
+            kind=kind,
+            to=to,
+            language=account.default_language,
+            data=data,
+            subscription_id=sub.pk if sub else None,
+            **links,
         )
         for to in recipients
     ]

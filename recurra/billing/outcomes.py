@@ -10,7 +10,7 @@ id), which keeps concurrent workers free of deadlocks.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,8 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
+from recurra.billing.first_payments import first_payment_failed, first_payment_succeeded
+from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import SYSTEM, Batch
 from recurra.billing.written import Written, lock
 from recurra.core.actors import Actor
@@ -72,6 +74,8 @@ def record_charges(
             Invoice.objects.all(), {p.invoice_id for p in payments.values()}, known.invoices(), known.xid
         )
         sub_ids = {p.subscription_id for p in payments.values() if p.subscription_id}
+        first = _first_payment_subs(payments.values())
+        sub_ids.update(pk for pks in first.values() for pk in pks)
         subs = lock(Subscription.objects.all(), sub_ids, known.subscriptions(), known.xid)
         load_related(payments.values(), "payment_method")  # its label on the receipt
         load_related(subs.values(), "contact")  # the emails' recipient
@@ -88,8 +92,12 @@ def record_charges(
                 result.skipped += 1
                 continue
             invoice = invoices[payment.invoice_id]
-            sub = subs.get(payment.subscription_id or "")
-            _apply(batch, payment, charge, invoice, sub, lines[invoice.pk], account, recipients, overdue)
+            if payment.pk in first:
+                bought = [subs[pk] for pk in first[payment.pk]]
+                _apply_first(batch, payment, charge, invoice, bought, lines[invoice.pk], account, recipients)
+            else:
+                sub = subs.get(payment.subscription_id or "")
+                _apply(batch, payment, charge, invoice, sub, lines[invoice.pk], account, recipients, overdue)
             result.by_payment[payment.pk] = payment.status
             setattr(result, payment.status, getattr(result, payment.status) + 1)
         batch.flush()
@@ -107,6 +115,17 @@ def _lines_of(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:
     return grouped
 
 
+def _first_payment_subs(payments: Iterable[Payment]) -> dict[str, list[str]]:
+    """For each checkout payment: the subscriptions its purchase created (``billing.first_payments``)."""
+    checkout = [p.pk for p in payments if p.origin == PaymentOrigin.CHECKOUT]
+    found: dict[str, list[str]] = {pk: [] for pk in checkout}
+    if checkout:
+        rows = Subscription.objects.filter(purchase__payment_id__in=checkout).order_by("pk")
+        for sub_id, payment_id in rows.values_list("pk", "purchase__payment_id"):
+            found[payment_id].append(sub_id)
+    return found
+
+
 def _overdue_open(subs: dict[str, Subscription]) -> Counter[str]:
     """How many overdue invoices each subscription has open (those that made it Unpaid)."""
     rows = Invoice.objects.filter(
@@ -120,6 +139,59 @@ def _changes(payment: Payment, charge: Charge) -> bool:
     return not (payment.status == PaymentStatus.PROCESSING and charge.status == ChargeStatus.PROCESSING)
 
 
+def _settle(batch: Batch, payment: Payment, charge: Charge) -> None:
+    """The payment's own columns for the answer."""
+    batch.change(payment, status=str(charge.status), gateway_charge_id=charge.charge_id)
+    if charge.status == ChargeStatus.FAILED:
+        batch.change(
+            payment,
+            failure_code=charge.failure_code or "",
+            failure_message=charge.failure_message,
+            retryable=charge.retryable,
+            settled_at=batch.at,
+        )
+    elif charge.status == ChargeStatus.SUCCEEDED:
+        batch.change(payment, settled_at=batch.at)
+
+
+def _pay(batch: Batch, payment: Payment, invoice: Invoice) -> bool:
+    """Add a succeeded payment to its invoice; whether the invoice is now paid."""
+    paid = invoice.amount_paid + payment.amount
+    batch.change(invoice, amount_paid=paid, amount_due=invoice.total - paid)
+    if invoice.amount_due == 0:
+        batch.change(invoice, status=InvoiceStatus.PAID, paid_at=batch.at)
+    return invoice.status == InvoiceStatus.PAID
+
+
+def _apply_first(
+    batch: Batch,
+    payment: Payment,
+    charge: Charge,
+    invoice: Invoice,
+    subs: list[Subscription],
+    lines: list[InvoiceLine],
+    account: Any,
+    recipients: list[str],
+) -> None:
+    """A checkout's first payment: the invoice, then every subscription it paid the first period of."""
+    _settle(batch, payment, charge)
+    if charge.status == ChargeStatus.PROCESSING:
+        return
+    if charge.status == ChargeStatus.FAILED and payment.origin == PaymentOrigin.ONLINE:
+        return  # the buyer tried on the invoice's page and was told; it is Unpaid only once overdue
+    if charge.status == ChargeStatus.FAILED:
+        if invoice.overdue_at is None:
+            batch.change(invoice, overdue_at=batch.at)
+        first_payment_failed(batch, subs, invoice, payment, account, recipients)
+        return
+    _pay(batch, payment, invoice)
+    first_payment_succeeded(batch, subs, lines)
+    batch.email(notices.receipt(subs[0] if subs else None, invoice, lines, payment, account, bought=subs))
+    batch.email(
+        *notices.admin_notices("admin_payment_succeeded", None, invoice, payment, account, recipients)
+    )
+
+
 def _apply(
     batch: Batch,
     payment: Payment,
@@ -131,17 +203,12 @@ def _apply(
     recipients: list[str],
     overdue: Counter[str],
 ) -> None:
-    batch.change(payment, status=str(charge.status), gateway_charge_id=charge.charge_id)
+    _settle(batch, payment, charge)
     if charge.status == ChargeStatus.PROCESSING:
         return
+    if charge.status == ChargeStatus.FAILED and payment.origin == PaymentOrigin.ONLINE:
+        return  # the buyer tried on the invoice's page and was told; it is Unpaid only once overdue
     if charge.status == ChargeStatus.FAILED:
-        batch.change(
-            payment,
-            failure_code=charge.failure_code or "",
-            failure_message=charge.failure_message,
-            retryable=charge.retryable,
-            settled_at=batch.at,
-        )
         if invoice.overdue_at is None:
             batch.change(invoice, overdue_at=batch.at)
             overdue[invoice.subscription_id or ""] += 1
@@ -156,12 +223,8 @@ def _apply(
                     *notices.admin_notices("admin_payment_failed", sub, invoice, payment, account, recipients)
                 )
         return
-    batch.change(payment, settled_at=batch.at)
-    paid = invoice.amount_paid + payment.amount
     was_overdue = invoice.overdue_at is not None
-    batch.change(invoice, amount_paid=paid, amount_due=invoice.total - paid)
-    if invoice.amount_due == 0:
-        batch.change(invoice, status=InvoiceStatus.PAID, paid_at=batch.at)
+    _pay(batch, payment, invoice)
     if sub is None:
         return
     if invoice.status == InvoiceStatus.PAID and was_overdue:
@@ -175,18 +238,3 @@ def _apply(
             batch.change(sub, status=moved)
     batch.email(notices.receipt(sub, invoice, lines, payment, account))
     batch.email(*notices.admin_notices("admin_payment_succeeded", sub, invoice, payment, account, recipients))
-
-
-def paid_for_period(batch: Batch, sub: Subscription, amount: int, overdue_open: int) -> None:
-    """A period's invoice is fully paid: count it, and move the status on."""
-    made = sub.payments_made + 1
-    complete = sub.number_of_payments is not None and made >= sub.number_of_payments
-    batch.change(
-        sub,
-        payments_made=made,
-        last_payment_amount=amount,
-        total_collected=sub.total_collected + amount,
-        status=status.after_payment(sub.status, term_complete=complete, overdue_open=overdue_open),
-    )
-    if sub.status == "expired" and sub.ended_at is None:
-        batch.change(sub, ended_at=batch.at, next_payment_date=None)

@@ -34,7 +34,8 @@ from recurra.accounts.models import AccountSettings
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing import notices, status
 from recurra.billing.charging import charge_pending, lease_until_ms
-from recurra.billing.outcomes import Outcomes, paid_for_period
+from recurra.billing.outcomes import Outcomes
+from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import Batch
 from recurra.billing.written import Written, writer_xid
 from recurra.core import collector
@@ -155,7 +156,7 @@ def _invoice_batch(*, at: datetime, today: date, limit: int, report: RunReport) 
             drafts = missing_invoices(_source(sub, items[sub.pk]), through=today)
             billed = sub.periods_billed + len(drafts)
             batch.change(sub, periods_billed=billed, status=status.after_invoicing(sub.status))
-            batch.change(sub, next_payment_date=_next_date(sub, billed))
+            batch.change(sub, next_payment_date=next_payment_date_after(sub, billed))
             for draft in drafts:
                 invoice, lines = _invoice(sub, draft, at)
                 invoices.append((invoice, sub, lines))
@@ -220,7 +221,8 @@ def _source(sub: Subscription, items: list[SubscriptionLineItem]) -> BillingSour
     )
 
 
-def _next_date(sub: Subscription, billed: int) -> date | None:
+def next_payment_date_after(sub: Subscription, billed: int) -> date | None:
+    """The start of period ``billed`` (the next to bill); None once a fixed term is all billed."""
     if sub.number_of_payments is not None and billed >= sub.number_of_payments:
         return None
     anchor, anchor_period = sub.anchor

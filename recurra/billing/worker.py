@@ -1,7 +1,7 @@
 """The worker: every kind of due work, in one pass, and a loop that repeats it.
 
-One pass (:func:`run_due_work`) settles crashed charges first (so nothing is
-charged twice), resumes paused subscriptions and ends those cancelled at
+One pass (:func:`run_due_work`) settles crashed charges and checkouts first
+(so nothing is charged twice), resumes paused subscriptions and ends those cancelled at
 their period's end, bills what is due, records settled bank debits, retries
 declined renewals (``billing.dunning``), marks overdue invoices, sends
 reminders, runs the queued jobs and emails, and forgets expired API
@@ -23,6 +23,7 @@ from recurra.billing.overdue import mark_overdue
 from recurra.billing.reconcile import reconcile_pending, settle_processing
 from recurra.billing.reminders import send_reminders
 from recurra.billing.run import RunReport, billing_run
+from recurra.commerce.reconcile import reconcile_purchases
 from recurra.core import clock
 from recurra.jobs.runner import run_due
 from recurra.subscriptions.canceling import cancel_due
@@ -35,6 +36,7 @@ log = logging.getLogger("recurra.worker")
 class WorkReport:
     run: RunReport = field(default_factory=RunReport)
     reconciled: Outcomes = field(default_factory=Outcomes)
+    purchases: int = 0
     settled: Outcomes = field(default_factory=Outcomes)
     dunning: DunningReport = field(default_factory=DunningReport)
     overdue: int = 0
@@ -44,6 +46,7 @@ class WorkReport:
     def __iadd__(self, other: WorkReport) -> WorkReport:
         self.run += other.run
         self.reconciled += other.reconciled
+        self.purchases += other.purchases
         self.settled += other.settled
         self.dunning += other.dunning
         self.overdue += other.overdue
@@ -56,6 +59,7 @@ class WorkReport:
         return not (
             self.run.subscriptions
             or self.reconciled.by_payment
+            or self.purchases
             or self.settled.by_payment
             or self.dunning.retried.by_payment
             or self.dunning.final_actions
@@ -69,6 +73,7 @@ def run_due_work(*, at: datetime) -> WorkReport:
     """Everything due at ``at``, once."""
     report = WorkReport()
     report.reconciled = reconcile_pending(at=at)
+    report.purchases = reconcile_purchases(at=at)
     resume_due(at=at)  # scheduled resumes first: a subscription resumed today is billed today
     cancel_due(at=at)  # and cancellations at period end: never billed for the period after
     report.run = billing_run(at=at)

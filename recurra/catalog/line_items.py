@@ -177,3 +177,26 @@ def resolve_line_items(
     if errors:
         raise ValidationFailed(f"{len(errors)} invalid line item field(s)", errors=errors)
     return resolved
+
+
+def stored_input(item: Any) -> LineItemInput:
+    """The input that makes a copy of ``item``, a stored line item (a deal's, a link's, a quote's)."""
+    return LineItemInput(
+        product_id=item.product_id,
+        name=item.name,
+        description=item.description,
+        unit_amount=item.unit_amount,
+        currency=item.currency,
+        quantity=item.quantity,
+        discount_percent=item.discount_percent,
+        tax_rate_percent=item.tax_rate_percent,
+        billing_frequency=item.billing_frequency,
+        billing_terms=item.billing_terms,
+        number_of_payments=item.number_of_payments,
+        billing_start=BillingStart(
+            type=item.billing_start_type,
+            date=item.billing_start_date,
+            days=item.billing_start_days,
+            months=item.billing_start_months,
+        ),
+    )

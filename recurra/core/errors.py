@@ -46,6 +46,12 @@ class Conflict(RecurraError):
     status, slug, title = 409, "conflict", "Conflict with the current state"
 
 
+class Unavailable(RecurraError):
+    """Someone Recurra depends on (the payment gateway) did not answer; try again later."""
+
+    status, slug, title = 503, "unavailable", "Temporarily unavailable"
+
+
 class ValidationFailed(RecurraError):
     status, slug, title = 422, "validation-error", "Invalid input"
 

@@ -27,7 +27,8 @@ _CONTACT = ("business_name", "contact_name", "contact_email", "subscription_name
 REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.RECEIPT: (
         *_CONTACT,
-        *("amount", "invoice_number", "paid_on", "period_start", "period_end", "payment_method", "lines"),
+        # No period: a checkout's receipt (its invoice bills items and first periods alike).
+        *("amount", "invoice_number", "paid_on", "payment_method", "lines"),
     ),
     EmailKind.PAYMENT_REMINDER: (*_CONTACT, "amount", "charge_on", "payment_method"),
     EmailKind.INVOICE: (

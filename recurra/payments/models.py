@@ -70,6 +70,8 @@ class PaymentOrigin(models.TextChoices):
     UPDATE_LINK = "update_link", "Paid through the update link"
     OFFLINE = "offline", "Recorded by staff (paid offline)"
     PRORATION = "proration", "Proration"  # the prorated invoice of a subscription edit
+    ONLINE = "online", "Paid online"  # the buyer paid an invoice on its public page
+    CHECKOUT = "checkout", "Checkout"  # the first payment of a payment link or a quote
 
 
 class Payment(Timestamped):

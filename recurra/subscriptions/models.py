@@ -79,6 +79,16 @@ class Subscription(Timestamped, Address):
     deal = models.ForeignKey(
         "crm.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
     )
+    # Where it came from: a payment link or a quote, and the buyer's purchase (its first payment).
+    payment_link = models.ForeignKey(
+        "commerce.PaymentLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    quote = models.ForeignKey(
+        "commerce.Quote", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    purchase = models.ForeignKey(
+        "commerce.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
     currency = models.CharField(max_length=3)
     billing_frequency = models.CharField(max_length=20, choices=BillingFrequency.choices)
     billing_terms = models.CharField(max_length=20, choices=BillingTerms.choices)

@@ -60,7 +60,7 @@ def parse_statuses(values: Iterable[str]) -> list[str]:
 
 def with_associations(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
     """Everything the API object shows, in a fixed number of queries however many rows."""
-    return qs.prefetch_related(
+    return qs.select_related("purchase").prefetch_related(
         "line_items",
         Prefetch("invoices", queryset=Invoice.objects.only("id", "subscription_id").order_by("-id")),
         Prefetch("payments", queryset=Payment.objects.only("id", "subscription_id").order_by("-id")),

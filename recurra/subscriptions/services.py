@@ -258,6 +258,7 @@ def subscription_create(
     contact: Contact,
     company: Company | None = None,
     deal: Deal | None = None,
+    origin: Mapping[str, Any] | None = None,
     name: str | None = None,
     line_items: list[LineItemInput],
     collection_method: str,
@@ -273,7 +274,11 @@ def subscription_create(
     actor: Actor,
     at: datetime,
 ) -> Subscription:
-    """A new subscription of ``contact`` with copies of ``line_items``; one ``subscription.created`` event."""
+    """A new subscription of ``contact`` with copies of ``line_items``; one ``subscription.created`` event.
+
+    ``origin``: where it came from, as Subscription fields (``payment_link``,
+    ``quote``, ``purchase``), set as given.
+    """
     errors: list[FieldError] = []
     purchased_on = schedule.local_date(at, account_zone())
     lines, key = _lines(line_items, purchased_on, errors)
@@ -301,6 +306,7 @@ def subscription_create(
         contact=contact,
         company=company if company is not None else contact.company,
         deal=deal,
+        **(origin or {}),
         currency=items[0].currency,
         billing_frequency=key.billing_frequency,
         billing_terms=key.billing_terms,

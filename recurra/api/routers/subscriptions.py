@@ -159,10 +159,10 @@ class SubscriptionOut(BaseModel):
             line_items=[LineItemOut.of(item) for item in s.line_items.all()],
             associations=AssociationsOut(
                 deals=[s.deal_id] if s.deal_id else [],
-                quotes=[],
-                invoices=[invoice.pk for invoice in s.invoices.all()],
-                payments=[payment.pk for payment in s.payments.all()],
-                payment_links=[],
+                quotes=[s.quote_id] if s.quote_id else [],
+                invoices=[invoice.pk for invoice in s.invoices.all()] + _first(s, "invoice_id"),
+                payments=[payment.pk for payment in s.payments.all()] + _first(s, "payment_id"),
+                payment_links=[s.payment_link_id] if s.payment_link_id else [],
             ),
             cancel_at_period_end=s.cancel_at_period_end,
             canceled_at=s.canceled_at,
@@ -224,6 +224,12 @@ class SubscriptionQuery(PageQuery):
     company_id: Id | None = None
     q: SearchText | None = None
     sort: Sort = selectors.DEFAULT_SORT  # type: ignore[valid-type]
+
+
+def _first(s: Subscription, column: str) -> list[str]:
+    """The checkout's invoice or payment (its first payment, on no single subscription's invoice)."""
+    purchase = s.purchase if s.purchase_id else None
+    return [getattr(purchase, column)] if purchase is not None and getattr(purchase, column) else []
 
 
 def _referenced(model: type[models.Model], pk: str | None, field: str) -> Any:
