@@ -51,6 +51,10 @@ OWN_TRANSACTIONS = (
     re.compile(r"^/api/v1/clock/advance/?$"),
     re.compile(r"^/api/v1/payments/[^/]+/(?:refund|retry)/?$"),
     re.compile(r"^/api/v1/subscriptions/[^/]+/cancel/?$"),  # a prorated refund calls the gateway
+    # Paying: the key is the charge's attempt id too (commerce.checkout), so a repeat is one charge.
+    re.compile(r"^/api/v1/invoices/[^/]+/pay/?$"),
+    re.compile(r"^/api/v1/payment-links/[^/]+/checkout/?$"),
+    re.compile(r"^/api/v1/quotes/[^/]+/accept/?$"),
 )
 
 

@@ -17,9 +17,11 @@ from recurra.api.routers import (
     deals,
     emails,
     invoices,
+    payment_links,
     payment_methods,
     payments,
     products,
+    quotes,
     subscription_changes,
     subscriptions,
     system,
@@ -76,6 +78,8 @@ api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/subscriptions", subscription_changes.router)
 api.add_router("/subscriptions", update_links.router)
 api.add_router("/invoices", invoices.router)
+api.add_router("/payment-links", payment_links.router)
+api.add_router("/quotes", quotes.router)
 api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)
 api.add_router("/settings", settings_router.router)

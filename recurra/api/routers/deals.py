@@ -1,4 +1,5 @@
-"""/deals: sales with line items, tied to a contact and a company."""
+"""/deals: sales with line items, tied to a contact and a company; converting one into
+subscriptions (and an invoice of its one-time items)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from recurra.api.auth import actor
 from recurra.api.common import ListQuery, get_or_404, no_content
@@ -24,9 +26,16 @@ from recurra.api.fields import (
     omittable,
 )
 from recurra.api.pagination import list_schema
+from recurra.api.routers.invoices import InvoiceOut
+from recurra.api.routers.subscriptions import SubscriptionOut, Terms
 from recurra.catalog.line_items import LineItemInput
+from recurra.commerce import conversion
+from recurra.core import clock
 from recurra.crm import selectors, services
 from recurra.crm.models import Deal, DealStage
+from recurra.invoicing.selectors import invoice_list
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.selectors import with_associations
 
 router = Router(tags=["deals"])
 Stage = Literal[tuple(DealStage.values)]  # type: ignore[valid-type]
@@ -136,3 +145,62 @@ def update_deal(request: HttpRequest, deal_id: Id, payload: DealPatch) -> DealOu
 def delete_deal(request: HttpRequest, deal_id: Id) -> HttpResponse:
     services.deal_delete(deal=get_or_404(Deal, deal_id), actor=actor(request))
     return no_content()
+
+
+class ConvertIn(In):
+    """A deal's or a quote's conversion (manual collection)."""
+
+    payment_terms: Terms = Field(  # type: ignore[valid-type]
+        "net_30", description="of every subscription and of the one-time items' invoice"
+    )
+
+
+class ConversionOut(TypedDict, total=False):
+    """What a conversion made; what it did not make is left out (not null)."""
+
+    subscription: Annotated[
+        SubscriptionOut, Field(description="the first subscription; left out without recurring items")
+    ]
+    subscriptions: Annotated[
+        list[SubscriptionOut],
+        Field(
+            description="every subscription, one per group of recurring items (frequency, terms, start, "
+            "number of payments); left out without recurring items"
+        ),
+    ]
+    invoice: Annotated[InvoiceOut, Field(description="the one-time items' invoice; left out without them")]
+
+
+@router.post(
+    "/{deal_id}/convert",
+    response={201: ConversionOut},
+    summary="Convert a deal into subscriptions (or an invoice)",
+    description="Recurring line items become send_invoice subscriptions of the deal's contact and company "
+    "(tied to the deal and its quote), grouped by frequency, terms, start and number of payments; one-time "
+    "items go on one open invoice. 422 when the deal has no contact or no line items; 409 when it was "
+    "converted already.",
+)
+def convert_deal(
+    request: HttpRequest, deal_id: Id, payload: ConvertIn | None = None
+) -> Status[ConversionOut]:
+    payload = payload or ConvertIn.model_validate({})
+    done = conversion.deal_convert(
+        deal=get_or_404(Deal, deal_id),
+        payment_terms=payload.payment_terms,
+        actor=actor(request),
+        at=clock.now(),
+    )
+    return Status(201, conversion_out(done))
+
+
+def conversion_out(done: conversion.Conversion) -> ConversionOut:
+    """A conversion's answer (a deal's or a quote's): what it made, nothing for what it did not."""
+    made: ConversionOut = {}
+    if done.subscriptions:
+        rows = with_associations(Subscription.objects.filter(pk__in=[s.pk for s in done.subscriptions]))
+        by_id = {row.pk: SubscriptionOut.of(row) for row in rows}
+        made["subscriptions"] = [by_id[s.pk] for s in done.subscriptions]
+        made["subscription"] = made["subscriptions"][0]
+    if done.invoice is not None:
+        made["invoice"] = InvoiceOut.of(invoice_list().get(pk=done.invoice.pk))
+    return made
