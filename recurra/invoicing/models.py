@@ -65,6 +65,9 @@ class Invoice(Timestamped):
     po_number = models.CharField(max_length=100, blank=True)
     tax_id = models.CharField(max_length=100, blank=True)
     billing_address = models.JSONField(default=dict)
+    shipping_address = models.JSONField(
+        default=dict, blank=True, help_text="given by the buyer who paid online"
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True, help_text="when it was first seen past due")

@@ -4,16 +4,21 @@ from django.urls import path
 
 from recurra.web.views import (
     auth,
+    checkout,
     clock,
     companies,
     contacts,
     deals,
     invoices,
+    payment_links,
     payments,
     products,
     public,
+    public_quote,
+    quotes,
     settings,
     subscription_edit,
+    subscription_new,
     subscriptions,
     update_link,
 )
@@ -38,8 +43,28 @@ urlpatterns = [
     path("", auth.home, name="home"),
     path("deals/line-items/new/", deals.line_item_row, name="deal_line_item_row"),
     *crud("contacts", "contact", contacts, "contacts"),
+    path(
+        "contacts/<str:pk>/subscriptions/associate/",
+        contacts.contact_subscription_associate,
+        name="contact_subscription_associate",
+    ),
     *crud("companies", "company", companies, "companies"),
+    path(
+        "companies/<str:pk>/subscriptions/associate/",
+        companies.company_subscription_associate,
+        name="company_subscription_associate",
+    ),
     *crud("deals", "deal", deals, "deals"),
+    path("deals/<str:pk>/convert/", deals.deal_convert, name="deal_convert"),
+    *crud("payment-links", "payment_link", payment_links, "payment_links"),
+    path(
+        "payment-links/<str:pk>/activate/", payment_links.payment_link_activate, name="payment_link_activate"
+    ),
+    path(
+        "payment-links/<str:pk>/deactivate/",
+        payment_links.payment_link_deactivate,
+        name="payment_link_deactivate",
+    ),
     *crud("products", "product", products, "products"),
     path("products/<str:pk>/archive/", products.product_archive, name="product_archive"),
     path("products/<str:pk>/restore/", products.product_restore, name="product_restore"),
@@ -51,6 +76,7 @@ urlpatterns = [
     path("settings/users/new/", settings.user_create, name="user_new"),
     path("settings/users/<int:pk>/role/", settings.user_role, name="user_role"),
     path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path("subscriptions/new/", subscription_new.subscription_new, name="subscription_new"),  # before <pk>
     path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
     path("subscriptions/<str:pk>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
     path("subscriptions/<str:pk>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
@@ -82,7 +108,12 @@ urlpatterns = [
     path("payments/<str:pk>/retry/", payments.payment_retry, name="payment_retry"),
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
+    path("deals/<str:pk>/quotes/new/", quotes.quote_new, name="quote_new"),
+    path("quotes/<str:pk>/publish/", quotes.quote_publish, name="quote_publish"),
+    path("quotes/<str:pk>/convert/", quotes.quote_convert, name="quote_convert"),
     path("pay/invoices/<str:token>/", public.public_invoice, name="public_invoice"),
+    path("buy/<str:token>/", checkout.checkout_page, name="checkout"),
+    path("q/<str:token>/", public_quote.quote_page, name="public_quote"),
     path(
         "update-payment-method/<str:token>/", update_link.update_payment_method, name="update_payment_method"
     ),

@@ -11,7 +11,12 @@ from django.urls import URLPattern, reverse
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.services import api_key_create
+from recurra.catalog.line_items import stored_input
 from recurra.catalog.models import Product
+from recurra.commerce.links import checkout_url, quote_url
+from recurra.commerce.payment_links import payment_link_create
+from recurra.commerce.quotes import quote_create, quote_publish
+from recurra.core import clock
 from recurra.core.models import Event
 from recurra.crm.models import Company, Contact, Deal
 from recurra.invoicing.links import pay_token
@@ -20,7 +25,7 @@ from tests.conftest import SYSTEM
 from tests.web.conftest import PASSWORD, make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
-PUBLIC = {"login", "logout", "public_invoice", "update_payment_method"}
+PUBLIC = {"login", "logout", "public_invoice", "update_payment_method", "checkout", "public_quote"}
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 
 
@@ -29,7 +34,8 @@ def _url(pattern: URLPattern, ids: dict[str, Any]) -> str:
     if "<" not in str(pattern.pattern):
         return reverse(f"web:{pattern.name}")
     if "<str:token>" in str(pattern.pattern):
-        return reverse(f"web:{pattern.name}", kwargs={"token": ids.get("token", "x")})
+        token = ids.get(f"token:{pattern.name}", ids.get("token", "x"))  # each page's own kind of token
+        return reverse(f"web:{pattern.name}", kwargs={"token": token})
     section = str(pattern.pattern).split("/")[0 if not str(pattern.pattern).startswith("settings") else 1]
     return reverse(f"web:{pattern.name}", kwargs={"pk": ids.get(section, "x")})
 
@@ -148,7 +154,15 @@ def _record_ids(records: Any) -> dict[str, Any]:
     key = api_key_create(name="ci", role=Role.VIEWER, actor=SYSTEM).key
     sub = make_subscription(records.contact)
     invoice = make_invoice(sub)
+    link = payment_link_create(
+        name="Link", line_items=[stored_input(records.deal.line_items.first())], actor=SYSTEM, at=clock.now()
+    )
+    quote = quote_create(deal=records.deal, actor=SYSTEM, at=clock.now())
+    quote_publish(quote=quote, actor=SYSTEM, at=clock.now())
     return {
+        "payment-links": link.pk,
+        "token:checkout": checkout_url(link).rstrip("/").rsplit("/", 1)[1],
+        "token:public_quote": quote_url(quote).rstrip("/").rsplit("/", 1)[1],
         "subscriptions": sub.pk,
         "invoices": invoice.pk,
         "payments": make_payment(invoice).pk,

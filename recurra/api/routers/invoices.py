@@ -1,25 +1,30 @@
-"""/invoices: read invoices and their PDFs; mark one paid by another method (voiding comes later)."""
+"""/invoices: read invoices and their PDFs; pay one online or mark it paid (voiding comes later)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
 from recurra.api.common import PageQuery, get_or_404
-from recurra.api.fields import Id, In, percent_text
+from recurra.api.fields import TEXT, AddressIn, Id, In, percent_text
+from recurra.api.openapi import problem_responses
 from recurra.api.pagination import list_schema
+from recurra.api.routers.payments import PaymentOut
+from recurra.api.routers.subscriptions import _referenced
 from recurra.billing.offline import invoice_mark_paid
+from recurra.billing.online import invoice_pay
 from recurra.core import clock
 from recurra.core.errors import NotFound
 from recurra.invoicing import selectors
 from recurra.invoicing.links import pay_url
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.pdf import PDF, invoice_pdf_response
+from recurra.payments.models import PaymentMethod
 
 router = Router(tags=["invoices"])
 Status = Literal[tuple(InvoiceStatus.values)]  # type: ignore[valid-type]
@@ -160,6 +165,62 @@ def mark_invoice_paid(request: HttpRequest, invoice_id: Id, payload: MarkPaidIn)
         at=clock.now(),
     )
     return get_invoice(request, invoice_id)
+
+
+Token = Annotated[str, Field(min_length=1, max_length=100, description="a gateway token"), TEXT]
+
+
+class PayMethodIn(In):
+    """A new method by its gateway token, or a saved one of the invoice's contact by id: one of the two."""
+
+    token: Token | None = None
+    id: Id | None = Field(None, description="a saved payment method of the invoice's contact")
+
+
+class PayIn(In):
+    payment_method: PayMethodIn
+    billing_address: AddressIn | None = Field(
+        None, description="required when the subscription collects it; stored on the invoice"
+    )
+    shipping_address: AddressIn | None = Field(
+        None, description="required when the subscription collects it; stored on the invoice"
+    )
+    save_payment_method: StrictBool = Field(
+        False,
+        description="keep the method for the subscription's later invoices, which are then charged "
+        "automatically (where the subscription allows saving)",
+    )
+
+
+class PaidOut(BaseModel):
+    invoice: InvoiceOut
+    payment: PaymentOut = Field(description="succeeded, or processing (a bank debit)")
+
+
+@router.post(
+    "/{invoice_id}/pay",
+    response={200: PaidOut, **problem_responses(503)},
+    summary="Pay an invoice online",
+    description="Charges everything due to a new method (`token`) or a saved one of the contact (`id`), as "
+    "the buyer does on the invoice's page. A declined charge is recorded as a failed payment and answered "
+    "with a 422 on `payment_method` carrying the decline message. With `save_payment_method`, the method "
+    "becomes the subscription's and a send-invoice subscription switches to charging automatically. 409 "
+    "unless the invoice is open with something due, no payment on its way, and its subscription accepts "
+    "online payment; 503 when the payment processor did not answer (the payment is settled later).",
+)
+def pay_invoice(request: HttpRequest, invoice_id: Id, payload: PayIn) -> PaidOut:
+    method = payload.payment_method
+    payment = invoice_pay(
+        invoice=get_or_404(Invoice, invoice_id),
+        token=method.token,
+        payment_method=_referenced(PaymentMethod, method.id, "payment_method.id"),
+        billing_address=payload.billing_address.model_dump() if payload.billing_address else None,
+        shipping_address=payload.shipping_address.model_dump() if payload.shipping_address else None,
+        save_payment_method=payload.save_payment_method,
+        actor=actor(request),
+        at=clock.now(),
+    )
+    return PaidOut(invoice=get_invoice(request, invoice_id), payment=PaymentOut.of(payment))
 
 
 @router.get(

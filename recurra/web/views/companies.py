@@ -1,4 +1,5 @@
-"""Companies: list with search, record with its contacts and deals, create, edit, delete."""
+"""Companies: list with search, record with its contacts, deals and subscriptions, create, edit, delete;
+tie an existing subscription to the company."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from recurra.core import clock
 from recurra.crm import selectors, services
 from recurra.crm.models import Company
+from recurra.subscriptions.associations import subscription_associate_company
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.selectors import subscription_list
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import CompanyForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, preview, search_text
+from recurra.web.views.subscription_new import associate_page, new_url, subscriptions_card
 
 FORM = "web/companies/form.html"
 
@@ -34,6 +40,12 @@ def company_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "company": company,
         "contacts": preview(selectors.contact_list(company_id=company.pk)),
         "deals": preview(selectors.deal_list(company_id=company.pk)),
+        "card": subscriptions_card(
+            subscription_list(company_id=company.pk).select_related("contact"),
+            new=new_url(company),
+            associate=reverse("web:company_subscription_associate", args=[company.pk]),
+            show_contact=True,
+        ),
     }
     return render(request, "web/companies/detail.html", context)
 
@@ -79,4 +91,18 @@ def company_delete(request: HttpRequest, pk: str) -> HttpResponse:
         done_url=reverse("web:companies"),
         cancel_url=company_url(company),
         message=f"Company {company} deleted.",
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def company_subscription_associate(request: HttpRequest, pk: str) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    return associate_page(
+        request,
+        record=company,
+        candidates=Subscription.objects.exclude(company=company),
+        perform=lambda sub: subscription_associate_company(
+            subscription=sub, company=company, actor=actor(request), at=clock.now()
+        ),
     )

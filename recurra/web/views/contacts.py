@@ -1,4 +1,5 @@
-"""Contacts: list with search, record with its company and deals, create, edit, delete."""
+"""Contacts: list with search, record with its company, deals and subscriptions, create, edit, delete;
+tie an existing subscription to the contact (it becomes the subscription's contact)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from recurra.core import clock
 from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact
+from recurra.subscriptions.editing import SubscriptionChanges, subscription_change
+from recurra.subscriptions.models import Subscription
 from recurra.web import selectors as web_selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import ContactForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, preview, search_text
+from recurra.web.views.subscription_new import associate_page, new_url, subscriptions_card
 
 FORM = "web/contacts/form.html"
 
@@ -34,8 +39,13 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_detail(request: HttpRequest, pk: str) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("company"), pk=pk)
     deals = preview(selectors.deal_list(contact_id=contact.pk))
-    subscriptions = preview(web_selectors.subscription_list(contact_id=contact.pk))
-    context = {"contact": contact, "deals": deals, "subscriptions": subscriptions}
+    card = subscriptions_card(
+        web_selectors.subscription_list(contact_id=contact.pk),
+        new=new_url(contact),
+        associate=reverse("web:contact_subscription_associate", args=[contact.pk]),
+        everything=f"{reverse('web:subscriptions')}?contact_id={contact.pk}",
+    )
+    context = {"contact": contact, "deals": deals, "card": card}
     return render(request, "web/contacts/detail.html", context)
 
 
@@ -80,4 +90,23 @@ def contact_delete(request: HttpRequest, pk: str) -> HttpResponse:
         done_url=reverse("web:contacts"),
         cancel_url=contact_url(contact),
         message=f"Contact {contact} deleted.",
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def contact_subscription_associate(request: HttpRequest, pk: str) -> HttpResponse:
+    """Make the contact the subscription's contact (an edit: the editing service's rules apply)."""
+    contact = get_object_or_404(Contact, pk=pk)
+    return associate_page(
+        request,
+        record=contact,
+        candidates=Subscription.objects.exclude(contact=contact),
+        perform=lambda sub: subscription_change(
+            subscription=sub,
+            changes=SubscriptionChanges(contact=contact),
+            proration="none",
+            actor=actor(request),
+            at=clock.now(),
+        ),
     )

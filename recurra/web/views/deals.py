@@ -1,19 +1,39 @@
-"""Deals: list with search and stage filter, record with line items, create and edit with line items."""
+"""Deals: list with search and stage filter, record with line items and subscriptions, create and edit
+with line items, convert into subscriptions (or an invoice).
+
+Converting: the deal page offers "Convert to subscription", or "Convert to
+invoice" when none of its items recurs, once (not when it has no line items or
+was converted). The confirmation page shows what will be made and asks for
+the payment terms; converting goes to the first new subscription (else the
+invoice) with a message naming everything made; a refusal stays on the page.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.catalog.models import Product
+from recurra.catalog.terms import is_recurring
+from recurra.commerce import conversion, quotes
+from recurra.commerce.links import quote_url
+from recurra.commerce.models import QuoteStatus
+from recurra.core import clock
+from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact, Deal, DealStage
+from recurra.subscriptions.models import Subscription
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.deals import MAX_LINE_ITEMS, PREFIX, DealForms, LineItemForm, products_for
+from recurra.web.forms.subscriptions import ConvertForm
 from recurra.web.present import line_table
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, search_text
+from recurra.web.views.subscription_new import subscriptions_card
 
 FORM = "web/deals/form.html"
 
@@ -42,7 +62,93 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def deal_detail(request: HttpRequest, pk: str) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("contact", "company"), pk=pk)
-    return render(request, "web/deals/detail.html", {"deal": deal, "lines": line_table(deal)})
+    converted = conversion.deal_converted(deal)
+    context = {
+        "deal": deal,
+        "lines": line_table(deal),
+        "convert": None if converted or not deal.line_items.exists() else _convert_label(deal),
+        "converted": converted,
+        "card": subscriptions_card(Subscription.objects.filter(deal=deal).select_related("contact")),
+        "quotes": quote_rows(deal),
+    }
+    return render(request, "web/deals/detail.html", context)
+
+
+def quote_rows(deal: Deal) -> list[dict[str, Any]]:
+    """The deal's quotes as its page shows them: newest first, each with its link and what it may do."""
+    now = clock.now()
+    rows = []
+    for quote in deal.quotes.prefetch_related("line_items").order_by("-pk"):
+        items = list(quote.line_items.all())
+        recurring = any(is_recurring(i.billing_frequency) for i in items)
+        rows.append(
+            {
+                "quote": quote,
+                "total": sum(i.amounts.total for i in items),
+                "expired": quotes.is_expired(quote, now),
+                "url": quote_url(quote) if quote.status != QuoteStatus.DRAFT else "",
+                "recurring": recurring,
+                "convertible": quote.status != QuoteStatus.CONVERTED and not quote.subscriptions.exists(),
+            }
+        )
+    return rows
+
+
+def _convert_label(deal: Deal) -> str:
+    plan = conversion.deal_plan(deal, at=clock.now())
+    return "Convert to subscription" if plan.subscriptions else "Convert to invoice"
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def deal_convert(request: HttpRequest, pk: str) -> HttpResponse:
+    """GET: what converting makes, and the payment terms. POST: convert, then the first thing made."""
+    deal = get_object_or_404(Deal.objects.select_related("contact", "company"), pk=pk)
+    form = ConvertForm(posted(request))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                done = conversion.deal_convert(
+                    deal=deal,
+                    payment_terms=form.cleaned_data["payment_terms"],
+                    actor=actor(request),
+                    at=clock.now(),
+                )
+            except ValidationFailed as exc:
+                form.add_service_errors(exc)
+            except Conflict as exc:
+                form.add_service_errors(ValidationFailed(exc.detail))
+                status = 409
+            else:
+                messages.success(request, _converted_message(deal, done))
+                return redirect(_converted_url(done))
+    context = {
+        "deal": deal,
+        "form": form,
+        "plan": conversion.deal_plan(deal, at=clock.now()),
+        "converted": conversion.deal_converted(deal),
+    }
+    return render(request, "web/deals/convert.html", context, status=status)
+
+
+def _converted_message(deal: Deal, done: conversion.Conversion) -> str:
+    made = [f"subscription {sub}" for sub in done.subscriptions]
+    if done.invoice is not None:
+        made.append(f"invoice {done.invoice.number}")
+    return f"Deal {deal} converted into {_and(made)}."
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _converted_url(done: conversion.Conversion) -> str:
+    if done.subscriptions:
+        return reverse("web:subscription", args=[done.subscriptions[0].pk])
+    assert done.invoice is not None  # a conversion makes at least one of them
+    return reverse("web:invoice", args=[done.invoice.pk])
 
 
 @editor

@@ -1,0 +1,146 @@
+"""The hosted checkout of a payment link: the buyer's page, no sign-in.
+
+GET shows what is charged today, the future charges, the buyer's details and
+the payment form; POST pays (``commerce.checkout``) and answers with the
+outcome on the same URL. Each page carries a fresh attempt id, so a double
+submit or a reload of the answer is the same purchase (charged once). A
+declined payment shows why and the form again; nothing was created. An
+unknown link is a 404 page, a deleted one a 410, an inactive one says it is
+not taking payments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from recurra.commerce.checkout import (
+    Buyer,
+    CheckoutResult,
+    PaymentDeclined,
+    checkout,
+    checkout_plan,
+    selling,
+)
+from recurra.commerce.links import link_for_token
+from recurra.commerce.models import PaymentLink
+from recurra.commerce.plan import Plan, group_amount
+from recurra.core import clock, ids
+from recurra.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from recurra.crm.models import Address
+from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
+
+ADDRESS_PARTS = Address.ADDRESS_FIELDS
+
+
+def address_from(data: Any, prefix: str) -> dict[str, str]:
+    return {part: data.get(f"{prefix}_{part}", "").strip()[:200] for part in ADDRESS_PARTS}
+
+
+def buyer_from(data: Any) -> Buyer:
+    return Buyer(
+        email=data.get("email", "").strip()[:254],
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        billing_address=address_from(data, "billing"),
+        shipping_address=address_from(data, "shipping"),
+    )
+
+
+def field_errors(exc: ValidationFailed) -> dict[str, str]:
+    """Errors by form field name: ``billing_address.city`` → ``billing_city``."""
+    shown: dict[str, str] = {}
+    for error in exc.errors:
+        name = error.field.replace("_address.", "_").replace("payment_method.token", "payment_method")
+        shown.setdefault(name, error.message)
+    return shown
+
+
+def plan_context(bought: Plan) -> dict[str, Any]:
+    return {
+        "today_items": bought.due_today,
+        "amount_today": bought.amount_today,
+        "future": [
+            {
+                "start": g.key.start_date,
+                "group": g,
+                "amount": group_amount(g),
+                "frequency": g.key.billing_frequency,
+            }
+            for g in bought.later
+        ],
+        "recurring_now": [g for g in bought.starting_now],
+    }
+
+
+@csrf_exempt  # checked by quiet_csrf below, quietly
+@unlogged("web/public/checkout_error.html")
+@quiet_csrf
+def checkout_page(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    link = link_for_token(token)
+    if link is None:
+        return public_render(request, "web/public/checkout_closed.html", {"gone": False}, status=404)
+    try:
+        selling(link)
+    except NotFound:
+        return public_render(
+            request, "web/public/checkout_closed.html", {"link": link, "gone": True}, status=410
+        )
+    except Conflict:
+        return public_render(request, "web/public/checkout_closed.html", {"link": link, "inactive": True})
+    if request.method != "POST":
+        return _page(request, link)
+    try:
+        done = checkout(
+            source=link,
+            buyer=buyer_from(request.POST),
+            token=request.POST.get("payment_method", "").strip()[:100],
+            attempt=request.POST.get("attempt", "").strip()[:40] or None,
+            at=clock.now(),
+        )
+    except PaymentDeclined as exc:
+        return _page(request, link, declined=exc.reason, status=422)
+    except ValidationFailed as exc:
+        return _page(request, link, errors=field_errors(exc), status=422)
+    except (Conflict, Unavailable) as exc:
+        return _page(request, link, errors={"form": exc.detail}, status=exc.status)
+    return _done(request, link, done)
+
+
+def _page(
+    request: HttpRequest,
+    link: PaymentLink,
+    *,
+    errors: dict[str, str] | None = None,
+    declined: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "link": link,
+        "items": list(link.line_items.all()),
+        **plan_context(checkout_plan(link, clock.now())),
+        "values": request.POST if request.method == "POST" else {},
+        "errors": errors or {},
+        "declined": declined,
+        "choices": sandbox_choices(link.allowed_payment_methods),
+        "attempt": ids.new_id("att"),
+        "address_parts": ADDRESS_PARTS,
+    }
+    return public_render(request, "web/public/checkout.html", context, status=status)
+
+
+def _done(request: HttpRequest, link: PaymentLink, done: CheckoutResult) -> HttpResponse:
+    context = {
+        "link": link,
+        "purchase": done.purchase,
+        "payment": done.payment,
+        "invoice": done.invoice,
+        "subscriptions": done.subscriptions,
+        "title": _("Thank you"),
+    }
+    return public_render(request, "web/public/checkout_done.html", context)
