@@ -76,7 +76,13 @@ def test_a_converted_deal_issues_each_subscriptions_invoices_on_its_own_schedule
         50000,
         date(2027, 2, 14),
     )
-    assert scenario.emails() == []  # the setup invoice is not emailed by the conversion
+    (sent,) = scenario.emails()  # the setup invoice goes to the contact with its pay link
+    assert (sent.kind, sent.to, sent.invoice_id, sent.data["invoice_number"]) == (
+        "invoice",
+        contact.email,
+        setup.pk,
+        "INV-1",
+    )
 
     scenario.advance(at)  # the billing run at the same instant bills both first periods
     (m1,), (a1,) = scenario.invoices(m), scenario.invoices(a)
@@ -85,6 +91,7 @@ def test_a_converted_deal_issues_each_subscriptions_invoices_on_its_own_schedule
         ("INV-3", CONVERTED, date(2027, 2, 14), 120000, date(2028, 1, 15)),
     ]
     assert [(e.kind, e.to, e.invoice_id) for e in scenario.emails()] == [
+        ("invoice", BUYER, setup.pk),
         ("invoice", BUYER, m1.pk),
         ("invoice", BUYER, a1.pk),
     ]
@@ -108,7 +115,9 @@ def test_a_converted_deal_issues_each_subscriptions_invoices_on_its_own_schedule
     assert (monthly[11].number, monthly[12].number, monthly[13].number) == ("INV-14", "INV-15", "INV-17")
     assert [e.invoice_id for e in scenario.emails(kind="invoice")] == [
         i.pk
-        for i in sorted([*monthly, *scenario.invoices(a)], key=lambda i: int(i.number.removeprefix("INV-")))
+        for i in sorted(
+            [setup, *monthly, *scenario.invoices(a)], key=lambda i: int(i.number.removeprefix("INV-"))
+        )
     ]
     assert (scenario.fresh(m).next_payment_date, scenario.fresh(a).next_payment_date) == (
         date(2028, 3, 15),
