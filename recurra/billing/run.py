@@ -40,7 +40,13 @@ from recurra.billing.writes import Batch
 from recurra.billing.written import Written, writer_xid
 from recurra.core import collector
 from recurra.core.instances import build, fetch, load_related
-from recurra.invoicing.generator import BillingSource, InvoiceDraft, LineSource, missing_invoices
+from recurra.invoicing.generator import (
+    BillingSource,
+    InvoiceDraft,
+    LineSource,
+    line_columns,
+    missing_invoices,
+)
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
 from recurra.payments.models import Payment, PaymentStatus
@@ -266,26 +272,9 @@ def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invo
         created_at=at,
         updated_at=at,
     )
+    period = draft.period
     lines = [
-        build(
-            InvoiceLine,
-            invoice=invoice,
-            line_item_id=line.source.id,
-            product_id=line.source.product_id or "",
-            name=line.source.name,
-            description=line.source.description,
-            quantity=line.source.quantity,
-            unit_amount=line.source.unit_amount,
-            discount_percent=line.source.discount_percent,
-            tax_rate_percent=line.source.tax_rate_percent,
-            amount_discount=line.amount_discount,
-            amount_subtotal=line.amount_subtotal,
-            amount_tax=line.amount_tax,
-            amount_total=line.amount_total,
-            period_start=draft.period.start,
-            period_end=draft.period.end,
-            position=position,
-        )
+        build(InvoiceLine, invoice=invoice, **line_columns(line, period.start, period.end, position))
         for position, line in enumerate(draft.lines)
     ]
     return invoice, lines

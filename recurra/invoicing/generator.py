@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from recurra.catalog.pricing import line_amounts
 from recurra.subscriptions.schedule import Period, periods_through, step_for
@@ -69,6 +70,27 @@ class InvoiceDraft:
     discount: int
     tax: int
     total: int
+
+
+def line_columns(line: LineDraft, start: date | None, end: date | None, position: int) -> dict[str, Any]:
+    """An invoice line's column values for a priced line billed for ``start``–``end``."""
+    return {
+        "line_item_id": line.source.id,
+        "product_id": line.source.product_id or "",
+        "name": line.source.name,
+        "description": line.source.description,
+        "quantity": line.source.quantity,
+        "unit_amount": line.source.unit_amount,
+        "discount_percent": line.source.discount_percent,
+        "tax_rate_percent": line.source.tax_rate_percent,
+        "amount_discount": line.amount_discount,
+        "amount_subtotal": line.amount_subtotal,
+        "amount_tax": line.amount_tax,
+        "amount_total": line.amount_total,
+        "period_start": start,
+        "period_end": end,
+        "position": position,
+    }
 
 
 def price_lines(lines: tuple[LineSource, ...]) -> tuple[LineDraft, ...]:

@@ -24,7 +24,7 @@ from recurra.accounts.selectors import account_settings
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.crm.models import Company, Contact
-from recurra.invoicing.generator import LineSource, price_lines
+from recurra.invoicing.generator import LineSource, line_columns, price_lines
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
 from recurra.subscriptions.models import PAYMENT_TERM_DAYS
@@ -92,24 +92,7 @@ def invoice_build(
     )
     invoice.amount_due = invoice.total
     lines = [
-        InvoiceLine(
-            invoice=invoice,
-            line_item_id=line.source.id,
-            product_id=line.source.product_id or "",
-            name=line.source.name,
-            description=line.source.description,
-            quantity=line.source.quantity,
-            unit_amount=line.source.unit_amount,
-            discount_percent=line.source.discount_percent,
-            tax_rate_percent=line.source.tax_rate_percent,
-            amount_discount=line.amount_discount,
-            amount_subtotal=line.amount_subtotal,
-            amount_tax=line.amount_tax,
-            amount_total=line.amount_total,
-            period_start=item.period_start,
-            period_end=item.period_end,
-            position=position,
-        )
+        InvoiceLine(invoice=invoice, **line_columns(line, item.period_start, item.period_end, position))
         for position, (item, line) in enumerate(zip(billed, priced, strict=True))
     ]
     return invoice, lines

@@ -204,21 +204,25 @@ def delete_payment_link(request: HttpRequest, link_id: Id) -> HttpResponse:
 )
 def checkout_payment_link(request: HttpRequest, link_id: Id, payload: CheckoutIn) -> Status[CheckoutOut]:
     link = get_or_404(PaymentLink, link_id)
-    buyer = checkouts.Buyer(
-        email=payload.email,
-        first_name=payload.first_name,
-        last_name=payload.last_name,
-        billing_address=payload.billing_address.model_dump() if payload.billing_address else None,
-        shipping_address=payload.shipping_address.model_dump() if payload.shipping_address else None,
-    )
     done = checkouts.checkout(
         source=link,
-        buyer=buyer,
+        buyer=buyer_of(payload, payload.email),
         token=payload.payment_method.token,
         attempt=attempt_of(request),
         at=clock.now(),
     )
     return Status(201, checkout_out(done))
+
+
+def buyer_of(payload: Any, email: str) -> checkouts.Buyer:
+    """The buyer a checkout's body (or a quote acceptance's: the same fields) describes."""
+    return checkouts.Buyer(
+        email=email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        billing_address=payload.billing_address.model_dump() if payload.billing_address else None,
+        shipping_address=payload.shipping_address.model_dump() if payload.shipping_address else None,
+    )
 
 
 def attempt_of(request: HttpRequest) -> str | None:

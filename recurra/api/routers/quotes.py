@@ -14,9 +14,15 @@ from recurra.api.common import ListQuery, get_or_404
 from recurra.api.fields import AddressIn, Date, Email, Id, In, LineItemIn, LineItemOut, Name, ShortText
 from recurra.api.pagination import list_schema
 from recurra.api.routers.deals import ConversionOut, ConvertIn, conversion_out
-from recurra.api.routers.payment_links import CheckoutOut, PaymentMethodTokenIn, attempt_of, checkout_out
+from recurra.api.routers.payment_links import (
+    CheckoutOut,
+    PaymentMethodTokenIn,
+    attempt_of,
+    buyer_of,
+    checkout_out,
+)
 from recurra.commerce import quotes as services
-from recurra.commerce.checkout import Buyer, checkout_plan
+from recurra.commerce.checkout import checkout_plan
 from recurra.commerce.links import quote_url
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import clock
@@ -160,13 +166,7 @@ def publish_quote(request: HttpRequest, quote_id: Id) -> QuoteOut:
 )
 def accept_quote(request: HttpRequest, quote_id: Id, payload: AcceptIn) -> AcceptOut:
     quote = get_or_404(Quote, quote_id)
-    buyer = Buyer(
-        email=payload.email or (quote.contact.email if quote.contact else ""),
-        first_name=payload.first_name,
-        last_name=payload.last_name,
-        billing_address=payload.billing_address.model_dump() if payload.billing_address else None,
-        shipping_address=payload.shipping_address.model_dump() if payload.shipping_address else None,
-    )
+    buyer = buyer_of(payload, payload.email or (quote.contact.email if quote.contact else ""))
     paid = services.quote_accept(
         quote=quote,
         signed_name=payload.signed_name,
