@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from recurra.api.fields import TEXT
-from recurra.core.errors import NotFound
+from recurra.core.errors import NotFound, ValidationFailed
 from recurra.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 
 M = TypeVar("M", bound=Model)
@@ -28,6 +28,16 @@ def get_or_404(model: type[M], pk: str) -> M:
     if obj is None:
         raise NotFound(f"no {model._meta.verbose_name} {pk}")
     return obj
+
+
+def referenced(model: type[Model], pk: str | None, field: str) -> Any:
+    """The row a body field names (None for None); a 422 on that field when there is none."""
+    if pk is None:
+        return None
+    row = model._default_manager.filter(pk=pk).first()
+    if row is None:
+        raise ValidationFailed.field(field, f"no {model._meta.verbose_name} {pk}")
+    return row
 
 
 class PageQuery(BaseModel):

@@ -10,12 +10,11 @@ from ninja import Query, Router
 from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
-from recurra.api.common import PageQuery, get_or_404
+from recurra.api.common import PageQuery, get_or_404, referenced
 from recurra.api.fields import TEXT, AddressIn, Id, In, percent_text
 from recurra.api.openapi import problem_responses
 from recurra.api.pagination import list_schema
 from recurra.api.routers.payments import PaymentOut
-from recurra.api.routers.subscriptions import _referenced
 from recurra.billing.offline import invoice_mark_paid
 from recurra.billing.online import invoice_pay
 from recurra.core import clock
@@ -213,7 +212,7 @@ def pay_invoice(request: HttpRequest, invoice_id: Id, payload: PayIn) -> PaidOut
     payment = invoice_pay(
         invoice=get_or_404(Invoice, invoice_id),
         token=method.token,
-        payment_method=_referenced(PaymentMethod, method.id, "payment_method.id"),
+        payment_method=referenced(PaymentMethod, method.id, "payment_method.id"),
         billing_address=payload.billing_address.model_dump() if payload.billing_address else None,
         shipping_address=payload.shipping_address.model_dump() if payload.shipping_address else None,
         save_payment_method=payload.save_payment_method,

@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404, no_content
+from recurra.api.common import ListQuery, get_or_404, no_content, referenced
 from recurra.api.fields import (
     AddressIn,
     Email,
@@ -152,7 +152,7 @@ def _values(payload: PaymentLinkIn | PaymentLinkPatch) -> dict[str, Any]:
         values["line_items"] = [item.to_input() for item in payload.line_items]
     if "deal_id" in values:
         deal_id = values.pop("deal_id")
-        values["deal"] = get_or_404(Deal, deal_id) if deal_id else None
+        values["deal"] = referenced(Deal, deal_id, "deal_id")
     return values
 
 

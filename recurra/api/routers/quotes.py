@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import ListQuery, get_or_404
+from recurra.api.common import ListQuery, get_or_404, referenced
 from recurra.api.fields import AddressIn, Date, Email, Id, In, LineItemIn, LineItemOut, Name, ShortText
 from recurra.api.pagination import list_schema
 from recurra.api.routers.deals import ConversionOut, ConvertIn, conversion_out
@@ -126,7 +126,7 @@ class AcceptOut(BaseModel):
 def create_quote(request: HttpRequest, payload: QuoteIn) -> Status[QuoteOut]:
     values = payload.model_dump(exclude={"deal_id", "line_items"})
     quote = services.quote_create(
-        deal=get_or_404(Deal, payload.deal_id),
+        deal=referenced(Deal, payload.deal_id, "deal_id"),
         line_items=[i.to_input() for i in payload.line_items] if payload.line_items is not None else None,
         actor=actor(request),
         at=clock.now(),

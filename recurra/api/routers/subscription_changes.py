@@ -20,9 +20,9 @@ from ninja import Router
 from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
-from recurra.api.common import get_or_404
+from recurra.api.common import get_or_404, referenced
 from recurra.api.fields import AddressIn, Date, Id, In, LineItemIn, LineItemOut, Name
-from recurra.api.routers.subscriptions import SubscriptionOut, _get, _referenced
+from recurra.api.routers.subscriptions import SubscriptionOut, _get
 from recurra.api.routers.subscriptions import router as subscriptions_router
 from recurra.core import clock
 from recurra.crm.models import Contact
@@ -87,8 +87,8 @@ def _changes(payload: SubscriptionChangeIn) -> SubscriptionChanges:
         name=payload.name,
         line_items=[i.to_input() for i in payload.line_items] if payload.line_items is not None else None,
         next_payment_date=payload.next_payment_date,
-        payment_method=_referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
-        contact=_referenced(Contact, payload.contact_id, "contact_id"),
+        payment_method=referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
+        contact=referenced(Contact, payload.contact_id, "contact_id"),
         billing_address=address,
     )
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from django.db import models
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
-from recurra.api.common import PageQuery, get_or_404, no_content
+from recurra.api.common import PageQuery, get_or_404, no_content, referenced
 from recurra.api.fields import (
     TEXT,
     AddressIn,
@@ -26,7 +25,7 @@ from recurra.api.fields import (
 )
 from recurra.api.pagination import list_schema
 from recurra.core import clock
-from recurra.core.errors import NotFound, ValidationFailed
+from recurra.core.errors import NotFound
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import PaymentMethod
 from recurra.subscriptions import canceling, deleting, pausing, selectors, services
@@ -232,26 +231,16 @@ def _first(s: Subscription, column: str) -> list[str]:
     return [getattr(purchase, column)] if purchase is not None and getattr(purchase, column) else []
 
 
-def _referenced(model: type[models.Model], pk: str | None, field: str) -> Any:
-    """The row a body field names (None for None); a 422 on that field when there is none."""
-    if pk is None:
-        return None
-    row = model._default_manager.filter(pk=pk).first()
-    if row is None:
-        raise ValidationFailed.field(field, f"no {model._meta.verbose_name} {pk}")
-    return row
-
-
 @router.post("", response={201: SubscriptionOut}, summary="Create a subscription")
 def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status[SubscriptionOut]:
     values = payload.model_dump(
         exclude={"contact_id", "company_id", "deal_id", "payment_method_id", "line_items"}
     )
     subscription = services.subscription_create(
-        contact=_referenced(Contact, payload.contact_id, "contact_id"),
-        company=_referenced(Company, payload.company_id, "company_id"),
-        deal=_referenced(Deal, payload.deal_id, "deal_id"),
-        payment_method=_referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
+        contact=referenced(Contact, payload.contact_id, "contact_id"),
+        company=referenced(Company, payload.company_id, "company_id"),
+        deal=referenced(Deal, payload.deal_id, "deal_id"),
+        payment_method=referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
         line_items=[item.to_input() for item in payload.line_items],
         actor=actor(request),
         at=clock.now(),
