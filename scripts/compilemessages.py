@@ -12,7 +12,9 @@ The .mo files are committed, so an installed Recurra needs no build step.
 from __future__ import annotations
 
 import argparse
+import gettext
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +40,14 @@ def compiled(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def messages(mo: bytes) -> dict[object, str]:
+    """What a .mo says, without the header line naming the Babel that wrote it (a newer Babel
+    rewrites only that line: not a stale catalogue)."""
+    found = dict(gettext.GNUTranslations(io.BytesIO(mo))._catalog)  # type: ignore[attr-defined]
+    found[""] = re.sub(r"^Generated-By: .*\n", "", found.get("", ""), flags=re.M)
+    return found
+
+
 def problems(po: Path, catalog: Catalog) -> list[str]:
     """What keeps ``po`` from being complete and correctly compiled."""
     found = []
@@ -50,7 +60,7 @@ def problems(po: Path, catalog: Catalog) -> list[str]:
     for message, errors in catalog.check():
         found.extend(f"{po}:{message.lineno}: {error}" for error in errors)
     mo = po.with_suffix(".mo")
-    if not mo.exists() or mo.read_bytes() != compiled(catalog):
+    if not mo.exists() or messages(mo.read_bytes()) != messages(compiled(catalog)):
         found.append(f"{mo}: missing or out of date (run scripts/compilemessages.py)")
     return found
 
