@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "recurra.invoicing",
     "recurra.billing",
     "recurra.commerce",
+    "recurra.saved_views",
     "recurra.api",
     "recurra.web",
 ]

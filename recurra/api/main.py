@@ -26,6 +26,7 @@ from recurra.api.routers import (
     subscriptions,
     system,
     update_links,
+    views,
 )
 from recurra.api.routers import settings as settings_router
 
@@ -83,4 +84,5 @@ api.add_router("/quotes", quotes.router)
 api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)
 api.add_router("/settings", settings_router.router)
+api.add_router("/views", views.router)
 api.add_router("/", system.router)

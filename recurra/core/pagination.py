@@ -3,6 +3,12 @@
 The cursor is the sort key of the last row returned, so a page costs one
 index range scan however deep it is, and rows inserted meanwhile never shift
 a page. Orderings must end in a unique column (``id``).
+
+:func:`paginate_keyset` orders by any key (columns or expressions) in one
+direction, then ``id``: it compares rows as one tuple, ``(key…, id) > (…)``,
+which both databases answer from an index on those columns. A nullable key
+puts its null rows last in either direction (ordered by ``id``): the page
+reads the non-null rows, then tops up from the null ones.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
 
@@ -93,3 +100,97 @@ def paginate(
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, f.lstrip("-")) for f in ordering])
     return Page(data=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+class RowAfter(Expression):
+    """``(a, b, …) > (x, y, …)``, or ``<`` when ``descending``: the rows after a cursor's."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, columns: list[Any], values: list[Any], *, descending: bool) -> None:
+        super().__init__()
+        self.columns, self.values, self.descending = columns, values, descending
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.columns
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sqls, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            sqls.append(sql)
+            params.extend(column_params)
+        for column, value in zip(self.columns, self.values, strict=True):
+            params.append(column.output_field.get_db_prep_value(value, connection))
+        op = "<" if self.descending else ">"
+        return f"({', '.join(sqls)}) {op} ({', '.join(['%s'] * len(self.values))})", params
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """An ordering: ``key`` (columns or expressions) then ``id``, all ascending or all descending.
+    With ``nullable``, rows whose first key column is null come last (by ``id``)."""
+
+    key: tuple[Any, ...]
+    descending: bool = False
+    nullable: bool = False
+
+
+def paginate_keyset(
+    qs: QuerySet[T], keyset: Keyset, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[T]:
+    """One page of ``qs`` in ``keyset`` order. The cursor is ``[0, key…, id]`` while in the rows
+    with a key, ``[1, id]`` in the null rows after them."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.field("limit", f"must be from 1 to {MAX_LIMIT}")
+    names = [f"key_{n}" for n in range(len(keyset.key))]
+    qs = qs.annotate(**dict(zip(names, keyset.key, strict=True)))
+    columns = [qs.query.annotations[name].output_field for name in names] + [qs.model._meta.pk]
+    sign = "-" if keyset.descending else ""
+    part, after = _read(cursor, columns, keyset.nullable) if cursor else (0, [])
+    rows: list[T] = []
+    if part == 0:
+        head = qs.filter(**{f"{names[0]}__isnull": False}) if keyset.nullable else qs
+        if after:
+            head = head.filter(RowAfter([*map(F, names), F("pk")], after, descending=keyset.descending))
+        rows = list(head.order_by(*(sign + n for n in names), sign + "pk")[: limit + 1])
+    if keyset.nullable and len(rows) <= limit:
+        tail = qs.filter(**{f"{names[0]}__isnull": True})
+        if part == 1:
+            tail = tail.filter(**{f"pk__{'lt' if keyset.descending else 'gt'}": after[0]})
+        rows += list(tail.order_by(sign + "pk")[: limit + 1 - len(rows)])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more:
+        last = rows[-1]
+        key = [getattr(last, name) for name in names]
+        in_tail = keyset.nullable and key[0] is None
+        next_cursor = encode_cursor([1, last.pk] if in_tail else [0, *map(_cursor_value, key), last.pk])
+    return Page(data=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+def _cursor_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _read(cursor: str, columns: list[Any], nullable: bool) -> tuple[int, list[Any]]:
+    """``(part, values)`` of a cursor :func:`paginate_keyset` gave out, typed as its columns."""
+    try:
+        part, *values = decode_cursor(cursor, len(columns) + 1)
+        if part != 0:
+            raise ValueError
+        typed = [column.to_python(value) for column, value in zip(columns, values, strict=True)]
+        return 0, typed
+    except (ValidationFailed, ValueError, TypeError, DjangoValidationError):
+        pass
+    part, pk = decode_cursor(cursor, 2)
+    if part != 1 or not nullable or not isinstance(pk, str):
+        raise ValidationFailed.field("cursor", "is not a cursor this list gave out")
+    return 1, [pk]

@@ -153,7 +153,8 @@ class Subscription(Timestamped, Address):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["status", "next_payment_date"], name="subscription_due"),
+            # The index's status tabs and filters in next-payment order (keyset: then id).
+            models.Index(fields=["status", "next_payment_date", "id"], name="subscription_status_due"),
             # The billing run's claim: billable rows in due order, read from the index and
             # stopped after one batch (no sort of every due row per batch).
             models.Index(
@@ -161,7 +162,7 @@ class Subscription(Timestamped, Address):
                 condition=models.Q(status__in=["scheduled", "active", "past_due"]),
                 name="subscription_billable_due",
             ),
-            models.Index(fields=["next_payment_date"], name="subscription_next_payment"),
+            models.Index(fields=["next_payment_date", "id"], name="subscription_next_payment_id"),
             models.Index(fields=["contact", "status"], name="subscription_contact"),
         ]
         constraints = [

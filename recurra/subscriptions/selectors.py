@@ -1,50 +1,45 @@
 """Subscription reads: the filtered, sorted list (keyset-paged) and one with its associations.
 
-Sorting by next payment date puts subscriptions without one (ended, fully
-billed) last in both directions, on every database: the sort key is the date
-with a far-future (ascending) or far-past (descending) stand-in for none, so
-the keyset cursor compares plain dates. Every ordering ends in ``id``.
+A list sorts by any sortable property (:mod:`recurra.subscriptions.properties`),
+ascending or descending, then by ``id``. Subscriptions without a value for
+the sort key (no next payment date once ended, no company) come last in both
+directions, on every database (see :func:`recurra.core.pagination.paginate_keyset`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import reduce
+from operator import and_
 
-from django.db.models import DateField, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
-from recurra.core.pagination import DEFAULT_LIMIT, Page, paginate
+from recurra.core.pagination import DEFAULT_LIMIT, Keyset, Page, paginate_keyset
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
+from recurra.subscriptions.properties import PROPERTIES
 
-
-@dataclass(frozen=True)
-class Sort:
-    ordering: tuple[str, ...]
-    annotations: dict[str, Any] = field(default_factory=dict)
-
-
-def _next_payment_or(stand_in: date) -> Coalesce:
-    return Coalesce("next_payment_date", Value(stand_in), output_field=DateField())
-
-
-SORTS: dict[str, Sort] = {
-    "-created_at": Sort(("-created_at", "-id")),
-    "created_at": Sort(("created_at", "id")),
-    "next_payment_date": Sort(("next_payment_on", "id"), {"next_payment_on": _next_payment_or(date.max)}),
-    "-next_payment_date": Sort(("-next_payment_on", "-id"), {"next_payment_on": _next_payment_or(date.min)}),
-    "name": Sort(("name", "id")),
-}
 DEFAULT_SORT = "-created_at"
+SEARCH_WORDS = 5
 
 
-def _terms(q: str | None) -> list[str]:
-    return [t for t in (q or "").split() if t][:5]
+def search_condition(q: str | None) -> Q:
+    """Each word of ``q`` (the first five) in the name, or the contact's email, first or last name."""
+    words = [t for t in (q or "").split() if t][:SEARCH_WORDS]
+    return reduce(
+        and_,
+        (
+            Q(name__icontains=word)
+            | Q(contact__email__icontains=word)
+            | Q(contact__first_name__icontains=word)
+            | Q(contact__last_name__icontains=word)
+            for word in words
+        ),
+        Q(),
+    )
 
 
 def parse_statuses(values: Iterable[str]) -> list[str]:
@@ -90,14 +85,17 @@ def subscription_list(
         qs = qs.filter(contact_id=contact_id)
     if company_id:
         qs = qs.filter(company_id=company_id)
-    for term in _terms(q):
-        qs = qs.filter(
-            Q(name__icontains=term)
-            | Q(contact__email__icontains=term)
-            | Q(contact__first_name__icontains=term)
-            | Q(contact__last_name__icontains=term)
-        )
-    return qs
+    return qs.filter(search_condition(q))
+
+
+def sort_keyset(sort: str) -> Keyset:
+    """The ordering ``sort`` names: a sortable property, ``-`` first for descending (else a 422)."""
+    key = sort.removeprefix("-")
+    prop = PROPERTIES.get(key)
+    if prop is None or not prop.sortable:
+        sortable = ", ".join(k for k, p in PROPERTIES.items() if p.sortable)
+        raise ValidationFailed.field("sort", f"must be a property to sort by, - first to reverse: {sortable}")
+    return Keyset(prop.sort, descending=sort.startswith("-"), nullable=prop.nullable)
 
 
 def subscription_page(
@@ -108,11 +106,7 @@ def subscription_page(
     cursor: str | None = None,
 ) -> Page[Subscription]:
     """One page of ``qs`` in the ``sort`` order, with associations prefetched."""
-    if sort not in SORTS:
-        raise ValidationFailed.field("sort", f"must be one of {', '.join(SORTS)}")
-    chosen = SORTS[sort]
-    qs = with_associations(qs.annotate(**chosen.annotations))
-    return paginate(qs, limit=limit, cursor=cursor, ordering=chosen.ordering)
+    return paginate_keyset(with_associations(qs), sort_keyset(sort), limit=limit, cursor=cursor)
 
 
 def subscription_get(pk: str) -> Subscription | None:

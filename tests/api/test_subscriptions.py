@@ -377,8 +377,27 @@ def test_filters(api, several, contact):
 
 def test_bad_filters_are_422s(api, several):
     assert_problem(api.get("/subscriptions", status="unpaid"), 422, "status")
-    assert_problem(api.get("/subscriptions", sort="mrr"), 422, "sort")
+    assert_problem(api.get("/subscriptions", sort="shoe_size"), 422, "sort")
+    assert_problem(api.get("/subscriptions", sort="--mrr"), 422, "sort")
+    assert_problem(api.get("/subscriptions", sort="line_items"), 422, "sort")
     assert_problem(api.get("/subscriptions", next_payment_date_gte="soon"), 422, "next_payment_date_gte")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 50])
+def test_any_property_sorts_both_ways_with_missing_values_last(api, several, limit):
+    s = several  # Bob's subscription (a) has no company; the others share one
+    by = {
+        sort: [r["id"] for r in walk(api, "/subscriptions", limit, sort=sort)[1]]
+        for sort in ("company", "-company", "name", "-status")
+    }
+    assert by["company"] == [s["b"], s["c"], s["d"], s["e"], s["a"]]
+    assert by["-company"] == [s["e"], s["d"], s["c"], s["b"], s["a"]]
+    assert set(by["name"]) == set(s.values())
+    assert [s_id for s_id in by["-status"][:3]] == [
+        s["e"],
+        s["c"],
+        s["a"],
+    ]  # "scheduled" sorts last of the five
 
 
 SORTED = {

@@ -36,7 +36,6 @@ Collection = Literal[tuple(CollectionMethod.values)]  # type: ignore[valid-type]
 Terms = Literal[tuple(PaymentTerms.values)]  # type: ignore[valid-type]
 MethodTypeIn = Literal["card", "ach"]
 Language = Literal[services.INVOICE_LANGUAGES]  # type: ignore[valid-type]
-Sort = Literal[tuple(selectors.SORTS)]  # type: ignore[valid-type]
 SearchText = Annotated[
     str, Field(max_length=200, description="words in the name or the contact's email or name"), TEXT
 ]
@@ -222,7 +221,12 @@ class SubscriptionQuery(PageQuery):
     contact_id: Id | None = None
     company_id: Id | None = None
     q: SearchText | None = None
-    sort: Sort = selectors.DEFAULT_SORT  # type: ignore[valid-type]
+    sort: Annotated[str, Field(max_length=60), TEXT] = Field(
+        selectors.DEFAULT_SORT,
+        description="a property to sort by (name, status, contact, company, next_payment_date, "
+        "next_payment_amount, mrr, created_at, ...), - first for descending; rows without a value "
+        "come last either way",
+    )
 
 
 def _first(s: Subscription, column: str) -> list[str]:

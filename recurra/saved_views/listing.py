@@ -1,0 +1,56 @@
+"""The subscriptions a spec selects: one page in its sort order, and how many there are.
+
+The page and the count are separate reads (the index shows the page at once
+and fills the count in after): a page is one keyset range scan, a count may
+have to read every match (see :mod:`recurra.core.counting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from recurra.accounts.selectors import account_zone
+from recurra.core.counting import RowCount, count_rows
+from recurra.core.pagination import Page, paginate_keyset
+from recurra.saved_views.query import filters_condition
+from recurra.saved_views.spec import Filters, Spec
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.properties import related_of
+from recurra.subscriptions.schedule import local_date
+from recurra.subscriptions.selectors import sort_keyset
+
+PAGE_SIZE = 25
+
+
+SCOPES = ("contact_id", "company_id")
+
+
+def matching(
+    filters: Filters, *, at: datetime, scope: Mapping[str, str] | None = None
+) -> QuerySet[Subscription]:
+    """The subscriptions ``filters`` selects when looked at on ``at`` (relative dates resolved),
+    of one contact or company when ``scope`` says so (``{"contact_id": ...}``)."""
+    zone = account_zone()
+    condition = filters_condition(filters, today=local_date(at, zone), zone=zone)
+    within = {name: value for name, value in (scope or {}).items() if name in SCOPES}
+    return Subscription.objects.filter(condition, **within)
+
+
+def index_page(
+    spec: Spec,
+    *,
+    at: datetime,
+    scope: Mapping[str, str] | None = None,
+    limit: int = PAGE_SIZE,
+    cursor: str | None = None,
+) -> Page[Subscription]:
+    """One page of what ``spec`` shows, with the relations its columns show selected."""
+    qs = matching(spec.filters, at=at, scope=scope).select_related(*related_of(spec.columns))
+    return paginate_keyset(qs, sort_keyset(str(spec.sort)), limit=limit, cursor=cursor)
+
+
+def index_count(filters: Filters, *, at: datetime, scope: Mapping[str, str] | None = None) -> RowCount:
+    return count_rows(matching(filters, at=at, scope=scope))

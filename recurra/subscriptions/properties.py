@@ -1,0 +1,186 @@
+"""A subscription's properties, as the index, its filters, saved views and exports know them.
+
+One table (:data:`PROPERTIES`) says, for each property, its label, its kind
+(which decides its filter operators, how a value is typed and shown) and
+where it lives in the database. The index's columns, its sort keys and its
+advanced filters, and the export's columns, all read this table: a property
+added here is listable, sortable, filterable and exportable at once.
+
+Rules and surprises:
+- ``key`` is the public name (API filters, saved views' columns and sort).
+- A property whose ``sort`` is empty cannot be sorted by.
+- A reference (contact, company, deal) filters and sorts by its name; its
+  ``text`` paths are what "contains" searches.
+- Money is compared in minor units, whatever each subscription's currency.
+- ``nullable`` properties can be "empty" in the database (no next payment
+  date once ended, no company); text is "empty" when blank too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Expression, F
+from django.db.models.functions import Lower
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from recurra.catalog.terms import BillingFrequency, BillingTerms
+from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    DATE = "date"
+    DATETIME = "datetime"
+    MONEY = "money"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Property:
+    key: str
+    label: str | Promise
+    kind: Kind
+    path: str  # the ORM path compared by filters ("contact__email")
+    sort: tuple[Expression, ...] = ()  # the sort key's columns (before the id); () = not sortable
+    nullable: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    text: tuple[str, ...] = ()  # ORM paths "contains" searches; () = ``path``
+    value: Callable[[Subscription], Any] | None = None  # the raw value; None: the attribute ``key``
+    related: str | None = None  # the relation to select with the row to show it
+
+    def of(self, sub: Subscription) -> Any:
+        """This property's raw value on ``sub`` (an id, a date, minor units, a choice's value)."""
+        return self.value(sub) if self.value else getattr(sub, self.key)
+
+    def label_of(self, value: Any) -> str:
+        """A choice's label ("past_due" → "Unpaid"); other values as they are."""
+        return dict(self.choices).get(value, value) if self.choices else value
+
+    @property
+    def sortable(self) -> bool:
+        return bool(self.sort)
+
+
+def _plain(key: str, label: Promise, kind: Kind, **options: Any) -> Property:
+    """A column of the subscription itself, sorted by its own value."""
+    return Property(key, label, kind, key, sort=(F(key),), **options)
+
+
+def _choice(key: str, label: Promise, choices: Any) -> Property:
+    return _plain(key, label, Kind.CHOICE, choices=tuple(choices.choices))
+
+
+def _address(part: str, label: Promise) -> Property:
+    column = f"address_{part}" if part.startswith("line") else part
+    return Property(f"billing_{part}", label, Kind.TEXT, column, value=lambda sub: getattr(sub, column))
+
+
+def _contact_name(sub: Subscription) -> str:
+    return str(sub.contact)
+
+
+PROPERTIES: dict[str, Property] = {
+    p.key: p
+    for p in (
+        Property("id", _("Record ID"), Kind.TEXT, "id", value=lambda sub: sub.pk),
+        _plain("name", _("Name"), Kind.TEXT),
+        _choice("status", _("Status"), SubscriptionStatus),
+        Property(
+            "contact",
+            _("Contact"),
+            Kind.TEXT,
+            "contact__email",
+            sort=(Lower("contact__last_name"), Lower("contact__first_name"), Lower("contact__email")),
+            text=("contact__first_name", "contact__last_name", "contact__email"),
+            value=_contact_name,
+            related="contact",
+        ),
+        Property(
+            "contact_email",
+            _("Contact email"),
+            Kind.TEXT,
+            "contact__email",
+            sort=(Lower("contact__email"),),
+            value=lambda sub: sub.contact.email,
+            related="contact",
+        ),
+        Property(
+            "company",
+            _("Company"),
+            Kind.TEXT,
+            "company__name",
+            sort=(Lower("company__name"),),
+            nullable=True,
+            value=lambda sub: sub.company.name if sub.company_id else None,
+            related="company",
+        ),
+        Property(
+            "deal",
+            _("Deal"),
+            Kind.TEXT,
+            "deal__name",
+            sort=(Lower("deal__name"),),
+            nullable=True,
+            value=lambda sub: sub.deal.name if sub.deal_id else None,
+            related="deal",
+        ),
+        _plain("currency", _("Currency"), Kind.TEXT),
+        _choice("billing_frequency", _("Billing frequency"), BillingFrequency),
+        _choice("billing_terms", _("Billing terms"), BillingTerms),
+        _plain("number_of_payments", _("Number of payments"), Kind.NUMBER, nullable=True),
+        _plain("payments_made", _("Payments made"), Kind.NUMBER),
+        _plain("start_date", _("Start date"), Kind.DATE),
+        _plain("next_payment_date", _("Next payment date"), Kind.DATE, nullable=True),
+        _plain("end_date", _("End date"), Kind.DATE, nullable=True),
+        _plain("next_payment_amount", _("Next payment amount"), Kind.MONEY),
+        _plain("last_payment_amount", _("Last payment amount"), Kind.MONEY, nullable=True),
+        _plain("total_collected", _("Total collected"), Kind.MONEY),
+        _plain("mrr", _("MRR"), Kind.MONEY),
+        _choice("collection_method", _("Collection method"), CollectionMethod),
+        _choice("payment_terms", _("Payment terms"), PaymentTerms),
+        _plain("cancel_at_period_end", _("Cancels at period end"), Kind.BOOLEAN),
+        _plain("canceled_at", _("Cancellation date"), Kind.DATETIME, nullable=True),
+        _plain("paused_at", _("Pause date"), Kind.DATETIME, nullable=True),
+        _plain("resume_on", _("Resumes on"), Kind.DATE, nullable=True),
+        _plain("pause_reason", _("Pause reason"), Kind.TEXT),
+        _plain("accept_online_payment", _("Accepts online payment"), Kind.BOOLEAN),
+        _plain("invoice_po_number", _("PO number"), Kind.TEXT),
+        _plain("invoice_tax_id", _("Tax ID"), Kind.TEXT),
+        _plain("invoice_language", _("Invoice language"), Kind.TEXT),
+        _address("line1", _("Billing address line 1")),
+        _address("line2", _("Billing address line 2")),
+        _address("city", _("Billing city")),
+        _address("state", _("Billing state or region")),
+        _address("postal_code", _("Billing postal code")),
+        _address("country", _("Billing country")),
+        _plain("created_at", _("Create date"), Kind.DATETIME),
+        _plain("updated_at", _("Last modified date"), Kind.DATETIME),
+    )
+}
+
+# The index's columns when a view names none, in this order (the issue's table).
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "name",
+    "contact",
+    "company",
+    "status",
+    "next_payment_date",
+    "next_payment_amount",
+    "billing_frequency",
+    "mrr",
+    "created_at",
+)
+# Shown in every index row whatever the columns: the row's link.
+ALWAYS_SHOWN = "name"
+
+
+def related_of(keys: tuple[str, ...] | list[str]) -> list[str]:
+    """The relations to select with the rows to show the properties ``keys``."""
+    return sorted({p.related for key in keys if (p := PROPERTIES[key]).related})
