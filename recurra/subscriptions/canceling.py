@@ -21,7 +21,7 @@ Rules of :func:`subscription_cancel`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from django.db import transaction
@@ -142,8 +142,8 @@ def _unsettled(sub: Subscription) -> list[str]:
     )
 
 
-def _prorated_refunds(sub: Subscription, today: date) -> list[tuple[Payment, int]]:
-    """What the paid period running on ``today`` has left, over the payments that paid it, newest first."""
+def _paid_period(sub: Subscription, today: date) -> tuple[Invoice, Period] | None:
+    """The paid invoice of the period running on ``today`` (not a prorated one), and that period."""
     invoice = (
         Invoice.objects.filter(
             subscription=sub,
@@ -156,13 +156,19 @@ def _prorated_refunds(sub: Subscription, today: date) -> list[tuple[Payment, int
         .first()
     )
     if invoice is None or invoice.period_start is None or invoice.period_end is None:
+        return None
+    return invoice, Period(invoice.period_index or 0, invoice.period_start, invoice.period_end)
+
+
+def _prorated_refunds(sub: Subscription, today: date, *, lock: bool = True) -> list[tuple[Payment, int]]:
+    """What the paid period running on ``today`` has left, over the payments that paid it, newest first
+    (their rows locked unless only previewing)."""
+    paid_period = _paid_period(sub, today)
+    if paid_period is None:
         return []
-    period = Period(invoice.period_index or 0, invoice.period_start, invoice.period_end)
-    payments = list(
-        Payment.objects.select_for_update()
-        .filter(invoice=invoice, status__in=REFUNDABLE)
-        .order_by("-created_at", "-pk")
-    )
+    invoice, period = paid_period
+    paying = Payment.objects.filter(invoice=invoice, status__in=REFUNDABLE).order_by("-created_at", "-pk")
+    payments = list(paying.select_for_update() if lock else paying)
     paid = sum(p.amount - p.amount_refunded for p in payments)
     left = proration.unused(paid, period, today)
     planned = []
@@ -174,6 +180,41 @@ def _prorated_refunds(sub: Subscription, today: date) -> list[tuple[Payment, int
             planned.append((payment, amount))
             left -= amount
     return planned
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling now would do: refund ``refund`` for ``days_left`` of ``period``, and leave
+    the ``unsettled`` payments (bank debits on their way) alone."""
+
+    refund: int
+    days_left: int
+    period: Period | None
+    unsettled: list[Payment]
+
+    @property
+    def period_days(self) -> int:
+        return (self.period.end - self.period.start).days if self.period else 0
+
+    @property
+    def last_day(self) -> date | None:
+        """The period's last day (its end is the next period's first)."""
+        return self.period.end - timedelta(days=1) if self.period else None
+
+
+def cancel_preview(*, subscription: Subscription, at: datetime) -> CancelPreview:
+    """The cancel dialog's figures, computed as :func:`subscription_cancel` would, writing nothing."""
+    today = local_date(at, account_zone())
+    paid_period = _paid_period(subscription, today)
+    period = paid_period[1] if paid_period else None
+    refunds = _prorated_refunds(subscription, today, lock=False)
+    unsettled = list(Payment.objects.filter(pk__in=_unsettled(subscription)).order_by("pk"))
+    return CancelPreview(
+        refund=sum(amount for _, amount in refunds),
+        days_left=proration.days_left(period, today) if period else 0,
+        period=period,
+        unsettled=unsettled,
+    )
 
 
 def _refund(planned: list[tuple[Payment, int]], result: Cancellation, *, actor: Actor, at: datetime) -> None:

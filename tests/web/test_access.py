@@ -20,6 +20,10 @@ from recurra.core import clock
 from recurra.core.models import Event
 from recurra.crm.models import Company, Contact, Deal
 from recurra.invoicing.links import pay_token
+from recurra.saved_views.models import SavedView
+from recurra.saved_views.services import saved_view_create
+from recurra.saved_views.spec import DEFAULT_SORT, Filters
+from recurra.subscriptions.properties import DEFAULT_COLUMNS
 from recurra.web import urls as web_urls
 from tests.conftest import SYSTEM
 from tests.web.conftest import PASSWORD, make_user
@@ -159,7 +163,18 @@ def _record_ids(records: Any) -> dict[str, Any]:
     )
     quote = quote_create(deal=records.deal, actor=SYSTEM, at=clock.now())
     quote_publish(quote=quote, actor=SYSTEM, at=clock.now())
+    view = saved_view_create(
+        owner=make_user(Role.EDITOR, "view-owner"),
+        name="Unpaid annual",
+        visibility="team",
+        filters=Filters(statuses=("past_due",)),
+        columns=DEFAULT_COLUMNS,
+        sort=DEFAULT_SORT,
+        actor=SYSTEM,
+        at=clock.now(),
+    )
     return {
+        "views": view.pk,
         "payment-links": link.pk,
         "token:checkout": checkout_url(link).rstrip("/").rsplit("/", 1)[1],
         "token:public_quote": quote_url(quote).rstrip("/").rsplit("/", 1)[1],
@@ -177,7 +192,7 @@ def _record_ids(records: Any) -> dict[str, Any]:
 
 
 def _counts() -> dict[str, int]:
-    models = (Contact, Company, Deal, Product, ApiKey, User, Event)
+    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView)
     return {m.__name__: m.objects.count() for m in models} | {
         "archived": Product.objects.filter(archived_at__isnull=False).count(),
         "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),

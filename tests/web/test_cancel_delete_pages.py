@@ -32,8 +32,9 @@ def messages(response: Any) -> list[str]:
 
 
 def test_cancel_needs_the_confirmation_box(editor: Client, sub: Subscription) -> None:
-    page = editor.get(url(sub)).content.decode()
-    assert "I understand the customer will not be charged again" in page
+    assert f'href="/subscriptions/{sub.pk}/cancel/?next=' in editor.get(url(sub)).content.decode()
+    dialog = editor.get(url(sub, "cancel")).content.decode()
+    assert "I understand the customer will not be charged again" in dialog
 
     refused = editor.post(url(sub, "cancel"), {"when": "now", "refund": "none"}, follow=True)
 

@@ -37,8 +37,9 @@ def url(sub: Subscription, action: str = "") -> str:
 
 def test_an_editor_pauses_with_a_reason_and_a_resume_day(editor: Client, sub: Subscription) -> None:
     page = editor.get(url(sub))
-    assert f'action="/subscriptions/{sub.pk}/pause/"' in page.content.decode()
-    assert f'action="/subscriptions/{sub.pk}/resume/"' not in page.content.decode()
+    assert f'href="/subscriptions/{sub.pk}/pause/?next=' in page.content.decode()
+    assert f'href="/subscriptions/{sub.pk}/resume/' not in page.content.decode()
+    assert f'action="/subscriptions/{sub.pk}/pause/"' in editor.get(url(sub, "pause")).content.decode()
 
     done = editor.post(url(sub, "pause"), {"reason": "Travelling", "resume_on": "2027-03-01"}, follow=True)
     assert done.redirect_chain == [(url(sub), 302)]
@@ -50,8 +51,9 @@ def test_an_editor_pauses_with_a_reason_and_a_resume_day(editor: Client, sub: Su
     shown = text(done.content)
     assert "Pause reason Travelling" in shown
     assert "Resumes on 1 Mar 2027" in shown
-    assert f'action="/subscriptions/{sub.pk}/pause/"' not in done.content.decode()
-    assert value_of(done, "next_payment_date") == "2027-02-15"  # the default: next anchor date from today
+    assert f'href="/subscriptions/{sub.pk}/pause/' not in done.content.decode()
+    resume = editor.get(url(sub, "resume"))
+    assert value_of(resume, "next_payment_date") == "2027-02-15"  # the default: next anchor date from today
     assert Event.objects.filter(object_id=sub.pk, type="subscription.paused", actor_type="user").count() == 1
 
 
@@ -98,7 +100,7 @@ def test_a_viewer_sees_no_actions_and_a_forged_post_is_refused(viewer: Client, s
 def test_actions_need_post_and_a_csrf_token(frozen_clock: Any, sub: Subscription) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user(Role.EDITOR))
-    assert client.get(url(sub, "pause")).status_code == 405
+    assert client.get(url(sub, "pause")).status_code == 200  # the dialog only
     assert client.post(url(sub, "pause"), {}).status_code == 403  # no token
     assert Subscription.objects.get(pk=sub.pk).status == "active"
 
@@ -107,4 +109,4 @@ def test_a_canceled_subscription_offers_only_its_deletion(editor: Client, sub: S
     Subscription.objects.filter(pk=sub.pk).update(status="canceled")
     page = editor.get(url(sub)).content.decode()
     assert "/pause/" not in page and "/resume/" not in page and "/cancel/" not in page
-    assert f'href="/subscriptions/{sub.pk}/delete/"' in page
+    assert f'href="/subscriptions/{sub.pk}/delete/?next=' in page

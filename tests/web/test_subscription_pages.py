@@ -259,17 +259,39 @@ def test_past_due_shows_as_unpaid_with_the_failed_payment(viewer: Client, record
     assert '<span class="badge status-past_due">Unpaid</span>' in response.content.decode()
     assert "past_due" not in text(response.content)
     assert table_rows(response.content, "table-payments")[0][2:] == ["Card", "Failed", "card_declined"]
-    assert table_rows(viewer.get("/subscriptions/").content)[0][2] == "Unpaid"
+    assert table_rows(viewer.get("/subscriptions/").content)[0][3] == "Unpaid"
 
 
-def test_subscription_list_newest_first_with_next_payment_and_mrr(viewer: Client, records: Any) -> None:
+def test_subscription_list_by_next_payment_with_amount_frequency_and_mrr(
+    viewer: Client, records: Any
+) -> None:
     make_subscription(records.contact, name="Old plan", status="canceled", next_payment_date=None, mrr=0)
     make_subscription(records.contact, name="Annual", billing_frequency="annually", mrr=817)
     response = viewer.get("/subscriptions/")
     assert response.status_code == 200
     assert table_rows(response.content) == [
-        ["Annual", "Ingrid Hansen", "Active", "15 Feb 2027", "$98.00", "$8.17"],
-        ["Old plan", "Ingrid Hansen", "Canceled", "—", "—", "$0.00"],
+        [
+            "Annual",
+            "Ingrid Hansen",
+            "Fjordline",
+            "Active",
+            "15 Feb 2027",
+            "$98.00",
+            "Annually",
+            "$8.17",
+            "15 Jan 2027",
+        ],
+        [
+            "Old plan",
+            "Ingrid Hansen",
+            "Fjordline",
+            "Canceled",
+            "—",
+            "$98.00",
+            "Monthly",
+            "$0.00",
+            "15 Jan 2027",
+        ],
     ]
     assert [r[0] for r in table_rows(viewer.get("/subscriptions/?status=canceled").content)] == ["Old plan"]
     assert [r[0] for r in table_rows(viewer.get("/subscriptions/?q=annu").content)] == ["Annual"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from django import template
 from django.urls import reverse
 from django.utils import translation
@@ -27,6 +28,12 @@ def money(value: Money | int | None, currency: str | None = None) -> str:
         return "—"
     amount = value if isinstance(value, Money) else Money(int(value), currency or "")
     return amount.format(_locale())
+
+
+@register.filter
+def number(value: int) -> str:
+    """A whole number with the page locale's grouping: 1234567 → "1,234,567"."""
+    return format_decimal(value, locale=_locale())
 
 
 @register.filter

@@ -15,14 +15,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils import dateformat
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from recurra.billing import testclock
 from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.web.access import editor
-from recurra.web.views.common import statement
+from recurra.web.views.common import next_url, statement
 
 STEPS = {"day": relativedelta(days=1), "month": relativedelta(months=1)}
 
@@ -44,12 +43,6 @@ def target(data: QueryDict, now: datetime) -> datetime:
     return typed.replace(tzinfo=UTC) if typed.tzinfo is None else typed.astimezone(UTC)
 
 
-def back(request: HttpRequest) -> str:
-    url = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False)
-    return url if safe and url.startswith("/") else "/"
-
-
 def summary(report: testclock.AdvanceReport) -> str:
     return (
         f"Moved to {moment(report.to)}: {plural(report.invoices, 'invoice')}, "
@@ -67,18 +60,18 @@ def clock_advance(request: HttpRequest) -> HttpResponse:
         to = target(request.POST, now)
     except ValueError:
         messages.error(request, "Enter the date and time to move to, as YYYY-MM-DD HH:MM (UTC).")
-        return redirect(back(request))
+        return redirect(next_url(request, "/"))
     if to < now:
         messages.error(
             request,
             f"The test clock cannot move backwards: it is already {moment(now)} "
             f"and {moment(to)} has passed. Nothing changed.",
         )
-        return redirect(back(request))
+        return redirect(next_url(request, "/"))
     try:
         report = testclock.clock_advance(to=to)
     except ClockError as exc:
         messages.error(request, statement(str(exc)))
     else:
         messages.success(request, summary(report))
-    return redirect(back(request))
+    return redirect(next_url(request, "/"))

@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.core.pagination import paginate
@@ -50,6 +51,19 @@ def statement(detail: str) -> str:
 def prefill(request: HttpRequest, *names: str) -> dict[str, str]:
     """Initial values from the query string (``?company_id=...`` on "New contact" from a company)."""
     return {name: request.GET[name] for name in names if request.GET.get(name)}
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where to go after an action: the request's ``next`` (a path on this site only), else ``default``."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False)
+    return url if safe and url.startswith("/") and not url.startswith("//") else default
+
+
+def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
+    """A query parameter's value when it is one of ``allowed``, else None (ignored)."""
+    value = request.GET.get(name)
+    return value if value in allowed else None
 
 
 def search_text(request: HttpRequest) -> str:

@@ -19,8 +19,7 @@ from recurra.payments.models import OfflineMethod
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
-from recurra.web.views.common import list_page, post_action, preview, search_text
-from recurra.web.views.subscriptions import choice
+from recurra.web.views.common import choice, list_page, post_action, preview, search_text
 
 
 @viewer

@@ -21,8 +21,7 @@ from recurra.subscriptions.models import Subscription
 from recurra.web import selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.base import AmountField, major, sentence, to_minor
-from recurra.web.views.common import list_page, post_action, search_text, statement
-from recurra.web.views.subscriptions import choice
+from recurra.web.views.common import choice, list_page, post_action, search_text, statement
 
 
 @viewer
@@ -110,6 +109,12 @@ def payment_retry(request: HttpRequest, pk: str) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, statement(exc.detail))
         return redirect(reverse("web:payment", args=[payment.pk]))
+    retry_message(request, attempt)
+    return redirect(reverse("web:payment", args=[attempt.pk]))
+
+
+def retry_message(request: HttpRequest, attempt: Payment) -> None:
+    """The outcome of a staff retry, as a flash message: paid, declined again (why), or on its way."""
     if attempt.status == PaymentStatus.SUCCEEDED:
         messages.success(request, f"Retried: {Money(attempt.amount, attempt.currency)} paid.")
     elif attempt.status == PaymentStatus.FAILED:
@@ -119,4 +124,3 @@ def payment_retry(request: HttpRequest, pk: str) -> HttpResponse:
         )
     else:
         messages.info(request, "Retried: the payment is on its way.")
-    return redirect(reverse("web:payment", args=[attempt.pk]))

@@ -1,6 +1,9 @@
-"""Subscriptions: a simple newest-first list, the record with its schedule, invoices, payments,
-emails, and its actions (pause, resume, cancel, undo a cancellation, delete: editors only, POST with
-CSRF, the outcome as a flash message)."""
+"""A subscription's page (schedule, invoices, payments, emails, timeline) and its actions.
+
+Actions are for editors: a GET shows the action's dialog (htmx shows it as a modal over the page or
+the index's panel; without script it is a page), the POST (with CSRF) does it through one service
+and goes back to ``next`` (the page or the panel it came from) with the outcome as a flash message.
+"""
 
 from __future__ import annotations
 
@@ -14,36 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from recurra.accounts.selectors import account_zone
+from recurra.billing import retries
 from recurra.core import clock
-from recurra.core.errors import ValidationFailed
+from recurra.core.errors import Conflict, ValidationFailed
 from recurra.core.money import Money
-from recurra.crm.models import Contact
 from recurra.subscriptions import canceling, deleting, pausing
-from recurra.subscriptions.lifecycle import BILLABLE, TERMINAL, TRANSITIONS
-from recurra.subscriptions.models import Subscription, SubscriptionStatus
-from recurra.subscriptions.schedule import local_date
+from recurra.subscriptions.models import Subscription
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
-from recurra.web.views.common import confirm_page, list_page, post_action, preview, search_text, statement
-
-
-def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
-    """A query parameter's value when it is one of ``allowed``, else None (ignored)."""
-    value = request.GET.get(name)
-    return value if value in allowed else None
-
-
-@viewer
-@require_GET
-def subscription_list(request: HttpRequest) -> HttpResponse:
-    contact = Contact.objects.filter(pk=request.GET.get("contact_id") or None).first()
-    status = choice(request, "status", SubscriptionStatus.values)
-    qs = selectors.subscription_list(
-        q=search_text(request), contact_id=contact.pk if contact else None, status=status
-    )
-    context = {"contact": contact, "status": status or "", "statuses": SubscriptionStatus.choices}
-    return list_page(request, "web/subscriptions/list.html", qs, context)
+from recurra.web.subscription_actions import actions_for, retryable_payment
+from recurra.web.views.common import next_url, post_action, preview, statement
+from recurra.web.views.payments import retry_message
 
 
 @viewer
@@ -61,26 +45,25 @@ def subscription_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "payments": preview(selectors.payment_list(subscription_id=sub.pk)),
         "emails": preview(selectors.emails_about(subscription_id=sub.pk)),
         "timeline": selectors.subscription_timeline(sub),
-        "actions": _actions(sub),
+        "actions": actions_for(sub),
+        "next": reverse("web:subscription", args=[sub.pk]),
     }
     return render(request, "web/subscriptions/detail.html", context)
 
 
-def _actions(sub: Subscription) -> dict[str, Any]:
-    """What the detail page offers (to editors): pause, or resume with its default date; cancel,
-    or undo a cancellation set for the period's end; delete once it has ended."""
-    paused = sub.status == SubscriptionStatus.PAUSED
-    today = local_date(clock.now(), account_zone())
-    return {
-        "pause": not paused and SubscriptionStatus.PAUSED in TRANSITIONS[sub.status],
-        "resume": paused,
-        "resume_default": pausing.next_anchor_date(sub, today) if paused else None,
-        "cancel": sub.status not in TERMINAL and not sub.cancel_at_period_end,
-        "undo_cancel": sub.status not in TERMINAL and sub.cancel_at_period_end,
-        "delete": sub.status in TERMINAL,
-        "edit": sub.status in BILLABLE,
-        "today": today,
+def _dialog(
+    request: HttpRequest, sub: Subscription, name: str, title: str, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The page holding the action's ``<dialog>`` (htmx takes the dialog alone)."""
+    context = {
+        "sub": sub,
+        "title": title,
+        "dialog": f"web/subscriptions/dialogs/{name}.html",
+        "actions": actions_for(sub),
+        "next": next_url(request, reverse("web:subscription", args=[sub.pk])),
+        **extra,
     }
+    return render(request, "web/subscriptions/dialog_page.html", context, status=status)
 
 
 class PauseForm(forms.Form):
@@ -109,9 +92,9 @@ def _act(
     perform: Callable[[dict[str, Any]], object],
     message: str,
 ) -> HttpResponse:
-    """Validate ``form``, then ``perform`` (one service) and go back to the record; a form or
+    """Validate ``form``, then ``perform`` (one service) and go back to ``next``; a form or
     service error is shown as a flash message and nothing changes."""
-    url = reverse("web:subscription", args=[sub.pk])
+    url = next_url(request, reverse("web:subscription", args=[sub.pk]))
     if not form.is_valid():
         for name, errors in form.errors.items():
             messages.error(request, f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}")
@@ -128,9 +111,11 @@ def _act(
 
 
 @editor
-@require_POST
+@require_http_methods(["GET", "POST"])
 def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
+    if request.method == "GET":
+        return _dialog(request, sub, "pause", f"Pause {sub}")
     return _act(
         request,
         sub,
@@ -143,9 +128,11 @@ def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @editor
-@require_POST
+@require_http_methods(["GET", "POST"])
 def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
+    if request.method == "GET":
+        return _dialog(request, sub, "resume", f"Resume {sub}")
     return _act(
         request,
         sub,
@@ -158,9 +145,12 @@ def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @editor
-@require_POST
+@require_http_methods(["GET", "POST"])
 def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
+    if request.method == "GET":
+        preview = canceling.cancel_preview(subscription=sub, at=clock.now())
+        return _dialog(request, sub, "cancel", f"Cancel {sub}", preview=preview)
 
     def cancel(values: dict[str, Any]) -> None:
         done = canceling.subscription_cancel(subscription=sub, actor=actor(request), at=clock.now(), **values)
@@ -197,22 +187,40 @@ def subscription_undo_cancel(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         perform=lambda: canceling.subscription_cancel_undo(subscription=sub, actor=actor(request)),
         message=f"Subscription {sub} will renew as before: the cancellation is undone.",
-        next_url=reverse("web:subscription", args=[sub.pk]),
+        next_url=next_url(request, reverse("web:subscription", args=[sub.pk])),
     )
 
 
 @editor
 @require_http_methods(["GET", "POST"])
 def subscription_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """GET: the dialog (the permanent-deletion warning, or why it cannot be deleted yet). POST:
+    delete and go to the index; refused (still running), the dialog again with why (409)."""
     sub = get_object_or_404(Subscription, pk=pk)
-    return confirm_page(
-        request,
-        title=f"Delete {sub}",
-        question=f"Delete the subscription {sub} permanently? This cannot be undone. Its invoices, "
-        "payments and history stay.",
-        button="Delete subscription",
-        perform=lambda: deleting.subscription_delete(subscription=sub, actor=actor(request)),
-        done_url=reverse("web:subscriptions"),
-        cancel_url=reverse("web:subscription", args=[sub.pk]),
-        message=f"Subscription {sub} deleted.",
-    )
+    if request.method == "GET":
+        return _dialog(request, sub, "delete", f"Delete {sub}")
+    try:
+        deleting.subscription_delete(subscription=sub, actor=actor(request))
+    except Conflict as exc:
+        return _dialog(request, sub, "delete", f"Delete {sub}", status=409, error=statement(exc.detail))
+    messages.success(request, f"Subscription {sub} deleted.")
+    return redirect("web:subscriptions")
+
+
+@editor
+@require_POST
+def subscription_retry(request: HttpRequest, pk: str) -> HttpResponse:
+    """Retry the latest declined payment now (the payment's own retry: at most three per invoice)."""
+    sub = get_object_or_404(Subscription, pk=pk)
+    back = next_url(request, reverse("web:subscription", args=[sub.pk]))
+    payment = retryable_payment(sub)
+    if payment is None:
+        messages.error(request, "There is no declined payment to retry.")
+        return redirect(back)
+    try:
+        attempt = retries.payment_retry(payment=payment, actor=actor(request), at=clock.now())
+    except Conflict as exc:
+        messages.error(request, statement(exc.detail))
+    else:
+        retry_message(request, attempt)
+    return redirect(back)

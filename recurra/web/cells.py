@@ -1,0 +1,63 @@
+"""A subscription property as an index cell: formatted by its kind, linked where it is a record.
+
+The name opens the side panel (htmx) and is a plain link to the record
+without script; the contact and company link to their pages; a status is its
+badge; money is in the subscription's currency and the page's locale; an
+empty value is a dash.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.urls import reverse
+from django.utils import dateformat
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.properties import PROPERTIES, Kind, Property
+from recurra.web.templatetags.recurra_web import money
+
+EMPTY = mark_safe('<span class="muted" aria-label="none">—</span>')  # noqa: S308 (a constant)
+DATE_FORMAT = "j M Y"
+
+
+def cell(sub: Subscription, key: str, *, zone: ZoneInfo) -> SafeString:
+    """The HTML of property ``key`` of ``sub`` in an index row (date-times shown in ``zone``)."""
+    if key == "name":
+        url = reverse("web:subscription", args=[sub.pk])
+        panel = reverse("web:subscription_panel", args=[sub.pk])
+        return format_html(
+            '<a class="row-link" href="{}" hx-get="{}" hx-target="#panel" hx-select="unset" '
+            'hx-swap="innerHTML" hx-push-url="false" data-panel-link>{}</a>',
+            url,
+            panel,
+            sub.name,
+        )
+    if key == "status":
+        return format_html('<span class="badge status-{}">{}</span>', sub.status, sub.get_status_display())
+    if key == "contact":
+        url = reverse("web:contact", args=[sub.contact_id])
+        return format_html('<a href="{}">{}</a>', url, sub.contact)
+    if key == "company" and sub.company_id:
+        return format_html('<a href="{}">{}</a>', reverse("web:company", args=[sub.company_id]), sub.company)
+    prop = PROPERTIES[key]
+    value = prop.of(sub)
+    if value is None or value == "":
+        return EMPTY
+    return format_html("{}", text(prop, value, sub.currency, zone))
+
+
+def text(prop: Property, value: object, currency: str, zone: ZoneInfo) -> str:
+    """A non-empty value of ``prop`` as the page shows it."""
+    if prop.kind == Kind.MONEY:
+        return money(value, currency)  # type: ignore[arg-type]
+    if prop.kind == Kind.DATETIME and isinstance(value, datetime):
+        return dateformat.format(value.astimezone(zone), DATE_FORMAT)
+    if prop.kind == Kind.DATE and isinstance(value, date):
+        return dateformat.format(value, DATE_FORMAT)
+    if prop.kind == Kind.BOOLEAN:
+        return "Yes" if value else "No"
+    return str(prop.label_of(value))

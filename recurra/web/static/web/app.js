@@ -1,0 +1,52 @@
+/* Recurra's few lines of script: everything works without it, this makes it smoother.
+   - Dropdowns (<details id=…>) that were open stay open when htmx replaces the page around them.
+   - An action's <dialog> loaded into #dialog-host opens as a modal, and is removed when closed.
+   - The index's side panel: moves focus into it when it opens, closes with its ✕ or Escape. */
+(function () {
+  "use strict";
+  var open = [];
+  var opener = null; // the row link that opened the panel: focus goes back to it on close
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-panel-link")) opener = event.detail.elt.closest("tr").dataset.id;
+  });
+  document.addEventListener("htmx:beforeSwap", function () {
+    open = Array.prototype.map.call(document.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    open.forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d) d.open = true;
+    });
+    var target = event.detail.target;
+    if (target && target.id === "dialog-host") {
+      var dialog = target.querySelector("dialog");
+      if (dialog) {
+        dialog.removeAttribute("open");
+        dialog.addEventListener("close", function () { target.innerHTML = ""; });
+        dialog.showModal();
+      }
+    }
+    if (target && target.id === "panel") {
+      document.getElementById("index-layout").classList.add("with-panel");
+      var panel = target.querySelector(".panel");
+      if (panel) panel.focus();
+    }
+  });
+  function closePanel() {
+    var host = document.getElementById("panel");
+    if (!host || !host.firstElementChild) return;
+    host.innerHTML = "";
+    document.getElementById("index-layout").classList.remove("with-panel");
+    var row = opener && document.querySelector('tr[data-id="' + opener + '"] [data-panel-link]');
+    if (row) row.focus();
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-close-panel]")) closePanel();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !document.querySelector("dialog[open]")) {
+      var inPanel = document.activeElement && document.activeElement.closest && document.activeElement.closest("#panel");
+      if (inPanel) closePanel();
+    }
+  });
+})();

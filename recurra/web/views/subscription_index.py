@@ -1,0 +1,219 @@
+"""The subscriptions index (Commerce → Subscriptions): tabs of views, quick and advanced filters,
+search, columns, sort, keyset pages, the count (filled in after the page) and the side panel.
+
+The page is one GET form (see :mod:`recurra.web.index_state`) that htmx sends
+on every change and whose answer replaces the index, so every state has its
+URL and works without script too. The count is its own request: a page is a
+range scan, a count can be a scan of every match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from recurra.accounts.models import User
+from recurra.accounts.selectors import account_settings, account_zone
+from recurra.core import clock
+from recurra.core.errors import ValidationFailed
+from recurra.crm.models import Company, Contact
+from recurra.saved_views import listing
+from recurra.saved_views.defaults import DEFAULT_VIEWS, FIRST_VIEW
+from recurra.saved_views.models import SavedView
+from recurra.saved_views.selectors import spec_of, visible_views
+from recurra.saved_views.services import may_change
+from recurra.saved_views.spec import DUE_PRESETS, OPERATOR_LABELS, Filters, Spec, operators_for
+from recurra.subscriptions.models import Subscription, SubscriptionStatus
+from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind, Property
+from recurra.web import cells, index_state
+from recurra.web.access import current_user, viewer
+from recurra.web.views.subscription_panel import panel_context
+
+
+@dataclass(frozen=True)
+class Tab:
+    id: str
+    name: str
+    saved: SavedView | None = None
+
+
+def tabs_for(user: User) -> list[Tab]:
+    """The default views, then the team's and the user's own saved ones, oldest first."""
+    saved = [Tab(v.pk, v.name, v) for v in visible_views(user).select_related("owner")]
+    return [Tab(v.id, v.name) for v in DEFAULT_VIEWS.values()] + saved
+
+
+def _chosen(tabs: list[Tab], view_id: str) -> tuple[Tab, Spec]:
+    for tab in tabs:
+        if tab.id == view_id:
+            return tab, spec_of(tab.saved) if tab.saved else DEFAULT_VIEWS[tab.id].spec
+    return tabs[0], DEFAULT_VIEWS[FIRST_VIEW].spec
+
+
+def _state(request: HttpRequest, data: QueryDict) -> tuple[list[Tab], Tab, Spec, index_state.IndexState]:
+    """The tabs, the chosen one and its spec, and the state ``data`` (a query or a form) describes."""
+    tabs = tabs_for(current_user(request))
+    tab, spec = _chosen(tabs, data.get("view") or FIRST_VIEW)
+    currency = account_settings().default_currency
+    state = index_state.read(data, view_id=tab.id, view_spec=spec, currency=currency)
+    return tabs, tab, spec, state
+
+
+def posted_state(request: HttpRequest) -> index_state.IndexState:
+    """The index's state as a POST (the save-view form) carries it."""
+    return _state(request, request.POST)[3]
+
+
+@viewer
+@require_GET
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    tabs, tab, view_spec, state = _state(request, request.GET)
+    at = clock.now()
+    try:
+        page = listing.index_page(state.spec, at=at, scope=state.scope, cursor=state.cursor)
+    except ValidationFailed:  # a cursor this list did not give out: start again
+        state.cursor, state.page = None, 1
+        page = listing.index_page(state.spec, at=at, scope=state.scope)
+    zone = account_zone()
+    columns = [PROPERTIES[key] for key in state.spec.columns]
+    user = current_user(request)
+    filters = state.spec.filters
+    custom = filters.due if filters.due and filters.due.preset == "custom" else None
+    context = {
+        "tabs": tabs,
+        "tab": tab,
+        "state": state,
+        "state_params": state.params(cursor=None, page=None),
+        "spec": state.spec,
+        "unsaved": state.spec != view_spec,
+        "may_update": tab.saved is not None and may_change(tab.saved, user=user, role=user.role),
+        "page": page,
+        "columns": columns,
+        "headers": [_header(p, state) for p in columns],
+        "rows": [
+            (sub, [(_numeric(p), cells.cell(sub, p.key, zone=zone)) for p in columns]) for sub in page.data
+        ],
+        "first_row": (state.page - 1) * listing.PAGE_SIZE + 1,
+        "last_row": (state.page - 1) * listing.PAGE_SIZE + len(page.data),
+        "sort_label": f"{PROPERTIES[state.spec.sort.key].label}, "
+        + ("descending" if state.spec.sort.descending else "ascending"),
+        "statuses": SubscriptionStatus.choices,
+        "due_presets": DUE_PRESETS,
+        "due_label": DUE_PRESETS[filters.due.preset] if filters.due else "",
+        "due_from": _iso(custom.start) if custom else request.GET.get("due_from", ""),
+        "due_to": _iso(custom.end) if custom else request.GET.get("due_to", ""),
+        "editor": _editor(state),
+        "condition_count": sum(len(group) for group in filters.groups),
+        "filterable": list(PROPERTIES.values()),
+        "currency": account_settings().default_currency,
+        "choosable": [p for p in PROPERTIES.values() if p.key not in state.spec.columns],
+        "always_shown": ALWAYS_SHOWN,
+        "scope_record": _scope_record(state.scope),
+        "count_url": f"{reverse('web:subscription_count')}?{state.query(cursor=None, page=None)}",
+        "first_page_url": f"{reverse('web:subscriptions')}?{state.query(cursor=None, page=None)}",
+        "clear_url": f"{reverse('web:subscriptions')}?{_cleared(state).query(cursor=None, page=None)}",
+        "panel": _panel(request),
+    }
+    return render(request, "web/subscriptions/index.html", context)
+
+
+@viewer
+@require_GET
+def subscription_count(request: HttpRequest) -> HttpResponse:
+    _, _, _, state = _state(request, request.GET)
+    count = listing.index_count(state.spec.filters, at=clock.now(), scope=state.scope)
+    return render(request, "web/subscriptions/index_count.html", {"count": count})
+
+
+@dataclass(frozen=True)
+class Header:
+    key: str
+    label: str
+    sortable: bool
+    direction: str  # "ascending", "descending" or "none" (aria-sort)
+    next_sort: str  # what a click sorts by
+    numeric: bool
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _numeric(prop: Property) -> bool:
+    return prop.kind in (Kind.MONEY, Kind.NUMBER)
+
+
+def _header(prop: Property, state: index_state.IndexState) -> Header:
+    sort = state.spec.sort
+    current = sort.key == prop.key
+    direction = ("descending" if sort.descending else "ascending") if current else "none"
+    next_sort = prop.key if not current or sort.descending else f"-{prop.key}"
+    return Header(prop.key, str(prop.label), prop.sortable, direction, next_sort, _numeric(prop))
+
+
+def _cleared(state: index_state.IndexState) -> index_state.IndexState:
+    """``state`` without filters (its columns and sort kept)."""
+    return replace(state, spec=replace(state.spec, filters=Filters()), rows=[], due_error="")
+
+
+def _editor(state: index_state.IndexState) -> list[list[dict[str, Any]]]:
+    """The advanced filter rows with what each row's controls offer."""
+    groups = []
+    for g, group in enumerate(state.rows):
+        rows = []
+        for i, row in enumerate(group):
+            prop = PROPERTIES.get(row.property)
+            rows.append(
+                {
+                    "row": row,
+                    "prefix": f"c{g}.{i}",
+                    "where": f"{g}.{i}",
+                    "property": prop,
+                    "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
+                    "input": _input_type(prop.kind) if prop else "text",
+                    "needs_value": row.operator not in ("is_empty", "is_not_empty"),
+                    "between": row.operator == "between",
+                }
+            )
+        groups.append(rows)
+    return groups
+
+
+_INPUTS = {Kind.DATE: "date", Kind.DATETIME: "date", Kind.MONEY: "money", Kind.NUMBER: "number"}
+
+
+def _input_type(kind: Kind) -> str:
+    if kind in (Kind.CHOICE, Kind.BOOLEAN):
+        return kind.value
+    return _INPUTS.get(kind, "text")
+
+
+def _scope_record(scope: dict[str, str]) -> Contact | Company | None:
+    if "contact_id" in scope:
+        return Contact.objects.filter(pk=scope["contact_id"]).first()
+    if "company_id" in scope:
+        return Company.objects.filter(pk=scope["company_id"]).first()
+    return None
+
+
+def _panel(request: HttpRequest) -> dict[str, Any] | None:
+    """The side panel asked for in the URL (``?panel=<id>``: a link to the index with it open)."""
+    pk = request.GET.get("panel")
+    sub = Subscription.objects.filter(pk=pk).first() if pk else None
+    return panel_context(request, sub) if sub else None
+
+
+@viewer
+@require_GET
+def subscription_panel(request: HttpRequest, pk: str) -> HttpResponse:
+    """The side panel (htmx); opened without script, the subscription's own page."""
+    sub = get_object_or_404(Subscription, pk=pk)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("web:subscription", pk=sub.pk)
+    return render(request, "web/subscriptions/panel.html", {"panel": panel_context(request, sub)})
