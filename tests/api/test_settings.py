@@ -156,7 +156,11 @@ def test_the_boundaries_are_accepted(api):
 
 
 def test_the_seller_details_are_patched_part_by_part_and_cleared_with_blanks(api):
-    ok(api.patch("/settings", {"seller_address": CHANGES["seller_address"], "seller_email": "a@fjord.example"}))
+    ok(
+        api.patch(
+            "/settings", {"seller_address": CHANGES["seller_address"], "seller_email": "a@fjord.example"}
+        )
+    )
     body = ok(
         api.patch(
             "/settings",
