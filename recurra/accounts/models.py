@@ -7,6 +7,7 @@ from django.db import models
 
 from recurra.accounts.roles import Role
 from recurra.core import clock, ids
+from recurra.crm.models import Address
 
 
 class User(AbstractUser):
@@ -58,8 +59,12 @@ def _default_retry_schedule() -> list[int]:
     return [3, 5, 7]
 
 
-class AccountSettings(models.Model):
-    """The business's settings: one row. Billing dates are dates in ``timezone``."""
+class AccountSettings(Address):
+    """The business's settings: one row. Billing dates are dates in ``timezone``.
+
+    The address columns (from :class:`~recurra.crm.models.Address`) and the ``seller_*`` fields are
+    the seller's details printed on invoices; all optional.
+    """
 
     SINGLETON = 1
 
@@ -80,6 +85,10 @@ class AccountSettings(models.Model):
     final_failure_action = models.CharField(
         max_length=20, choices=FinalFailureAction.choices, default=FinalFailureAction.KEEP_PAST_DUE
     )
+    seller_email = models.CharField(max_length=254, blank=True)
+    seller_phone = models.CharField(max_length=40, blank=True)
+    seller_tax_id = models.CharField(max_length=100, blank=True, help_text="VAT or organisation number")
+    seller_website = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
 from recurra.accounts.models import AccountSettings, ApiKey, FinalFailureAction, User
@@ -24,6 +24,7 @@ from recurra.core import clock, events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.core.money import currencies
+from recurra.crm.services import address_columns
 
 KEY_PREFIX = "rk_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -205,7 +206,50 @@ def _is_text(value: Any, pattern: re.Pattern[str]) -> bool:
     return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
+def _max_length(name: str) -> int:
+    limit: int = getattr(AccountSettings._meta.get_field(name), "max_length", 0)
+    return limit
+
+
+def _is_line(limit: int) -> Callable[[Any], bool]:
+    """Text of at most ``limit`` characters once stripped, on one line."""
+    return lambda v: isinstance(v, str) and len(v.strip()) <= limit and "\n" not in v and "\r" not in v
+
+
+def _is_email_or_blank(value: Any) -> bool:
+    if not isinstance(value, str) or len(value.strip()) > _max_length("seller_email"):
+        return False
+    try:
+        if value.strip():
+            validate_email(value.strip())
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def _website(value: str) -> str:
+    """A web address as stored: stripped, ``https://`` put before one typed without a scheme."""
+    value = value.strip()
+    return value if not value or "://" in value else f"https://{value}"
+
+
+_URL = URLValidator(schemes=["http", "https"])
+
+
+def _is_website_or_blank(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    url = _website(value)
+    try:
+        if url:
+            _URL(url)
+    except DjangoValidationError:
+        return False
+    return len(url) <= _max_length("seller_website")
+
+
 _NAME = re.compile(r"(?s)(?=.*\S).{1,200}")
+SELLER_ADDRESS = "seller_address"  # the address columns, as one setting: {"line1": ..., "country": ...}
 # Each setting: a check of its value and what to say when it fails.
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "timezone": (
@@ -228,6 +272,29 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         f"must be one of {', '.join(FinalFailureAction.values)}",
     ),
     **{flag: (lambda v: isinstance(v, bool), "must be true or false") for flag in _FLAGS},
+    "seller_email": (
+        _is_email_or_blank,
+        f"is not a valid email address (at most {_max_length('seller_email')} characters)",
+    ),
+    **{
+        name: (_is_line(_max_length(name)), f"must be one line of at most {_max_length(name)} characters")
+        for name in ("seller_phone", "seller_tax_id")
+    },
+    "seller_website": (
+        _is_website_or_blank,
+        f"is not a web address such as https://example.com (at most {_max_length('seller_website')} "
+        "characters)",
+    ),
+}
+# How a valid value is stored, where that is not as given.
+_STORED: dict[str, Callable[[Any], Any]] = {
+    "default_currency": str.upper,
+    "business_name": str.strip,
+    "retry_schedule_days": list,
+    "seller_email": str.strip,
+    "seller_phone": str.strip,
+    "seller_tax_id": str.strip,
+    "seller_website": _website,
 }
 
 
@@ -243,22 +310,25 @@ def _setting_error(name: str, value: Any) -> str | None:
 
 def account_settings_update(*, actor: Actor, at: datetime | None = None, **changes: Any) -> AccountSettings:
     """Change account settings; every invalid one is reported at once. One ``accountsettings.updated``
-    event with the fields that changed (none when nothing did)."""
+    event with the fields that changed (none when nothing did).
+
+    ``seller_address`` changes the parts it names (``{"city": "Bergen"}`` keeps the other parts; ""
+    or None clears one); its errors are on ``seller_address.<part>``. The seller's details are all
+    optional: "" clears one.
+    """
+    address = changes.pop(SELLER_ADDRESS, None)
     errors = [
         FieldError(name, error) for name, value in changes.items() if (error := _setting_error(name, value))
     ]
+    columns = address_columns(address, errors, field=SELLER_ADDRESS)
     if errors:
         raise ValidationFailed("invalid settings", errors=errors)
-    if "default_currency" in changes:
-        changes["default_currency"] = changes["default_currency"].upper()
-    if "business_name" in changes:
-        changes["business_name"] = changes["business_name"].strip()
-    if "retry_schedule_days" in changes:
-        changes["retry_schedule_days"] = list(changes["retry_schedule_days"])
+    values = {name: _STORED[name](value) if name in _STORED else value for name, value in changes.items()}
+    values.update(columns)
     with transaction.atomic():
         row, _ = AccountSettings.objects.select_for_update().get_or_create(pk=AccountSettings.SINGLETON)
         before = events.snapshot(row)
-        for name, value in changes.items():
+        for name, value in values.items():
             setattr(row, name, value)
         if events.changes(before, events.snapshot(row))[1]:
             row.updated_at = at or clock.now()

@@ -31,18 +31,31 @@ def _existing(model: type[models.Model], pk: str | None, field: str) -> Any:
     return obj
 
 
-def _address_columns(address: dict[str, str | None] | None, errors: list[FieldError]) -> dict[str, str]:
+def address_columns(address: Any, errors: list[FieldError], *, field: str = "address") -> dict[str, str]:
+    """The columns of an address's parts (``{"line1": ..., "country": ...}``): each stripped, None as
+    "", the country upper-cased; a part left out is not among them. A part that is not text, is
+    unknown, is too long for its column or a country that is not two letters is an error on
+    ``<field>.<part>``; an address that is not a mapping, on ``field``."""
     if address is None:
         return {}
+    if not isinstance(address, dict):
+        errors.append(FieldError(field, "must be an address with " + ", ".join(Address.ADDRESS_FIELDS)))
+        return {}
     columns = {}
-    for part in Address.ADDRESS_FIELDS:
-        if part in address:
-            columns[Address.column(part)] = (address[part] or "").strip()
-    country = columns.get("country")
-    if country:
-        columns["country"] = country.upper()
-        if not _COUNTRY.match(columns["country"]):
-            errors.append(FieldError("address.country", "must be a two-letter ISO 3166 country code"))
+    for part, value in address.items():
+        if part not in Address.ADDRESS_FIELDS:
+            errors.append(FieldError(f"{field}.{part}", "is not a part of an address"))
+            continue
+        column = Address.column(part)
+        text = (value or "").strip() if isinstance(value, str | None) else None
+        limit: int = getattr(Address._meta.get_field(column), "max_length", 0)
+        if part == "country" and text:
+            text = text.upper()
+            if not _COUNTRY.match(text):
+                errors.append(FieldError(f"{field}.country", "must be a two-letter ISO 3166 country code"))
+        elif text is None or len(text) > limit:
+            errors.append(FieldError(f"{field}.{part}", f"must be text of at most {limit} characters"))
+        columns[column] = text or ""
     return columns
 
 
@@ -58,7 +71,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
             validate_email(cleaned["email"])
         except DjangoValidationError:
             errors.append(FieldError("email", "is not a valid email address"))
-    cleaned.update(_address_columns(values.get("address"), errors))
+    cleaned.update(address_columns(values.get("address"), errors))
     if errors:
         raise ValidationFailed("invalid contact", errors=errors)
     if "company_id" in values:
@@ -104,7 +117,7 @@ def _clean_company(values: dict[str, Any]) -> dict[str, Any]:
         if domain and not _DOMAIN.match(domain):
             errors.append(FieldError("domain", "is not a domain name like example.com"))
         cleaned["domain"] = domain
-    cleaned.update(_address_columns(values.get("address"), errors))
+    cleaned.update(address_columns(values.get("address"), errors))
     if errors:
         raise ValidationFailed("invalid company", errors=errors)
     return cleaned

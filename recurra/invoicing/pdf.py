@@ -12,6 +12,8 @@ Surprising cases:
   and thin spaces by a no-break space, anything else by ``?``) instead of failing the whole PDF.
 - The creation date is the invoice's ``created_at``, so the same invoice gives the same bytes.
 - A draft has no number: it is shown as "Draft".
+- The seller ("From") is the account's business name and the seller's details that are set, as
+  the settings are now: changing them changes the PDF of every invoice, old ones too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.http import HttpResponse
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from recurra.accounts.models import AccountSettings
 from recurra.accounts.selectors import account_settings
 from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
@@ -151,6 +154,14 @@ def _address_lines(address: dict[str, str]) -> list[str]:
     return [part for part in parts if part]
 
 
+def _seller_lines(account: AccountSettings, w: _Writer) -> list[str]:
+    """The "From" block: the business's name, then its address, email, phone, tax id and website."""
+    tax_id = f"{w.label('tax_id')}: {account.seller_tax_id}" if account.seller_tax_id else ""
+    lines = [account.business_name, *_address_lines(account.address), account.seller_email]
+    lines += [account.seller_phone, tax_id, account.seller_website]
+    return [line for line in lines if line]
+
+
 def invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF bytes (A4): seller, buyer, facts, lines, totals, comments and footer."""
     w = _Writer(invoice)
@@ -167,8 +178,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         pdf.set_font(FONT, style, size)
         pdf.multi_cell(width, h, pdf_text(value), align=align, new_x="LMARGIN", new_y="NEXT")
 
-    seller = account_settings().business_name
-    text(seller, size=14, style="B", h=7)
+    account = account_settings()
+    text(account.business_name, size=14, style="B", h=7)
     pdf.ln(2)
     text(f"{w.label('invoice')} {invoice.number or w.label('draft')}", size=20, style="B", h=10)
     pdf.ln(3)
@@ -204,7 +215,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     top = bottom = pdf.get_y()
     column = width / 2 - 3
     for x, heading, lines in (
-        (pdf.l_margin, w.label("from"), [seller]),
+        (pdf.l_margin, w.label("from"), _seller_lines(account, w)),
         (pdf.l_margin + width / 2 + 3, w.label("bill_to"), [line for line in buyer if line]),
     ):
         pdf.set_xy(x, top)

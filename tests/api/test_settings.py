@@ -27,6 +27,11 @@ DEFAULTS = {
     "admin_notifications_digest": False,
     "retry_schedule_days": [3, 5, 7],
     "final_failure_action": "keep_past_due",
+    "seller_address": {"line1": "", "line2": "", "city": "", "state": "", "postal_code": "", "country": ""},
+    "seller_email": "",
+    "seller_phone": "",
+    "seller_tax_id": "",
+    "seller_website": "",
 }
 CHANGES = {
     "timezone": "Europe/Oslo",
@@ -41,6 +46,18 @@ CHANGES = {
     "admin_notifications_digest": True,
     "retry_schedule_days": [1, 2, 4, 8],
     "final_failure_action": "pause",
+    "seller_address": {
+        "line1": "Strandkaien 2",
+        "line2": "3. etasje",
+        "city": "Bergen",
+        "state": "Vestland",
+        "postal_code": "5013",
+        "country": "NO",
+    },
+    "seller_email": "billing@fjord.example",
+    "seller_phone": "+47 55 00 00 00",
+    "seller_tax_id": "NO 999 888 777 MVA",
+    "seller_website": "https://fjord.example",
 }
 
 
@@ -64,7 +81,10 @@ def test_a_super_admin_changes_every_setting_with_one_event(api):
     assert (event.object_type, event.object_id, event.actor_type) == ("accountsettings", "1", "api_key")
     assert event.data["before"]["timezone"] == "UTC"
     assert event.data["after"]["retry_schedule_days"] == [1, 2, 4, 8]
-    assert set(event.data["after"]) == set(CHANGES)  # updated_at is not an audited change
+    assert event.data["after"]["country"] == "NO"
+    address_columns = {"address_line1", "address_line2", "city", "state", "postal_code", "country"}
+    # updated_at is not an audited change; the address is stored (and audited) as its columns
+    assert set(event.data["after"]) == set(CHANGES) - {"seller_address"} | address_columns
 
 
 def test_a_partial_change_keeps_the_rest_and_an_unchanged_one_writes_nothing(api):
@@ -107,6 +127,18 @@ def test_only_a_super_admin_may_change_them(api_as, role):
         ({"final_failure_action": "explode"}, "final_failure_action"),
         ({"timezone": None}, "timezone"),
         ({"colour": "blue"}, "colour"),
+        ({"seller_address": {"country": "Norway"}}, "seller_address.country"),
+        ({"seller_address": {"country": "1A"}}, "seller_address.country"),
+        ({"seller_address": {"city": "x" * 101}}, "seller_address.city"),
+        ({"seller_address": {"zip": "5013"}}, "seller_address.zip"),
+        ({"seller_address": None}, "seller_address"),
+        ({"seller_email": "billing at fjord"}, "seller_email"),
+        ({"seller_email": None}, "seller_email"),
+        ({"seller_phone": "+47\n55"}, "seller_phone"),
+        ({"seller_phone": "5" * 41}, "seller_phone"),
+        ({"seller_tax_id": "9" * 101}, "seller_tax_id"),
+        ({"seller_website": "ftp://fjord.example"}, "seller_website"),
+        ({"seller_website": "not a web address"}, "seller_website"),
     ],
 )
 def test_invalid_settings_are_refused_and_nothing_changes(api, changes, field):
@@ -121,6 +153,31 @@ def test_the_boundaries_are_accepted(api):
     assert (body["reminder_days_before"], body["retry_schedule_days"]) == (90, list(range(1, 11)))
     body = ok(api.patch("/settings", {"reminder_days_before": 1, "retry_schedule_days": [90]}))
     assert (body["reminder_days_before"], body["retry_schedule_days"]) == (1, [90])
+
+
+def test_the_seller_details_are_patched_part_by_part_and_cleared_with_blanks(api):
+    ok(
+        api.patch(
+            "/settings", {"seller_address": CHANGES["seller_address"], "seller_email": "a@fjord.example"}
+        )
+    )
+    body = ok(
+        api.patch(
+            "/settings",
+            {"seller_address": {"line2": "", "country": "se"}, "seller_website": "www.fjord.example"},
+        )
+    )
+    assert body["seller_address"] == {**CHANGES["seller_address"], "line2": "", "country": "SE"}
+    assert (body["seller_email"], body["seller_website"]) == ("a@fjord.example", "https://www.fjord.example")
+    body = ok(api.patch("/settings", {"seller_email": "", "seller_address": {"line1": None}}))
+    assert (body["seller_email"], body["seller_address"]["line1"]) == ("", "")
+    assert Event.objects.filter(type="accountsettings.updated").count() == 3
+
+
+def test_an_empty_retry_schedule_means_no_retries(api):
+    body = ok(api.patch("/settings", {"retry_schedule_days": []}))
+    assert body["retry_schedule_days"] == []
+    assert account_settings().retry_schedule_days == []
 
 
 def test_the_service_checks_every_rule_itself_and_reports_all_at_once(db):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from recurra.accounts.selectors import account_settings
+from recurra.accounts.services import account_settings_update
 from recurra.crm.services import company_create, contact_create
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.invoicing.pdf import invoice_filename, invoice_pdf, pdf_text
@@ -130,6 +131,51 @@ def test_a_norwegian_invoice_has_seller_buyer_settings_and_nb_formats(invoice: I
     assert "1 543,13 kr" in shown
     assert "-137,17 kr" in shown
     assert "25 %" in shown
+
+
+def _from_block(shown: list[str], heading: str, next_heading: str) -> list[str]:
+    start = shown.index(heading) + 1
+    return shown[start : shown.index(next_heading, start)]
+
+
+def test_the_seller_block_has_the_name_alone_until_details_are_set(invoice: Invoice) -> None:
+    shown = pdf_texts(invoice_pdf(invoice))
+    assert _from_block(shown, "Fra", "Faktureres til") == ["Nordlys Programvare AS"]
+
+
+def test_the_seller_block_prints_the_details_that_are_set(invoice: Invoice) -> None:
+    account_settings_update(
+        actor=SYSTEM,
+        seller_address={"line1": "Strandkaien 2", "postal_code": "5003", "city": "Bergen", "country": "NO"},
+        seller_email="faktura@nordlys.example",
+        seller_tax_id="NO 912 345 678 MVA",
+        seller_website="nordlys.example",
+    )
+    shown = pdf_texts(invoice_pdf(invoice))
+    assert _from_block(shown, "Fra", "Faktureres til") == [
+        "Nordlys Programvare AS",
+        "Strandkaien 2",
+        "5003 Bergen",
+        "NO",
+        "faktura@nordlys.example",
+        "Org.nr./MVA-nr.: NO 912 345 678 MVA",
+        "https://nordlys.example",
+    ]
+    # the buyer's tax id stays among the invoice's facts, the buyer's address in "Bill to"
+    assert "NO 999 888 777 MVA" in shown and "Strandgata 1" in shown
+
+    account_settings_update(actor=SYSTEM, seller_phone="+47 55 00 00 00", seller_tax_id="")
+    invoice.language = "en"
+    english = pdf_texts(invoice_pdf(invoice))
+    assert _from_block(english, "From", "Bill to") == [
+        "Nordlys Programvare AS",
+        "Strandkaien 2",
+        "5003 Bergen",
+        "NO",
+        "faktura@nordlys.example",
+        "+47 55 00 00 00",
+        "https://nordlys.example",
+    ]
 
 
 def test_an_english_invoice_uses_english_labels_and_formats(frozen_clock: Any) -> None:

@@ -59,6 +59,9 @@ def test_every_view_declares_its_role() -> None:
     assert {name for name, role in needed.items() if role is None} == set()
     assert {name for name, role in needed.items() if role == Role.SUPER_ADMIN} == {
         "settings",
+        "settings_account",
+        "settings_notifications",
+        "settings_dunning",
         "api_keys",
         "api_key_new",
         "api_key_revoke",

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 
 from recurra.accounts.selectors import account_settings
+from recurra.accounts.services import account_settings_update
 from recurra.core import clock
 from recurra.core.models import Event
 from recurra.invoicing.links import MAX_AGE_DAYS, pay_token
@@ -25,7 +26,7 @@ from recurra.notifications.models import EmailMessage
 from recurra.payments.gateways.models import SandboxCharge
 from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.models import Subscription
-from tests.conftest import T0
+from tests.conftest import SYSTEM, T0
 from tests.web.html import table_rows, text
 from tests.web.test_subscription_pages import make_invoice, make_subscription
 
@@ -431,3 +432,17 @@ def test_a_draft_has_no_public_page(open_invoice: Invoice) -> None:
     response = Client().get(url(open_invoice))
     assert response.status_code == 404
     assert text(response.content).endswith(NOT_FOUND)
+
+
+def test_the_sellers_address_is_under_its_name_once_set(open_invoice: Invoice) -> None:
+    before = main_html(Client().get(url(open_invoice)))
+    assert "public-seller" not in before and "<address>" not in before  # nothing set: the name alone
+
+    account_settings_update(
+        actor=SYSTEM,
+        seller_address={"line1": "Bryggen 1", "postal_code": "5003", "city": "Bergen", "country": "NO"},
+        seller_email="billing@fjordline.example",  # on the PDF, not on this page
+    )
+    page = text(Client().get(url(open_invoice)).content)
+    assert "Fjordline Software AS Bryggen 1 5003 Bergen NO Invoice INV-7 Open" in page
+    assert "billing@fjordline.example" not in page

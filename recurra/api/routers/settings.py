@@ -14,7 +14,18 @@ from recurra.accounts.models import AccountSettings, FinalFailureAction
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings
 from recurra.api.auth import ApiKeyAuth, actor
-from recurra.api.fields import TEXT, Currency, In, Name, changes, omittable
+from recurra.api.fields import (
+    TEXT,
+    AddressIn,
+    AddressOut,
+    Currency,
+    In,
+    Name,
+    Phone,
+    ShortText,
+    changes,
+    omittable,
+)
 from recurra.core import clock
 
 router = Router(tags=["settings"])
@@ -40,10 +51,23 @@ class SettingsPatch(In):
     admin_notifications_digest: StrictBool = omittable(
         description="one daily summary instead of a notice each"
     )
-    retry_schedule_days: Annotated[list[Days], Field(min_length=1, max_length=services.MAX_RETRIES)] = (
-        omittable(description="days after the first failure to retry, strictly increasing")
+    retry_schedule_days: Annotated[list[Days], Field(max_length=services.MAX_RETRIES)] = omittable(
+        description="days after the first failure to retry, strictly increasing; [] for no retries"
     )
     final_failure_action: FailureAction = omittable()  # type: ignore[valid-type]
+    seller_address: AddressIn = omittable(
+        description="the seller's address on invoices; parts left out stay as they are"
+    )
+    seller_email: Annotated[str, Field(max_length=254), TEXT] = omittable(
+        description='the seller\'s email address on invoices; "" for none'
+    )
+    seller_phone: Phone = omittable(description='the seller\'s phone number on invoices; "" for none')
+    seller_tax_id: ShortText = omittable(
+        description='the seller\'s VAT or organisation number on invoices; "" for none'
+    )
+    seller_website: Annotated[str, Field(max_length=200), TEXT] = omittable(
+        description='the seller\'s web address on invoices (https:// is added when left out); "" for none'
+    )
 
 
 class SettingsOut(BaseModel):
@@ -59,11 +83,17 @@ class SettingsOut(BaseModel):
     admin_notifications_digest: bool
     retry_schedule_days: list[int]
     final_failure_action: str
+    seller_address: AddressOut
+    seller_email: str
+    seller_phone: str
+    seller_tax_id: str
+    seller_website: str
     updated_at: datetime
 
     @classmethod
     def of(cls, s: AccountSettings) -> SettingsOut:
-        return cls(**{name: getattr(s, name) for name in cls.model_fields})
+        values = {name: getattr(s, name) for name in cls.model_fields if name != "seller_address"}
+        return cls(**values, seller_address=AddressOut(**s.address))
 
 
 @router.get("", response=SettingsOut, summary="The account settings")

@@ -1,14 +1,28 @@
-"""Settings forms: API keys, users and their roles."""
+"""Settings forms: API keys, users and their roles; the account, notification and dunning settings.
+
+The account settings forms only parse (a checkbox to a bool, "3, 5, 7" to a list of days):
+``account_settings_update`` checks every value and reports all its errors at once, so a form
+field never refuses a value the service would judge (lengths stay as ``maxlength`` typing hints).
+"""
 
 from __future__ import annotations
 
+import functools
+import re
+import zoneinfo
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.validators import MaxLengthValidator
+from django.forms.boundfield import BoundWidget
 
+from recurra.accounts.models import AccountSettings, FinalFailureAction
 from recurra.accounts.roles import Role
-from recurra.web.forms.base import ServiceForm
+from recurra.accounts.services import MAX_RETRIES, MAX_SETTING_DAYS, SELLER_ADDRESS, SETTINGS_LANGUAGES
+from recurra.web.forms.base import ServiceForm, currency_choices
+from recurra.web.forms.crm import AddressForm
 
 
 def _role_field(initial: str = Role.VIEWER) -> forms.ChoiceField:
@@ -57,3 +71,201 @@ class UserForm(ServiceForm):
 
 class RoleForm(ServiceForm):
     role = _role_field()
+
+
+# The regions of the IANA names a business is in; the other names (US/Eastern, Etc/GMT+1) are
+# older aliases, accepted but not offered unless already chosen.
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+Choices = list[tuple[str, Any]]
+
+
+@functools.cache
+def _zone_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    zones = sorted(zoneinfo.available_timezones())
+    return tuple(
+        (
+            region,
+            tuple((z, z.split("/", 1)[1].replace("_", " ")) for z in zones if z.startswith(f"{region}/")),
+        )
+        for region in ZONE_REGIONS
+    )
+
+
+def time_zone_choices(current: str) -> Choices:
+    """UTC, then the zones grouped by region ("Oslo" under "Europe"); ``current`` is offered too when
+    it is an alias outside the regions, so that it stays chosen."""
+    choices: Choices = [("UTC", "UTC"), *_zone_groups()]
+    offered = {"UTC"} | {zone for _region, zones in _zone_groups() for zone, _label in zones}
+    if current and current not in offered:
+        choices.append(("Other", [(current, current)]))
+    return choices
+
+
+def _text(label: str, field: str | None = None, **attrs: str) -> forms.CharField:
+    """A text input; ``maxlength`` (a typing hint) from the settings column ``field``."""
+    if field is not None:
+        attrs["maxlength"] = str(AccountSettings._meta.get_field(field).max_length)  # type: ignore[union-attr]
+    return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
+
+
+def _select(label: str, choices: Choices, **kwargs: Any) -> forms.CharField:
+    """A select whose value the service checks (an unknown one is its error, beside the field)."""
+    return forms.CharField(label=label, required=False, widget=forms.Select(choices=choices), **kwargs)
+
+
+class AccountSettingsForm(AddressForm):
+    """The business, its defaults and the seller's details on invoices (``seller_address`` and the
+    ``seller_*`` fields)."""
+
+    business_name = _text("Business name", "business_name", autocomplete="organization")
+    timezone = _select("Time zone", [], help_text="Billing dates are days in this time zone.")
+    default_currency = _select("Default currency", currency_choices())
+    default_language = _select(
+        "Default language",
+        [(code, name) for code, name in settings.LANGUAGES if code in SETTINGS_LANGUAGES],
+        help_text="Of new subscriptions' invoices and emails, and of the notices to super admins.",
+    )
+    invoice_number_prefix = _text(
+        "Invoice number prefix",
+        "invoice_number_prefix",
+        help_text="Capital letters, digits, - and /. New invoices are numbered with it and a count: INV-1, "
+        "INV-2, … (a new prefix starts its own count).",
+    )
+    seller_email = _text("Email", "seller_email", autocomplete="email", inputmode="email")
+    seller_phone = _text("Phone", "seller_phone", autocomplete="tel", inputmode="tel")
+    seller_tax_id = _text("Tax ID", "seller_tax_id", help_text="VAT or organisation number.")
+    seller_website = _text("Website", "seller_website", autocomplete="url", inputmode="url")
+
+    main = ("business_name", "timezone", "default_currency", "default_language", "invoice_number_prefix")
+    field_order = [*main, "seller_email", "seller_phone", "seller_tax_id", "seller_website"]
+
+    def __init__(self, *args: Any, current_zone: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget.choices = time_zone_choices(current_zone)  # type: ignore[attr-defined]
+        self.fields["invoice_number_prefix"].widget.attrs["autocapitalize"] = "characters"
+        for field in self.fields.values():  # the service judges lengths (see the module doc)
+            field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+
+    @classmethod
+    def initial_for(cls, row: AccountSettings) -> dict[str, Any]:
+        values = {name: getattr(row, name) for name in cls.field_order}
+        return {**values, **cls.address_initial(row)}
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.main]
+
+    def seller_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("seller_")]
+
+    def service_values(self) -> dict[str, Any]:
+        values = super().service_values()
+        values[SELLER_ADDRESS] = values.pop("address")
+        return values
+
+
+def radios(field: forms.BoundField, outcomes: dict[str, str]) -> list[tuple[BoundWidget, str]]:
+    """Each radio button of ``field`` with the sentence saying what its choice does."""
+    return [(radio, outcomes[radio.data["value"]]) for radio in field]
+
+
+class NotificationSettingsForm(ServiceForm):
+    """Emails to the buyer (reminders, failed payments) and the super admins' payment notices."""
+
+    payment_reminders_enabled = forms.BooleanField(
+        label="Remind the buyer before each automatic charge", required=False
+    )
+    reminder_days_before = forms.IntegerField(
+        label="Days before the charge",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": "1", "max": str(MAX_SETTING_DAYS), "class": "num"}),
+        help_text=f"1 to {MAX_SETTING_DAYS}.",
+    )
+    failed_payment_emails_enabled = forms.BooleanField(
+        label="Email the buyer when a payment fails (with a link to update the payment method)",
+        required=False,
+    )
+    admin_notifications_enabled = forms.BooleanField(
+        label="Send super admins a notice of payments made and failed", required=False
+    )
+    admin_notifications_digest = forms.TypedChoiceField(
+        label="Notices",
+        choices=[("each", "One email per payment"), ("digest", "One daily digest")],
+        coerce=lambda value: value == "digest",
+        widget=forms.RadioSelect,
+    )
+
+    @classmethod
+    def initial_for(cls, row: AccountSettings) -> dict[str, Any]:
+        values = {name: getattr(row, name) for name in cls.base_fields}
+        return {
+            **values,
+            "admin_notifications_digest": "digest" if row.admin_notifications_digest else "each",
+        }
+
+    def notice_modes(self) -> list[tuple[BoundWidget, str]]:
+        return radios(
+            self["admin_notifications_digest"],
+            {
+                "each": "Each super admin gets an email as each payment succeeds or fails.",
+                "digest": "Each super admin gets one email after midnight summing up the day's payments "
+                "(none on a day without payments).",
+            },
+        )
+
+
+_DAYS = re.compile(r"\d{1,4}")
+FINAL_ACTION_OUTCOMES: dict[str, str] = {
+    FinalFailureAction.KEEP_PAST_DUE: "The subscription stays Unpaid and nothing more is tried; it is "
+    "paid when the buyer pays the invoice or saves a new payment method.",
+    FinalFailureAction.CANCEL: "The subscription is canceled at once, nothing refunded, and the buyer "
+    "gets the cancellation email.",
+    FinalFailureAction.PAUSE: "The subscription is paused: nothing is billed until someone resumes it.",
+}
+
+
+class RetryDaysField(forms.CharField):
+    """Days typed as "3, 5, 7" (commas or spaces); cleans to ``[3, 5, 7]``, nothing typed to ``[]``."""
+
+    def to_python(self, value: Any) -> list[int]:  # type: ignore[override]
+        parts = [part for part in re.split(r"[\s,]+", super().to_python(value) or "") if part]
+        if not all(_DAYS.fullmatch(part) for part in parts):
+            raise forms.ValidationError("Enter whole numbers of days separated by commas, such as 3, 5, 7.")
+        return [int(part) for part in parts]
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+
+
+class DunningSettingsForm(ServiceForm):
+    """When a declined renewal is charged again, and what happens when the last try fails."""
+
+    retry_schedule_days = RetryDaysField(
+        label="Retry days after the first failure",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "3, 5, 7"}),
+        help_text=f"Strictly increasing, 1 to {MAX_SETTING_DAYS}, at most {MAX_RETRIES} days, "
+        "such as 3, 5, 7. Empty: no retries.",
+    )
+    final_failure_action = forms.CharField(
+        label="When the last retry fails",
+        required=False,
+        widget=forms.RadioSelect(choices=FinalFailureAction.choices),
+    )
+
+    @classmethod
+    def initial_for(cls, row: AccountSettings) -> dict[str, Any]:
+        return {name: getattr(row, name) for name in cls.base_fields}
+
+    def final_actions(self) -> list[tuple[BoundWidget, str]]:
+        return radios(self["final_failure_action"], FINAL_ACTION_OUTCOMES)

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from recurra.accounts.selectors import account_zone
+from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.online import OnlineTerms, buyer, invoice_pay, online_terms, payment_on_its_way
 from recurra.commerce.checkout import PaymentDeclined
 from recurra.core import clock
@@ -157,6 +157,7 @@ def _page(
         "declined": declined,
         "error": error,
         "subscription_name": terms.subscription.name if terms else invoice.subscription_name,
+        "seller": account_settings(),  # its address under the business's name
     }
     if state == "payable" and terms is not None:
         context |= _form_context(invoice, terms, form)

@@ -1,5 +1,7 @@
-"""Settings (super admins only): API keys and users.
+"""Settings (super admins only): the account, notifications, dunning, API keys and users.
 
+The account, notification and dunning pages are forms over the one settings
+row, each posting to itself and saving through ``account_settings_update``.
 A new API key's secret appears once, in the response to the POST that made
 it (never stored, never cached, never shown again).
 """
@@ -16,17 +18,62 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recurra.accounts import services
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
+from recurra.accounts.selectors import account_settings
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
 from recurra.web.access import actor, current_user, super_admin
-from recurra.web.forms.accounts import ApiKeyForm, RoleForm, UserForm
-from recurra.web.views.common import confirm_page, form_page, list_page, post_action, posted
+from recurra.web.forms.accounts import (
+    AccountSettingsForm,
+    ApiKeyForm,
+    DunningSettingsForm,
+    NotificationSettingsForm,
+    RoleForm,
+    UserForm,
+)
+from recurra.web.views.common import FormLike, confirm_page, form_page, list_page, post_action, posted
 
 
 @super_admin
 @require_GET
 def settings_home(request: HttpRequest) -> HttpResponse:
-    return redirect("web:api_keys")
+    return redirect("web:settings_account")
+
+
+def _settings_page(request: HttpRequest, form: FormLike, *, page: str, message: str) -> HttpResponse:
+    """The settings form ``page`` (its template and URL name): saved, then shown again (POST/redirect/GET)."""
+    return form_page(
+        request,
+        form,
+        template=f"web/settings/{page}.html",
+        save=lambda values: services.account_settings_update(actor=actor(request), at=clock.now(), **values),
+        success=lambda row: reverse(f"web:settings_{page}"),
+        message=message,
+    )
+
+
+@super_admin
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest) -> HttpResponse:
+    row = account_settings()
+    form = AccountSettingsForm(
+        posted(request), initial=AccountSettingsForm.initial_for(row), current_zone=row.timezone
+    )
+    return _settings_page(request, form, page="account", message="Account settings saved.")
+
+
+@super_admin
+@require_http_methods(["GET", "POST"])
+def notifications_edit(request: HttpRequest) -> HttpResponse:
+    initial = NotificationSettingsForm.initial_for(account_settings())
+    form = NotificationSettingsForm(posted(request), initial=initial)
+    return _settings_page(request, form, page="notifications", message="Notification settings saved.")
+
+
+@super_admin
+@require_http_methods(["GET", "POST"])
+def dunning_edit(request: HttpRequest) -> HttpResponse:
+    form = DunningSettingsForm(posted(request), initial=DunningSettingsForm.initial_for(account_settings()))
+    return _settings_page(request, form, page="dunning", message="Dunning settings saved.")
 
 
 @super_admin
