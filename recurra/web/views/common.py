@@ -52,6 +52,13 @@ def prefill(request: HttpRequest, *names: str) -> dict[str, str]:
     return {name: request.GET[name] for name in names if request.GET.get(name)}
 
 
+def reposted(data: QueryDict, *leave_out: str) -> list[tuple[str, str]]:
+    """The posted values a confirmation form posts again, as hidden copies (without the CSRF token,
+    which the form has its own of, and ``leave_out``): what was previewed is what is saved."""
+    skip = {"csrfmiddlewaretoken", *leave_out}
+    return [(name, value) for name, values in data.lists() if name not in skip for value in values]
+
+
 def search_text(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:MAX_QUERY]
 
