@@ -197,9 +197,6 @@ class NewSubscriptionForm(AddressForm):
             self.add_error("billing_start_delay", f"Enter the number of {_DELAY_UNIT[start]}.")
         return data
 
-    def invoice_settings(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.invoice_fields]
-
     def show_invoice_settings(self) -> bool:
         """Open "Advanced invoice settings" when one of them is set or wrong."""
         return any(self.has_error(name) or self[name].value() for name in self.invoice_fields)
