@@ -1,7 +1,8 @@
 """Subscription use cases: creating one (the seller's form, ``POST /subscriptions``).
 
-Rules of :func:`subscription_create`, all checked before anything is written
-and reported together:
+Rules of :func:`subscription_create` (and of :func:`subscription_draft`, which
+checks and computes the same subscription and writes nothing), all checked
+before anything is written and reported together:
 
 - Every line item is recurring (one-time items are invoiced, not subscribed)
   and all share one grouping key (frequency, terms, start date, number of
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -253,7 +255,15 @@ def _line_item_snapshot(item: SubscriptionLineItem) -> dict[str, Any]:
     return events.snapshot(item, exclude=("subscription",))
 
 
-def subscription_create(
+@dataclass(frozen=True)
+class Draft:
+    """A subscription and its line items as :func:`subscription_create` writes them, unsaved."""
+
+    subscription: Subscription
+    line_items: list[SubscriptionLineItem]
+
+
+def subscription_draft(
     *,
     contact: Contact,
     company: Company | None = None,
@@ -271,10 +281,10 @@ def subscription_create(
     collect_shipping_address: bool = False,
     save_payment_method: bool = True,
     invoice_settings: Mapping[str, Any] | None = None,
-    actor: Actor,
     at: datetime,
-) -> Subscription:
-    """A new subscription of ``contact`` with copies of ``line_items``; one ``subscription.created`` event.
+) -> Draft:
+    """The subscription of ``contact`` with copies of ``line_items``, every rule checked (ValidationFailed
+    naming each broken one), written nowhere: what "Create subscription" confirms before it creates.
 
     ``origin``: where it came from, as Subscription fields (``payment_link``,
     ``quote``, ``purchase``), set as given.
@@ -324,10 +334,18 @@ def subscription_create(
         **address,
         **invoice,
     )
+    for item in items:
+        item.subscription = subscription
+    return Draft(subscription, items)
+
+
+def subscription_create(*, actor: Actor, **values: Any) -> Subscription:
+    """The subscription :func:`subscription_draft` makes of ``values`` (its keywords), saved with its line
+    items and one ``subscription.created`` event."""
+    draft = subscription_draft(**values)
+    subscription, items = draft.subscription, draft.line_items
     with transaction.atomic():
         subscription.save(force_insert=True)
-        for item in items:
-            item.subscription = subscription
         SubscriptionLineItem.objects.bulk_create(items)
         events.record(
             type="subscription.created",

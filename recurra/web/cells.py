@@ -20,7 +20,7 @@ from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
 from recurra.web.templatetags.recurra_web import money
 
-EMPTY = mark_safe('<span class="muted" aria-label="none">—</span>')  # noqa: S308 (a constant)
+EMPTY = mark_safe('<span class="muted" aria-label="none">—</span>')
 DATE_FORMAT = "j M Y"
 
 

@@ -16,6 +16,7 @@ from recurra.web.views import (
     public,
     public_quote,
     quotes,
+    record_search,
     saved_views,
     settings,
     subscription_edit,
@@ -44,12 +45,14 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     path("", auth.home, name="home"),
     path("deals/line-items/new/", deals.line_item_row, name="deal_line_item_row"),
+    path("contacts/search/", record_search.contact_search, name="contact_search"),  # before <pk>
     *crud("contacts", "contact", contacts, "contacts"),
     path(
         "contacts/<str:pk>/subscriptions/associate/",
         contacts.contact_subscription_associate,
         name="contact_subscription_associate",
     ),
+    path("companies/search/", record_search.company_search, name="company_search"),  # before <pk>
     *crud("companies", "company", companies, "companies"),
     path(
         "companies/<str:pk>/subscriptions/associate/",

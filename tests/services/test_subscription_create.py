@@ -1,4 +1,5 @@
-"""subscription_create: grouping, start and status, fixed-term end, collection rules, defaults, audit.
+"""subscription_create: grouping, start and status, fixed-term end, collection rules, defaults, audit;
+subscription_draft: the same subscription, written nowhere.
 
 The clock is frozen at 2027-01-15 09:30 UTC (the account's zone is UTC unless a test changes it).
 Amounts: Pro 1999 × 2, 10% off = 399.8 → 400, net 3598, 25% tax = 899.5 → 900, total 4498.
@@ -19,7 +20,7 @@ from recurra.crm.models import Company, Contact
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
-from recurra.subscriptions.services import subscription_create
+from recurra.subscriptions.services import subscription_create, subscription_draft
 from tests.conftest import SYSTEM, T0
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -436,3 +437,55 @@ def test_a_long_first_name_is_cut_to_fit_the_count(contact):
     sub = create(contact, [item(name="A" * 200), item()])
     assert sub.name == "A" * 191 + " + 1 more"
     assert len(sub.name) == 200
+
+
+def test_a_draft_is_the_subscription_create_would_make_and_writes_nothing(contact):
+    terms = {"billing_terms": "fixed", "number_of_payments": 3}
+    start = BillingStart(type="delay_months", months=1)
+    values = {
+        "contact": contact,
+        "line_items": [
+            item(**terms, billing_start=start),
+            item(name="Seats", quantity=2, **terms, billing_start=start),
+        ],
+        "collection_method": "send_invoice",
+        "payment_terms": "net_30",
+        "at": T0,
+    }
+
+    draft = subscription_draft(**values)
+
+    assert Subscription.objects.count() == 0
+    assert SubscriptionLineItem.objects.count() == 0
+    assert not Event.objects.exists()
+    sub = draft.subscription
+    assert (sub.name, sub.status, sub.start_date, sub.next_payment_date, sub.end_date) == (
+        "Pro plan + 1 more",
+        "scheduled",
+        date(2027, 2, 15),
+        date(2027, 2, 15),
+        date(2027, 5, 15),
+    )
+    assert (sub.next_payment_amount, sub.mrr) == (1999 * 3, 1999 * 3)
+    assert [(li.name, li.quantity, li.amounts.total, li.subscription) for li in draft.line_items] == [
+        ("Pro plan", 1, 1999, sub),
+        ("Seats", 2, 3998, sub),
+    ]
+    created = subscription_create(actor=SYSTEM, **values)
+    assert (created.name, created.status, created.end_date, created.next_payment_amount) == (
+        sub.name,
+        sub.status,
+        sub.end_date,
+        sub.next_payment_amount,
+    )
+
+
+def test_a_draft_is_refused_like_a_creation(contact):
+    with pytest.raises(ValidationFailed) as caught:
+        subscription_draft(
+            contact=contact,
+            line_items=[item(billing_start=BillingStart(type="date", date=date(2027, 1, 14)))],
+            collection_method="send_invoice",
+            at=T0,
+        )
+    assert [e.field for e in caught.value.errors] == ["line_items[0].billing_start.date", "payment_terms"]

@@ -6,6 +6,8 @@ Rules:
   currency, product items in the product's (the service insists they match).
 - Number of payments counts only with fixed terms; a start date or delay only
   with the start type that uses it (the form hides the others).
+- ``own_start=False`` leaves a row's billing start fields out: the start is
+  the document's one choice, given to ``to_input`` ("Create subscription").
 - On edit, line items go to the service only when the user changed them or
   the deal's currency (which the items must share), so an untouched deal
   keeps its items exactly (even one whose product was archived since).
@@ -14,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -55,6 +57,15 @@ def product_choices(products: Iterable[Product]) -> list[tuple[str, str]]:
     return choices
 
 
+def billing_start(data: Mapping[str, Any]) -> BillingStart:
+    """The start chosen with the billing start fields (type, date, delay) in ``data``, cleaned."""
+    start = data["billing_start_type"]
+    delay = {_DELAY[start]: data.get("billing_start_delay")} if start in _DELAY else {}
+    return BillingStart(
+        type=start, date=data.get("billing_start_date") if start == BillingStartType.DATE else None, **delay
+    )
+
+
 def _number(label: str, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
     field = forms.IntegerField(label=label, min_value=low, max_value=high, required=False, **kwargs)
     field.widget.attrs["class"] = "num"
@@ -88,7 +99,8 @@ class DealForm(ServiceForm):
 
 
 class LineItemForm(ServiceForm):
-    """One line item row; ``products`` are the choices, ``currency`` the deal's (for custom prices)."""
+    """One line item row; ``products`` are the choices, ``currency`` the deal's (for custom prices);
+    ``own_start=False``: no billing start fields (the start is given to :meth:`to_input`)."""
 
     product_id = forms.ChoiceField(label="Product", required=False)
     name = forms.CharField(label="Name", max_length=200, required=False)
@@ -121,12 +133,23 @@ class LineItemForm(ServiceForm):
         "billing_start.days": "billing_start_delay",
         "billing_start.months": "billing_start_delay",
     }
-    advanced = ("description", "billing_start_type", "billing_start_date", "billing_start_delay")
+    start_fields = ("billing_start_type", "billing_start_date", "billing_start_delay")
+    advanced = ("description", *start_fields)
 
-    def __init__(self, *args: Any, products: dict[str, Product], currency: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        products: dict[str, Product],
+        currency: str,
+        own_start: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.products = products
         self.currency = currency
+        if not own_start:
+            for name in self.start_fields:
+                del self.fields[name]
         product_field = cast(forms.ChoiceField, self.fields["product_id"])
         product_field.choices = product_choices(products.values())
 
@@ -151,9 +174,9 @@ class LineItemForm(ServiceForm):
 
     def show_advanced(self) -> bool:
         """Open the "more options" part when it holds an error or a non-default value."""
-        if any(self.has_error(name) for name in self.advanced):
+        if any(self.has_error(name) for name in self.advanced if name in self.fields):
             return True
-        value = self["billing_start_type"].value()
+        value = self["billing_start_type"].value() if "billing_start_type" in self.fields else None
         return bool(self["description"].value()) or value not in (None, "", BillingStartType.AT_PURCHASE)
 
     def clean(self) -> dict[str, Any]:
@@ -163,11 +186,10 @@ class LineItemForm(ServiceForm):
         data["unit_amount"] = to_minor(self, "unit_price", data.get("unit_price"), price_currency)
         return data
 
-    def to_input(self) -> LineItemInput:
+    def to_input(self, start: BillingStart | None = None) -> LineItemInput:
+        """The row as the service's input; ``start`` (the document's) or else the row's own."""
         d = self.cleaned_data
         product_id = d.get("product_id") or None
-        start = d["billing_start_type"]
-        delay = {_DELAY[start]: d.get("billing_start_delay")} if start in _DELAY else {}
         return LineItemInput(
             product_id=product_id,
             name=d.get("name") or None,
@@ -182,11 +204,7 @@ class LineItemForm(ServiceForm):
             number_of_payments=(
                 d.get("number_of_payments") if d["billing_terms"] == BillingTerms.FIXED else None
             ),
-            billing_start=BillingStart(
-                type=start,
-                date=d.get("billing_start_date") if start == BillingStartType.DATE else None,
-                **delay,
-            ),
+            billing_start=start if start is not None else billing_start(d),
         )
 
 
@@ -207,8 +225,9 @@ class BaseLineItemFormSet(forms.BaseFormSet):
             rows.append(form)
         return rows
 
-    def inputs(self) -> list[LineItemInput]:
-        return [form.to_input() for form in self.included_forms()]
+    def inputs(self, start: BillingStart | None = None) -> list[LineItemInput]:
+        """The rows as the service's inputs, each starting at ``start`` when given."""
+        return [form.to_input(start) for form in self.included_forms()]
 
 
 LineItemFormSet = forms.formset_factory(

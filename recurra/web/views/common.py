@@ -66,6 +66,13 @@ def choice(request: HttpRequest, name: str, allowed: list[str]) -> str | None:
     return value if value in allowed else None
 
 
+def reposted(data: QueryDict, *leave_out: str) -> list[tuple[str, str]]:
+    """The posted values a confirmation form posts again, as hidden copies (without the CSRF token,
+    which the form has its own of, and ``leave_out``): what was previewed is what is saved."""
+    skip = {"csrfmiddlewaretoken", *leave_out}
+    return [(name, value) for name, values in data.lists() if name not in skip for value in values]
+
+
 def search_text(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:MAX_QUERY]
 

@@ -182,16 +182,26 @@ def deal_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @editor
 @require_GET
 def line_item_row(request: HttpRequest) -> HttpResponse:
-    """htmx: one more blank line-item row, and the formset's form count raised by one."""
+    """htmx: one more blank line-item row, and the formset's form count raised by one
+    (``?own_start=0``: without its billing start, for "Create subscription")."""
     return blank_line_item_row(
-        request, LineItemForm, products=products_for(None), currency=request.GET.get("currency") or "USD"
+        request,
+        LineItemForm,
+        products=products_for(None),
+        currency=request.GET.get("currency") or "USD",
+        own_start=request.GET.get("own_start") != "0",
     )
 
 
 def blank_line_item_row(
-    request: HttpRequest, form_class: type[LineItemForm], *, products: dict[str, Product], currency: str
+    request: HttpRequest,
+    form_class: type[LineItemForm],
+    *,
+    products: dict[str, Product],
+    currency: str,
+    own_start: bool = True,
 ) -> HttpResponse:
-    """The next blank row of a line-item formset (deals, a subscription's edit page)."""
+    """The next blank row of a line-item formset (deals, a subscription's edit and new pages)."""
     try:
         index = int(request.GET.get(f"{PREFIX}-TOTAL_FORMS", ""))
     except ValueError:
@@ -201,6 +211,7 @@ def blank_line_item_row(
         prefix=f"{PREFIX}-{index}",
         products=products,
         currency=currency,
+        own_start=own_start,
         empty_permitted=True,
         use_required_attribute=False,
     )

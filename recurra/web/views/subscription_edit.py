@@ -56,7 +56,7 @@ from recurra.web.forms.deals import (
 )
 from recurra.web.present import Change, LineRow, LineTable, value_text
 from recurra.web.templatetags.recurra_web import money
-from recurra.web.views.common import posted, statement
+from recurra.web.views.common import posted, reposted, statement
 from recurra.web.views.deals import blank_line_item_row
 
 TEMPLATE = "web/subscriptions/edit.html"
@@ -235,16 +235,6 @@ def _changes_shown(result: ChangeResult) -> list[Change]:
     return rows
 
 
-def _previewed(data: QueryDict) -> list[tuple[str, str]]:
-    """The posted values to re-post with "Confirm" (without the token and the action)."""
-    return [
-        (name, value)
-        for name, values in data.lists()
-        if name not in ("csrfmiddlewaretoken", "action")
-        for value in values
-    ]
-
-
 def _saved_message(sub: Subscription, result: ChangeResult) -> str:
     if not result.saved:
         return f"Nothing to save: subscription {sub} is unchanged."
@@ -301,7 +291,7 @@ def subscription_edit(request: HttpRequest, pk: str) -> HttpResponse:
         "preview": result,
         "lines": LineTable([LineRow(i, i.amounts) for i in result.line_items], sub.currency),
         "changes": _changes_shown(result),
-        "previewed": _previewed(request.POST),
+        "previewed": reposted(request.POST, "action"),
     }
     return _page(request, edit, 200, **context)
 

@@ -3,11 +3,21 @@ or a contact's or company's record, prefilled) and "Associate existing" (a recor
 
 Rules:
 - ``/subscriptions/new/?contact=<id>`` preselects the contact (and, when they
-  have one, their newest saved payment method with "Charge automatically");
-  ``?company=<id>`` preselects the company and its first contact as its page
-  lists them (the newest), when it has contacts.
-- Changing the contact reloads only the payment method choices (htmx: the same
-  page with ``?contact=``, of which the field is picked out).
+  have one, their newest saved payment method with "Charge automatically",
+  and their address as the billing address); ``?company=<id>`` preselects the
+  company and its first contact as its page lists them (the newest), when it
+  has contacts.
+- The contact and company are searched (record_search) and picked as radio
+  buttons. Picking another contact reloads the payment method choices and,
+  unless the seller typed a billing address, the billing address (htmx: the
+  same page with ``?contact=`` and the address shown, of which those parts are
+  picked out).
+- A valid first POST creates nothing: the service drafts the subscription
+  (every rule checked, nothing written) and the page shows it in a
+  confirmation dialog over the form (inert behind it). "Create subscription"
+  posts the same values again with ``confirmed=1`` and creates it; "Back to
+  the form" (``back=1``) shows the form again with everything kept. An error,
+  at either step, goes beside its field (422) with everything kept.
 - "Associate existing" searches subscriptions by name or contact (``?q=``,
   or an exact id), leaving out those already tied to the record, and posts the
   chosen id; one service call ties it (the record's page says which) and goes
@@ -19,22 +29,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from recurra.core import clock
+from recurra.core.errors import ValidationFailed
 from recurra.crm import selectors as crm
 from recurra.crm.models import Company, Contact
+from recurra.payments.models import MethodType
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.selectors import subscription_list
+from recurra.subscriptions.services import Draft, subscription_draft
 from recurra.subscriptions.services import subscription_create as create
 from recurra.web.access import actor, editor
 from recurra.web.forms.subscriptions import AssociateForm, NewSubscriptionForms, prefilled
-from recurra.web.views.common import PREVIEW_SIZE, form_page, posted, preview, search_text
+from recurra.web.present import LineRow, LineTable, label
+from recurra.web.selectors import upcoming_payments
+from recurra.web.views.common import PREVIEW_SIZE, form_page, posted, preview, reposted, search_text
+from recurra.web.views.record_search import COMPANY_BLANK, companies_picked, contact_label, contacts_picked
 
 SEARCH_RESULTS = PREVIEW_SIZE
+TEMPLATE = "web/subscriptions/new.html"
+FIRST_PAYMENTS = 3  # shown in the confirmation
 
 
 def subscription_url(sub: Subscription) -> str:
@@ -55,20 +75,52 @@ def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None]:
     return contact, company
 
 
+def _confirmation(draft: Draft, data: QueryDict) -> dict[str, Any]:
+    """What the confirmation shows of ``draft``, and the posted values its "Create subscription" posts."""
+    sub = draft.subscription
+    return {
+        "draft": sub,
+        "contact_label": contact_label(sub.contact),
+        "accepted_methods": [label(MethodType, method) for method in sub.allowed_payment_methods],
+        "lines": LineTable([LineRow(item, item.amounts) for item in draft.line_items], sub.currency),
+        "first_payments": upcoming_payments(sub, count=FIRST_PAYMENTS),
+        "reposted": reposted(data, "confirmed", "back"),
+    }
+
+
+def _page(request: HttpRequest, new: NewSubscriptionForms, status: int, **context: Any) -> HttpResponse:
+    """The form (its contact and company pickers showing the chosen ones) and, with a draft, the
+    confirmation."""
+    form = new.form
+    pickers = {
+        "contact_picked": contacts_picked(chosen=form["contact"].value()),
+        "company_picked": companies_picked(chosen=form["company"].value(), blank=COMPANY_BLANK),
+    }
+    return render(request, TEMPLATE, {"form": new, **pickers, **context}, status=status)
+
+
 @editor
 @require_http_methods(["GET", "POST"])
 def subscription_new(request: HttpRequest) -> HttpResponse:
     contact, company = _origin(request)
     back = company or contact
-    return form_page(
-        request,
-        NewSubscriptionForms(posted(request), initial=prefilled(contact, company)),
-        template="web/subscriptions/new.html",
-        save=lambda values: create(actor=actor(request), at=clock.now(), **values),
-        success=subscription_url,
-        message="Subscription created.",
-        context={"back": back, "back_url": back_url(back)},
-    )
+    new = NewSubscriptionForms(posted(request), initial=prefilled(contact, company, request.GET))
+    context = {"back": back, "back_url": back_url(back)}
+    if request.method == "GET" or request.POST.get("back"):
+        return _page(request, new, 200, **context)
+    if not new.is_valid():
+        return _page(request, new, 422, **context)
+    values = new.service_values()
+    try:
+        if request.POST.get("confirmed") == "1":
+            sub = create(actor=actor(request), at=clock.now(), **values)
+            messages.success(request, "Subscription created.")
+            return redirect(subscription_url(sub))
+        draft = subscription_draft(at=clock.now(), **values)
+    except ValidationFailed as exc:
+        new.add_service_errors(exc)
+        return _page(request, new, 422, **context)
+    return _page(request, new, 200, **context, **_confirmation(draft, request.POST))
 
 
 def back_url(record: Contact | Company | None) -> str:
