@@ -1,5 +1,5 @@
 """Subscriptions on a contact's and a company's record: the card and its links, "Associate existing"
-(search, pick, the service's rules), and ``subscription_associate_company``.
+(search, pick, the service's rules).
 
 ``records``: Ingrid Hansen at Fjordline. Other subscriptions belong to Ola Nordmann (no company).
 Clock: 2027-01-15 09:30 UTC.
@@ -14,10 +14,9 @@ import pytest
 from django.test import Client
 
 from recurra.core.models import Event
-from recurra.crm.services import company_create, contact_create
+from recurra.crm.services import contact_create
 from recurra.notifications.models import EmailMessage
 from recurra.payments.services import payment_method_add
-from recurra.subscriptions.associations import subscription_associate_company
 from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM, T0
 from tests.web.html import field_errors, messages, table_rows, text
@@ -142,19 +141,6 @@ def test_associating_with_a_company_sets_its_company_once(editor: Client, record
     assert (theirs.company_id, theirs.contact_id, theirs.updated_at) == (records.company.pk, ola.pk, T0)
     assert updates(theirs) == [{"before": {"company_id": None}, "after": {"company_id": records.company.pk}}]
     assert editor.get(url, {"q": "yearly"}).content.decode().count("table-found") == 0  # tied: not offered
-
-
-def test_subscription_associate_company_replaces_the_company_and_repeats_are_no_ops(records: Any) -> None:
-    sub = make_subscription(records.contact)
-    other = company_create(actor=SYSTEM, name="Nordlys")
-
-    moved = subscription_associate_company(subscription=sub, company=other, actor=SYSTEM, at=T0)
-    again = subscription_associate_company(subscription=sub, company=other, actor=SYSTEM, at=T0)
-
-    assert moved.company_id == again.company_id == Subscription.objects.get().company_id == other.pk
-    (event,) = Event.objects.filter(object_id=sub.pk, type="subscription.updated")
-    assert event.data == {"before": {"company_id": records.company.pk}, "after": {"company_id": other.pk}}
-    assert (event.actor_type, event.object_type) == ("system", "subscription")
 
 
 def test_viewers_cannot_associate(viewer: Client, records: Any, ola: Any) -> None:
