@@ -1,10 +1,13 @@
-"""Debian's Chromium for Playwright, launched the same way by the browser tests and scripts/screenshots.py.
+"""Debian's Chromium for Playwright, launched the same way by the browser tests and scripts/screenshots.py,
+and the browser tests' screenshots (``shoot``).
 
 No Django here: the screenshot script imports it before any settings exist.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,8 +22,18 @@ ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def launch(playwright: Any) -> Any:
     """A headless Chromium browser (never a downloaded one: ``playwright install`` is not used)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def shoot(page: Any, name: str, tmp_path: Path) -> None:
+    target = tmp_path / name
+    page.screenshot(path=str(target), full_page=True)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("RECURRA_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        (DOCS / name).write_bytes(target.read_bytes())

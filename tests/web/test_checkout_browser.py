@@ -7,7 +7,6 @@ docs' pictures are refreshed).
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ from recurra.crm.services import contact_create, deal_create
 from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM, T0
 from tests.web import chromium
+from tests.web.chromium import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 MONTHLY = LineItemInput(name="Pro plan", unit_amount=4900, currency="USD", billing_frequency="monthly")
 SETUP = LineItemInput(name="Onboarding", unit_amount=15000, currency="USD", billing_frequency="one_time")
@@ -49,15 +48,6 @@ def business() -> None:
 
 def local(url: str, live_server: Any) -> str:
     return live_server.url + "/" + url.split("/", 3)[3]
-
-
-def shoot(page: Any, name: str, tmp_path: Path) -> None:
-    target = tmp_path / name
-    page.screenshot(path=str(target), full_page=True)
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("RECURRA_SCREENSHOTS"):
-        DOCS.mkdir(parents=True, exist_ok=True)
-        (DOCS / name).write_bytes(target.read_bytes())
 
 
 def fits_the_screen(page: Any) -> bool:
