@@ -371,4 +371,3 @@ def test_nav_links_to_the_billing_pages(viewer: Client) -> None:
     assert '<a href="/invoices/" aria-current="page">Invoices</a>' in html
     assert '<a href="/payments/">Payments</a>' in html
     assert "Coming with the billing engine" not in html
-
