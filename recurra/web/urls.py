@@ -16,6 +16,7 @@ from recurra.web.views import (
     public,
     public_quote,
     quotes,
+    record_subscriptions,
     settings,
     subscription_edit,
     subscription_new,
@@ -56,6 +57,11 @@ urlpatterns = [
     ),
     *crud("deals", "deal", deals, "deals"),
     path("deals/<str:pk>/convert/", deals.deal_convert, name="deal_convert"),
+    path(
+        "deals/<str:pk>/subscriptions/associate/",
+        deals.deal_subscription_associate,
+        name="deal_subscription_associate",
+    ),
     *crud("payment-links", "payment_link", payment_links, "payment_links"),
     path(
         "payment-links/<str:pk>/activate/", payment_links.payment_link_activate, name="payment_link_activate"
@@ -78,6 +84,11 @@ urlpatterns = [
     path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
     path("subscriptions/new/", subscription_new.subscription_new, name="subscription_new"),  # before <pk>
     path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
+    path(
+        "subscriptions/<str:pk>/preview/",
+        record_subscriptions.subscription_preview,
+        name="subscription_preview",
+    ),
     path("subscriptions/<str:pk>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
     path("subscriptions/<str:pk>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
     path("subscriptions/<str:pk>/cancel/", subscriptions.subscription_cancel, name="subscription_cancel"),
