@@ -17,6 +17,7 @@ from recurra.web.views import (
     public_quote,
     quotes,
     record_search,
+    record_subscriptions,
     saved_views,
     settings,
     subscription_edit,
@@ -61,6 +62,11 @@ urlpatterns = [
     ),
     *crud("deals", "deal", deals, "deals"),
     path("deals/<str:pk>/convert/", deals.deal_convert, name="deal_convert"),
+    path(
+        "deals/<str:pk>/subscriptions/associate/",
+        deals.deal_subscription_associate,
+        name="deal_subscription_associate",
+    ),
     *crud("payment-links", "payment_link", payment_links, "payment_links"),
     path(
         "payment-links/<str:pk>/activate/", payment_links.payment_link_activate, name="payment_link_activate"
@@ -94,6 +100,11 @@ urlpatterns = [
     path("subscriptions/<str:pk>/", subscriptions.subscription_detail, name="subscription"),
     path("subscriptions/<str:pk>/panel/", subscription_index.subscription_panel, name="subscription_panel"),
     path("subscriptions/<str:pk>/retry/", subscriptions.subscription_retry, name="subscription_retry"),
+    path(
+        "subscriptions/<str:pk>/preview/",
+        record_subscriptions.subscription_preview,
+        name="subscription_preview",
+    ),
     path("subscriptions/<str:pk>/pause/", subscriptions.subscription_pause, name="subscription_pause"),
     path("subscriptions/<str:pk>/resume/", subscriptions.subscription_resume, name="subscription_resume"),
     path("subscriptions/<str:pk>/cancel/", subscriptions.subscription_cancel, name="subscription_cancel"),

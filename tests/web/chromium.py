@@ -1,5 +1,5 @@
-"""Debian's Chromium for Playwright, launched the same way by the browser tests and scripts/screenshots.py;
-the browser tests' screenshots.
+"""Debian's Chromium for Playwright, launched the same way by the browser tests and scripts/screenshots.py,
+and the browser tests' screenshots (``shoot``).
 
 No Django here: the screenshot script imports it before any settings exist.
 """
@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -24,6 +22,7 @@ ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def launch(playwright: Any) -> Any:

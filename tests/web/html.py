@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -96,3 +97,18 @@ def messages(response: Any) -> list[str]:
     """The flash messages shown at the top of the page."""
     html = response.content.decode()
     return [text(m) for m in re.findall(r'<li class="message message-\w+" role="\w+">(.*?)</li>', html, re.S)]
+
+
+def list_items(html: str | bytes, list_class: str) -> list[str]:
+    """The visible text (entities decoded) of each item of the first ``<ul>`` of ``list_class`` (items
+    hold no lists)."""
+    raw = html.decode() if isinstance(html, bytes) else html
+    found = re.search(rf'<ul class="(?:[^"]* )?{re.escape(list_class)}(?: [^"]*)?">(.*?)</ul>', raw, re.S)
+    items = re.findall(r"<li\b[^>]*>(.*?)</li>", found[1], re.S) if found else []
+    return [unescape(text(item)) for item in items]
+
+
+def subscription_rows(html: str | bytes) -> list[str]:
+    """The rows of a record's Subscriptions card as text, without their previews' "Loading…"."""
+    raw = html.decode() if isinstance(html, bytes) else html
+    return list_items(re.sub(r'<div class="sub-preview".*?</div>', "", raw, flags=re.S), "sub-list")

@@ -18,7 +18,7 @@ from recurra.crm.services import deal_create
 from recurra.invoicing.models import Invoice
 from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM
-from tests.web.html import form_errors, messages, table_rows, text, value_of
+from tests.web.html import form_errors, messages, subscription_rows, text, value_of
 
 SETUP = LineItemInput(name="Setup", unit_amount=15000, currency="USD")  # custom: one time
 
@@ -95,8 +95,8 @@ def test_converting_goes_to_the_new_subscription_with_a_message(editor: Client, 
 
     deal_page = editor.get(f"/deals/{records.deal.pk}/")
     assert "Convert to" not in deal_page.content.decode()
-    assert table_rows(deal_page.content, "table-subscriptions") == [
-        ["Pro plan", "Active", "15 Jan 2027 · $98.00"]
+    assert subscription_rows(deal_page.content) == [
+        "Pro plan Active Start date 15 Jan 2027 Next payment 15 Jan 2027 · $98.00"
     ]
 
 

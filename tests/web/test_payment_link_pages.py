@@ -20,7 +20,7 @@ from recurra.commerce.payment_links import payment_link_create, payment_link_del
 from recurra.core import clock
 from recurra.core.models import Event
 from tests.conftest import SYSTEM, T0
-from tests.web.html import field_errors, form_errors, messages, table_rows, text, value_of
+from tests.web.html import field_errors, form_errors, messages, subscription_rows, table_rows, text, value_of
 
 ROW = {"quantity": "1", "billing_terms": "auto_renew", "billing_start_type": "at_purchase"}
 SETTINGS = {
@@ -334,10 +334,13 @@ def test_detail_shows_the_checkout_url_charges_purchases_and_subscriptions(
     assert f'<a href="/contacts/{bought.contact.pk}/">Mia Hansen</a>' in html
     annual, monthly = sorted(bought.subscriptions, key=lambda sub: sub.billing_frequency)
     shown = {
-        annual.pk: [annual.name, "Mia Hansen", "Scheduled", "15 Feb 2027 · $120.00"],
-        monthly.pk: [monthly.name, "Mia Hansen", "Active", "15 Feb 2027 · $25.00"],
+        annual.pk: f"{annual.name} Scheduled Contact Mia Hansen Start date 15 Feb 2027 "
+        "Next payment 15 Feb 2027 · $120.00",
+        monthly.pk: f"{monthly.name} Active Contact Mia Hansen Start date 15 Jan 2027 "
+        "Next payment 15 Feb 2027 · $25.00",
     }
     newest_first = sorted(shown, reverse=True)
-    assert table_rows(html, "table-subscriptions") == [shown[pk] for pk in newest_first]
+    assert subscription_rows(html) == [shown[pk] for pk in newest_first]
     for sub in (annual, monthly):
-        assert f'<a href="/subscriptions/{sub.pk}/">{sub.name}</a>' in html
+        link = f'<a class="sub-link" href="/subscriptions/{sub.pk}/" aria-describedby="preview-{sub.pk}">'
+        assert f"{link}{sub.name}</a>" in html

@@ -393,22 +393,3 @@ def test_nav_links_to_the_billing_pages(viewer: Client) -> None:
     assert '<a href="/invoices/" aria-current="page">Invoices</a>' in html
     assert '<a href="/payments/">Payments</a>' in html
     assert "Coming with the billing engine" not in html
-
-
-def test_contact_card_lists_the_contacts_subscriptions(records: Any) -> None:
-    """The card for the contact page (web/subscriptions/contact_card.html), rendered on its own."""
-    from django.template.loader import render_to_string
-
-    from recurra.web import selectors
-    from recurra.web.views.common import preview
-
-    make_subscription(records.contact, name="Old", status="canceled", next_payment_date=None)
-    make_subscription(records.contact, name="Pro", status="past_due")
-    card = render_to_string(
-        "web/subscriptions/contact_card.html",
-        {
-            "contact": records.contact,
-            "subscriptions": preview(selectors.subscription_list(contact_id=records.contact.pk)),
-        },
-    )
-    assert table_rows(card) == [["Pro", "Unpaid", "15 Feb 2027 · $98.00"], ["Old", "Canceled", "—"]]

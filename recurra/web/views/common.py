@@ -92,10 +92,10 @@ def list_page(
     )
 
 
-def preview(qs: QuerySet[M]) -> dict[str, Any]:
-    """The first few associated records and whether there are more (for detail pages)."""
-    rows = list(qs[: PREVIEW_SIZE + 1])
-    return {"rows": rows[:PREVIEW_SIZE], "more": len(rows) > PREVIEW_SIZE}
+def preview(qs: QuerySet[M], *, size: int = PREVIEW_SIZE) -> dict[str, Any]:
+    """The first ``size`` associated records and whether there are more (for detail pages)."""
+    rows = list(qs[: size + 1])
+    return {"rows": rows[:size], "more": len(rows) > size}
 
 
 def form_page(

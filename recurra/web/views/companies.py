@@ -17,7 +17,8 @@ from recurra.subscriptions.selectors import subscription_list
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import CompanyForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, preview, search_text
-from recurra.web.views.subscription_new import associate_page, new_url, subscriptions_card
+from recurra.web.views.record_subscriptions import associate_page, subscriptions_card
+from recurra.web.views.subscription_new import new_url
 
 FORM = "web/companies/form.html"
 
@@ -41,9 +42,10 @@ def company_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "contacts": preview(selectors.contact_list(company_id=company.pk)),
         "deals": preview(selectors.deal_list(company_id=company.pk)),
         "card": subscriptions_card(
-            subscription_list(company_id=company.pk).select_related("contact"),
+            subscription_list(company_id=company.pk),
             new=new_url(company),
             associate=reverse("web:company_subscription_associate", args=[company.pk]),
+            everything=f"{reverse('web:subscriptions')}?company_id={company.pk}",
             show_contact=True,
         ),
     }

@@ -17,7 +17,8 @@ from recurra.web import selectors as web_selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import ContactForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, preview, search_text
-from recurra.web.views.subscription_new import associate_page, new_url, subscriptions_card
+from recurra.web.views.record_subscriptions import associate_page, subscriptions_card
+from recurra.web.views.subscription_new import new_url
 
 FORM = "web/contacts/form.html"
 

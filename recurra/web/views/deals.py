@@ -1,5 +1,5 @@
 """Deals: list with search and stage filter, record with line items and subscriptions, create and edit
-with line items, convert into subscriptions (or an invoice).
+with line items, convert into subscriptions (or an invoice); tie an existing subscription to the deal.
 
 Converting: the deal page offers "Convert to subscription", or "Convert to
 invoice" when none of its items recurs, once (not when it has no line items or
@@ -27,15 +27,18 @@ from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact, Deal, DealStage
+from recurra.subscriptions.associations import subscription_associate_deal
 from recurra.subscriptions.models import Subscription
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.deals import MAX_LINE_ITEMS, PREFIX, DealForms, LineItemForm, products_for
 from recurra.web.forms.subscriptions import ConvertForm
 from recurra.web.present import line_table
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, search_text
-from recurra.web.views.subscription_new import subscriptions_card
+from recurra.web.views.record_subscriptions import associate_page, subscriptions_card
+from recurra.web.views.subscription_new import new_url
 
 FORM = "web/deals/form.html"
+CONVERT_TO_SUBSCRIPTION = "Convert to subscription"
 
 
 def deal_url(deal: Deal) -> str:
@@ -63,12 +66,19 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 def deal_detail(request: HttpRequest, pk: str) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("contact", "company"), pk=pk)
     converted = conversion.deal_converted(deal)
+    convert = None if converted or not deal.line_items.exists() else _convert_label(deal)
+    makes_subscriptions = convert == CONVERT_TO_SUBSCRIPTION
     context = {
         "deal": deal,
         "lines": line_table(deal),
-        "convert": None if converted or not deal.line_items.exists() else _convert_label(deal),
+        "convert": convert,
         "converted": converted,
-        "card": subscriptions_card(Subscription.objects.filter(deal=deal).select_related("contact")),
+        "card": subscriptions_card(
+            Subscription.objects.filter(deal=deal),
+            new=new_url(deal),
+            associate=reverse("web:deal_subscription_associate", args=[deal.pk]),
+            convert=reverse("web:deal_convert", args=[deal.pk]) if makes_subscriptions else None,
+        ),
         "quotes": quote_rows(deal),
     }
     return render(request, "web/deals/detail.html", context)
@@ -96,7 +106,7 @@ def quote_rows(deal: Deal) -> list[dict[str, Any]]:
 
 def _convert_label(deal: Deal) -> str:
     plan = conversion.deal_plan(deal, at=clock.now())
-    return "Convert to subscription" if plan.subscriptions else "Convert to invoice"
+    return CONVERT_TO_SUBSCRIPTION if plan.subscriptions else "Convert to invoice"
 
 
 @editor
@@ -232,4 +242,19 @@ def deal_delete(request: HttpRequest, pk: str) -> HttpResponse:
         done_url=reverse("web:deals"),
         cancel_url=deal_url(deal),
         message=f"Deal {deal} deleted.",
+    )
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def deal_subscription_associate(request: HttpRequest, pk: str) -> HttpResponse:
+    """Make the deal the subscription's deal (its contact and company stay as they are)."""
+    deal = get_object_or_404(Deal, pk=pk)
+    return associate_page(
+        request,
+        record=deal,
+        candidates=Subscription.objects.exclude(deal=deal),
+        perform=lambda sub: subscription_associate_deal(
+            subscription=sub, deal=deal, actor=actor(request), at=clock.now()
+        ),
     )

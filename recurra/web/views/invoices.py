@@ -1,5 +1,5 @@
-"""Invoices: a newest-first list (by subscription or status), the invoice with its pay link and PDF, and
-marking it paid by another method (editors)."""
+"""Invoices: a newest-first list (by subscription or status), the invoice with its pay link, PDF and
+subscription (none for a one-off invoice), and marking it paid by another method (editors)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscri
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.views.common import choice, list_page, post_action, preview, search_text
+from recurra.web.views.record_subscriptions import billed_card
 
 
 @viewer
@@ -47,6 +48,7 @@ def invoice_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "emails": preview(selectors.emails_about(invoice_id=invoice.pk)),
         "timeline": selectors.invoice_timeline(invoice),
         "offline_methods": OfflineMethod.choices,
+        "card": billed_card(invoice.subscription_id, none="A one-off invoice: no subscription."),
     }
     return render(request, "web/invoices/detail.html", context)
 

@@ -49,7 +49,7 @@ from recurra.web.views.common import (
     preview,
     search_text,
 )
-from recurra.web.views.subscription_new import subscriptions_card
+from recurra.web.views.record_subscriptions import subscriptions_card
 
 FORM = "web/payment_links/form.html"
 ITEMS_SHOWN = 3

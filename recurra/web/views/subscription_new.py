@@ -1,12 +1,12 @@
-"""Subscriptions made or tied from the seller's side: "Create subscription" (the Subscriptions page,
-or a contact's or company's record, prefilled) and "Associate existing" (a record's card).
+"""The "Create subscription" page (from the Subscriptions page, or a contact's, company's or deal's
+record, prefilled).
 
 Rules:
 - ``/subscriptions/new/?contact=<id>`` preselects the contact (and, when they
   have one, their newest saved payment method with "Charge automatically",
   and their address as the billing address); ``?company=<id>`` preselects the
   company and its first contact as its page lists them (the newest), when it
-  has contacts.
+  has contacts. A deal's record links with both, its contact and its company.
 - The contact and company are searched (record_search) and picked as radio
   buttons. Picking another contact reloads the payment method choices and,
   unless the seller typed a billing address, the billing address (htmx: the
@@ -18,19 +18,13 @@ Rules:
   posts the same values again with ``confirmed=1`` and creates it; "Back to
   the form" (``back=1``) shows the form again with everything kept. An error,
   at either step, goes beside its field (422) with everything kept.
-- "Associate existing" searches subscriptions by name or contact (``?q=``,
-  or an exact id), leaving out those already tied to the record, and posts the
-  chosen id; one service call ties it (the record's page says which) and goes
-  back to the record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,20 +33,18 @@ from django.views.decorators.http import require_http_methods
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
 from recurra.crm import selectors as crm
-from recurra.crm.models import Company, Contact
+from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import MethodType
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.selectors import subscription_list
 from recurra.subscriptions.services import Draft, subscription_draft
 from recurra.subscriptions.services import subscription_create as create
 from recurra.web.access import actor, editor
-from recurra.web.forms.subscriptions import AssociateForm, NewSubscriptionForms, prefilled
+from recurra.web.forms.subscriptions import NewSubscriptionForms, prefilled
 from recurra.web.present import LineRow, LineTable, label
 from recurra.web.selectors import upcoming_payments
-from recurra.web.views.common import PREVIEW_SIZE, form_page, posted, preview, reposted, search_text
+from recurra.web.views.common import posted, reposted
 from recurra.web.views.record_search import COMPANY_BLANK, companies_picked, contact_label, contacts_picked
 
-SEARCH_RESULTS = PREVIEW_SIZE
 TEMPLATE = "web/subscriptions/new.html"
 FIRST_PAYMENTS = 3  # shown in the confirmation
 
@@ -61,10 +53,16 @@ def subscription_url(sub: Subscription) -> str:
     return reverse("web:subscription", args=[sub.pk])
 
 
-def new_url(record: Contact | Company) -> str:
-    """The "Create subscription" page prefilled with ``record``."""
-    kind = "contact" if isinstance(record, Contact) else "company"
-    return f"{reverse('web:subscription_new')}?{kind}={record.pk}"
+def new_url(record: Contact | Company | Deal) -> str:
+    """The "Create subscription" page prefilled with ``record`` (a deal: with its contact and company)."""
+    if isinstance(record, Deal):
+        given = {"contact": record.contact_id, "company": record.company_id}
+    elif isinstance(record, Contact):
+        given = {"contact": record.pk}
+    else:
+        given = {"company": record.pk}
+    query = "&".join(f"{name}={pk}" for name, pk in given.items() if pk)
+    return f"{reverse('web:subscription_new')}?{query}" if query else reverse("web:subscription_new")
 
 
 def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None]:
@@ -123,74 +121,8 @@ def subscription_new(request: HttpRequest) -> HttpResponse:
     return _page(request, new, 200, **context, **_confirmation(draft, request.POST))
 
 
-def back_url(record: Contact | Company | None) -> str:
-    if isinstance(record, Contact):
-        return reverse("web:contact", args=[record.pk])
-    if isinstance(record, Company):
-        return reverse("web:company", args=[record.pk])
-    return reverse("web:subscriptions")
-
-
-def subscriptions_card(
-    qs: QuerySet[Subscription],
-    *,
-    new: str | None = None,
-    associate: str | None = None,
-    everything: str | None = None,
-    show_contact: bool = False,
-) -> dict[str, Any]:
-    """The "Subscriptions" card of a record's page: the newest few of ``qs``, and its links (editors
-    see "Create subscription" and "Associate existing" where given; "All" when there are more)."""
-    return {
-        **preview(qs),
-        "new_url": new,
-        "associate_url": associate,
-        "all_url": everything,
-        "show_contact": show_contact,
-    }
-
-
-def _found(request: HttpRequest, candidates: QuerySet[Subscription]) -> list[Subscription] | None:
-    """The subscriptions the search names (its exact id, else its words), None when nothing was searched."""
-    q = search_text(request)
-    if not q:
-        return None
-    exact = list(candidates.filter(pk=q).select_related("contact", "company"))
-    if exact:
-        return exact
-    return list(
-        subscription_list(q=q)
-        .filter(pk__in=candidates.values("pk"))
-        .select_related("contact", "company")[:SEARCH_RESULTS]
-    )
-
-
-def associate_page(
-    request: HttpRequest,
-    *,
-    record: Contact | Company,
-    candidates: QuerySet[Subscription],
-    perform: Callable[[Subscription], object],
-) -> HttpResponse:
-    """Search ``candidates`` and pick one, then ``perform`` (one service call) and back to ``record``."""
-
-    def save(values: dict[str, Any]) -> Subscription:
-        perform(values["subscription"])
-        return values["subscription"]
-
-    context = {
-        "record": record,
-        "kind": "contact" if isinstance(record, Contact) else "company",
-        "record_url": back_url(record),
-        "q": search_text(request),
-        "found": _found(request, candidates),
-    }
-    return form_page(
-        request,
-        AssociateForm(posted(request)),
-        template="web/contacts/associate_subscription.html",
-        save=save,
-        success=lambda sub: back_url(record),
-        message=f"Subscription associated with {record}.",
-        context=context,
-    )
+def back_url(record: Contact | Company | Deal | None) -> str:
+    """The page of ``record``; the Subscriptions page without one."""
+    if record is None:
+        return reverse("web:subscriptions")
+    return reverse(f"web:{record._meta.model_name}", args=[record.pk])
