@@ -45,7 +45,7 @@ def _name(name: str, owner: User | None, *, ignore: SavedView | None = None) -> 
     taken = {v.name.lower() for v in DEFAULT_VIEWS.values()}
     others = visible_views(owner).exclude(pk=ignore.pk if ignore else None)
     if name.lower() in taken or others.filter(name__iexact=name).exists():
-        raise ValidationFailed.field("name", f"a view named {name!r} exists already; choose another name")
+        raise ValidationFailed.field("name", f"a view named “{name}” exists already; choose another name")
     return name
 
 
@@ -67,11 +67,13 @@ def saved_view_create(
     filters: Filters,
     columns: tuple[str, ...],
     sort: Sort,
-    visibility: str = Visibility.PRIVATE,
+    visibility: str | None = None,
     actor: Actor,
     at: datetime,
 ) -> SavedView:
-    """A new view of the subscriptions list, owned by ``owner``."""
+    """A new view of the subscriptions list, owned by ``owner``; private unless said (or ownerless)."""
+    if visibility is None:
+        visibility = Visibility.PRIVATE if owner is not None else Visibility.TEAM
     with transaction.atomic():
         return records.create(
             SavedView,

@@ -219,7 +219,7 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
     elif not values:
         return row  # waiting for its value
     one = not (prop.kind == Kind.CHOICE or operator == Op.BETWEEN)
-    raw = {"property": prop.key, "operator": operator, "value": values[0] if one else values}
+    raw = {"property": prop.key, "operator": operator, "value": values[0] if one and values else values}
     try:
         condition = parse_filters({"groups": [{"conditions": [raw]}]}).groups[0][0]
     except ValidationFailed as exc:

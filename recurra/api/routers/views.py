@@ -45,7 +45,11 @@ class ViewIn(In):
     sort: Annotated[str, Field(max_length=61), TEXT] = Field(
         "next_payment_date", description="a property to sort by, - first for descending"
     )
-    visibility: VisibilityChoice = Field("private", description="private: only its owner sees it")
+    visibility: VisibilityChoice | None = Field(
+        None,
+        description="private: only its owner (the key's creator) sees it; team: everyone. Left out: "
+        "private when the key has a creator, else team",
+    )
 
 
 class ViewPatch(In):

@@ -1,7 +1,8 @@
 /* Recurra's few lines of script: everything works without it, this makes it smoother.
    - Dropdowns (<details id=…>) that were open stay open when htmx replaces the page around them.
    - An action's <dialog> loaded into #dialog-host opens as a modal, and is removed when closed.
-   - The index's side panel: moves focus into it when it opens, closes with its ✕ or Escape. */
+   - The index's side panel: moves focus into it when it opens, closes with its ✕ or Escape.
+   - Choosing an item of an Actions menu closes the menu. */
 (function () {
   "use strict";
   var open = [];
@@ -41,7 +42,10 @@
     if (row) row.focus();
   }
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("[data-close-panel]")) closePanel();
+    if (!event.target.closest) return;
+    if (event.target.closest("[data-close-panel]")) closePanel();
+    var item = event.target.closest(".menu-list a, .menu-list button");
+    if (item) item.closest("details").open = false; // a chosen action closes its menu
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && !document.querySelector("dialog[open]")) {
