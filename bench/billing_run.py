@@ -34,9 +34,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.database import database, django_setup, drop
 
 AT = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 BENCH_DB = "recurra_bench"
@@ -46,7 +46,7 @@ _STATEMENT = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', re.IGNORECASE)  # the
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="recurra-bench-") as tmp:
-        url = _database(args, Path(tmp))
+        url, _ = database(args.database_url, name=BENCH_DB, tmp=Path(tmp))
         os.environ.update(DATABASE_URL=url, RECURRA_DATA_DIR=tmp, RECURRA_MODE="sandbox")
         os.environ.setdefault("RECURRA_LOG_LEVEL", "WARNING")
         load = os.getloadavg()[0]
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         checks = _check(args.n)
         floor, rows = _floor(url)
         if url.startswith("postgres") and not args.keep:
-            _drop(url)
+            drop(url)
     seconds = result["seconds"]
     line = {
         "bench": "billing_run",
@@ -93,43 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _database(args: argparse.Namespace, tmp: Path) -> str:
-    url = args.database_url
-    env = os.environ.get("DATABASE_URL", "")
-    if not url and env.startswith("postgres"):
-        url = urlunsplit(urlsplit(env)._replace(path=f"/{BENCH_DB}"))
-    if not url:
-        return f"sqlite:///{tmp / 'bench.sqlite3'}"
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
-def _maintenance(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
-
-
-def _drop(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recurra.settings")
-    import django
-
-    django.setup()
-
-
 def _prepare(n: int) -> None:
     """Migrate, freeze the clock at AT, add the super admin who gets merchant notices, seed, analyze."""
-    _django()
+    django_setup()
     from django.core.management import call_command
     from django.db import connections
 
@@ -176,7 +142,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _worker(index: int, barrier: Any, results: Any, batch_size: int | None, profile: str | None) -> None:
     try:
-        _django()
+        django_setup()
         from recurra.billing.run import billing_run
 
         kwargs = {"batch_size": batch_size} if batch_size else {}

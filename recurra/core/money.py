@@ -17,7 +17,7 @@ from functools import cache
 
 from babel import Locale
 from babel.core import get_global
-from babel.numbers import get_currency_precision
+from babel.numbers import NumberPattern, get_currency_precision
 
 # Where CLDR's digits differ from the ISO 4217 minor unit.
 _ISO_EXPONENTS = {
@@ -159,13 +159,21 @@ class Money:
 
     def format(self, locale: str = "en") -> str:
         """Display in a locale with the currency's ISO decimals: ``1 234,50 kr`` (nb)."""
-        places = exponent(self.currency)
-        pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
-        pattern.frac_prec = (places, places)
-        return pattern.apply(self.decimal, locale, currency=self.currency, currency_digits=False)
+        pattern, parsed = _currency_pattern(locale, exponent(self.currency))
+        return pattern.apply(self.decimal, parsed, currency=self.currency, currency_digits=False)
 
     def __str__(self) -> str:
         return self.format("en")
+
+
+@cache
+def _currency_pattern(locale: str, places: int) -> tuple[NumberPattern, Locale]:
+    """A locale's currency pattern with ``places`` decimals, and the locale: parsed once (an index
+    page formats hundreds of amounts; Babel parses both anew on every call)."""
+    parsed = Locale.parse(locale)
+    pattern = copy.copy(parsed.currency_formats["standard"])
+    pattern.frac_prec = (places, places)
+    return pattern, parsed
 
 
 def total(items: list[Money] | tuple[Money, ...], currency: str) -> Money:

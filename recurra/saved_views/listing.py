@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
@@ -23,17 +24,16 @@ from recurra.subscriptions.schedule import local_date
 from recurra.subscriptions.selectors import sort_keyset
 
 PAGE_SIZE = 25
-
-
 SCOPES = ("contact_id", "company_id")
 
 
 def matching(
-    filters: Filters, *, at: datetime, scope: Mapping[str, str] | None = None
+    filters: Filters, *, at: datetime, zone: ZoneInfo | None = None, scope: Mapping[str, str] | None = None
 ) -> QuerySet[Subscription]:
-    """The subscriptions ``filters`` selects when looked at on ``at`` (relative dates resolved),
-    of one contact or company when ``scope`` says so (``{"contact_id": ...}``)."""
-    zone = account_zone()
+    """The subscriptions ``filters`` selects when looked at on ``at`` in ``zone`` (the account's
+    unless given; relative dates resolved), of one contact or company when ``scope`` says so
+    (``{"contact_id": ...}``)."""
+    zone = zone or account_zone()
     condition = filters_condition(filters, today=local_date(at, zone), zone=zone)
     within = {name: value for name, value in (scope or {}).items() if name in SCOPES}
     return Subscription.objects.filter(condition, **within)
@@ -43,14 +43,23 @@ def index_page(
     spec: Spec,
     *,
     at: datetime,
+    zone: ZoneInfo | None = None,
     scope: Mapping[str, str] | None = None,
     limit: int = PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[Subscription]:
     """One page of what ``spec`` shows, with the relations its columns show selected."""
-    qs = matching(spec.filters, at=at, scope=scope).select_related(*related_of(spec.columns))
+    qs = matching(spec.filters, at=at, zone=zone, scope=scope).select_related(*related_of(spec.columns))
     return paginate_keyset(qs, sort_keyset(str(spec.sort)), limit=limit, cursor=cursor)
 
 
-def index_count(filters: Filters, *, at: datetime, scope: Mapping[str, str] | None = None) -> RowCount:
-    return count_rows(matching(filters, at=at, scope=scope))
+def index_count(
+    filters: Filters,
+    *,
+    at: datetime,
+    zone: ZoneInfo | None = None,
+    scope: Mapping[str, str] | None = None,
+    at_least: int = 0,
+) -> RowCount:
+    """How many ``filters`` selects; ``at_least`` rows are known to (the pages seen, and one more)."""
+    return count_rows(matching(filters, at=at, zone=zone, scope=scope), at_least=at_least)

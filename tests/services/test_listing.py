@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 from recurra.accounts.models import AccountSettings
-from recurra.core.counting import count_rows
+from recurra.core.counting import RowCount, count_rows
 from recurra.crm.models import Company, Contact
 from recurra.saved_views.listing import index_count, index_page, matching
 from recurra.saved_views.spec import Spec, parse_filters, parse_sort
@@ -137,9 +139,16 @@ def test_the_count_is_exact_on_sqlite_and_below_the_threshold(contact: Contact) 
 
 
 @pytest.mark.postgres
-def test_above_the_threshold_postgresql_estimates_and_says_so(contact: Contact) -> None:
+def test_a_count_past_its_budget_is_the_planners_estimate_and_says_so(contact: Contact) -> None:
     for n in range(30):
         make_subscription(contact, name=f"Sub {n}")
-    count = count_rows(Subscription.objects.all(), exact_up_to=10)
-    assert count.exact is False and count.value >= 11
-    assert count_rows(Subscription.objects.all(), exact_up_to=100).value == 30
+    slow = Subscription.objects.filter(
+        RawSQL("pg_sleep(0.02) IS NOT NULL", [], output_field=BooleanField())
+    )  # 30 × 20 ms
+    count = count_rows(slow, budget_ms=100, at_least=26)
+    assert count.exact is False and count.value >= 26
+    assert count_rows(Subscription.objects.all(), budget_ms=100) == RowCount(30, exact=True)
+    # The transaction goes on without the timeout: a slower statement than the budget still runs.
+    assert Subscription.objects.filter(
+        RawSQL("pg_sleep(0.2) IS NOT NULL", [], output_field=BooleanField())
+    ).exists()

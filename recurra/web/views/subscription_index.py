@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from recurra.accounts.models import User
-from recurra.accounts.selectors import account_settings, account_zone
+from recurra.accounts.models import AccountSettings, User
+from recurra.accounts.selectors import account_settings
 from recurra.core import clock
+from recurra.core.counting import RowCount
 from recurra.core.errors import ValidationFailed
 from recurra.crm.models import Company, Contact
 from recurra.saved_views import listing
@@ -31,8 +33,9 @@ from recurra.saved_views.services import may_change
 from recurra.saved_views.spec import DUE_PRESETS, OPERATOR_LABELS, Filters, Spec, operators_for
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind, Property
-from recurra.web import cells, index_state
+from recurra.web import index_state
 from recurra.web.access import current_user, viewer
+from recurra.web.cells import Cells
 from recurra.web.views.subscription_panel import panel_context
 
 
@@ -56,32 +59,39 @@ def _chosen(tabs: list[Tab], view_id: str) -> tuple[Tab, Spec]:
     return tabs[0], DEFAULT_VIEWS[FIRST_VIEW].spec
 
 
-def _state(request: HttpRequest, data: QueryDict) -> tuple[list[Tab], Tab, Spec, index_state.IndexState]:
+def _state(
+    request: HttpRequest, data: QueryDict, account: AccountSettings
+) -> tuple[list[Tab], Tab, Spec, index_state.IndexState]:
     """The tabs, the chosen one and its spec, and the state ``data`` (a query or a form) describes."""
     tabs = tabs_for(current_user(request))
     tab, spec = _chosen(tabs, data.get("view") or FIRST_VIEW)
-    currency = account_settings().default_currency
-    state = index_state.read(data, view_id=tab.id, view_spec=spec, currency=currency)
+    state = index_state.read(data, view_id=tab.id, view_spec=spec, currency=account.default_currency)
     return tabs, tab, spec, state
 
 
 def posted_state(request: HttpRequest) -> index_state.IndexState:
     """The index's state as a POST (the save-view form) carries it."""
-    return _state(request, request.POST)[3]
+    return _state(request, request.POST, account_settings())[3]
 
 
 @viewer
 @require_GET
 def subscription_list(request: HttpRequest) -> HttpResponse:
-    tabs, tab, view_spec, state = _state(request, request.GET)
+    account = account_settings()
+    zone = ZoneInfo(account.timezone)
+    tabs, tab, view_spec, state = _state(request, request.GET, account)
     at = clock.now()
     try:
-        page = listing.index_page(state.spec, at=at, scope=state.scope, cursor=state.cursor)
+        page = listing.index_page(state.spec, at=at, zone=zone, scope=state.scope, cursor=state.cursor)
     except ValidationFailed:  # a cursor this list did not give out: start again
         state.cursor, state.page = None, 1
-        page = listing.index_page(state.spec, at=at, scope=state.scope)
-    zone = account_zone()
+        page = listing.index_page(state.spec, at=at, zone=zone, scope=state.scope)
+    cells = Cells(zone)
+    last_row = (state.page - 1) * listing.PAGE_SIZE + len(page.data)
+    counting = state.query(cursor=None, page=None, seen=last_row + 1)  # the count asks this
     columns = [PROPERTIES[key] for key in state.spec.columns]
+    labels = [(key, str(p.label)) for key, p in PROPERTIES.items()]  # translated once, shown many times
+    labels_by_key = dict(labels)
     user = current_user(request)
     filters = state.spec.filters
     custom = filters.due if filters.due and filters.due.preset == "custom" else None
@@ -96,11 +106,9 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "columns": columns,
         "headers": [_header(p, state) for p in columns],
-        "rows": [
-            (sub, [(_numeric(p), cells.cell(sub, p.key, zone=zone)) for p in columns]) for sub in page.data
-        ],
+        "rows": [(sub, [(_numeric(p), cells.cell(sub, p.key)) for p in columns]) for sub in page.data],
         "first_row": (state.page - 1) * listing.PAGE_SIZE + 1,
-        "last_row": (state.page - 1) * listing.PAGE_SIZE + len(page.data),
+        "last_row": last_row,
         "sort_label": f"{PROPERTIES[state.spec.sort.key].label}, "
         + ("descending" if state.spec.sort.descending else "ascending"),
         "statuses": SubscriptionStatus.choices,
@@ -110,12 +118,15 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "due_to": _iso(custom.end) if custom else request.GET.get("due_to", ""),
         "editor": _editor(state),
         "condition_count": sum(len(group) for group in filters.groups),
-        "filterable": list(PROPERTIES.values()),
-        "currency": account_settings().default_currency,
-        "choosable": [p for p in PROPERTIES.values() if p.key not in state.spec.columns],
+        "filterable": labels,
+        "currency": account.default_currency,
+        "column_labels": [(p.key, labels_by_key[p.key]) for p in columns],
+        "choosable": [(key, label) for key, label in labels if key not in state.spec.columns],
         "always_shown": ALWAYS_SHOWN,
         "scope_record": _scope_record(state.scope),
-        "count_url": f"{reverse('web:subscription_count')}?{state.query(cursor=None, page=None)}",
+        # All rows seen (no next page): the count is known; else asked for after the page.
+        "count": None if page.has_more else RowCount(last_row, exact=True),
+        "count_url": f"{reverse('web:subscription_count')}?{counting}",
         "first_page_url": f"{reverse('web:subscriptions')}?{state.query(cursor=None, page=None)}",
         "clear_url": f"{reverse('web:subscriptions')}?{_cleared(state).query(cursor=None, page=None)}",
         "panel": _panel(request),
@@ -126,8 +137,17 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
 @viewer
 @require_GET
 def subscription_count(request: HttpRequest) -> HttpResponse:
-    _, _, _, state = _state(request, request.GET)
-    count = listing.index_count(state.spec.filters, at=clock.now(), scope=state.scope)
+    account = account_settings()
+    _, _, _, state = _state(request, request.GET, account)
+    zone = ZoneInfo(account.timezone)
+    seen = request.GET.get("seen", "")
+    count = listing.index_count(
+        state.spec.filters,
+        at=clock.now(),
+        zone=zone,
+        scope=state.scope,
+        at_least=int(seen) if seen.isdigit() else 0,
+    )
     return render(request, "web/subscriptions/index_count.html", {"count": count})
 
 
