@@ -30,11 +30,12 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
-def shoot(page: Any, name: str, tmp_path: Path) -> None:
-    """A full-page PNG of ``page`` as ``name`` under ``tmp_path``, and into ``docs/screenshots/`` when
-    ``RECURRA_SCREENSHOTS`` is set (how the docs' pictures are refreshed)."""
+def shoot(page: Any, name: str, tmp_path: Path, *, full_page: bool = True) -> None:
+    """A PNG of ``page`` (all of it, or the window: a modal dialog's backdrop covers only the window)
+    as ``name`` under ``tmp_path``, and into ``docs/screenshots/`` when ``RECURRA_SCREENSHOTS`` is set
+    (how the docs' pictures are refreshed)."""
     target = tmp_path / name
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=full_page)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("RECURRA_SCREENSHOTS"):
         DOCS.mkdir(parents=True, exist_ok=True)

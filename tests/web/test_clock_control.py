@@ -123,8 +123,9 @@ def test_browser_advance_a_month_from_a_subscription(signed_in_page: Any, live_s
     sub = make_subscription(contact, collection_method="send_invoice")
     page = signed_in_page
     page.goto(f"{live_server.url}/subscriptions/")
-    page.get_by_role("link", name="Pro monthly").click()
-    page.wait_for_selector("h1")
+    page.get_by_role("link", name="Pro monthly").click()  # its panel
+    page.get_by_role("link", name="Open record").click()
+    page.wait_for_url(f"{live_server.url}/subscriptions/{sub.pk}/")
     assert page.locator("#invoices ~ p").inner_text() == "No invoices yet."
 
     page.get_by_role("button", name="+1 month").click()
