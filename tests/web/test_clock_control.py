@@ -55,6 +55,15 @@ def test_plus_one_day_moves_the_clock_and_reports_the_work(editor: Client) -> No
     assert "16 Jan 2027, 09:30 UTC" in text(response.content)  # the banner shows the new time
 
 
+@pytest.mark.parametrize(
+    ("step", "to"),
+    [("week", datetime(2027, 1, 22, 9, 30, tzinfo=UTC)), ("year", datetime(2028, 1, 15, 9, 30, tzinfo=UTC))],
+)
+def test_a_week_or_a_year_at_a_click(editor: Client, step: str, to: datetime) -> None:
+    advance(editor, step=step)
+    assert clock.now() == to
+
+
 def test_advance_to_a_typed_time_in_utc(editor: Client) -> None:
     response = advance(editor, to="2027-03-01T00:00")
     assert messages(response) == ["Moved to 1 Mar 2027, 00:00 UTC: 0 invoices, 0 payments, 0 emails."]

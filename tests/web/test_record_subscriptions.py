@@ -172,7 +172,10 @@ def test_editors_get_one_add_menu_viewers_none(editor: Client, viewer: Client, r
             (f"/companies/{company.pk}/subscriptions/associate/", "Associate existing"),
         ],
         f"/deals/{deal.pk}/": [
-            (f"/subscriptions/new/?contact={contact.pk}&company={company.pk}", "Create new subscription"),
+            (
+                f"/subscriptions/new/?deal={deal.pk}&contact={contact.pk}&company={company.pk}",
+                "Create new subscription",
+            ),
             (f"/deals/{deal.pk}/subscriptions/associate/", "Associate existing"),
             (f"/deals/{deal.pk}/convert/", "Convert deal to subscription"),
         ],
@@ -196,7 +199,7 @@ def test_a_deal_offers_conversion_only_while_it_would_make_subscriptions(
 
     assert converted == ["Create new subscription", "Associate existing"]
     assert empty == [
-        (f"/subscriptions/new/?contact={records.contact.pk}", "Create new subscription"),
+        (f"/subscriptions/new/?deal={bare.pk}&contact={records.contact.pk}", "Create new subscription"),
         (f"/deals/{bare.pk}/subscriptions/associate/", "Associate existing"),
     ]
 

@@ -645,3 +645,15 @@ def test_in_the_browser_the_contact_picks_the_payment_methods(signed_in_page: An
         "Hosting + 1 more",
         3000,
     )
+
+
+def test_a_subscription_made_from_a_deals_record_is_tied_to_the_deal(editor, records) -> None:
+    page = editor.get(f"{URL}?deal={records.deal.pk}&contact={records.contact.pk}").content.decode()
+    assert f'name="deal" value="{records.deal.pk}"' in page
+    assert "From the deal" in page
+    items = [{"product_id": records.product.pk}]
+    done = editor.post(URL, confirmed(form_data(records.contact, items, deal=records.deal.pk)))
+    assert done.status_code == 302
+    sub = Subscription.objects.get()
+    assert (sub.deal_id, sub.contact_id) == (records.deal.pk, records.contact.pk)
+    assert sub.name in editor.get(f"/deals/{records.deal.pk}/").content.decode()  # on the deal's card

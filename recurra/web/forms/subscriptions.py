@@ -32,7 +32,7 @@ from django.http import QueryDict
 
 from recurra.catalog.terms import BillingStartType
 from recurra.core.errors import FieldError, ValidationFailed
-from recurra.crm.models import Address, Company, Contact
+from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
 from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
 from recurra.subscriptions.services import INVOICE_LANGUAGES, INVOICE_SETTINGS
@@ -90,6 +90,9 @@ class NewSubscriptionForm(AddressForm):
         widget=forms.HiddenInput,
         help_text="Gets the invoices, receipts and notices.",
     )
+    deal = forms.ModelChoiceField(
+        label="Deal", queryset=Deal.objects.all(), required=False, widget=forms.HiddenInput
+    )  # made from a deal's record: tied to that deal
     company = forms.ModelChoiceField(
         label="Company",
         queryset=Company.objects.all(),
@@ -208,6 +211,7 @@ class NewSubscriptionForm(AddressForm):
         values = {
             "contact": data["contact"],
             "company": data["company"],
+            "deal": data["deal"],
             "name": data["name"] or None,
             "collection_method": data["collection_method"],
             "payment_method": data["payment_method"] if automatic else None,
@@ -265,12 +269,17 @@ def billing_initial(contact: Contact | None, shown: Mapping[str, str]) -> dict[s
 
 
 def prefilled(
-    contact: Contact | None, company: Company | None, shown: Mapping[str, str] | None = None
+    contact: Contact | None,
+    company: Company | None,
+    shown: Mapping[str, str] | None = None,
+    deal: Deal | None = None,
 ) -> dict[str, Any]:
-    """The initial values for a subscription of ``contact`` (or of ``company``), charged to the
-    contact's newest saved method when there is one, else sending invoices; the billing address
-    as :func:`billing_initial` has it."""
+    """The initial values for a subscription of ``contact`` (or of ``company``; from ``deal``, tied to
+    it), charged to the contact's newest saved method when there is one, else sending invoices; the
+    billing address as :func:`billing_initial` has it."""
     initial: dict[str, Any] = {"company": company.pk} if company is not None else {}
+    if deal is not None:
+        initial["deal"] = deal.pk
     initial |= billing_initial(contact, shown or {})
     if contact is None:
         return initial

@@ -23,7 +23,12 @@ from recurra.core.clock import ClockError
 from recurra.web.access import editor
 from recurra.web.views.common import next_url, statement
 
-STEPS = {"day": relativedelta(days=1), "month": relativedelta(months=1)}
+STEPS = {
+    "day": relativedelta(days=1),
+    "week": relativedelta(weeks=1),
+    "month": relativedelta(months=1),
+    "year": relativedelta(years=1),
+}
 
 
 def moment(at: datetime) -> str:

@@ -6,7 +6,8 @@ Rules:
   have one, their newest saved payment method with "Charge automatically",
   and their address as the billing address); ``?company=<id>`` preselects the
   company and its first contact as its page lists them (the newest), when it
-  has contacts. A deal's record links with both, its contact and its company.
+  has contacts. A deal's record links with ``?deal=`` too: the new subscription
+  is tied to that deal (and shows on its card).
 - The contact and company are searched (record_search) and picked as radio
   buttons. Picking another contact reloads the payment method choices and,
   unless the seller typed a billing address, the billing address (htmx: the
@@ -56,7 +57,7 @@ def subscription_url(sub: Subscription) -> str:
 def new_url(record: Contact | Company | Deal) -> str:
     """The "Create subscription" page prefilled with ``record`` (a deal: with its contact and company)."""
     if isinstance(record, Deal):
-        given = {"contact": record.contact_id, "company": record.company_id}
+        given = {"deal": record.pk, "contact": record.contact_id, "company": record.company_id}
     elif isinstance(record, Contact):
         given = {"contact": record.pk}
     else:
@@ -65,12 +66,13 @@ def new_url(record: Contact | Company | Deal) -> str:
     return f"{reverse('web:subscription_new')}?{query}" if query else reverse("web:subscription_new")
 
 
-def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None]:
+def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None, Deal | None]:
     contact = Contact.objects.filter(pk=request.GET.get("contact") or None).first()
     company = Company.objects.filter(pk=request.GET.get("company") or None).first()
+    deal = Deal.objects.filter(pk=request.GET.get("deal") or None).first()
     if contact is None and company is not None:
         contact = crm.contact_list(company_id=company.pk).first()
-    return contact, company
+    return contact, company, deal
 
 
 def _confirmation(draft: Draft, data: QueryDict) -> dict[str, Any]:
@@ -100,9 +102,9 @@ def _page(request: HttpRequest, new: NewSubscriptionForms, status: int, **contex
 @editor
 @require_http_methods(["GET", "POST"])
 def subscription_new(request: HttpRequest) -> HttpResponse:
-    contact, company = _origin(request)
-    back = company or contact
-    new = NewSubscriptionForms(posted(request), initial=prefilled(contact, company, request.GET))
+    contact, company, deal = _origin(request)
+    back = deal or company or contact
+    new = NewSubscriptionForms(posted(request), initial=prefilled(contact, company, request.GET, deal))
     context = {"back": back, "back_url": back_url(back)}
     if request.method == "GET" or request.POST.get("back"):
         return _page(request, new, 200, **context)
