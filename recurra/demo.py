@@ -22,7 +22,7 @@ from django.db import transaction
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.services import api_key_create, hash_secret, user_create
-from recurra.catalog.line_items import LineItemInput
+from recurra.catalog.line_items import BillingStart, LineItemInput
 from recurra.catalog.models import Product
 from recurra.catalog.services import product_create
 from recurra.core import clock
@@ -77,11 +77,20 @@ class Credentials:
 
 
 SUBSCRIPTIONS = [
-    # contact email, token (None: send invoices, net 30), [(sku, quantity)], fixed number of payments
-    ("ingrid.hansen@fjordline.example", "tok_visa", [("PRO-M", 1), ("SEAT-M", 10)], None),
-    ("maya.patel@acme-analytics.example", None, [("PRO-Y", 1)], None),
-    ("sofie.berg@nordlys.example", "tok_ach", [("SUPPORT-Q", 1)], 4),
-    ("tom.baker@example.com", "tok_fail_renewals", [("PRO-M", 1)], None),
+    # contact email, token (None: send invoices, net 30), [(sku, quantity)], fixed number of payments,
+    # days until it starts (None: at once)
+    ("ingrid.hansen@fjordline.example", "tok_visa", [("PRO-M", 1), ("SEAT-M", 10)], None, None),
+    ("maya.patel@acme-analytics.example", None, [("PRO-Y", 1)], None, None),
+    ("sofie.berg@nordlys.example", "tok_ach", [("SUPPORT-Q", 1)], 4, None),
+    ("tom.baker@example.com", "tok_fail_renewals", [("PRO-M", 1)], None, None),
+    (
+        "leo.garcia@acme-analytics.example",
+        "tok_insufficient_funds",
+        [("PRO-M", 1), ("SEAT-M", 3)],
+        None,
+        None,
+    ),
+    ("ola.nordmann@fjordline.example", "tok_mastercard", [("PRO-Y", 1)], None, 14),
 ]
 
 
@@ -196,7 +205,7 @@ def _seed_subscriptions() -> None:
     The worker bills them as soon as it runs (their first payment is due today).
     """
     at = clock.now()
-    for email, token, items, payments in SUBSCRIPTIONS:
+    for email, token, items, payments, delay in SUBSCRIPTIONS:
         contact = Contact.objects.get(email__iexact=email)
         if contact.subscriptions.exists():
             continue
@@ -212,6 +221,7 @@ def _seed_subscriptions() -> None:
                     quantity=qty,
                     billing_terms=terms,
                     number_of_payments=payments,
+                    billing_start=BillingStart(type="delay_days", days=delay) if delay else BillingStart(),
                 )
                 for sku, qty in items
             ],
