@@ -38,7 +38,7 @@ from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions import update_links
 from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
 from recurra.web.access import actor, editor
-from recurra.web.views.common import post_action, statement
+from recurra.web.views.common import next_url, post_action, statement
 
 log = logging.getLogger(__name__)
 PageView = Callable[..., HttpResponseBase]
@@ -155,7 +155,8 @@ def _sandbox_choices(sub: Subscription) -> list[tuple[str, str]]:
 @editor
 @require_POST
 def subscription_update_link_send(request: HttpRequest, pk: str) -> HttpResponse:
-    """Email the contact a new update link (editors only); back to the subscription with the outcome."""
+    """Email the contact a new update link (editors only); back where it was asked (``next``: the
+    subscription's page or the index's panel) with the outcome."""
     sub = get_object_or_404(Subscription.objects.select_related("contact"), pk=pk)
     return post_action(
         request,
@@ -164,5 +165,5 @@ def subscription_update_link_send(request: HttpRequest, pk: str) -> HttpResponse
         ),
         message=f"Payment-method update link sent to {sub.contact.email}; it works for "
         f"{update_links.LINK_DAYS} days.",
-        next_url=reverse("web:subscription", args=[sub.pk]),
+        next_url=next_url(request, reverse("web:subscription", args=[sub.pk])),
     )
