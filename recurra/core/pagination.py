@@ -115,10 +115,10 @@ class RowAfter(Expression):
     def get_source_expressions(self) -> list[Any]:
         return self.columns
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Any) -> None:
         self.columns = list(exprs)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         sqls, params = [], []
         for column in self.columns:
             sql, column_params = compiler.compile(column)

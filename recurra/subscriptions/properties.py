@@ -48,7 +48,7 @@ class Property:
     label: str | Promise
     kind: Kind
     path: str  # the ORM path compared by filters ("contact__email")
-    sort: tuple[Expression, ...] = ()  # the sort key's columns (before the id); () = not sortable
+    sort: tuple[Expression | F, ...] = ()  # the sort key's columns (before the id); () = not sortable
     nullable: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     text: tuple[str, ...] = ()  # ORM paths "contains" searches; () = ``path``
@@ -118,7 +118,7 @@ PROPERTIES: dict[str, Property] = {
             "company__name",
             sort=(Lower("company__name"),),
             nullable=True,
-            value=lambda sub: sub.company.name if sub.company_id else None,
+            value=lambda sub: sub.company.name if sub.company else None,
             related="company",
         ),
         Property(
@@ -128,7 +128,7 @@ PROPERTIES: dict[str, Property] = {
             "deal__name",
             sort=(Lower("deal__name"),),
             nullable=True,
-            value=lambda sub: sub.deal.name if sub.deal_id else None,
+            value=lambda sub: sub.deal.name if sub.deal else None,
             related="deal",
         ),
         _plain("currency", _("Currency"), Kind.TEXT),

@@ -94,7 +94,7 @@ class IndexState:
 
 def read(data: QueryDict, *, view_id: str, view_spec: Spec, currency: str) -> IndexState:
     """The state ``data`` describes on the tab ``view_id`` showing ``view_spec``."""
-    scope = {name: data[name][:40] for name in SCOPES if data.get(name)}
+    scope = {name: data.get(name, "")[:40] for name in SCOPES if data.get(name)}
     if not _edited(data):
         rows = [[row_of(c, currency) for c in group] for group in view_spec.filters.groups]
         return IndexState(view_id, view_spec, rows, cursor=_cursor(data), page=_page(data), scope=scope)
@@ -181,7 +181,7 @@ def _read_rows(data: QueryDict, currency: str) -> list[list[EditorRow]]:
     for group, _row, prefix in numbered:
         values = [v for v in data.getlist(f"{prefix}.v") if v.strip()]
         if data.get(f"{prefix}.w", "").strip():
-            values = [*values[:1], data[f"{prefix}.w"]]
+            values = [*values[:1], data.get(f"{prefix}.w", "")]
         row = EditorRow(data.get(f"{prefix}.p", ""), data.get(f"{prefix}.o", ""), values)
         groups.setdefault(group, []).append(read_row(row, currency))
     return list(groups.values())

@@ -137,14 +137,17 @@ def get_view(request: HttpRequest, view_id: Id) -> ViewOut:
 @router.patch("/{view_id}", response=ViewOut, summary="Rename, share, or change a view's filters")
 def update_view(request: HttpRequest, view_id: Id, payload: ViewPatch) -> ViewOut:
     sent = changes(payload)
-    readers = {"filters": parse_filters, "columns": parse_columns, "sort": parse_sort}
     key = _key(request)
     view = services.saved_view_update(
         view=_view(request, view_id),
         user=key.created_by,
         role=key.role,
         actor=actor(request),
-        **{name: readers.get(name, str)(value) for name, value in sent.items()},
+        name=sent.get("name"),
+        visibility=sent.get("visibility"),
+        filters=parse_filters(sent["filters"]) if "filters" in sent else None,
+        columns=parse_columns(sent["columns"]) if "columns" in sent else None,
+        sort=parse_sort(sent["sort"]) if "sort" in sent else None,
     )
     return ViewOut.of(view)
 
