@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "recurra.billing",
     "recurra.commerce",
     "recurra.saved_views",
+    "recurra.exports",
     "recurra.api",
     "recurra.web",
 ]

@@ -12,6 +12,9 @@ from recurra.crm.models import Address
 
 class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    export_language = models.CharField(
+        max_length=10, blank=True, help_text="the language of their last export's headers: their next default"
+    )
 
     def has_role(self, needed: str) -> bool:
         from recurra.accounts.roles import allows

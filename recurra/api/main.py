@@ -16,6 +16,7 @@ from recurra.api.routers import (
     contacts,
     deals,
     emails,
+    exports,
     invoices,
     payment_links,
     payment_methods,
@@ -85,4 +86,5 @@ api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)
 api.add_router("/settings", settings_router.router)
 api.add_router("/views", views.router)
+api.add_router("/exports", exports.router)
 api.add_router("/", system.router)

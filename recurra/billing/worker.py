@@ -25,6 +25,7 @@ from recurra.billing.reminders import send_reminders
 from recurra.billing.run import RunReport, billing_run
 from recurra.commerce.reconcile import reconcile_purchases
 from recurra.core import clock
+from recurra.exports.running import exports_expire
 from recurra.jobs.runner import run_due
 from recurra.subscriptions.canceling import cancel_due
 from recurra.subscriptions.pausing import resume_due
@@ -81,7 +82,8 @@ def run_due_work(*, at: datetime) -> WorkReport:
     report.dunning = retry_due(at=at)
     report.overdue = mark_overdue(at=at)
     report.reminders = send_reminders(at=at)
-    report.jobs = run_due(at=at)
+    report.jobs = run_due(at=at)  # emails, jobs and exports
+    exports_expire(at=at)
     idempotency_purge(real_ms=clock.epoch_ms())
     return report
 

@@ -46,6 +46,12 @@ class Conflict(RecurraError):
     status, slug, title = 409, "conflict", "Conflict with the current state"
 
 
+class Gone(RecurraError):
+    """It existed, and is no more (an expired export's file)."""
+
+    status, slug, title = 410, "gone", "No longer available"
+
+
 class Unavailable(RecurraError):
     """Someone Recurra depends on (the payment gateway) did not answer; try again later."""
 

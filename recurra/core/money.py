@@ -83,6 +83,16 @@ def quantize(amount: Decimal | int, currency: str) -> int:
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def major_text(minor: int, currency: str) -> str:
+    """Minor units as plain major-unit text with the currency's decimals: 1999 USD → ``19.99``,
+    -5 USD → ``-0.05``, 100 JPY → ``100`` (files and exports; no grouping, no symbol)."""
+    places = exponent(currency)
+    if not places:
+        return str(minor)
+    whole, part = divmod(abs(minor), 10**places)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{places}d}"
+
+
 def round_minor(amount: Decimal | int) -> int:
     """A fractional amount of minor units to a whole one, half up (away from zero)."""
     if isinstance(amount, float):

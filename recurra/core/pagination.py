@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -140,6 +140,31 @@ class Keyset:
     nullable: bool = False
 
 
+class _Scan:
+    """``qs`` keyed for ``keyset``: the rows with a key after a position (``head``), then the null
+    rows after an id (``tail``), each in order. A position is ``(key values…, id)``."""
+
+    def __init__(self, qs: QuerySet[Any], keyset: Keyset) -> None:
+        self.keyset = keyset
+        self.names = [f"key_{n}" for n in range(len(keyset.key))]
+        self.qs = qs.annotate(**dict(zip(self.names, keyset.key, strict=True)))
+        self.columns = [self.qs.query.annotations[n].output_field for n in self.names] + [qs.model._meta.pk]
+        sign = "-" if keyset.descending else ""
+        self.order = [*(sign + n for n in self.names), sign + "pk"]
+
+    def head(self, after: list[Any] | None) -> QuerySet[Any]:
+        qs = self.qs.filter(**{f"{self.names[0]}__isnull": False}) if self.keyset.nullable else self.qs
+        if after:
+            qs = qs.filter(RowAfter([*map(F, self.names), F("pk")], after, descending=self.keyset.descending))
+        return qs.order_by(*self.order)
+
+    def tail(self, after_pk: Any | None) -> QuerySet[Any]:
+        qs = self.qs.filter(**{f"{self.names[0]}__isnull": True})
+        if after_pk is not None:
+            qs = qs.filter(**{f"pk__{'lt' if self.keyset.descending else 'gt'}": after_pk})
+        return qs.order_by(self.order[-1])
+
+
 def paginate_keyset(
     qs: QuerySet[T], keyset: Keyset, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
 ) -> Page[T]:
@@ -147,31 +172,48 @@ def paginate_keyset(
     with a key, ``[1, id]`` in the null rows after them."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.field("limit", f"must be from 1 to {MAX_LIMIT}")
-    names = [f"key_{n}" for n in range(len(keyset.key))]
-    qs = qs.annotate(**dict(zip(names, keyset.key, strict=True)))
-    columns = [qs.query.annotations[name].output_field for name in names] + [qs.model._meta.pk]
-    sign = "-" if keyset.descending else ""
-    part, after = _read(cursor, columns, keyset.nullable) if cursor else (0, [])
+    scan = _Scan(qs, keyset)
+    part, after = _read(cursor, scan.columns, keyset.nullable) if cursor else (0, [])
     rows: list[T] = []
     if part == 0:
-        head = qs.filter(**{f"{names[0]}__isnull": False}) if keyset.nullable else qs
-        if after:
-            head = head.filter(RowAfter([*map(F, names), F("pk")], after, descending=keyset.descending))
-        rows = list(head.order_by(*(sign + n for n in names), sign + "pk")[: limit + 1])
+        rows = list(scan.head(after)[: limit + 1])
     if keyset.nullable and len(rows) <= limit:
-        tail = qs.filter(**{f"{names[0]}__isnull": True})
-        if part == 1:
-            tail = tail.filter(**{f"pk__{'lt' if keyset.descending else 'gt'}": after[0]})
-        rows += list(tail.order_by(sign + "pk")[: limit + 1 - len(rows)])
+        rows += list(scan.tail(after[0] if part == 1 else None)[: limit + 1 - len(rows)])
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if has_more:
         last = rows[-1]
-        key = [getattr(last, name) for name in names]
+        key = [getattr(last, name) for name in scan.names]
         in_tail = keyset.nullable and key[0] is None
         next_cursor = encode_cursor([1, last.pk] if in_tail else [0, *map(_cursor_value, key), last.pk])
     return Page(data=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+def keyset_chunks(
+    qs: QuerySet[Any], keyset: Keyset, fields: Sequence[str], *, size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every row of ``qs`` in ``keyset`` order as tuples of ``fields``, ``size`` rows at a time: one
+    index range scan per chunk, however far in (an export of a million rows reads no row twice)."""
+    scan = _Scan(qs, keyset)
+    width = len(fields)
+    after: list[Any] | None = None
+    while True:
+        rows = list(scan.head(after).values_list(*fields, *scan.names, "pk")[:size])
+        if rows:
+            yield [row[:width] for row in rows]
+        if len(rows) < size:
+            break
+        after = list(rows[-1][width:])
+    if keyset.nullable:
+        after_pk = None
+        while True:
+            rows = list(scan.tail(after_pk).values_list(*fields, "pk")[:size])
+            if rows:
+                yield [row[:width] for row in rows]
+            if len(rows) < size:
+                break
+            after_pk = rows[-1][-1]
 
 
 def _cursor_value(value: Any) -> Any:

@@ -16,7 +16,10 @@ registered queue, in registration order, it repeatedly:
 
 Work is at-least-once: a worker that dies mid-handler leaves the row leased, and
 it runs again once the lease has expired. Handlers must be idempotent (dedupe
-keys, unique constraints) wherever a second run would do harm.
+keys, unique constraints) wherever a second run would do harm. A queue whose
+work can outlast a lease (an export) takes one row per batch and hands its
+handler the :class:`Lease` to renew as it goes; the outcome is kept under the
+lease it then holds.
 """
 
 from __future__ import annotations
@@ -48,8 +51,28 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 ERROR_MAX_CHARS = 2000
 
-# handle(item, *, at, session) -> extra fields to store on success (may include "status").
+# handle(item, *, at, session[, lease]) -> extra fields to store on success (may include "status").
 Handle = Callable[..., dict[str, Any] | None]
+
+
+@dataclass
+class Lease:
+    """A claimed row's lease: the worker owns the row while its stored ``lease_until_ms`` is ``until``."""
+
+    model: type[QueuedWork]
+    pk: Any
+    until: int
+
+    def renew(self) -> bool:
+        """Extend the lease by :data:`LEASE_MS` from now; False when it was lost (another worker took
+        the row after it expired): the handler should stop, its outcome would not be kept."""
+        new = clock.epoch_ms() + LEASE_MS
+        if not self.model._default_manager.filter(pk=self.pk, lease_until_ms=self.until).update(
+            lease_until_ms=new
+        ):
+            return False
+        self.until = new
+        return True
 
 
 @contextmanager
@@ -74,6 +97,8 @@ class Queue:
     done: str = "done"
     failed: str = "failed"
     finished_field: str | None = None
+    batch: int | None = None  # rows claimed at once (default: run_due's limit)
+    renews: bool = False  # the handler takes ``lease=`` (a Lease) and renews it while it runs
 
     def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
         """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
@@ -150,7 +175,7 @@ def run_due(*, at: datetime, limit: int = 500) -> int:
 
 
 def _run_batch(queue: Queue, *, at: datetime, limit: int) -> tuple[int, int]:
-    items, lease, claimed = _claim(queue, at=at, limit=limit)
+    items, lease, claimed = _claim(queue, at=at, limit=min(limit, queue.batch or limit))
     ran = 0
     if not items:
         return claimed, ran
@@ -196,8 +221,9 @@ def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, i
 
 def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> None:
     fields: dict[str, Any]
+    held = Lease(queue.model, item.pk, lease)
     try:
-        result = queue.handle(item, at=at, session=session)
+        result = queue.handle(item, at=at, session=session, **({"lease": held} if queue.renews else {}))
     except Exception as exc:
         logger.warning("%s %s failed (attempt %d)", queue.name, item.pk, item.attempts, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
@@ -208,7 +234,7 @@ def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
             fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}
     else:
         fields = {"status": queue.done, **queue.stamp(at, finished=True), **(result or {})}
-    owned = queue.model._default_manager.filter(pk=item.pk, lease_until_ms=lease)
+    owned = queue.model._default_manager.filter(pk=item.pk, lease_until_ms=held.until)
     if not owned.update(lease_until_ms=0, **fields):
         logger.warning("%s %s: lease lost before its outcome was kept; it may run again", queue.name, item.pk)
 

@@ -14,6 +14,10 @@ Rules and surprises:
 - Money is compared in minor units, whatever each subscription's currency.
 - ``nullable`` properties can be "empty" in the database (no next payment
   date once ended, no company); text is "empty" when blank too.
+- A value is read from ``fields`` (ORM paths: ``contact__first_name``), then
+  ``combine``d when there are several: the same rule on a model instance
+  (:meth:`Property.of`) and on fetched plain values (:meth:`Property.from_values`,
+  what an export of a million rows reads).
 """
 
 from __future__ import annotations
@@ -52,12 +56,21 @@ class Property:
     nullable: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     text: tuple[str, ...] = ()  # ORM paths "contains" searches; () = ``path``
-    value: Callable[[Subscription], Any] | None = None  # the raw value; None: the attribute ``key``
+    fields: tuple[str, ...] = ()  # ORM paths its value is read from; () = (``key``,)
+    combine: Callable[..., Any] | None = None  # the value of several fields; None: the only one
     related: str | None = None  # the relation to select with the row to show it
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.fields or (self.key,)
 
     def of(self, sub: Subscription) -> Any:
         """This property's raw value on ``sub`` (an id, a date, minor units, a choice's value)."""
-        return self.value(sub) if self.value else getattr(sub, self.key)
+        return self.from_values(*(_follow(sub, path) for path in self.reads))
+
+    def from_values(self, *values: Any) -> Any:
+        """The value from its :attr:`reads`' values, fetched as plain values (``values_list``)."""
+        return self.combine(*values) if self.combine else values[0]
 
     def label_of(self, value: Any) -> str:
         """A choice's label ("past_due" → "Unpaid"); other values as they are."""
@@ -77,19 +90,32 @@ def _choice(key: str, label: Promise, choices: Any) -> Property:
     return _plain(key, label, Kind.CHOICE, choices=tuple(choices.choices))
 
 
+def _follow(obj: Any, path: str) -> Any:
+    """``contact__first_name`` of an instance (None past an empty relation)."""
+    for name in path.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
 def _address(part: str, label: Promise) -> Property:
     column = f"address_{part}" if part.startswith("line") else part
-    return Property(f"billing_{part}", label, Kind.TEXT, column, value=lambda sub: getattr(sub, column))
+    return Property(f"billing_{part}", label, Kind.TEXT, column, fields=(column,))
 
 
-def _contact_name(sub: Subscription) -> str:
-    return str(sub.contact)
+def person_name(first: str, last: str, email: str) -> str:
+    """A contact as it is shown: their name, else their email (``Contact.__str__``)."""
+    return f"{first} {last}".strip() or email
+
+
+CONTACT_NAME = ("contact__first_name", "contact__last_name", "contact__email")
 
 
 PROPERTIES: dict[str, Property] = {
     p.key: p
     for p in (
-        Property("id", _("Record ID"), Kind.TEXT, "id", value=lambda sub: sub.pk),
+        Property("id", _("Record ID"), Kind.TEXT, "id"),
         _plain("name", _("Name"), Kind.TEXT),
         _choice("status", _("Status"), SubscriptionStatus),
         Property(
@@ -98,8 +124,9 @@ PROPERTIES: dict[str, Property] = {
             Kind.TEXT,
             "contact__email",
             sort=(Lower("contact__last_name"), Lower("contact__first_name"), Lower("contact__email")),
-            text=("contact__first_name", "contact__last_name", "contact__email"),
-            value=_contact_name,
+            text=CONTACT_NAME,
+            fields=CONTACT_NAME,
+            combine=person_name,
             related="contact",
         ),
         Property(
@@ -108,7 +135,7 @@ PROPERTIES: dict[str, Property] = {
             Kind.TEXT,
             "contact__email",
             sort=(Lower("contact__email"),),
-            value=lambda sub: sub.contact.email,
+            fields=("contact__email",),
             related="contact",
         ),
         Property(
@@ -118,7 +145,7 @@ PROPERTIES: dict[str, Property] = {
             "company__name",
             sort=(Lower("company__name"),),
             nullable=True,
-            value=lambda sub: sub.company.name if sub.company else None,
+            fields=("company__name",),
             related="company",
         ),
         Property(
@@ -128,7 +155,7 @@ PROPERTIES: dict[str, Property] = {
             "deal__name",
             sort=(Lower("deal__name"),),
             nullable=True,
-            value=lambda sub: sub.deal.name if sub.deal else None,
+            fields=("deal__name",),
             related="deal",
         ),
         _plain("currency", _("Currency"), Kind.TEXT),

@@ -11,6 +11,7 @@ from recurra.core.money import (
     CurrencyMismatch,
     Money,
     exponent,
+    major_text,
     normalize_currency,
     quantize,
     round_minor,
@@ -142,3 +143,17 @@ def test_quantize_is_within_half_a_minor_unit(value, currency):
     minor = quantize(value, currency)
     scaled = value.scaleb(exponent(currency))
     assert abs(Decimal(minor) - scaled) <= Decimal("0.5")
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "text"),
+    [
+        (1999, "USD", "19.99"),
+        (-5, "USD", "-0.05"),
+        (0, "EUR", "0.00"),
+        (100, "JPY", "100"),
+        (-1234, "KWD", "-1.234"),
+    ],
+)
+def test_major_text_is_plain_and_exact(minor: int, currency: str, text: str) -> None:
+    assert major_text(minor, currency) == text

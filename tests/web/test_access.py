@@ -19,7 +19,10 @@ from recurra.commerce.quotes import quote_create, quote_publish
 from recurra.core import clock
 from recurra.core.models import Event
 from recurra.crm.models import Company, Contact, Deal
+from recurra.exports.models import Export
+from recurra.exports.services import Source, export_create
 from recurra.invoicing.links import pay_token
+from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.saved_views.models import SavedView
 from recurra.saved_views.services import saved_view_create
 from recurra.saved_views.spec import DEFAULT_SORT, Filters
@@ -176,7 +179,16 @@ def _record_ids(records: Any) -> dict[str, Any]:
         actor=SYSTEM,
         at=clock.now(),
     )
+    export = export_create(
+        source=Source("all", "All", DEFAULT_VIEWS["all"].spec, {}),
+        format="csv",
+        language="en",
+        requested_by=None,
+        actor=SYSTEM,
+        at=clock.now(),
+    )
     return {
+        "exports": export.pk,
         "views": view.pk,
         "payment-links": link.pk,
         "token:checkout": checkout_url(link).rstrip("/").rsplit("/", 1)[1],
@@ -195,7 +207,7 @@ def _record_ids(records: Any) -> dict[str, Any]:
 
 
 def _counts() -> dict[str, int]:
-    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView)
+    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView, Export)
     return {m.__name__: m.objects.count() for m in models} | {
         "archived": Product.objects.filter(archived_at__isnull=False).count(),
         "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),

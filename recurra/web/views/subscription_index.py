@@ -74,6 +74,12 @@ def posted_state(request: HttpRequest) -> index_state.IndexState:
     return _state(request, request.POST, account_settings())[3]
 
 
+def index_state_of(request: HttpRequest, data: QueryDict) -> tuple[Tab, index_state.IndexState]:
+    """The tab and the state ``data`` (the index's query, or a form carrying it) describes."""
+    _, tab, _, state = _state(request, data, account_settings())
+    return tab, state
+
+
 @viewer
 @require_GET
 def subscription_list(request: HttpRequest) -> HttpResponse:
@@ -129,6 +135,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "count_url": f"{reverse('web:subscription_count')}?{counting}",
         "first_page_url": f"{reverse('web:subscriptions')}?{state.query(cursor=None, page=None)}",
         "clear_url": f"{reverse('web:subscriptions')}?{_cleared(state).query(cursor=None, page=None)}",
+        "export_url": f"{reverse('web:export_new')}?{state.query(cursor=None, page=None)}",
         "panel": _panel(request),
     }
     return render(request, "web/subscriptions/index.html", context)

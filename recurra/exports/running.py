@@ -1,0 +1,149 @@
+"""The worker's side of exports: writing the file with its progress, and removing expired ones.
+
+An export is a queue of its own (:func:`register_exports`), one at a time per
+worker, its lease renewed as each chunk is written, so a long export is never
+taken for a crashed one; a crash leaves a ``.part`` file that the next attempt
+writes again from the start. Progress (rows done of the total) is stored after
+every chunk, for the app's progress bar and ``GET /exports/{id}``.
+
+Done: the file is renamed into place, and in one transaction the export
+becomes complete (kept 30 days), its ``export.completed`` event is written and
+the ``export_ready`` email queued for the user who asked. A refusal (more rows
+than XLS holds by the time it runs) fails it at once, with the reason; any
+other error is retried by the job runner, and reported once it gives up.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.urls import reverse
+
+from recurra.accounts.selectors import account_settings, account_zone
+from recurra.core import clock, events
+from recurra.core.actors import Actor
+from recurra.exports import files
+from recurra.exports.columns import columns_for
+from recurra.exports.models import Export, ExportStatus
+from recurra.exports.rows import export_rows
+from recurra.exports.services import KEPT_FOR
+from recurra.exports.writers import WRITERS
+from recurra.exports.writers.xls import TooManyRows
+from recurra.jobs import runner
+from recurra.notifications.services import EmailDraft, email_queue
+
+log = logging.getLogger("recurra.exports")
+SYSTEM = Actor.system()
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took the export over (this one stalled past its lease): stop writing."""
+
+
+def register_exports() -> None:
+    runner.register_queue(
+        "exports",
+        Export,
+        export_run,
+        queued=ExportStatus.PENDING,
+        running=ExportStatus.PROCESSING,
+        done=ExportStatus.COMPLETE,
+        failed=ExportStatus.FAILED,
+        finished_field="finished_at",
+        batch=1,
+        renews=True,
+    )
+
+
+def export_run(export: Export, *, at: datetime, session: object, lease: runner.Lease) -> dict[str, Any]:
+    """Write ``export``'s file (see the module); the fields the runner stores with its outcome."""
+    mine = Export.objects.filter(pk=export.pk)
+    zone = account_zone()
+    columns = columns_for(export.scope, export.columns, export.language)
+    export.file_name = files.file_name(export)
+    folder = files.folder(export)
+    folder.mkdir(parents=True, exist_ok=True)
+    part = folder / f"{export.file_name}.part"
+    mine.update(started_at=at, rows_done=0, file_name=export.file_name, updated_at=at)
+    writer = WRITERS[export.format](part, columns, zone)
+    done = 0
+    try:
+        for chunk in export_rows(export, columns, zone=zone):
+            writer.write(chunk)
+            done += len(chunk)
+            if not lease.renew():
+                raise LeaseLost(f"export {export.pk} was taken over by another worker")
+            mine.update(rows_done=done, rows_total=_at_least(done), updated_at=clock.now())
+        writer.close()
+    except TooManyRows as exc:
+        part.unlink(missing_ok=True)
+        _record(export, "export.failed", {"reason": str(exc)})
+        return {"status": ExportStatus.FAILED, "last_error": str(exc)}
+    final = files.path_of(export)
+    part.replace(final)
+    return _complete(export, lease, rows=done, size=final.stat().st_size, at=at)
+
+
+def _at_least(done: int) -> Greatest:
+    """The total, raised to the rows written when more came since it was counted."""
+    return Greatest(F("rows_total"), Value(done))
+
+
+def _complete(export: Export, lease: runner.Lease, *, rows: int, size: int, at: datetime) -> dict[str, Any]:
+    expires = at + KEPT_FOR
+    fields = {
+        "status": ExportStatus.COMPLETE,
+        "rows_done": rows,
+        "rows_total": rows,
+        "file_size": size,
+        "expires_at": expires,
+        "last_error": "",
+        "finished_at": at,
+        "updated_at": at,
+    }
+    with transaction.atomic():
+        if not Export.objects.filter(pk=export.pk, lease_until_ms=lease.until).update(**fields):
+            raise LeaseLost(f"export {export.pk} was taken over before it was recorded")
+        _record(export, "export.completed", {"rows": rows, "file_size": size, "expires_at": expires})
+        if export.notify_email:
+            email_queue(_ready_email(export, expires), at=at)
+    return fields
+
+
+def _ready_email(export: Export, expires: datetime) -> EmailDraft:
+    """To the user who asked, in the export's language: its download link (sign-in required)."""
+    return EmailDraft(
+        kind="export_ready",
+        to=export.notify_email,
+        language=export.language,
+        data={
+            "business_name": account_settings().business_name,
+            "format": export.format,
+            "download_url": f"{settings.RECURRA_BASE_URL}{reverse('web:export_download', args=[export.pk])}",
+            "expires_on": expires.astimezone(account_zone()).date().isoformat(),
+        },
+        dedupe_key=f"export_ready/{export.pk}",
+    )
+
+
+def _record(export: Export, type: str, after: dict[str, Any]) -> None:
+    events.record(type=type, obj=export, actor=SYSTEM, after=events.jsonable(after))
+
+
+def exports_expire(*, at: datetime) -> int:
+    """Remove the files of exports kept 30 days (their links stop working then too)."""
+    due = Export.objects.filter(removed_at=None, expires_at__lte=at).order_by("pk")
+    removed = 0
+    for export in due.iterator():
+        files.remove(export)
+        with transaction.atomic():
+            if Export.objects.filter(pk=export.pk, removed_at=None).update(removed_at=at, updated_at=at):
+                _record(export, "export.expired", {"removed_at": at})
+                removed += 1
+    return removed
