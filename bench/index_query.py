@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.database import database, django_setup, drop
+from bench.database import database, django_setup, drop, vacuum_analyze
 
 AT = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 BENCH_DB = "recurra_bench_index"
@@ -88,7 +88,6 @@ def _parser() -> argparse.ArgumentParser:
 def _prepare(n: int, fresh: bool) -> int:
     """Migrate, freeze the clock, seed N subscriptions (unless reused), vacuum; the count seeded."""
     from django.core.management import call_command
-    from django.db import connection
 
     from bench.seed_listing import seed_listing
     from recurra.accounts.models import User
@@ -100,8 +99,7 @@ def _prepare(n: int, fresh: bool) -> int:
     if fresh or not Subscription.objects.exists():
         User.objects.create_user(username="admin", email="admin@bench.example", role="super_admin")
         seed_listing(n, at=AT)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")  # what autovacuum keeps on a live database
+        vacuum_analyze()
     return Subscription.objects.count()
 
 

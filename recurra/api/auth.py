@@ -49,5 +49,10 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
+def request_key(request: HttpRequest) -> ApiKey:
+    """The authenticated request's API key (an operation behind :class:`ApiKeyAuth` always has one)."""
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
 def actor(request: HttpRequest) -> Actor:
-    return Actor.for_api_key(request.auth)  # type: ignore[attr-defined]
+    return Actor.for_api_key(request_key(request))

@@ -31,7 +31,7 @@ from recurra.core.actors import Actor
 from recurra.exports import files
 from recurra.exports.columns import columns_for
 from recurra.exports.models import Export, ExportStatus
-from recurra.exports.rows import export_rows
+from recurra.exports.rows import export_chunks
 from recurra.exports.services import KEPT_FOR
 from recurra.exports.writers import WRITERS
 from recurra.exports.writers.xls import TooManyRows
@@ -74,7 +74,7 @@ def export_run(export: Export, *, at: datetime, session: object, lease: runner.L
     writer = WRITERS[export.format](part, columns, zone)
     done = 0
     try:
-        for chunk in export_rows(export, columns, zone=zone):
+        for chunk in export_chunks(export, columns, zone=zone):
             writer.write(chunk)
             done += len(chunk)
             if not lease.renew():

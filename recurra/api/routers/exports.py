@@ -15,8 +15,7 @@ from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import Router, Status
 from pydantic import BaseModel, Field
 
-from recurra.accounts.models import ApiKey
-from recurra.api.auth import actor
+from recurra.api.auth import actor, request_key
 from recurra.api.common import get_or_404
 from recurra.api.fields import TEXT, Id, In
 from recurra.core import clock
@@ -94,17 +93,15 @@ class ExportOut(BaseModel):
         )
 
 
-def _key(request: HttpRequest) -> ApiKey:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _source(request: HttpRequest, payload: ExportIn) -> services.Source:
     """The view named (a default's id, or a saved view the key's creator sees), with given filters."""
     if payload.view_id in DEFAULT_VIEWS:
         default = DEFAULT_VIEWS[payload.view_id]
         name, spec = default.name, default.spec
     else:
-        view: SavedView | None = visible_views(_key(request).created_by).filter(pk=payload.view_id).first()
+        view: SavedView | None = (
+            visible_views(request_key(request).created_by).filter(pk=payload.view_id).first()
+        )
         if view is None:
             raise ValidationFailed.field("view_id", f"no view {payload.view_id}")
         name, spec = view.name, spec_of(view)
@@ -121,7 +118,7 @@ def create_export(request: HttpRequest, payload: ExportIn) -> Status[ExportOut]:
         language=payload.language,
         scope=payload.scope,
         associations_limit=None if payload.associations_limit == "all" else payload.associations_limit,
-        requested_by=_key(request).created_by,
+        requested_by=request_key(request).created_by,
         actor=actor(request),
         at=clock.now(),
     )
@@ -144,7 +141,7 @@ def get_export(request: HttpRequest, export_id: Id) -> ExportOut:
 def download_export(
     request: HttpRequest, export_id: Id, zip: bool = False
 ) -> FileResponse | StreamingHttpResponse:
-    key = _key(request)
+    key = request_key(request)
     export = services.export_download(
         export=get_or_404(Export, export_id),
         user=key.created_by,

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import BaseModel, Field, StrictInt
 
-from recurra.api.auth import actor
+from recurra.api.auth import actor, request_key
 from recurra.api.common import PageQuery, get_or_404
 from recurra.api.fields import Id, In
 from recurra.api.idempotency import HEADER, fingerprint
@@ -100,7 +100,7 @@ def _refund_key(request: HttpRequest) -> str | None:
     key, key and request) completes the refund the first try left in progress."""
     if HEADER not in request.headers:
         return None
-    digest = hashlib.sha256(f"{request.auth.pk}\n{request.headers[HEADER]}\n".encode())  # type: ignore[attr-defined]
+    digest = hashlib.sha256(f"{request_key(request).pk}\n{request.headers[HEADER]}\n".encode())
     digest.update(fingerprint(request).encode())
     return f"api_{digest.hexdigest()}"
 

@@ -14,8 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
 
-from recurra.accounts.models import ApiKey
-from recurra.api.auth import actor
+from recurra.api.auth import actor, request_key
 from recurra.api.common import PageQuery, no_content
 from recurra.api.fields import TEXT, Id, In, changes, omittable
 from recurra.api.pagination import list_schema
@@ -96,13 +95,9 @@ class ViewOut(BaseModel):
         )
 
 
-def _key(request: HttpRequest) -> ApiKey:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _view(request: HttpRequest, view_id: str) -> SavedView:
     """A view this key's creator may see (another's private view is a 404, as if absent)."""
-    view = visible_views(_key(request).created_by).select_related("owner").filter(pk=view_id).first()
+    view = visible_views(request_key(request).created_by).select_related("owner").filter(pk=view_id).first()
     if view is None:
         raise NotFound(f"no view {view_id}")
     return view
@@ -111,7 +106,7 @@ def _view(request: HttpRequest, view_id: str) -> SavedView:
 @router.post("", response={201: ViewOut}, summary="Save a view")
 def create_view(request: HttpRequest, payload: ViewIn) -> Status[ViewOut]:
     view = services.saved_view_create(
-        owner=_key(request).created_by,
+        owner=request_key(request).created_by,
         name=payload.name,
         filters=parse_filters(payload.filters),
         columns=parse_columns(payload.columns),
@@ -125,7 +120,7 @@ def create_view(request: HttpRequest, payload: ViewIn) -> Status[ViewOut]:
 
 @router.get("", response=list_schema(ViewOut), summary="List the views this key's creator sees")
 def list_views(request: HttpRequest, page: Query[PageQuery]) -> dict[str, object]:
-    qs = visible_views(_key(request).created_by).select_related("owner")
+    qs = visible_views(request_key(request).created_by).select_related("owner")
     return page.page(qs).render(ViewOut.of)
 
 
@@ -137,7 +132,7 @@ def get_view(request: HttpRequest, view_id: Id) -> ViewOut:
 @router.patch("/{view_id}", response=ViewOut, summary="Rename, share, or change a view's filters")
 def update_view(request: HttpRequest, view_id: Id, payload: ViewPatch) -> ViewOut:
     sent = changes(payload)
-    key = _key(request)
+    key = request_key(request)
     view = services.saved_view_update(
         view=_view(request, view_id),
         user=key.created_by,
@@ -154,7 +149,7 @@ def update_view(request: HttpRequest, view_id: Id, payload: ViewPatch) -> ViewOu
 
 @router.delete("/{view_id}", response={204: None}, summary="Delete a view")
 def delete_view(request: HttpRequest, view_id: Id) -> HttpResponse:
-    key = _key(request)
+    key = request_key(request)
     services.saved_view_delete(
         view=_view(request, view_id), user=key.created_by, role=key.role, actor=actor(request)
     )

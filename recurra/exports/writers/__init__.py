@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from recurra.exports.columns import Column
-from recurra.exports.rows import Row
+from recurra.exports.rows import Chunk
 from recurra.exports.writers.csv import CsvWriter
 from recurra.exports.writers.xls import XlsWriter
 from recurra.exports.writers.xlsx import XlsxWriter
@@ -21,7 +21,7 @@ from recurra.exports.writers.xlsx import XlsxWriter
 
 class Writer(Protocol):
     def __init__(self, path: Path, columns: list[Column], zone: ZoneInfo) -> None: ...
-    def write(self, rows: list[Row]) -> None: ...
+    def write(self, chunk: Chunk) -> None: ...
     def close(self) -> None: ...
 
 

@@ -7,23 +7,23 @@ import csv
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from recurra.exports.cells import guard, text_cell
+from recurra.exports.cells import guard, text_column
 from recurra.exports.columns import Column
-from recurra.exports.rows import Row
+from recurra.exports.rows import Chunk
 
 
 class CsvWriter:
     def __init__(self, path: Path, columns: list[Column], zone: ZoneInfo) -> None:
         self.file = path.open("w", encoding="utf-8-sig", newline="")
         self.out = csv.writer(self.file, dialect="excel")
-        self.cells = [text_cell(column, zone, guarded=True) for column in columns]
+        self.texts = [text_column(column, zone, guarded=True) for column in columns]
         self.out.writerow([guard(column.header) for column in columns])
 
-    def write(self, rows: list[Row]) -> None:
-        cells = self.cells
-        self.out.writerows(
-            [[cell(v, cur) for cell, v in zip(cells, values, strict=True)] for values, cur in rows]
-        )
+    def write(self, chunk: Chunk) -> None:
+        columns = [
+            text(values, chunk.currencies) for text, values in zip(self.texts, chunk.values, strict=True)
+        ]
+        self.out.writerows(zip(*columns, strict=True))
 
     def close(self) -> None:
         self.file.close()

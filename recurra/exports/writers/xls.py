@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import xlwt
 
 from recurra.core.money import exponent
-from recurra.exports.cells import local, text_cell
+from recurra.exports.cells import local, text_column
 from recurra.exports.columns import Column
-from recurra.exports.rows import Row
+from recurra.exports.rows import Chunk
 from recurra.exports.writers.xlsx import currency_format
 from recurra.subscriptions.properties import Kind
 
@@ -45,26 +45,27 @@ class XlsWriter:
     def _cell(self, column: Column) -> Any:
         """``cell(row, col, value, currency)`` writing ``column``'s values."""
         write = self.sheet.write
-        if column.association is None and column.kind == Kind.MONEY:
+        kind = column.kind if column.association is None else Kind.TEXT
+        if kind == Kind.MONEY:
 
             def money(r: int, c: int, value: Any, currency: str) -> None:
                 if value is not None:
                     write(r, c, Decimal(value).scaleb(-exponent(currency)), self._money_style(currency))
 
             return money
-        if column.association is None and column.kind == Kind.NUMBER:
-            return lambda r, c, value, currency: value is None or write(r, c, value)
-        if column.association is None and column.kind == Kind.DATE:
-            return lambda r, c, value, currency: value is None or write(r, c, value, self.date)
-        if column.association is None and column.kind == Kind.DATETIME:
-            zone = self.zone
-            return lambda r, c, value, currency: (
-                value is None or write(r, c, local(value, zone), self.datetime)
-            )
-        as_text = text_cell(column, self.zone)
+        if kind in (Kind.NUMBER, Kind.DATE, Kind.DATETIME):
+            style = {Kind.DATE: self.date, Kind.DATETIME: self.datetime}.get(kind, xlwt.Style.default_style)
+            zone = self.zone if kind == Kind.DATETIME else None
+
+            def plain(r: int, c: int, value: Any, currency: str) -> None:
+                if value is not None:
+                    write(r, c, local(value, zone) if zone else value, style)
+
+            return plain
+        as_text = text_column(column, self.zone)
 
         def string(r: int, c: int, value: Any, currency: str) -> None:
-            shown = as_text(value, currency)
+            (shown,) = as_text([value], [currency])
             if shown:
                 write(r, c, shown[:MAX_TEXT])
 
@@ -75,13 +76,15 @@ class XlsWriter:
             self.money[currency] = xlwt.easyxf(num_format_str=currency_format(currency))
         return self.money[currency]
 
-    def write(self, rows: list[Row]) -> None:
-        if self.row + len(rows) > MAX_ROWS:
+    def write(self, chunk: Chunk) -> None:
+        if self.row + len(chunk) > MAX_ROWS:
             raise TooManyRows(f"an XLS file holds at most {MAX_ROWS:,} rows: export as XLSX or CSV")
-        for values, currency in rows:
-            self.row += 1
-            for c, (cell, value) in enumerate(zip(self.cells, values, strict=True)):
-                cell(self.row, c, value, currency)
+        for c, (cell, values) in enumerate(zip(self.cells, chunk.values, strict=True)):
+            for r, (value, currency) in enumerate(
+                zip(values, chunk.currencies, strict=True), start=self.row + 1
+            ):
+                cell(r, c, value, currency)
+        self.row += len(chunk)
 
     def close(self) -> None:
         self.book.save(str(self.path))

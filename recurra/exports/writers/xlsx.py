@@ -15,8 +15,8 @@ same rows several times faster (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import re
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,20 +27,21 @@ from zoneinfo import ZoneInfo
 from babel.numbers import get_currency_symbol
 
 from recurra.core.money import exponent, major_text
-from recurra.exports.cells import local, text_cell
+from recurra.exports.cells import local, text_column
 from recurra.exports.columns import Column
-from recurra.exports.rows import Row
+from recurra.exports.rows import Chunk
 from recurra.subscriptions.properties import Kind
 
 SHEET = "xl/worksheets/sheet1.xml"
 EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug folded in)
 SECONDS_A_DAY = Decimal(86400)
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Styles (cellXfs order): 0 plain, 1 header (bold), 2 date, 3 date-time, then one per currency.
 PLAIN, HEADER, DATE, DATETIME = 0, 1, 2, 3
 FIRST_CUSTOM_FORMAT = 164
+EMPTY = "<c/>"
+Cells = Callable[[list[Any], list[str]], list[str]]
 
 
 def column_letters(n: int) -> str:
@@ -53,8 +54,19 @@ def column_letters(n: int) -> str:
     return letters
 
 
+# One pass over a text: XML's three specials escaped, characters XML 1.0 forbids dropped.
+_XML = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **dict.fromkeys([*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF]),
+    }
+)
+
+
 def text(value: str) -> str:
-    return escape(_ILLEGAL.sub("", value))
+    return value.translate(_XML)
 
 
 def serial(value: date | datetime) -> str:
@@ -77,66 +89,55 @@ def currency_format(currency: str) -> str:
 
 class XlsxWriter:
     def __init__(self, path: Path, columns: list[Column], zone: ZoneInfo) -> None:
-        self.path, self.columns, self.zone = path, columns, zone
+        self.zone = zone
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheet = self.zip.open(SHEET, "w", force_zip64=True)
-        self.letters = [column_letters(n) for n in range(len(columns))]
         self.money_styles: dict[str, int] = {}
-        self.cells = [self._cell(column) for column in columns]
-        self.row = 1
+        self.cells = [self._cells(column) for column in columns]
         widths = "".join(
             f'<col min="{n}" max="{n}" width="{min(max(len(c.header) + 2, 10), 60)}" customWidth="1"/>'
             for n, c in enumerate(columns, start=1)
         )
         header = "".join(
-            f'<c r="{letter}1" s="{HEADER}" t="inlineStr"><is><t>{text(c.header)}</t></is></c>'
-            for letter, c in zip(self.letters, columns, strict=True)
+            f'<c s="{HEADER}" t="inlineStr"><is><t>{text(c.header)}</t></is></c>' for c in columns
         )
         self._put(
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {NS}>'
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
             'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-            f'<cols>{widths}</cols><sheetData><row r="1">{header}</row>'
+            f"<cols>{widths}</cols><sheetData><row>{header}</row>"
         )
 
     def _put(self, xml: str) -> None:
         self.sheet.write(xml.encode("utf-8"))
 
-    def _cell(self, column: Column) -> Any:
-        """``cell(ref, value, currency) -> xml`` for ``column``'s values."""
-        kind = column.kind
-        if column.association is None and kind == Kind.MONEY:
-
-            def money(ref: str, value: Any, currency: str) -> str:
-                if value is None:
-                    return ""
-                return (
-                    f'<c r="{ref}" s="{self._money_style(currency)}"><v>{major_text(value, currency)}</v></c>'
-                )
-
-            return money
-        if column.association is None and kind == Kind.NUMBER:
-            return lambda ref, value, currency: "" if value is None else f'<c r="{ref}"><v>{value}</v></c>'
-        if column.association is None and kind in (Kind.DATE, Kind.DATETIME):
-            style, zone = (DATE, None) if kind == Kind.DATE else (DATETIME, self.zone)
-
-            def when(ref: str, value: Any, currency: str) -> str:
-                if value is None:
-                    return ""
-                shown = local(value, zone) if zone else value
-                return f'<c r="{ref}" s="{style}"><v>{serial(shown)}</v></c>'
-
-            return when
-        as_text = text_cell(column, self.zone)
-
-        def string(ref: str, value: Any, currency: str) -> str:
-            shown = as_text(value, currency)
-            if not shown:
-                return ""
-            space = ' xml:space="preserve"' if shown[0].isspace() or shown[-1].isspace() else ""
-            return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text(shown)}</t></is></c>'
-
-        return string
+    def _cells(self, column: Column) -> Cells:
+        """``cells(values, currencies) -> [cell xml]`` for ``column``: rows and cells carry no
+        references (they are optional), so an empty value is an empty ``<c/>`` that keeps its place."""
+        kind = column.kind if column.association is None else Kind.TEXT
+        if kind == Kind.MONEY:
+            style = self._money_style
+            return lambda values, currencies: [
+                EMPTY if v is None else f'<c s="{style(c)}"><v>{major_text(v, c)}</v></c>'
+                for v, c in zip(values, currencies, strict=True)
+            ]
+        if kind == Kind.NUMBER:
+            return lambda values, currencies: [EMPTY if v is None else f"<c><v>{v}</v></c>" for v in values]
+        if kind == Kind.DATE:
+            return lambda values, currencies: [
+                EMPTY if v is None else f'<c s="{DATE}"><v>{serial(v)}</v></c>' for v in values
+            ]
+        if kind == Kind.DATETIME:
+            zone = self.zone
+            return lambda values, currencies: [
+                EMPTY if v is None else f'<c s="{DATETIME}"><v>{serial(local(v, zone))}</v></c>'
+                for v in values
+            ]
+        as_text = text_column(column, self.zone)
+        return lambda values, currencies: [
+            f'<c t="inlineStr"><is><t xml:space="preserve">{t.translate(_XML)}</t></is></c>' if t else EMPTY
+            for t in as_text(values, currencies)
+        ]
 
     def _money_style(self, currency: str) -> int:
         style = self.money_styles.get(currency)
@@ -144,20 +145,11 @@ class XlsxWriter:
             style = self.money_styles[currency] = DATETIME + 1 + len(self.money_styles)
         return style
 
-    def write(self, rows: list[Row]) -> None:
-        parts = []
-        cells, letters = self.cells, self.letters
-        for values, currency in rows:
-            self.row += 1
-            n = str(self.row)
-            line = "".join(
-                [
-                    cell(letter + n, value, currency)
-                    for cell, letter, value in zip(cells, letters, values, strict=True)
-                ]
-            )
-            parts.append(f'<row r="{n}">{line}</row>')
-        self._put("".join(parts))
+    def write(self, chunk: Chunk) -> None:
+        columns = [
+            cells(values, chunk.currencies) for cells, values in zip(self.cells, chunk.values, strict=True)
+        ]
+        self._put("".join(["<row>" + "".join(row) + "</row>" for row in zip(*columns, strict=True)]))
 
     def close(self) -> None:
         self._put("</sheetData></worksheet>")

@@ -8,6 +8,7 @@ the view (or, on a refusal, on the state as it was, with the reason).
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -66,27 +67,32 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(_index(view=view.pk))
 
 
+def _change(request: HttpRequest, view: SavedView, *, back: str, done: str, **changes: Any) -> HttpResponse:
+    """Change ``view`` (one service call) and show it; a refusal goes ``back`` with its reason."""
+    user = current_user(request)
+    try:
+        services.saved_view_update(view=view, user=user, role=user.role, actor=actor(request), **changes)
+    except (ValidationFailed, Forbidden) as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"View “{view.name}” {done}.")
+    return redirect(_index(view=view.pk))
+
+
 @editor
 @require_POST
 def saved_view_update(request: HttpRequest, pk: str) -> HttpResponse:
     """Store the index's current filters, columns and sort into the view."""
-    view = _visible(request, pk)
     state = posted_state(request)
-    user = current_user(request)
-    try:
-        services.saved_view_update(
-            view=view,
-            user=user,
-            role=user.role,
-            actor=actor(request),
-            filters=state.spec.filters,
-            columns=state.spec.columns,
-            sort=state.spec.sort,
-        )
-    except (ValidationFailed, Forbidden) as exc:
-        return _refused(request, exc, _index(state.query()))
-    messages.success(request, f"View “{view.name}” updated.")
-    return redirect(_index(view=view.pk))
+    spec = state.spec
+    return _change(
+        request,
+        _visible(request, pk),
+        back=_index(state.query()),
+        done="updated",
+        filters=spec.filters,
+        columns=spec.columns,
+        sort=spec.sort,
+    )
 
 
 @editor
@@ -94,20 +100,14 @@ def saved_view_update(request: HttpRequest, pk: str) -> HttpResponse:
 def saved_view_rename(request: HttpRequest, pk: str) -> HttpResponse:
     """Rename the view, or share it with the team or keep it private."""
     view = _visible(request, pk)
-    user = current_user(request)
-    try:
-        services.saved_view_update(
-            view=view,
-            user=user,
-            role=user.role,
-            actor=actor(request),
-            name=request.POST.get("name", ""),
-            visibility=request.POST.get("visibility") or view.visibility,
-        )
-    except (ValidationFailed, Forbidden) as exc:
-        return _refused(request, exc, _index(view=view.pk))
-    messages.success(request, f"View “{view.name}” saved.")
-    return redirect(_index(view=view.pk))
+    return _change(
+        request,
+        view,
+        back=_index(view=view.pk),
+        done="saved",
+        name=request.POST.get("name", ""),
+        visibility=request.POST.get("visibility") or view.visibility,
+    )
 
 
 @editor
