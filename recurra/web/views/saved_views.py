@@ -25,7 +25,7 @@ from recurra.saved_views.models import SavedView
 from recurra.saved_views.selectors import visible_views
 from recurra.web.access import actor, current_user, editor
 from recurra.web.views.common import confirm_page, statement
-from recurra.web.views.subscription_index import posted_state
+from recurra.web.views.subscription_index import index_state_of
 
 
 def _index(query: str = "", **params: str) -> str:
@@ -49,7 +49,7 @@ def _refused(request: HttpRequest, exc: ValidationFailed | Forbidden, back: str)
 @editor
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
-    state = posted_state(request)
+    state = index_state_of(request, request.POST)[1]
     try:
         view = services.saved_view_create(
             owner=current_user(request),
@@ -82,7 +82,7 @@ def _change(request: HttpRequest, view: SavedView, *, back: str, done: str, **ch
 @require_POST
 def saved_view_update(request: HttpRequest, pk: str) -> HttpResponse:
     """Store the index's current filters, columns and sort into the view."""
-    state = posted_state(request)
+    state = index_state_of(request, request.POST)[1]
     spec = state.spec
     return _change(
         request,

@@ -69,11 +69,6 @@ def _state(
     return tabs, tab, spec, state
 
 
-def posted_state(request: HttpRequest) -> index_state.IndexState:
-    """The index's state as a POST (the save-view form) carries it."""
-    return _state(request, request.POST, account_settings())[3]
-
-
 def index_state_of(request: HttpRequest, data: QueryDict) -> tuple[Tab, index_state.IndexState]:
     """The tab and the state ``data`` (the index's query, or a form carrying it) describes."""
     _, tab, _, state = _state(request, data, account_settings())
