@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -28,12 +30,11 @@ from django.urls import reverse
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.core import clock, events
 from recurra.core.actors import Actor
-from recurra.exports import files
-from recurra.exports.columns import columns_for
+from recurra.exports import files, postgres, writers
+from recurra.exports.columns import Column, columns_for
 from recurra.exports.models import Export, ExportStatus
-from recurra.exports.rows import export_chunks
 from recurra.exports.services import KEPT_FOR
-from recurra.exports.writers import WRITERS
+from recurra.exports.writers import Progress
 from recurra.exports.writers.xls import TooManyRows
 from recurra.jobs import runner
 from recurra.notifications.services import EmailDraft, email_queue
@@ -71,16 +72,14 @@ def export_run(export: Export, *, at: datetime, session: object, lease: runner.L
     folder.mkdir(parents=True, exist_ok=True)
     part = folder / f"{export.file_name}.part"
     mine.update(started_at=at, rows_done=0, file_name=export.file_name, updated_at=at)
-    writer = WRITERS[export.format](part, columns, zone)
-    done = 0
+
+    def progress(done: int) -> None:
+        if not lease.renew():
+            raise LeaseLost(f"export {export.pk} was taken over by another worker")
+        mine.update(rows_done=done, rows_total=_at_least(done), updated_at=clock.now())
+
     try:
-        for chunk in export_chunks(export, columns, zone=zone):
-            writer.write(chunk)
-            done += len(chunk)
-            if not lease.renew():
-                raise LeaseLost(f"export {export.pk} was taken over by another worker")
-            mine.update(rows_done=done, rows_total=_at_least(done), updated_at=clock.now())
-        writer.close()
+        done = _write(export, columns, zone, part, progress)
     except TooManyRows as exc:
         part.unlink(missing_ok=True)
         _record(export, "export.failed", {"reason": str(exc)})
@@ -88,6 +87,14 @@ def export_run(export: Export, *, at: datetime, session: object, lease: runner.L
     final = files.path_of(export)
     part.replace(final)
     return _complete(export, lease, rows=done, size=final.stat().st_size, at=at)
+
+
+def _write(export: Export, columns: list[Column], zone: ZoneInfo, path: Path, progress: Progress) -> int:
+    """Write the file at ``path``, calling ``progress`` with the rows done; the rows written.
+    PostgreSQL writes CSV and XLSX rows itself (:mod:`recurra.exports.postgres`)."""
+    if connection.vendor == "postgresql" and export.format in postgres.FORMATS:
+        return postgres.write(export, columns, zone, path, progress)
+    return writers.write(export, columns, zone, path, progress)
 
 
 def _at_least(done: int) -> Greatest:

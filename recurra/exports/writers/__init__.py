@@ -3,17 +3,21 @@
 A writer takes the columns (with their headers) when it opens the file, then
 rows a chunk at a time (``write``), and ``close`` finishes the file. Each keeps
 memory flat whatever the number of rows, except XLS, which holds its sheet (at
-most 65,535 rows: :data:`recurra.exports.writers.xls.MAX_ROWS`).
+most 65,535 rows: :data:`recurra.exports.writers.xls.MAX_ROWS`). On PostgreSQL
+the database makes CSV and XLSX rows itself (:mod:`recurra.exports.postgres`);
+:func:`write` is the portable way, every format on every database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from recurra.exports.columns import Column
-from recurra.exports.rows import Chunk
+from recurra.exports.models import Export
+from recurra.exports.rows import Chunk, export_chunks
 from recurra.exports.writers.csv import CsvWriter
 from recurra.exports.writers.xls import XlsWriter
 from recurra.exports.writers.xlsx import XlsxWriter
@@ -32,3 +36,17 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "xls": "application/vnd.ms-excel",
 }
+
+Progress = Callable[[int], None]  # called with the rows written so far
+
+
+def write(export: Export, columns: list[Column], zone: ZoneInfo, path: Path, progress: Progress) -> int:
+    """Write ``export``'s file at ``path`` a chunk at a time, through its format's writer; the rows."""
+    writer = WRITERS[export.format](path, columns, zone)
+    done = 0
+    for chunk in export_chunks(export, columns, zone=zone):
+        writer.write(chunk)
+        done += len(chunk)
+        progress(done)
+    writer.close()
+    return done

@@ -25,5 +25,10 @@ class CsvWriter:
         ]
         self.out.writerows(zip(*columns, strict=True))
 
+    def raw(self, data: bytes) -> None:
+        """Lines already made as CSV (PostgreSQL makes them: ``exports.postgres``)."""
+        self.file.flush()
+        self.file.buffer.write(data)
+
     def close(self) -> None:
         self.file.close()

@@ -116,7 +116,7 @@ class XlsxWriter:
         references (they are optional), so an empty value is an empty ``<c/>`` that keeps its place."""
         kind = column.kind if column.association is None else Kind.TEXT
         if kind == Kind.MONEY:
-            style = self._money_style
+            style = self.money_style
             return lambda values, currencies: [
                 EMPTY if v is None else f'<c s="{style(c)}"><v>{major_text(v, c)}</v></c>'
                 for v, c in zip(values, currencies, strict=True)
@@ -139,7 +139,11 @@ class XlsxWriter:
             for t in as_text(values, currencies)
         ]
 
-    def _money_style(self, currency: str) -> int:
+    def raw(self, data: bytes) -> None:
+        """Rows already made as the sheet's XML (PostgreSQL makes them: ``exports.postgres``)."""
+        self.sheet.write(data)
+
+    def money_style(self, currency: str) -> int:
         style = self.money_styles.get(currency)
         if style is None:
             style = self.money_styles[currency] = DATETIME + 1 + len(self.money_styles)
