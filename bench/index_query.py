@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.database import database, django_setup, drop, vacuum_analyze
+from bench.database import database, django_setup, drop
 
 AT = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 BENCH_DB = "recurra_bench_index"
@@ -86,21 +86,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _prepare(n: int, fresh: bool) -> int:
-    """Migrate, freeze the clock, seed N subscriptions (unless reused), vacuum; the count seeded."""
-    from django.core.management import call_command
-
-    from bench.seed_listing import seed_listing
+    """The seeded database (``bench.seed_listing.prepared``) and its super admin; the count."""
+    from bench.seed_listing import prepared
     from recurra.accounts.models import User
-    from recurra.core import clock
-    from recurra.subscriptions.models import Subscription
 
-    call_command("migrate", verbosity=0)
-    clock.freeze(AT)
-    if fresh or not Subscription.objects.exists():
+    seeded = prepared(n, fresh=fresh, at=AT)
+    if not User.objects.filter(username="admin").exists():
         User.objects.create_user(username="admin", email="admin@bench.example", role="super_admin")
-        seed_listing(n, at=AT)
-        vacuum_analyze()
-    return Subscription.objects.count()
+    return seeded
 
 
 def _client() -> Any:

@@ -66,6 +66,22 @@ def seed_listing(n: int, *, at: datetime, chunk: int = CHUNK, associations: bool
             _seed_chunk(range(start, min(n, start + chunk)), at=at, associations=associations)
 
 
+def prepared(n: int, *, fresh: bool, at: datetime, associations: bool = False) -> int:
+    """Migrate, freeze the clock at ``at``, seed ``n`` subscriptions unless an earlier run left
+    some (a reused database), then VACUUM ANALYZE; the subscriptions there are."""
+    from django.core.management import call_command
+
+    from bench.database import vacuum_analyze
+    from recurra.core import clock
+
+    call_command("migrate", verbosity=0)
+    clock.freeze(at)
+    if fresh or not Subscription.objects.exists():
+        seed_listing(n, at=at, associations=associations)
+        vacuum_analyze()
+    return Subscription.objects.count()
+
+
 def _seed_chunk(indexes: range, *, at: datetime, associations: bool) -> None:
     today = at.date()
     companies = {
