@@ -1,7 +1,7 @@
 """Suite-wide fixtures and rules.
 
 - ``postgres`` tests need PostgreSQL: on SQLite they are deselected when a
-  PostgreSQL pass follows (scripts/test), otherwise skipped with the reason.
+  PostgreSQL pass runs too (scripts/test), otherwise skipped with the reason.
 - ``browser`` tests need /usr/bin/chromium; outside CI they skip without it.
 - In CI (CI=true) a skipped test fails the run: nothing may be skipped there.
 """
