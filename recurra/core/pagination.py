@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Model, OrderBy, Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
 
@@ -138,6 +138,12 @@ class Keyset:
     key: tuple[Any, ...]
     descending: bool = False
     nullable: bool = False
+
+    def order_by(self) -> list[OrderBy]:
+        """The same order as one ``ORDER BY`` (pages scan it in two parts: ``_Scan``)."""
+        if self.descending:
+            return [*(k.desc(nulls_last=True) for k in self.key), F("pk").desc()]
+        return [*(k.asc(nulls_last=True) for k in self.key), F("pk").asc()]
 
 
 class _Scan:

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from django.db import connection
-from django.db.models import F, QuerySet, Window
+from django.db.models import QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from recurra.commerce.models import Quote
@@ -118,20 +118,20 @@ _NAMES = {  # an associated record's name (rows.MANY's), of its row ``t``
     "line_items": lambda plan: "t.name",
 }
 _ONE = {  # associations the subscription row holds: (its id column, its name)
-    "contacts": ("contact_id", lambda: _person("c.first_name", "c.last_name", "c.email")),
-    "companies": ("company_id", lambda: "co.name"),
-    "deals": ("deal_id", lambda: "d.name"),
-    "quotes": ("quote_id", lambda: "q.name"),
+    "contacts": ("contact_id", _person("c.first_name", "c.last_name", "c.email")),
+    "companies": ("company_id", "co.name"),
+    "deals": ("deal_id", "d.name"),
+    "quotes": ("quote_id", "q.name"),
 }
 
 
-def value_sql(column: Column, plan: Plan) -> tuple[Kind, str]:
+def value_sql(column: Column) -> tuple[Kind, str]:
     """``column``'s raw value in SQL, and the kind its cell formats it as."""
     if column.association is not None:
         kind = column.association
         if kind in _ONE:
             pk, name = _ONE[kind]
-            return Kind.TEXT, name() if column.names else f"s.{pk}"
+            return Kind.TEXT, name if column.names else f"s.{pk}"
         return Kind.TEXT, f"a_{kind}.{'names' if column.names else 'ids'}"
     prop = column.prop
     assert prop is not None
@@ -143,7 +143,7 @@ def value_sql(column: Column, plan: Plan) -> tuple[Kind, str]:
 
 def text_sql(column: Column, plan: Plan, *, guarded: bool = False) -> str:
     """``column``'s cell as CSV text, NULL when empty (so COPY leaves it unquoted)."""
-    kind, value = value_sql(column, plan)
+    kind, value = value_sql(column)
     if kind == Kind.MONEY:
         return plan.money(value, "s.currency")
     if kind == Kind.DATETIME:
@@ -166,7 +166,7 @@ def text_sql(column: Column, plan: Plan, *, guarded: bool = False) -> str:
 
 def xlsx_cell_sql(column: Column, plan: Plan, money_styles: dict[str, int]) -> str:
     """``column``'s cell as the XLSX writer writes it (``<c/>`` when empty)."""
-    kind, value = value_sql(column, plan)
+    kind, value = value_sql(column)
     if kind == Kind.MONEY:
         styles = " ".join(f"WHEN {quote(c)} THEN '{money_styles[c]}'" for c in plan.currencies)
         amount = plan.money(value, "s.currency")
@@ -211,11 +211,7 @@ def statement(
     qs: QuerySet[Subscription], sort: str, columns: list[Column], cells: list[str], plan: Plan
 ) -> tuple[str, Any]:
     """The export's one query: ``cells`` (SQL) of the rows of ``qs`` in the ``sort`` order."""
-    keyset = sort_keyset(sort)
-    order = [
-        (key.desc(nulls_last=True) if keyset.descending else key.asc(nulls_last=True)) for key in keyset.key
-    ]
-    order.append(F("pk").desc() if keyset.descending else F("pk").asc())
+    order = sort_keyset(sort).order_by()
     numbered = qs.annotate(n=Window(RowNumber(), order_by=order)).order_by().values("pk", "n")
     base, params = numbered.query.sql_with_params()
     within, within_params = (
@@ -286,7 +282,8 @@ def _xml_rows(rows: list[bytes]) -> bytes:
 
 
 def currencies_of(qs: QuerySet[Subscription], columns: list[Column]) -> tuple[str, ...]:
-    """Every currency the export's amounts are in (its subscriptions', and their payments')."""
+    """Every currency the export's amounts may be in: its subscriptions', and with payments every
+    payment's (one DISTINCT over the table; a currency no row has only adds a CASE branch)."""
     found = set(qs.order_by().values_list("currency", flat=True).distinct())
     if any(c.association == "payments" for c in columns):
         found |= set(MANY["payments"].model.objects.order_by().values_list("currency", flat=True).distinct())
