@@ -1,4 +1,4 @@
-"""Reading rendered pages in tests: table cells, field errors, input values, messages."""
+"""Reading rendered pages in tests: table cells, field errors, input values, messages, choices, dialogs."""
 
 from __future__ import annotations
 
@@ -112,3 +112,51 @@ def subscription_rows(html: str | bytes) -> list[str]:
     """The rows of a record's Subscriptions card as text, without their previews' "Loading…"."""
     raw = html.decode() if isinstance(html, bytes) else html
     return list_items(re.sub(r'<div class="sub-preview".*?</div>', "", raw, flags=re.S), "sub-list")
+
+
+def options(response: Any, name: str) -> list[str]:
+    """The option values of the select ``name`` (blank left out)."""
+    html = response.content.decode()
+    select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    return [value for value in re.findall(r'<option value="([^"]*)"', select[1]) if value]
+
+
+def radios(response: Any, name: str) -> list[tuple[str, bool]]:
+    """The radio buttons ``name`` in order: (value, checked)."""
+    tags = re.findall(rf'<input[^>]*\bname="{name}"[^>]*>', response.content.decode())
+    return [
+        (re.search(r'\bvalue="([^"]*)"', tag)[1], bool(re.search(r"\bchecked\b", tag)))  # type: ignore[index]
+        for tag in tags
+        if 'type="radio"' in tag
+    ]
+
+
+def checked(response: Any, name: str) -> str | None:
+    """The value of the checked radio button ``name``."""
+    return next((value for value, on in radios(response, name) if on), None)
+
+
+def picked_labels(response: Any, name: str) -> list[str]:
+    """The labels of a picker's radio buttons, in order."""
+    html = response.content.decode()
+    return [
+        unescape(text(label)) for label in re.findall(rf'<label for="pick-{name}-[^"]*">(.*?)</label>', html)
+    ]
+
+
+def dialog(response: Any) -> str:
+    """The confirmation dialog's text ("" when there is none)."""
+    match = re.search(r"<dialog open.*?</dialog>", response.content.decode(), re.S)
+    return text(match[0]) if match else ""
+
+
+def carried(response: Any) -> dict[str, list[str]]:
+    """What the dialog's "Create subscription" posts: its hidden inputs (without the CSRF token)."""
+    form = re.search(r"<dialog open.*?</dialog>", response.content.decode(), re.S)
+    assert form, "no confirmation dialog"
+    values: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[0]):
+        if name != "csrfmiddlewaretoken":
+            values.setdefault(name, []).append(value)
+    return values
