@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from recurra.catalog.services import product_create
 from recurra.crm.models import Contact, Deal
@@ -29,8 +30,9 @@ def test_create_a_contact_and_find_it_in_the_list(signed_in_page: Any, live_serv
     assert page.locator("h1").inner_text() == "Ada Lovelace"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
+    page.wait_for_url(f"{live_server.url}/contacts/")
     row = page.locator("table tbody tr").first
-    assert row.locator("td").all_inner_texts() == ["Ada Lovelace", "ada@example.com", "—", "15 Jan 2027"]
+    expect(row.locator("td")).to_have_text(["Ada Lovelace", "ada@example.com", "—", "15 Jan 2027"])
     assert Contact.objects.get().address["country"] == "GB"
 
     page.get_by_label("Search contacts").fill("nobody")  # htmx searches as you type
@@ -51,8 +53,8 @@ def test_create_a_deal_with_line_items(signed_in_page: Any, live_server: Any) ->
 
     page.get_by_role("button", name="+ Add line item").click()  # htmx appends a row
     page.locator("#id_items-1-name").fill("Onboarding")
-    assert page.locator("#id_items-TOTAL_FORMS").input_value() == "2"
-    assert not page.locator("#id_items-1-number_of_payments").is_visible()  # only with fixed terms
+    expect(page.locator("#id_items-TOTAL_FORMS")).to_have_value("2")
+    expect(page.locator("#id_items-1-number_of_payments")).to_be_hidden()  # only with fixed terms
     page.locator("#id_items-1-billing_frequency").select_option("monthly")
     page.locator("#id_items-1-billing_terms").select_option(label="Fixed number of payments")
     page.locator("#id_items-1-number_of_payments").fill("3")

@@ -73,7 +73,7 @@ def test_a_seller_associates_a_subscription_and_previews_it(
     page.get_by_label("Search subscriptions").fill("Nordmann")
     page.get_by_role("button", name="Search").click()
     found = page.locator(".table-found tbody tr")
-    assert found.count() == 1
+    expect(found).to_have_count(1)
     found.get_by_role("button", name="Associate").click()
 
     page.wait_for_url(f"{live_server.url}/contacts/{ingrid.pk}/")

@@ -196,6 +196,7 @@ def test_a_viewer_sees_the_list_and_the_panel_without_actions(
         page.get_by_label("Username").fill("vera")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/contacts/")  # signed in before going on
         page.goto(f"{live_server.url}/subscriptions/")
         expect(page.get_by_test_id("index-count")).to_have_text("4 subscriptions")
         assert page.locator("#dd-save").count() == 0
