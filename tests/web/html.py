@@ -79,6 +79,12 @@ def form_errors(response: Any) -> list[str]:
     return [text(item) for box in boxes for item in re.findall(r"<(?:li|p)>(.*?)</(?:li|p)>", box, re.S)]
 
 
+def _select(html: str, name: str) -> str | None:
+    """The options markup of the select ``name``."""
+    select = re.search(rf'<select[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    return select[1] if select else None
+
+
 def value_of(response: Any, name: str) -> str | None:
     """The value an input shows (or the selected option of a select) for the field ``name``."""
     html = response.content.decode()
@@ -86,9 +92,9 @@ def value_of(response: Any, name: str) -> str | None:
     if tag:
         value = re.search(r'\bvalue="([^"]*)"', tag[0])
         return value[1] if value else ""
-    select = re.search(rf'<select[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
-    if select:
-        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select[1])
+    select = _select(html, name)
+    if select is not None:
+        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select)
         return chosen[1] if chosen else None
     return None
 
@@ -116,10 +122,9 @@ def subscription_rows(html: str | bytes) -> list[str]:
 
 def options(response: Any, name: str) -> list[str]:
     """The option values of the select ``name`` (blank left out)."""
-    html = response.content.decode()
-    select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', html, re.S)
-    assert select, name
-    return [value for value in re.findall(r'<option value="([^"]*)"', select[1]) if value]
+    select = _select(response.content.decode(), name)
+    assert select is not None, name
+    return [value for value in re.findall(r'<option value="([^"]*)"', select) if value]
 
 
 def radios(response: Any, name: str) -> list[tuple[str, bool]]:
@@ -145,18 +150,24 @@ def picked_labels(response: Any, name: str) -> list[str]:
     ]
 
 
+def _open_dialog(response: Any) -> str | None:
+    """The markup of the open confirmation dialog."""
+    match = re.search(r"<dialog open.*?</dialog>", response.content.decode(), re.S)
+    return match[0] if match else None
+
+
 def dialog(response: Any) -> str:
     """The confirmation dialog's text ("" when there is none)."""
-    match = re.search(r"<dialog open.*?</dialog>", response.content.decode(), re.S)
-    return text(match[0]) if match else ""
+    found = _open_dialog(response)
+    return text(found) if found is not None else ""
 
 
 def carried(response: Any) -> dict[str, list[str]]:
     """What the dialog's "Create subscription" posts: its hidden inputs (without the CSRF token)."""
-    form = re.search(r"<dialog open.*?</dialog>", response.content.decode(), re.S)
-    assert form, "no confirmation dialog"
+    form = _open_dialog(response)
+    assert form is not None, "no confirmation dialog"
     values: dict[str, list[str]] = {}
-    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[0]):
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form):
         if name != "csrfmiddlewaretoken":
             values.setdefault(name, []).append(value)
     return values
