@@ -156,7 +156,7 @@ def _subscription(
         last_payment_amount=amount if automatic else None,
         payments_made=1 if automatic else 0,
         total_collected=amount if automatic else 0,
-        mrr=amount,
+        line_items_mrr=amount,
         collection_method="charge_automatically" if automatic else "send_invoice",
         payment_terms="due_on_receipt" if automatic else "net_30",
         payment_method=method,

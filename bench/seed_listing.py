@@ -154,7 +154,7 @@ def _subscription(i: int, contact: Contact, deal: Any, at: datetime, today: date
         next_payment_amount=amount,
         last_payment_amount=amount,
         total_collected=amount * paid,
-        mrr=0 if ended else (amount // 12 if annual else amount),
+        line_items_mrr=0 if ended else (amount // 12 if annual else amount),
         collection_method="send_invoice" if i % 10 == 7 else "charge_automatically",
         payment_terms="net_30" if i % 10 == 7 else "due_on_receipt",
         canceled_at=ended if status == "canceled" else None,

@@ -29,6 +29,7 @@ from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
+from recurra.subscriptions.canceling import cancellation_refund_queue
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.update_links import update_link_new
 
@@ -186,6 +187,8 @@ def _apply_first(
         return
     _pay(batch, payment, invoice)
     first_payment_succeeded(batch, subs, lines)
+    for sub in subs:
+        cancellation_refund_queue(subscription=sub, payment=payment, at=batch.at)
     batch.email(notices.receipt(subs[0] if subs else None, invoice, lines, payment, account, bought=subs))
     batch.email(
         *notices.admin_notices("admin_payment_succeeded", None, invoice, payment, account, recipients)
@@ -227,6 +230,7 @@ def _apply(
     _pay(batch, payment, invoice)
     if sub is None:
         return
+    cancellation_refund_queue(subscription=sub, payment=payment, at=batch.at)  # cancelled meanwhile
     if invoice.status == InvoiceStatus.PAID and was_overdue:
         overdue[sub.pk] -= 1
     if invoice.status == InvoiceStatus.PAID and invoice.period_index is not None:

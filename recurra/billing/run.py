@@ -274,7 +274,11 @@ def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invo
     )
     period = draft.period
     lines = [
-        build(InvoiceLine, invoice=invoice, **line_columns(line, period.start, period.end, position))
+        build(
+            InvoiceLine,
+            invoice=invoice,
+            **line_columns(line, period.start, period.end, position, subscription_id=sub.pk),
+        )
         for position, line in enumerate(draft.lines)
     ]
     return invoice, lines

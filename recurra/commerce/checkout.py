@@ -291,7 +291,7 @@ def _complete(purchase_id: str, at: datetime) -> CheckoutResult:
             Payment,
             actor=actor,
             invoice=invoice,
-            subscription=None,
+            subscription_id=invoice.subscription_id,  # one subscription's purchase: it owns the payment
             contact=contact,
             payment_method=method,
             amount=purchase.amount,
@@ -407,7 +407,7 @@ def _invoice(
         if sub.periods_billed:
             first = schedule.period(sub.start_date, schedule.step_for(sub.billing_frequency), 0)
             billed.extend(
-                Billed(line_source(item, line_item_id=item.pk), first.start, first.end)
+                Billed(line_source(item, line_item_id=item.pk), first.start, first.end, sub.pk)
                 for item in sub.line_items.all()
             )
     invoice, lines = invoice_build(

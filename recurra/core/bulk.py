@@ -57,7 +57,7 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
     if not objs:
         return
     meta = (model or type(objs[0]))._meta
-    fields = cast(list[models.Field], list(meta.concrete_fields))
+    fields = _stored(meta.model)
     values = operator.attrgetter(*(f.attname for f in fields))  # a tuple per object, in C
     if any(_is_json(f) for f in fields):
         rows: list[Any] = _dump_json(fields, [list(values(obj)) for obj in objs])
@@ -206,7 +206,7 @@ def new_row(model: type[models.Model], **values: Any) -> Any:
     without the instance: in hot paths that make thousands of rows, the ORM's
     per-instance set-up costs more than the insert.
     """
-    for field in _defaulted(model):
+    for field in _stored(model):
         if field.attname not in values:
             values[field.attname] = field.get_default()
     return _Row(values)
@@ -220,5 +220,7 @@ class _Row:
 
 
 @functools.cache
-def _defaulted(model: type[models.Model]) -> tuple[models.Field, ...]:
-    return tuple(cast(list[models.Field], list(model._meta.concrete_fields)))
+def _stored(model: type[models.Model]) -> tuple[models.Field, ...]:
+    """The columns an INSERT writes: every concrete field but those the database generates."""
+    fields = cast(list[models.Field], list(model._meta.concrete_fields))
+    return tuple(f for f in fields if not getattr(f, "generated", False))

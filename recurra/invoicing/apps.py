@@ -5,3 +5,6 @@ class InvoicingConfig(AppConfig):
     name = "recurra.invoicing"
     label = "invoicing"
     verbose_name = "Invoices"
+
+    def ready(self) -> None:
+        from recurra.invoicing import refunded  # noqa: F401 (the refund hook)

@@ -72,9 +72,13 @@ class InvoiceDraft:
     total: int
 
 
-def line_columns(line: LineDraft, start: date | None, end: date | None, position: int) -> dict[str, Any]:
-    """An invoice line's column values for a priced line billed for ``start``–``end``."""
+def line_columns(
+    line: LineDraft, start: date | None, end: date | None, position: int, *, subscription_id: str | None
+) -> dict[str, Any]:
+    """An invoice line's column values for a priced line billed for ``start``–``end`` of
+    ``subscription_id``'s period (None: a one-time item)."""
     return {
+        "subscription_id": subscription_id,
         "line_item_id": line.source.id,
         "product_id": line.source.product_id or "",
         "name": line.source.name,

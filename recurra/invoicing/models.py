@@ -1,5 +1,12 @@
 """Invoices, their lines, and the gapless number sequence.
 
+Each line names the subscription whose period it bills and that period
+(``subscription``, ``period_start``, ``period_end``): a purchase invoice bills
+the first periods of several subscriptions and one-time items at once, and
+its ``subscription`` is set only when exactly one subscription has lines on
+it. "A subscription's invoices" are those with a line of it
+(``invoicing.selectors``).
+
 An invoice of a subscription's period is unique per (subscription,
 period_start): the database is the last guard against billing a period
 twice. A prorated invoice (``subscriptions/editing.py``) bills the rest of
@@ -51,6 +58,9 @@ class Invoice(Timestamped):
     tax = models.BigIntegerField(default=0)
     total = models.BigIntegerField()
     amount_paid = models.BigIntegerField(default=0)
+    amount_refunded = models.BigIntegerField(
+        default=0, help_text="given back from its payments; amount_paid stays what was paid"
+    )
     amount_due = models.BigIntegerField()
     collection_method = models.CharField(max_length=30)
     payment_terms = models.CharField(max_length=20)
@@ -89,6 +99,10 @@ class Invoice(Timestamped):
                 name="invoice_amount_due_is_total_minus_paid",
             ),
             models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="invoice_paid_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__gte=0, amount_refunded__lte=models.F("amount_paid")),
+                name="invoice_refunded_within_paid",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_on"], name="invoice_status_due"),
@@ -102,10 +116,28 @@ class Invoice(Timestamped):
     def money_due(self) -> Money:
         return Money(self.amount_due, self.currency)
 
+    @property
+    def subscription_ids(self) -> list[str]:
+        """The subscriptions it names or has a line of, in id order (read through ``lines``,
+        prefetched or not)."""
+        ids = {line.subscription_id for line in self.lines.all() if line.subscription_id}
+        return sorted(ids | ({self.subscription_id} if self.subscription_id else set()))
+
 
 class InvoiceLine(models.Model):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("il"))
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # The subscription whose period this line bills (None: a one-time item). A purchase invoice
+    # has lines of several subscriptions; a deleted subscription's lines keep its id.
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="invoice_lines",
+        db_index=False,  # led by "invoice_line_subscription"
+    )
     line_item_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, help_text="the line item it bills")
     product_id = models.CharField(max_length=ids.ID_LENGTH, blank=True)
     name = models.CharField(max_length=200)
@@ -124,6 +156,13 @@ class InvoiceLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [
+            models.Index(
+                fields=["subscription", "period_end", "invoice"],
+                condition=models.Q(subscription__isnull=False),
+                name="invoice_line_subscription",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"

@@ -2,11 +2,11 @@
 
 A checkout's first payment (one-time items and the first period of each
 subscription that starts at purchase), and a deal or quote converted without
-recurring items, are billed on an invoice of their own. It belongs to no
-single subscription (``subscription`` is null, ``period_index`` too, so the
-one-invoice-per-period constraint does not count it); a line that bills a
-subscription's first period names that subscription's line item
-(``line_item_id``) and carries the period's dates.
+recurring items, are billed on an invoice of their own. Its ``period_index``
+is null, so the one-invoice-per-period constraint does not count it; a line
+that bills a subscription's first period names that subscription, its line
+item (``line_item_id``) and the period's dates. The invoice itself names a
+subscription only when the lines of exactly one are on it.
 
 Lines are priced like the generator's (``catalog.pricing``, rounded per
 line), so the invoice's total is exactly the sum of its lines. The number is
@@ -32,11 +32,12 @@ from recurra.subscriptions.models import PAYMENT_TERM_DAYS
 
 @dataclass(frozen=True, slots=True)
 class Billed:
-    """One line to bill and, when it bills a subscription's period, that period's dates."""
+    """One line to bill and, when it bills a subscription's period, that subscription and period."""
 
     source: LineSource
     period_start: date | None = None
     period_end: date | None = None
+    subscription_id: str | None = None
 
 
 def line_source(item: Any, *, line_item_id: str = "") -> LineSource:
@@ -70,11 +71,13 @@ def invoice_build(
     language: str = "en",
     billing_address: Mapping[str, str] | None = None,
 ) -> tuple[Invoice, list[InvoiceLine]]:
-    """An open invoice of ``billed`` (unsaved, unnumbered) and its lines."""
+    """An open invoice of ``billed`` (unsaved, unnumbered) and its lines; the invoice names a
+    subscription only when exactly one has lines on it."""
     priced = price_lines(tuple(b.source for b in billed))
+    owners = {b.subscription_id for b in billed if b.subscription_id}
     invoice = Invoice(
         status=InvoiceStatus.OPEN,
-        subscription=None,
+        subscription_id=owners.pop() if len(owners) == 1 else None,
         subscription_name=name,
         contact=contact,
         company=company,
@@ -92,7 +95,12 @@ def invoice_build(
     )
     invoice.amount_due = invoice.total
     lines = [
-        InvoiceLine(invoice=invoice, **line_columns(line, item.period_start, item.period_end, position))
+        InvoiceLine(
+            invoice=invoice,
+            **line_columns(
+                line, item.period_start, item.period_end, position, subscription_id=item.subscription_id
+            ),
+        )
         for position, (item, line) in enumerate(zip(billed, priced, strict=True))
     ]
     return invoice, lines

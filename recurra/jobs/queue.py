@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from recurra.core import clock
-from recurra.jobs.models import Job
+from recurra.jobs.models import Job, JobStatus
 
 
 def require_transaction(what: str) -> None:
@@ -30,3 +30,13 @@ def job_enqueue(
         job.save(force_insert=True)
     else:
         Job.objects.bulk_create([job], ignore_conflicts=True)
+
+
+def job_done(*, dedupe_key: str, at: datetime) -> bool:
+    """Mark the queued job of ``dedupe_key`` done: its cause did the work itself, right after its
+    commit (a follow-up that a worker holds at that moment runs, and finds nothing left to do)."""
+    return bool(
+        Job.objects.filter(dedupe_key=dedupe_key, status=JobStatus.QUEUED).update(
+            status=JobStatus.DONE, finished_at=at
+        )
+    )

@@ -146,6 +146,17 @@ class Refund(Timestamped):
 
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("re"))
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    # Whose money it gives back: its total_collected goes down when it succeeds (None: no single
+    # subscription's, e.g. a one-time item of a purchase).
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="refunds",
+        db_index=False,
+    )
     amount = models.BigIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(max_length=100, unique=True)

@@ -14,20 +14,28 @@ Rules of :func:`payment_refund`:
   2. call the gateway with that key;
   3. record: the refund ``succeeded``, the payment's ``amount_refunded`` and
      status (``partially_refunded``, or ``refunded`` when nothing is left).
-- The gateway saying no (a 409 or 422) marks the refund ``failed``, which
+- The reservation also queues a follow-up job (``refund_send``) in its
+  transaction, and the caller sends the refund right after the commit. The
+  gateway saying no (a 409 or 422) marks the refund ``failed``, which
   releases its reservation, and raises that error. No answer (a
-  ``GatewayError``) or a crash leaves it ``pending`` and reserved: calling
-  again with the same ``key`` completes it (the gateway answers the first
-  refund made with a key, never refunding twice); without a key each call is
-  a new refund.
+  ``GatewayError``) or a crash leaves it ``pending`` and reserved, "on its
+  way": the worker's job sends it again with the same key, with backoff (the
+  gateway answers the first refund made with a key, never refunding twice).
+  Calling again with the same ``key`` completes it too; without a key each
+  call is a new refund.
 - Events: ``refund.created``, then ``refund.succeeded`` with
   ``payment.partially_refunded`` / ``payment.refunded`` (before and after),
-  or ``refund.failed``. The subscription and invoice are not changed.
+  or ``refund.failed``. What a succeeded refund changes above this layer (the
+  invoice's ``amount_refunded``, the subscription's ``total_collected``) is
+  done by the hooks registered with :func:`on_refund_succeeded`, in the same
+  transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.db import models, transaction
 
@@ -35,18 +43,40 @@ from recurra.core import events, ids
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, RecurraError, ValidationFailed
 from recurra.core.money import Money
+from recurra.jobs.queue import job_done, job_enqueue
+from recurra.jobs.runner import job_handler
 from recurra.payments.gateways import get_gateway
+from recurra.payments.gateways.base import GatewayError, in_callers_transaction
 from recurra.payments.gateways.base import Refund as GatewayRefund
-from recurra.payments.gateways.base import in_callers_transaction
 from recurra.payments.models import Payment, PaymentStatus, Refund
 
 REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+REFUND_JOB = "refund_send"
+RefundHook = Callable[[Refund, Payment, Actor], None]
+_SUCCEEDED_HOOKS: dict[str, RefundHook] = {}
+
+
+def on_refund_succeeded(name: str) -> Callable[[RefundHook], RefundHook]:
+    """Register ``hook(refund, payment, actor)``, run in the transaction that records a refund as
+    succeeded (the port through which layers above keep their money figures true)."""
+
+    def register(hook: RefundHook) -> RefundHook:
+        _SUCCEEDED_HOOKS[name] = hook
+        return hook
+
+    return register
 
 
 def payment_refund(
-    *, payment: Payment, amount: int | None, actor: Actor, at: datetime, key: str | None = None
+    *,
+    payment: Payment,
+    amount: int | None,
+    actor: Actor,
+    at: datetime,
+    key: str | None = None,
 ) -> Payment:
-    """Refund ``amount`` (None: all that is left) of ``payment``; the payment as it is afterwards.
+    """Refund ``amount`` (None: all that is left) of ``payment``; the payment as it is afterwards
+    (a refund still on its way is reserved: see ``Refund`` rows and the module's rules).
 
     ``key`` (1 to 100 characters) makes the call safe to repeat: the same key
     completes or answers the refund made with it (whatever ``amount`` says)
@@ -58,12 +88,45 @@ def payment_refund(
         raise ValidationFailed.field("amount", "must be a positive integer of minor units")
     if in_callers_transaction():
         raise RuntimeError("payment_refund calls the gateway: call it outside a transaction")
-    refund = _reserve(payment, amount, actor, key)
-    if refund.status == Refund.Status.SUCCEEDED:  # a repeated call: already done
-        return Payment.objects.get(pk=payment.pk)
+    with transaction.atomic():
+        refund = refund_reserve(
+            payment=payment,
+            amount=amount,
+            actor=actor,
+            at=at,
+            key=key,
+            subscription_id=payment.subscription_id,
+        )
+    refund_follow_up(refund=refund, actor=actor, at=at)
+    return Payment.objects.get(pk=payment.pk)
+
+
+def refund_follow_up(*, refund: Refund, actor: Actor, at: datetime) -> Refund:
+    """Send a reserved refund right after the commit that reserved it; the refund as it then is.
+
+    The gateway's answer is recorded and the follow-up job closed; a refusal is raised (the refund
+    ``failed``); no answer leaves it ``pending`` for the job to send again (the refund returned as is).
+    """
+    if refund.status == Refund.Status.PENDING:
+        try:
+            refund = refund_send(refund=refund, actor=actor, at=at)
+        except GatewayError:
+            return refund  # on its way: the follow-up job sends it again with the same key
+        except RecurraError:
+            job_done(dedupe_key=_follow_up_key(refund), at=at)
+            raise
+    job_done(dedupe_key=_follow_up_key(refund), at=at)
+    return refund
+
+
+def refund_send(*, refund: Refund, actor: Actor, at: datetime) -> Refund:
+    """Call the gateway for a pending refund with its key and record the answer (outside any
+    transaction). Raises the gateway's refusal (the refund ``failed``) or ``GatewayError`` (no answer:
+    still ``pending``)."""
+    payment = Payment.objects.get(pk=refund.payment_id)
     try:
-        answer = get_gateway(refund.payment.gateway).refund(
-            charge_id=refund.payment.gateway_charge_id,
+        answer = get_gateway(payment.gateway).refund(
+            charge_id=payment.gateway_charge_id,
             amount=refund.amount,
             idempotency_key=refund.idempotency_key,
             at=at,
@@ -74,8 +137,35 @@ def payment_refund(
     return _record(refund, answer, actor)
 
 
-def _reserve(payment: Payment, amount: int | None, actor: Actor, key: str | None) -> Refund:
-    """The pending refund to send (a new one, or the one ``key`` made before), under the payment's lock."""
+@job_handler(REFUND_JOB)
+def _send_job(payload: dict[str, Any], *, at: datetime) -> None:
+    """The follow-up: send a refund still pending (a refusal is recorded on it, not retried)."""
+    refund = Refund.objects.get(pk=payload["refund_id"])
+    if refund.status != Refund.Status.PENDING:
+        return
+    actor = Actor(payload["actor"]["type"], payload["actor"]["id"], payload["actor"]["name"])
+    try:
+        refund_send(refund=refund, actor=actor, at=at)
+    except (RecurraError, ValueError):
+        return  # refused: the refund is failed and says why
+
+
+def _follow_up_key(refund: Refund) -> str:
+    return f"refund:{refund.pk}"
+
+
+def refund_reserve(
+    *,
+    payment: Payment,
+    amount: int | None,
+    actor: Actor,
+    at: datetime,
+    key: str | None = None,
+    subscription_id: str | None = None,
+) -> Refund:
+    """The pending refund to send (a new one, or the one ``key`` made before), reserved under the
+    payment's lock with its follow-up job. Call it inside the transaction of its cause;
+    ``subscription_id``: whose money it gives back."""
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if key is not None:
@@ -98,11 +188,18 @@ def _reserve(payment: Payment, amount: int | None, actor: Actor, key: str | None
             )
         refund = Refund(
             payment=locked,
+            subscription_id=subscription_id,
             amount=left if amount is None else amount,
             idempotency_key=key or ids.new_id("refund"),
         )
         refund.save(force_insert=True)
         events.record(type="refund.created", obj=refund, actor=actor, after=events.snapshot(refund))
+        job_enqueue(
+            kind=REFUND_JOB,
+            payload={"refund_id": refund.pk, "actor": actor.as_dict()},
+            run_at=at,
+            dedupe_key=_follow_up_key(refund),
+        )
     return refund
 
 
@@ -136,13 +233,13 @@ def _fail(refund: Refund, exc: Exception, actor: Actor) -> None:
         events.record_update(type="refund.failed", obj=row, actor=actor, before=before)
 
 
-def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Payment:
+def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Refund:
     """Apply the gateway's refund to the payment once (a twin call that recorded it first wins)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         row = Refund.objects.select_for_update().get(pk=refund.pk)
         if row.status != Refund.Status.PENDING:
-            return payment
+            return row
         refund_before = events.snapshot(row)
         row.status = Refund.Status.SUCCEEDED
         row.gateway_refund_id = answer.refund_id
@@ -163,4 +260,6 @@ def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Payment:
             after=after,
             extra={"refund_id": row.pk, "amount": row.amount},
         )
-    return payment
+        for hook in _SUCCEEDED_HOOKS.values():
+            hook(row, payment, actor)
+    return row

@@ -8,13 +8,18 @@ Rules of :func:`subscription_cancel`:
   ``when="period_end"`` keeps it running and sets ``cancel_at_period_end``; on
   its next payment date the worker (:func:`cancel_due`) cancels it instead of
   billing it, and until then :func:`subscription_cancel_undo` takes it back.
-- ``refund="prorated"`` (now only) gives back what the paid current period
-  has left, from today (account-local) to its end, to the payments that paid
-  it, newest first: refunds are gateway calls, made after the cancellation
-  has committed (a refund that fails leaves the cancellation standing and is
-  reported). Period-end cancellations leave nothing unused to refund.
-- A payment still ``pending`` or ``processing`` (a bank debit on its way) is
-  neither cancelled nor refunded: the result names it for staff to follow.
+- ``refund="prorated"`` (now only) gives back what the subscription paid for
+  and will not use (``subscriptions.unused``: its lines on paid invoices, a
+  purchase's share and prorated upgrades included), to the payments that paid
+  it. The refunds are reserved, each with its key and a follow-up job, in the
+  cancellation's transaction, and sent right after it commits: the answer says
+  which were made, which were refused, and which are on their way (the
+  gateway did not answer; the worker sends them again with the same key).
+  Period-end cancellations leave nothing unused to refund.
+- A payment still ``pending`` or ``processing`` (a charge on its way) is not
+  cancelled: the result names it, and the choice is kept on the subscription
+  (``cancel_refund``): should that charge succeed, the refund the choice
+  implies for it is queued then (:func:`cancellation_refund_queue`).
 - The buyer gets a ``cancellation`` email either way.
 """
 
@@ -31,18 +36,23 @@ from recurra.billing import notices
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, RecurraError, ValidationFailed
-from recurra.invoicing.models import Invoice, InvoiceStatus
+from recurra.invoicing.selectors import payments_of
+from recurra.jobs.queue import job_enqueue
+from recurra.jobs.runner import job_handler
 from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentStatus
+from recurra.payments.models import Refund as RefundRow
+from recurra.payments.refunds import refund_follow_up, refund_reserve
 from recurra.subscriptions import proration
 from recurra.subscriptions.lifecycle import BILLABLE, TERMINAL, check_transition
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.schedule import Period, local_date
+from recurra.subscriptions.unused import refunds_due
 
 When = Literal["now", "period_end"]
 RefundChoice = Literal["none", "prorated"]
-REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 UNSETTLED = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+LATE_REFUND_JOB = "cancellation_refund"
 
 
 @dataclass
@@ -50,6 +60,7 @@ class Cancellation:
     subscription: Subscription
     refunds: list[tuple[str, int]] = field(default_factory=list)  # (payment id, amount) made
     refund_errors: list[tuple[str, int, str]] = field(default_factory=list)  # (payment id, amount, why)
+    refunds_on_their_way: list[tuple[str, int]] = field(default_factory=list)  # sent again by the worker
     unsettled_payments: list[str] = field(default_factory=list)  # left alone: see the module's rules
 
 
@@ -68,7 +79,7 @@ def subscription_cancel(
         if sub.status in TERMINAL:
             raise Conflict(f"the subscription is already {sub.get_status_display().lower()}")
         result = Cancellation(sub, unsettled_payments=_unsettled(sub))
-        planned: list[tuple[Payment, int]] = []
+        reserved: list[RefundRow] = []
         if when == "period_end" and sub.next_payment_date is not None:
             if sub.cancel_at_period_end:
                 raise Conflict("the subscription is already set to cancel at the end of its period")
@@ -76,19 +87,72 @@ def subscription_cancel(
             access_until = sub.next_payment_date
         else:
             if refund == "prorated":
-                planned = _prorated_refunds(sub, today)
-            _end(sub, actor=actor, at=at)
+                planned = refunds_due(sub, today, lock=True).planned
+                reserved = [_reserve(sub, payment, amount, actor, at) for payment, amount in planned]
+            _end(sub, actor=actor, at=at, refund=refund)
             access_until = None
         draft = notices.cancellation(
             sub,
             account_settings(),
             canceled_on=today,
             access_until=access_until,
-            refund=sum(amount for _, amount in planned),
+            refund=sum(r.amount for r in reserved),
         )
         email_queue(draft, at=at)
-    _refund(planned, result, actor=actor, at=at)
+    for row in reserved:
+        _send(row, result, actor=actor, at=at)
     return result
+
+
+def _reserve(sub: Subscription, payment: Payment, amount: int, actor: Actor, at: datetime) -> RefundRow:
+    """The refund of ``amount`` from ``payment`` for ``sub``'s cancellation, keyed once and for all."""
+    return refund_reserve(
+        payment=payment,
+        amount=amount,
+        actor=actor,
+        at=at,
+        key=f"cancel/{sub.pk}/{payment.pk}",
+        subscription_id=sub.pk,
+    )
+
+
+def _send(row: RefundRow, result: Cancellation, *, actor: Actor, at: datetime) -> None:
+    try:
+        sent = refund_follow_up(refund=row, actor=actor, at=at)
+    except RecurraError as exc:
+        result.refund_errors.append((row.payment_id, row.amount, str(exc)))
+        return
+    if sent.status == RefundRow.Status.SUCCEEDED:
+        result.refunds.append((row.payment_id, row.amount))
+    else:
+        result.refunds_on_their_way.append((row.payment_id, row.amount))
+
+
+def cancellation_refund_queue(*, subscription: Subscription, payment: Payment, at: datetime) -> None:
+    """A charge that was on its way when ``subscription`` was cancelled now succeeded: queue the
+    refund its cancellation's choice implies (prorated: the unused days of what that charge paid,
+    as of the day it was cancelled). Call it in the transaction that records the charge."""
+    if subscription.cancel_refund != "prorated" or subscription.canceled_at is None:
+        return
+    job_enqueue(
+        kind=LATE_REFUND_JOB,
+        payload={"subscription_id": subscription.pk, "payment_id": payment.pk},
+        run_at=at,
+        dedupe_key=f"cancel/{subscription.pk}/{payment.pk}",
+    )
+
+
+@job_handler(LATE_REFUND_JOB)
+def _late_refund(payload: dict[str, str], *, at: datetime) -> None:
+    sub = Subscription.objects.get(pk=payload["subscription_id"])
+    payment = Payment.objects.get(pk=payload["payment_id"])
+    assert sub.canceled_at is not None
+    canceled_on = local_date(sub.canceled_at, account_zone())
+    with transaction.atomic():
+        due = refunds_due(sub, canceled_on, invoice_ids=[payment.invoice_id], lock=True)
+        reserved = [_reserve(sub, p, amount, Actor.system(), at) for p, amount in due.planned]
+    for row in reserved:
+        _send(row, Cancellation(sub), actor=Actor.system(), at=at)
 
 
 def subscription_cancel_undo(*, subscription: Subscription, actor: Actor) -> Subscription:
@@ -120,13 +184,14 @@ def cancel_due(*, at: datetime) -> int:
     return done
 
 
-def _end(sub: Subscription, *, actor: Actor, at: datetime) -> None:
+def _end(sub: Subscription, *, actor: Actor, at: datetime, refund: str = "") -> None:
     check_transition(sub.status, SubscriptionStatus.CANCELED)
     records.update(
         sub,
         actor=actor,
         verb=SubscriptionStatus.CANCELED,
         status=SubscriptionStatus.CANCELED,
+        cancel_refund=refund,
         canceled_at=at,
         ended_at=at,
         next_payment_date=None,
@@ -135,51 +200,12 @@ def _end(sub: Subscription, *, actor: Actor, at: datetime) -> None:
 
 
 def _unsettled(sub: Subscription) -> list[str]:
+    """The payments of ``sub``'s invoices still on their way."""
     return list(
-        Payment.objects.filter(subscription=sub, status__in=UNSETTLED)
+        Payment.objects.filter(payments_of(sub.pk), status__in=UNSETTLED)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-def _paid_period(sub: Subscription, today: date) -> tuple[Invoice, Period] | None:
-    """The paid invoice of the period running on ``today`` (not a prorated one), and that period."""
-    invoice = (
-        Invoice.objects.filter(
-            subscription=sub,
-            status=InvoiceStatus.PAID,
-            period_index__isnull=False,  # a period's own invoice, not a prorated one
-            period_start__lte=today,
-            period_end__gt=today,
-        )
-        .order_by("-period_start")
-        .first()
-    )
-    if invoice is None or invoice.period_start is None or invoice.period_end is None:
-        return None
-    return invoice, Period(invoice.period_index or 0, invoice.period_start, invoice.period_end)
-
-
-def _prorated_refunds(sub: Subscription, today: date, *, lock: bool = True) -> list[tuple[Payment, int]]:
-    """What the paid period running on ``today`` has left, over the payments that paid it, newest first
-    (their rows locked unless only previewing)."""
-    paid_period = _paid_period(sub, today)
-    if paid_period is None:
-        return []
-    invoice, period = paid_period
-    paying = Payment.objects.filter(invoice=invoice, status__in=REFUNDABLE).order_by("-created_at", "-pk")
-    payments = list(paying.select_for_update() if lock else paying)
-    paid = sum(p.amount - p.amount_refunded for p in payments)
-    left = proration.unused(paid, period, today)
-    planned = []
-    for payment in payments:
-        if left <= 0:
-            break
-        amount = min(left, payment.amount - payment.amount_refunded)
-        if amount > 0:
-            planned.append((payment, amount))
-            left -= amount
-    return planned
 
 
 @dataclass(frozen=True)
@@ -205,27 +231,11 @@ class CancelPreview:
 def cancel_preview(*, subscription: Subscription, at: datetime) -> CancelPreview:
     """The cancel dialog's figures, computed as :func:`subscription_cancel` would, writing nothing."""
     today = local_date(at, account_zone())
-    paid_period = _paid_period(subscription, today)
-    period = paid_period[1] if paid_period else None
-    refunds = _prorated_refunds(subscription, today, lock=False)
+    due = refunds_due(subscription, today)
     unsettled = list(Payment.objects.filter(pk__in=_unsettled(subscription)).order_by("pk"))
     return CancelPreview(
-        refund=sum(amount for _, amount in refunds),
-        days_left=proration.days_left(period, today) if period else 0,
-        period=period,
+        refund=due.total,
+        days_left=proration.days_left(due.period, today) if due.period else 0,
+        period=due.period,
         unsettled=unsettled,
     )
-
-
-def _refund(planned: list[tuple[Payment, int]], result: Cancellation, *, actor: Actor, at: datetime) -> None:
-    if not planned:
-        return
-    from recurra.payments.refunds import payment_refund
-
-    for payment, amount in planned:
-        try:
-            payment_refund(payment=payment, amount=amount, actor=actor, at=at)
-        except RecurraError as exc:
-            result.refund_errors.append((payment.pk, amount, str(exc)))
-        else:
-            result.refunds.append((payment.pk, amount))

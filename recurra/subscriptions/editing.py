@@ -89,7 +89,7 @@ _ROW_FIELDS = (
     "anchor_period",
     "end_date",
     "next_payment_amount",
-    "mrr",
+    "line_items_mrr",
     *(Address.column(part) for part in Address.ADDRESS_FIELDS),
 )
 
@@ -326,7 +326,7 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
     if items is not None:
         amounts = recurring_amounts((item.amounts for item in items), sub.billing_frequency)
         row["next_payment_amount"] = amounts.next_payment_amount
-        row["mrr"] = amounts.mrr
+        row["line_items_mrr"] = amounts.mrr
         period = _current_period(sub) if proration == "prorate" else None
         if period is not None:
             prorated = _prorate(list(sub.line_items.all()), items, period, today)
@@ -388,6 +388,7 @@ def _prorated_invoice(
     lines = [
         InvoiceLine(
             invoice=invoice,
+            subscription=sub,
             name=line.name,
             description=line.description,
             quantity=1,

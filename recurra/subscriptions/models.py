@@ -5,7 +5,8 @@ Schedule fields: ``start_date`` is the anchor; period ``n`` starts at
 periods invoiced so far, so ``next_payment_date`` is the start of period
 ``periods_billed`` (None once a fixed term is fully billed or the
 subscription has ended). The amounts and ``mrr`` are kept on the row so that
-lists, filters and reports need no joins; the services keep them true.
+lists, filters and reports need no joins; the services keep them true, and
+the database derives ``mrr`` from ``line_items_mrr`` and the status.
 """
 
 from __future__ import annotations
@@ -28,6 +29,19 @@ class SubscriptionStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
     CANCELED = "canceled", "Canceled"
     EXPIRED = "expired", "Expired"
+
+
+# The statuses whose subscriptions carry MRR: started and not ended or paused.
+MRR_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+
+
+def mrr_in_status(status: str, line_items_mrr: int) -> int:
+    """The MRR a subscription carries in ``status`` (what the database derives into ``mrr``).
+
+    >>> mrr_in_status("active", 4900), mrr_in_status("past_due", 4900), mrr_in_status("canceled", 4900)
+    (4900, 4900, 0)
+    """
+    return line_items_mrr if status in MRR_STATUSES else 0
 
 
 class CollectionMethod(models.TextChoices):
@@ -110,7 +124,19 @@ class Subscription(Timestamped, Address):
     last_payment_amount = models.BigIntegerField(null=True, blank=True)
     payments_made = models.PositiveIntegerField(default=0)
     total_collected = models.BigIntegerField(default=0)
-    mrr = models.BigIntegerField(default=0, help_text="the recurring total normalised to a month")
+    line_items_mrr = models.BigIntegerField(
+        default=0, help_text="the line items' net recurring total normalised to a month, whatever the status"
+    )
+    # Recurring revenue counts only while it recurs: 0 when scheduled, paused, canceled or expired.
+    mrr = models.GeneratedField(
+        expression=models.Case(
+            models.When(status__in=MRR_STATUSES, then=models.F("line_items_mrr")),
+            default=models.Value(0),
+            output_field=models.BigIntegerField(),
+        ),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+    )
 
     collection_method = models.CharField(max_length=30, choices=CollectionMethod.choices)
     payment_terms = models.CharField(
@@ -136,6 +162,12 @@ class Subscription(Timestamped, Address):
     invoice_language = models.CharField(max_length=10, default="en")
 
     cancel_at_period_end = models.BooleanField(default=False)
+    cancel_refund = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="canceled now: what its refund choice was (none or prorated); a charge still on its way "
+        "then is refunded by the same choice once it succeeds",
+    )
     canceled_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=500, blank=True)

@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
 from recurra.core.pagination import DEFAULT_LIMIT, Keyset, Page, paginate_keyset
-from recurra.invoicing.models import Invoice
+from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.properties import PROPERTIES
@@ -55,11 +55,25 @@ def parse_statuses(values: Iterable[str]) -> list[str]:
 
 def with_associations(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
     """Everything the API object shows, in a fixed number of queries however many rows."""
-    return qs.select_related("purchase").prefetch_related(
+    return qs.prefetch_related(
         "line_items",
-        Prefetch("invoices", queryset=Invoice.objects.only("id", "subscription_id").order_by("-id")),
-        Prefetch("payments", queryset=Payment.objects.only("id", "subscription_id").order_by("-id")),
+        Prefetch("invoice_lines", queryset=InvoiceLine.objects.only("id", "subscription_id", "invoice_id")),
+        Prefetch("invoice_lines__invoice", queryset=Invoice.objects.only("id")),
+        Prefetch("invoice_lines__invoice__payments", queryset=Payment.objects.only("id", "invoice_id")),
+        Prefetch("invoices", queryset=Invoice.objects.only("id", "subscription_id")),
+        Prefetch("invoices__payments", queryset=Payment.objects.only("id", "invoice_id")),
+        Prefetch("payments", queryset=Payment.objects.only("id", "subscription_id")),
     )
+
+
+def billed_records(sub: Subscription) -> tuple[list[str], list[str]]:
+    """``(invoice ids, payment ids)`` of ``sub``, newest first: the invoices with a line of it and their
+    payments (read through :func:`with_associations`' prefetch when there is one)."""
+    invoices = {line.invoice_id: line.invoice for line in sub.invoice_lines.all()}
+    invoices.update((i.pk, i) for i in sub.invoices.all())
+    payments = {p.pk for invoice in invoices.values() for p in invoice.payments.all()}
+    payments.update(p.pk for p in sub.payments.all())
+    return sorted(invoices, reverse=True), sorted(payments, reverse=True)
 
 
 def subscription_list(

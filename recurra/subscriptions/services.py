@@ -42,6 +42,7 @@ from recurra.subscriptions.models import (
     Subscription,
     SubscriptionLineItem,
     SubscriptionStatus,
+    mrr_in_status,
 )
 
 INVOICE_LANGUAGES = ("en", "nb")
@@ -326,7 +327,7 @@ def subscription_draft(
         next_payment_date=key.start_date,
         end_date=schedule.end_date(key.start_date, step, key.number_of_payments),
         next_payment_amount=amounts.next_payment_amount,
-        mrr=amounts.mrr,
+        line_items_mrr=amounts.mrr,
         collect_billing_address=collect_billing_address,
         collect_shipping_address=collect_shipping_address,
         save_payment_method=save_payment_method,
@@ -334,6 +335,9 @@ def subscription_draft(
         **address,
         **invoice,
     )
+    subscription.mrr = mrr_in_status(
+        subscription.status, subscription.line_items_mrr
+    )  # unsaved: not derived yet
     for item in items:
         item.subscription = subscription
     return Draft(subscription, items)

@@ -102,8 +102,8 @@ def timeline(condition: Q, *, size: int = TIMELINE_SIZE) -> list[TimelineEntry]:
 
 
 def subscription_timeline(sub: Subscription) -> list[TimelineEntry]:
-    invoices = Invoice.objects.filter(subscription=sub).values("pk")
-    payments = Payment.objects.filter(subscription=sub).values("pk")
+    invoices = Invoice.objects.filter(invoicing.invoices_of(sub.pk)).values("pk")
+    payments = Payment.objects.filter(invoicing.payments_of(sub.pk)).values("pk")
     return timeline(Q(object_id=sub.pk) | Q(object_id__in=invoices) | Q(object_id__in=payments))
 
 

@@ -85,6 +85,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
     )
     line = InvoiceLine.objects.create(
         invoice=inv,
+        subscription=subscription,
         name="Pro plan",
         quantity=2,
         unit_amount=1999,
@@ -108,6 +109,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
         "number": "INV-1",
         "status": "open",
         "subscription_id": subscription.pk,
+        "subscription_ids": [subscription.pk],
         "subscription_name": "Pro",
         "contact_id": contact.pk,
         "currency": "USD",
@@ -124,6 +126,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
                 "amount_subtotal": 3598,
                 "amount_tax": 900,
                 "amount_total": 4498,
+                "subscription_id": subscription.pk,
                 "period_start": "2027-01-15",
                 "period_end": "2027-02-15",
             }
@@ -133,6 +136,7 @@ def test_an_invoice_with_its_lines(api, contact, subscription):
         "tax": 900,
         "total": 4498,
         "amount_paid": 0,
+        "amount_refunded": 0,
         "amount_due": 4498,
         "issued_on": "2027-01-15",
         "due_on": "2027-01-15",
@@ -194,6 +198,7 @@ def test_a_payment(api, contact, subscription):
         "id": pay.pk,
         "invoice_id": inv.pk,
         "subscription_id": subscription.pk,
+        "subscription_ids": [subscription.pk],
         "contact_id": contact.pk,
         "amount": 4498,
         "amount_refunded": 0,

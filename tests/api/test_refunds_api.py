@@ -34,6 +34,7 @@ def test_a_partial_refund_returns_the_payment(api, payment):
         "id": payment.pk,
         "invoice_id": payment.invoice_id,
         "subscription_id": payment.subscription_id,
+        "subscription_ids": [payment.subscription_id],
         "contact_id": payment.contact_id,
         "amount": AMOUNT,
         "amount_refunded": 1500,

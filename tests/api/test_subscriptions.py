@@ -175,7 +175,7 @@ def test_a_fixed_term_from_a_later_date_is_scheduled_with_its_end(subscribe, mak
         "2027-09-01",
     )
     assert (body["billing_terms"], body["number_of_payments"]) == ("fixed", 6)
-    assert (body["next_payment_amount"], body["mrr"]) == (2499, 2499)
+    assert (body["next_payment_amount"], body["mrr"]) == (2499, 0)  # no MRR before it starts
     assert (body["company_id"], body["associations"]["deals"]) == (other["id"], [deal["id"]])
     assert (body["collection_method"], body["payment_terms"], body["payment_method_id"]) == (
         "send_invoice",

@@ -54,7 +54,7 @@ def awkward_book() -> None:
             currency="JPY" if n % 4 == 0 else "USD",
             next_payment_date=None if n == 5 else datetime(2027, 3, 28 + n % 3).date(),
             number_of_payments=12 if n % 2 else None,
-            mrr=-5 if n == 6 else 9800 + n,
+            line_items_mrr=-5 if n == 6 else 9800 + n,
             invoice_po_number="" if n % 2 else f"PO {n}",
             # seconds and microseconds; 2027-03-28 01:00 UTC is the hour Oslo moves to summer time
             created_at=datetime(2027, 3, 28, n % 3, 59, 59, 999999, tzinfo=T0.tzinfo),

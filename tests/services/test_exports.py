@@ -58,12 +58,20 @@ def book(db: None) -> dict[str, Any]:
     )
     bob = Contact.objects.create(email="bob@example.com", first_name="", last_name="")
     pro = make_subscription(
-        ada, name="Pro monthly", mrr=9800, created_at=datetime(2027, 1, 3, 23, 30, tzinfo=T0.tzinfo)
+        ada,
+        name="Pro monthly",
+        line_items_mrr=9800,
+        created_at=datetime(2027, 1, 3, 23, 30, tzinfo=T0.tzinfo),
     )
     for n in range(2):
         make_payment(make_invoice(pro, number=f"INV-{n + 1}", index=n))
     ended = make_subscription(
-        bob, name='=HYPERLINK("http://x","y")', status="canceled", next_payment_date=None, mrr=0, company=None
+        bob,
+        name='=HYPERLINK("http://x","y")',
+        status="canceled",
+        next_payment_date=None,
+        line_items_mrr=0,
+        company=None,
     )
     return {"pro": pro, "ended": ended, "ada": ada, "bob": bob}
 

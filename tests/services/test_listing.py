@@ -59,7 +59,7 @@ def test_text_choice_number_boolean_and_empty_conditions(contact: Contact) -> No
     make_subscription(
         contact, name="Alpha", company=acme, invoice_po_number="PO-7", payments_made=3, periods_billed=3
     )
-    make_subscription(contact, name="Beta", cancel_at_period_end=True, payments_made=1, mrr=500)
+    make_subscription(contact, name="Beta", cancel_at_period_end=True, payments_made=1, line_items_mrr=500)
     make_subscription(contact, name="Gamma", status="paused", number_of_payments=6, billing_terms="fixed")
     assert selected(where({"property": "company", "operator": "is", "value": "ACME analytics"})) == ["Alpha"]
     assert selected(where({"property": "company", "operator": "is_not", "value": "Acme Analytics"})) == [
@@ -111,7 +111,7 @@ def test_every_sort_pages_through_every_row_once_in_order(contact: Contact, sort
             name=f"Sub {n % 3}",
             company=acme if n % 3 else None,
             next_payment_date=None if n == 4 else date(2027, 2, 1 + n % 2),
-            mrr=100 * (n % 4),
+            line_items_mrr=100 * (n % 4),
             last_payment_amount=None if n % 2 else 100,
         )
     spec = Spec(sort=parse_sort(sort))

@@ -44,7 +44,7 @@ def test_a_seller_associates_a_subscription_and_previews_it(
         next_payment_date=None,
         collection_method="send_invoice",
         payment_terms="net_30",
-        mrr=8167,
+        line_items_mrr=8167,
         next_payment_amount=98000,
     )
     previews: list[str] = []

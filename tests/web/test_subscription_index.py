@@ -45,21 +45,23 @@ def subs(records: Any) -> SimpleNamespace:
             name="Annual A",
             billing_frequency="annually",
             next_payment_date=date(2027, 1, 15),
-            mrr=817,
+            line_items_mrr=817,
         ),
         bravo=make_subscription(ingrid, name="Bravo", status="past_due", next_payment_date=date(2027, 1, 10)),
         charlie=make_subscription(
-            ola, name="Charlie", status="scheduled", next_payment_date=date(2027, 2, 1), mrr=4900
+            ola, name="Charlie", status="scheduled", next_payment_date=date(2027, 2, 1), line_items_mrr=4900
         ),
-        delta=make_subscription(ola, name="Delta", next_payment_date=date(2027, 1, 20), mrr=12000),
-        echo=make_subscription(ingrid, name="Echo", status="canceled", next_payment_date=None, mrr=0),
+        delta=make_subscription(ola, name="Delta", next_payment_date=date(2027, 1, 20), line_items_mrr=12000),
+        echo=make_subscription(
+            ingrid, name="Echo", status="canceled", next_payment_date=None, line_items_mrr=0
+        ),
         foxtrot=make_subscription(
             kari,
             name="Foxtrot",
             status="paused",
             billing_frequency="quarterly",
             next_payment_date=date(2027, 3, 5),
-            mrr=2500,
+            line_items_mrr=2500,
         ),
     )
 

@@ -42,7 +42,7 @@ def make_subscription(contact: Contact, **fields: Any) -> Subscription:
         "last_payment_amount": 9800,
         "payments_made": 1,
         "total_collected": 9800,
-        "mrr": 9800,
+        "line_items_mrr": 9800,
         "collection_method": "charge_automatically",
         "payment_terms": "due_on_receipt",
     }
@@ -265,8 +265,10 @@ def test_past_due_shows_as_unpaid_with_the_failed_payment(viewer: Client, record
 def test_subscription_list_by_next_payment_with_amount_frequency_and_mrr(
     viewer: Client, records: Any
 ) -> None:
-    make_subscription(records.contact, name="Old plan", status="canceled", next_payment_date=None, mrr=0)
-    make_subscription(records.contact, name="Annual", billing_frequency="annually", mrr=817)
+    make_subscription(
+        records.contact, name="Old plan", status="canceled", next_payment_date=None, line_items_mrr=0
+    )
+    make_subscription(records.contact, name="Annual", billing_frequency="annually", line_items_mrr=817)
     response = viewer.get("/subscriptions/")
     assert response.status_code == 200
     assert table_rows(response.content) == [

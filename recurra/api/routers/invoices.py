@@ -42,6 +42,7 @@ class InvoiceLineOut(BaseModel):
     amount_subtotal: int = Field(description="quantity × unit_amount − discount")
     amount_tax: int
     amount_total: int
+    subscription_id: str | None = Field(description="the subscription whose period it bills; null: one-time")
     period_start: dt.date | None
     period_end: dt.date | None
 
@@ -59,6 +60,7 @@ class InvoiceLineOut(BaseModel):
             amount_subtotal=line.amount_subtotal,
             amount_tax=line.amount_tax,
             amount_total=line.amount_total,
+            subscription_id=line.subscription_id,
             period_start=line.period_start,
             period_end=line.period_end,
         )
@@ -68,7 +70,10 @@ class InvoiceOut(BaseModel):
     id: str
     number: str | None = Field(description="null while a draft")
     status: str
-    subscription_id: str | None
+    subscription_id: str | None = Field(
+        description="set when the lines of exactly one subscription are on it"
+    )
+    subscription_ids: list[str] = Field(description="every subscription with a line on it, in id order")
     subscription_name: str = Field(description="kept when the subscription is deleted")
     contact_id: str
     currency: str
@@ -77,7 +82,8 @@ class InvoiceOut(BaseModel):
     discount: int
     tax: int
     total: int
-    amount_paid: int
+    amount_paid: int = Field(description="what its payments captured (refunds do not lower it)")
+    amount_refunded: int = Field(description="what was given back from its payments")
     amount_due: int
     issued_on: dt.date
     due_on: dt.date
@@ -98,6 +104,7 @@ class InvoiceOut(BaseModel):
             number=i.number,
             status=i.status,
             subscription_id=i.subscription_id,
+            subscription_ids=i.subscription_ids,
             subscription_name=i.subscription_name,
             contact_id=i.contact_id,
             currency=i.currency,
@@ -107,6 +114,7 @@ class InvoiceOut(BaseModel):
             tax=i.tax,
             total=i.total,
             amount_paid=i.amount_paid,
+            amount_refunded=i.amount_refunded,
             amount_due=i.amount_due,
             issued_on=i.issued_on,
             due_on=i.due_on,

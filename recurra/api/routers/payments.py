@@ -29,7 +29,8 @@ Status = Literal[PUBLIC_STATUSES]  # type: ignore[valid-type]
 class PaymentOut(BaseModel):
     id: str
     invoice_id: str
-    subscription_id: str | None
+    subscription_id: str | None = Field(description="set when its invoice bills exactly one subscription")
+    subscription_ids: list[str] = Field(description="every subscription with a line on its invoice")
     contact_id: str
     amount: int
     amount_refunded: int
@@ -53,6 +54,7 @@ class PaymentOut(BaseModel):
             id=p.pk,
             invoice_id=p.invoice_id,
             subscription_id=p.subscription_id,
+            subscription_ids=p.invoice.subscription_ids,
             contact_id=p.contact_id,
             amount=p.amount,
             amount_refunded=p.amount_refunded,

@@ -126,6 +126,7 @@ class SubscriptionOut(BaseModel):
 
     @classmethod
     def of(cls, s: Subscription) -> SubscriptionOut:
+        billed = selectors.billed_records(s)
         return cls(
             id=s.pk,
             name=s.name,
@@ -158,8 +159,8 @@ class SubscriptionOut(BaseModel):
             associations=AssociationsOut(
                 deals=[s.deal_id] if s.deal_id else [],
                 quotes=[s.quote_id] if s.quote_id else [],
-                invoices=[invoice.pk for invoice in s.invoices.all()] + _first(s, "invoice_id"),
-                payments=[payment.pk for payment in s.payments.all()] + _first(s, "payment_id"),
+                invoices=billed[0],
+                payments=billed[1],
                 payment_links=[s.payment_link_id] if s.payment_link_id else [],
             ),
             cancel_at_period_end=s.cancel_at_period_end,
@@ -227,12 +228,6 @@ class SubscriptionQuery(PageQuery):
         "next_payment_amount, mrr, created_at, ...), - first for descending; rows without a value "
         "come last either way",
     )
-
-
-def _first(s: Subscription, column: str) -> list[str]:
-    """The checkout's invoice or payment (its first payment, on no single subscription's invoice)."""
-    purchase = s.purchase if s.purchase_id else None
-    return [getattr(purchase, column)] if purchase is not None and getattr(purchase, column) else []
 
 
 @router.post("", response={201: SubscriptionOut}, summary="Create a subscription")

@@ -69,11 +69,11 @@ _CHANGE_LABELS = {
     "name": "Name",
     "line_items": "Line items",
     "next_payment_amount": "Next payment amount",
-    "mrr": "MRR",
+    "line_items_mrr": "MRR",
     "next_payment_date": "Next payment date",
     "end_date": "End date",
 }
-_MONEY = ("next_payment_amount", "mrr")
+_MONEY = ("next_payment_amount", "line_items_mrr")
 
 
 class EditForm(AddressForm):
