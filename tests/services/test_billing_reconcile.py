@@ -30,12 +30,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 AT = datetime(2027, 1, 31, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def due(settings: object) -> Subscription:
-    settings.RECURRA_LEASE_SECONDS = 0  # type: ignore[attr-defined]
-    clock.freeze(AT)
-    contact = Contact.objects.create(email="ann@example.com", first_name="Ann")
-    method = payment_method_add(contact=contact, token="tok_visa", actor=Actor.system(), at=AT)
+def subscribe(email: str, token: str = "tok_visa") -> Subscription:
+    """A monthly subscription of 24.99 due at AT, charged automatically to a new ``token`` card."""
+    contact = Contact.objects.create(email=email, first_name=email.split("@")[0].title())
+    method = payment_method_add(contact=contact, token=token, actor=Actor.system(), at=AT)
     sub = Subscription.objects.create(
         name="Pro",
         status="active",
@@ -58,6 +56,13 @@ def due(settings: object) -> Subscription:
         billing_frequency="monthly",
     )
     return sub
+
+
+@pytest.fixture
+def due(settings: object) -> Subscription:
+    settings.RECURRA_LEASE_SECONDS = 0  # type: ignore[attr-defined]
+    clock.freeze(AT)
+    return subscribe("ann@example.com")
 
 
 def crash_after_writing() -> Payment:
@@ -148,3 +153,28 @@ def test_the_recorder_reuses_the_rows_it_wrote_only_while_unchanged(due: Subscri
         assert full_reads == {"subscriptions_subscription"}  # the invoice was as written: not read again
     else:
         assert full_reads == {"invoicing_invoice", "subscriptions_subscription"}  # no xmin: read afresh
+
+
+@pytest.mark.parametrize("token", ["tok_lost_reply", "tok_timeout", "tok_gateway_error"])
+def test_a_fault_on_one_charge_of_a_batch_keeps_the_others_answers(due: Subscription, token: str) -> None:
+    faulty = subscribe("bo@example.com", token)
+
+    report = billing_run(at=AT)
+
+    statuses = dict(Payment.objects.values_list("subscription_id", "status"))
+    assert statuses == {due.pk: "succeeded", faulty.pk: "pending"}  # Ann's answer was recorded
+    assert (report.outcomes.succeeded, report.payments) == (1, 2)
+    made = 2 if token == "tok_lost_reply" else 1
+    assert SandboxCharge.objects.count() == made
+
+    settled = reconcile_pending(at=AT)  # the lease is over: asked by key (found, or charged once more)
+
+    assert settled.by_payment == {Payment.objects.get(subscription=faulty).pk: "succeeded"}
+    payments = list(Payment.objects.values_list("idempotency_key", "status", "gateway_charge_id"))
+    charges = dict(SandboxCharge.objects.values_list("idempotency_key", "pk"))
+    assert sorted((status, charges[key] == charge) for key, status, charge in payments) == [
+        ("succeeded", True),
+        ("succeeded", True),
+    ]
+    assert len(charges) == 2  # one charge per payment key
+    assert Invoice.objects.filter(status="paid").count() == 2
