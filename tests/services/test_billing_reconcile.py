@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from recurra.billing import reconcile
 from recurra.billing.charging import request_for
 from recurra.billing.outcomes import record_charges
 from recurra.billing.reconcile import reconcile_pending
@@ -22,6 +23,7 @@ from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.models import SandboxCharge
+from recurra.payments.gateways.sandbox import SandboxGateway
 from recurra.payments.models import Payment
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
@@ -63,6 +65,15 @@ def due(settings: object) -> Subscription:
     settings.RECURRA_LEASE_SECONDS = 0  # type: ignore[attr-defined]
     clock.freeze(AT)
     return subscribe("ann@example.com")
+
+
+def stale_payments(n: int) -> list[str]:
+    """``n`` more subscriptions whose run wrote invoice and pending payment, then died; payment ids by id."""
+    for i in range(n):
+        subscribe(f"buyer{i}@example.com")
+    claimed, written = _invoice_batch(at=AT, today=AT.date(), limit=n + 1, report=RunReport())
+    assert claimed == n + 1  # and the ``due`` fixture's
+    return sorted(written.payments)
 
 
 def crash_after_writing() -> Payment:
@@ -178,3 +189,56 @@ def test_a_fault_on_one_charge_of_a_batch_keeps_the_others_answers(due: Subscrip
     ]
     assert len(charges) == 2  # one charge per payment key
     assert Invoice.objects.filter(status="paid").count() == 2
+
+
+def test_a_pass_reconciles_within_its_budget_and_always_makes_one_look_up(due: Subscription) -> None:
+    ids = stale_payments(4)
+
+    first = reconcile_pending(at=AT, seconds=0)  # the budget is spent after the first look-up
+
+    assert first.by_payment == {ids[0]: "succeeded"}
+    assert SandboxCharge.objects.count() == 1
+    rest = reconcile_pending(at=AT, seconds=None)
+    assert rest.by_payment == dict.fromkeys(ids[1:], "succeeded")
+    assert SandboxCharge.objects.count() == 5
+
+
+class Killed(BaseException):
+    """The process dies (kill -9) in the middle of a look-up."""
+
+
+@pytest.mark.parametrize(
+    ("within", "killed_at", "recorded"),
+    [
+        (3600, 23, 20),  # answers wait in a group: the 20 of the first group were recorded, 2 lost
+        (0, 7, 6),  # no time to wait: each answer is recorded as soon as it came
+    ],
+)
+def test_a_crash_loses_at_most_one_group_of_answers(
+    due: Subscription, monkeypatch: pytest.MonkeyPatch, within: float, killed_at: int, recorded: int
+) -> None:
+    ids = stale_payments(24)
+    real_lookup = SandboxGateway.lookup
+    calls = [0]
+
+    def dying_lookup(self: SandboxGateway, key: str, *, at: datetime) -> object:
+        calls[0] += 1
+        if calls[0] == killed_at:
+            raise Killed
+        return real_lookup(self, key, at=at)
+
+    monkeypatch.setattr(reconcile, "RECORD_WITHIN", within)
+    monkeypatch.setattr(SandboxGateway, "lookup", dying_lookup)
+    with pytest.raises(Killed):
+        reconcile_pending(at=AT, seconds=None)
+
+    assert (
+        list(Payment.objects.filter(status="succeeded").order_by("pk").values_list("pk", flat=True))
+        == (ids[:recorded])
+    )
+    assert SandboxCharge.objects.count() == killed_at - 1  # charged, some answers lost with the process
+    monkeypatch.setattr(SandboxGateway, "lookup", real_lookup)
+    assert len(reconcile_pending(at=AT, seconds=None).by_payment) == 25 - recorded
+    charges = dict(SandboxCharge.objects.values_list("idempotency_key", "pk"))
+    payments = dict(Payment.objects.values_list("idempotency_key", "gateway_charge_id"))
+    assert charges == payments and len(charges) == 25  # one charge per key, each recorded once
