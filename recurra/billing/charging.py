@@ -5,7 +5,8 @@ this runs outside any transaction: the gateway is an external system. If the
 call fails without an answer (``GatewayError``), or the process dies before
 the answer is recorded, the payment stays ``pending`` and its lease runs out;
 ``billing.reconcile`` then asks the gateway by the same key, so the charge is
-neither lost nor made twice.
+neither lost nor made twice. When only some charges of a group go unanswered
+(``PartlyAnswered``), the others' answers are recorded at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from recurra.billing.outcomes import Outcomes, record_charges
 from recurra.billing.written import Written
 from recurra.core import clock
 from recurra.payments.gateways import get_gateway
-from recurra.payments.gateways.base import Charge, ChargeRequest, GatewayError
+from recurra.payments.gateways.base import Charge, ChargeRequest, GatewayError, PartlyAnswered
 from recurra.payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,14 @@ def charge_pending(payments: Sequence[Payment], *, at: datetime, written: Writte
     answers: list[tuple[str, Charge]] = []
     for name, group in by_gateway.items():
         gateway = get_gateway(name)
+        charges: list[Charge | None]
         try:
-            charges = gateway.charge_many([request_for(p) for p in group], at=at)
+            charges = list(gateway.charge_many([request_for(p) for p in group], at=at))
+        except PartlyAnswered as partly:
+            charges = partly.charges
+            log.warning("gateway %s: %s; reconcile those later", name, partly)
         except GatewayError:
             log.warning("gateway %s did not answer for %d payments; reconcile later", name, len(group))
             continue
-        answers.extend(zip([p.pk for p in group], charges, strict=True))
+        answers.extend((p.pk, c) for p, c in zip(group, charges, strict=True) if c is not None)
     return record_charges(answers, at=at, written=written)

@@ -7,10 +7,19 @@
   answer is recorded once (``billing.outcomes``).
 - ``processing`` (ACH): ask the gateway for the charge's state now; it
   settles (succeeded or failed) days later, by the clock.
+
+Progress under crashes: answers are recorded in small groups, as soon as
+:data:`RECORD_EVERY` are waiting or the oldest has waited
+:data:`RECORD_WITHIN` seconds, so a crash loses at most that much look-up
+work (never a charge: the next pass asks again by key). A worker pass
+reconciles for at most :data:`PASS_SECONDS` (``seconds=``), then leaves the
+rest to the next pass so that billing goes on meanwhile; it always makes at
+least one look-up, so every pass makes progress.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -20,46 +29,70 @@ from recurra.billing.charging import request_for
 from recurra.billing.outcomes import Outcomes, record_charges
 from recurra.core import clock
 from recurra.payments.gateways import get_gateway
-from recurra.payments.gateways.base import Charge, GatewayError
+from recurra.payments.gateways.base import Charge, ChargeStatus, GatewayError
 from recurra.payments.models import Payment, PaymentStatus
 
-BATCH = 500
+BATCH = 100  # payments read at a time
+RECORD_EVERY = 20  # answers recorded together at most
+RECORD_WITHIN = 0.2  # seconds an answer waits at most before it is recorded
+PASS_SECONDS = 2.0  # reconciling per worker pass; what is left waits for the next pass
 
 
-def reconcile_pending(*, at: datetime) -> Outcomes:
-    """Payments left ``pending`` by a crash (lease over): look up by key, else charge by key."""
+def reconcile_pending(*, at: datetime, seconds: float | None = PASS_SECONDS) -> Outcomes:
+    """Payments left ``pending`` by a crash (lease over): look up by key, else charge by key.
+
+    Starts no new look-up after ``seconds`` (None: until none is left).
+    """
     stale = Payment.objects.filter(status=PaymentStatus.PENDING, lease_until_ms__lt=clock.epoch_ms())
-    return _settle(stale, at=at, charge_missing=True)
+    return _settle(stale, at=at, charge_missing=True, seconds=seconds)
 
 
 def settle_processing(*, at: datetime) -> Outcomes:
     """Bank debits that were ``processing``: record those the gateway has settled by ``at``."""
-    return _settle(Payment.objects.filter(status=PaymentStatus.PROCESSING), at=at, charge_missing=False)
+    processing = Payment.objects.filter(status=PaymentStatus.PROCESSING)
+    return _settle(processing, at=at, charge_missing=False, seconds=None)
 
 
-def _settle(qs: QuerySet[Payment], *, at: datetime, charge_missing: bool) -> Outcomes:
+def _settle(qs: QuerySet[Payment], *, at: datetime, charge_missing: bool, seconds: float | None) -> Outcomes:
+    started = time.monotonic()
+    deadline = None if seconds is None else started + seconds
     total = Outcomes()
-    for payments in _chunks(qs.select_related("payment_method").order_by("pk")):
-        answers: list[tuple[str, Charge]] = []
-        for payment in payments:
-            gateway = get_gateway(payment.gateway)
-            try:
-                charge = gateway.lookup(payment.idempotency_key, at=at)
-                if charge is None and charge_missing:
-                    charge = gateway.charge(request_for(payment), at=at)
-            except GatewayError:
-                continue  # still unknown: the next pass asks again
-            if charge is not None:
-                answers.append((payment.pk, charge))
-        total += record_charges(answers, at=at)
+    answers: list[tuple[str, Charge]] = []
+    oldest = started  # when the oldest unrecorded answer came
+
+    for payment in _each(qs.select_related("payment_method").order_by("pk")):
+        gateway = get_gateway(payment.gateway)
+        try:
+            charge = gateway.lookup(payment.idempotency_key, at=at)
+            if charge is None and charge_missing:
+                charge = gateway.charge(request_for(payment), at=at)
+        except GatewayError:
+            charge = None  # still unknown: the next pass asks again
+        now = time.monotonic()
+        if charge is not None and not _no_news(payment, charge):
+            if not answers:
+                oldest = now
+            answers.append((payment.pk, charge))
+        if answers and (len(answers) >= RECORD_EVERY or now - oldest >= RECORD_WITHIN):
+            total += record_charges(answers, at=at)
+            answers = []
+        if deadline is not None and now >= deadline:
+            break
+    total += record_charges(answers, at=at)
     return total
 
 
-def _chunks(qs: QuerySet[Payment]) -> Iterator[list[Payment]]:
+def _no_news(payment: Payment, charge: Charge) -> bool:
+    """A processing debit still processing: nothing to record (it is asked again next pass)."""
+    return payment.status == PaymentStatus.PROCESSING and charge.status == ChargeStatus.PROCESSING
+
+
+def _each(qs: QuerySet[Payment]) -> Iterator[Payment]:
+    """The payments of ``qs`` by id, read :data:`BATCH` at a time (rows settled meanwhile drop out)."""
     last = ""
     while True:
         chunk = list(qs.filter(pk__gt=last)[:BATCH])
         if not chunk:
             return
-        yield chunk
+        yield from chunk
         last = chunk[-1].pk

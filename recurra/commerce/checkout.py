@@ -9,8 +9,9 @@ In order, so that a cent is never lost nor charged twice:
    idempotency key (``purchase/<source>/<attempt>``: the page's attempt id,
    so a double submit is one charge).
 3. Outside any transaction the gateway charges what is due today
-   (``commerce.plan``). No answer: the purchase stays pending and
-   ``commerce.reconcile`` settles it by key. Declined: the purchase is
+   (``commerce.plan``). No answer: the gateway is asked again at once, a
+   look-up by key, else the same charge with the same key. Still none: the
+   purchase stays pending and ``commerce.reconcile`` settles it by key. Declined: the purchase is
    marked ``declined`` and nothing else exists; the buyer is told why.
 4. Succeeded, or ``processing`` (a bank debit, authorised but not settled):
    one transaction finds the contact by email or creates it, saves the
@@ -237,13 +238,26 @@ def charge_and_complete(purchase: Purchase, at: datetime) -> CheckoutResult:
         description=source_of(purchase).name,
     )
     try:
-        charge = get_gateway().charge(request, at=at)
+        charge: Charge | None = get_gateway().charge(request, at=at)
     except GatewayError:
+        charge = _ask_again(request, at)
+    if charge is None:
         raise Unavailable(
             f"the payment processor did not answer; purchase {purchase.pk} is completed or "
             "cancelled automatically once it does (you are never charged twice)"
-        ) from None
+        )
     return purchase_settle(purchase, charge, at=at)
+
+
+def _ask_again(request: ChargeRequest, at: datetime) -> Charge | None:
+    """After a charge without an answer, while the buyer waits: look the key up at once (a lost
+    reply is found), else charge once more with the same key (at most one charge per key);
+    None while still unknown (``commerce.reconcile`` settles it later)."""
+    gateway = get_gateway()
+    try:
+        return gateway.lookup(request.idempotency_key, at=at) or gateway.charge(request, at=at)
+    except GatewayError:
+        return None
 
 
 def purchase_settle(purchase: Purchase, charge: Charge, *, at: datetime) -> CheckoutResult:

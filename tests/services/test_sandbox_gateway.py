@@ -51,6 +51,9 @@ def req(key: str, method_id: str, amount: int = 1000, currency: str = "USD") -> 
         ("tok_decline", "card", "visa", "0002", (1, 2030)),
         ("tok_insufficient_funds", "card", "visa", "9995", (1, 2030)),
         ("tok_fail_renewals", "card", "visa", "0341", (1, 2030)),
+        ("tok_lost_reply", "card", "visa", "0077", (1, 2030)),
+        ("tok_timeout", "card", "visa", "0259", (1, 2030)),
+        ("tok_gateway_error", "card", "visa", "0119", (1, 2030)),
         ("tok_ach", "ach", "Test Bank", "6789", (None, None)),
         ("tok_ach_fail", "ach", "Test Bank", "2227", (None, None)),
     ],
@@ -221,9 +224,9 @@ def test_a_key_charged_by_another_worker_meanwhile_answers_that_charge(gateway, 
     pm = method(gateway, "tok_visa")
     original = SandboxGateway._new_rows
 
-    def racing(self, requests, at):
-        rows = original(self, requests, at)
-        original(self, [req("b", pm)], at)[0].save()  # the other worker's charge for "b" lands first
+    def racing(self, requests, methods, at):
+        rows = original(self, requests, methods, at)
+        original(self, [req("b", pm)], methods, at)[0].save()  # the other worker's charge for "b" lands first
         return rows
 
     monkeypatch.setattr(SandboxGateway, "_new_rows", racing)
@@ -346,7 +349,7 @@ def test_refund_refusals(gateway):
     assert gateway.refund(charge_id=ach.charge_id, amount=100, idempotency_key="r5", at=SETTLES).amount == 100
 
 
-def _race(*calls):
+def race(*calls):
     """Run ``calls`` in threads started together (each thread its own connection); their results."""
     barrier = threading.Barrier(len(calls))
     results: list[object] = [None] * len(calls)
@@ -376,7 +379,7 @@ def test_two_workers_charging_one_key_at_once_make_one_charge():
     for attempt in range(5):
         key = f"renewal-{attempt}"
         batch = [req(f"{key}-{i}", pm) for i in range(300)] + [req(key, pm)]
-        results = _race(*(lambda b=batch: SandboxGateway().charge_many(b, at=T0) for _ in range(2)))
+        results = race(*(lambda b=batch: SandboxGateway().charge_many(b, at=T0) for _ in range(2)))
 
         assert all(isinstance(r, list) for r in results), results
         first, second = results
@@ -390,9 +393,7 @@ def test_two_workers_charging_one_key_at_once_make_one_charge():
 def test_racing_first_charges_on_a_fail_renewals_method_let_only_one_succeed():
     pm = method(SandboxGateway(), "tok_fail_renewals")
 
-    results = _race(
-        *(lambda key=key: SandboxGateway().charge(req(key, pm), at=T0) for key in ("a", "b", "c"))
-    )
+    results = race(*(lambda key=key: SandboxGateway().charge(req(key, pm), at=T0) for key in ("a", "b", "c")))
 
     assert sorted(r.status for r in results) == [
         ChargeStatus.FAILED,

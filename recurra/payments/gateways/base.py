@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -76,6 +77,19 @@ class GatewayError(Exception):
     """The gateway could not answer; the outcome is unknown (reconcile later by key)."""
 
 
+class PartlyAnswered(GatewayError):
+    """``charge_many`` got no answer for some requests, but did for the others.
+
+    ``charges`` holds, in request order, each answer, or None where the
+    outcome is unknown (reconcile that key later). A caller that only catches
+    :class:`GatewayError` stays correct: it merely drops the answers it had.
+    """
+
+    def __init__(self, message: str, charges: Sequence[Charge | None]) -> None:
+        super().__init__(message)
+        self.charges = list(charges)
+
+
 def in_callers_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
     """True inside an atomic block (or a manual transaction) of the caller.
 
@@ -110,8 +124,22 @@ class PaymentGateway(ABC):
         """Charge a saved method off-session; idempotent on the request's key."""
 
     def charge_many(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[Charge]:
-        """One charge per request, in order (gateways with a faster way override this)."""
-        return [self.charge(request, at=at) for request in requests]
+        """One charge per request, in order (gateways with a faster way override this).
+
+        A request without an answer does not lose the others': once all are
+        asked, :class:`PartlyAnswered` carries the answers there are.
+        """
+        charges: list[Charge | None] = []
+        unanswered: list[GatewayError] = []
+        for request in requests:
+            try:
+                charges.append(self.charge(request, at=at))
+            except GatewayError as error:
+                charges.append(None)
+                unanswered.append(error)
+        if unanswered:
+            raise PartlyAnswered(f"{len(unanswered)} of {len(charges)} unanswered: {unanswered[0]}", charges)
+        return cast(list[Charge], charges)
 
     @abstractmethod
     def lookup(self, idempotency_key: str, *, at: datetime) -> Charge | None:

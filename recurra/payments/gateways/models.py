@@ -64,3 +64,24 @@ class SandboxRefund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.amount}"
+
+
+class SandboxFault(models.Model):
+    """A first call a fault token failed before it reached the gateway (tok_timeout, tok_gateway_error).
+
+    One row per (kind, key), inserted with the call's other writes: whoever
+    inserts it gets the fault, every later or racing call goes through.
+    ``tok_lost_reply`` needs no row: the call that made the charge or refund is the one whose reply is lost.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxft"))
+    kind = models.CharField(max_length=10, help_text='"charge" or "refund"')
+    idempotency_key = models.CharField(max_length=200)
+    fault = models.CharField(max_length=20, help_text="a key of FAULTS")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "idempotency_key"], name="sandbox_fault_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key} ({self.fault})"

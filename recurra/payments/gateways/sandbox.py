@@ -15,6 +15,14 @@ every method, charge and refund made before.
   every later one fails. The method row is locked while deciding.
 - A method id the sandbox never issued is a failed charge
   (``resource_missing``), so one bad row does not stop a batch.
+- Fault tokens (``sandbox_tokens.FAULTS``) fail the first call for each
+  charge or refund key with ``GatewayError``, raised after the call's
+  transaction commits. ``tok_lost_reply``: the call that makes the charge
+  (or refund) loses its reply; a racing call meets the stored row and gets
+  the answer. ``tok_timeout``, ``tok_gateway_error``: the call that inserts
+  the key's :class:`SandboxFault` row makes nothing; a racing call meets that
+  row and goes through. In ``charge_many`` only the faulted requests go
+  unanswered (``PartlyAnswered``); ordinary tokens cost no extra query.
 - ``tokenize`` may run inside a caller's transaction: a method that a rollback
   forgets moves no money (and the API's Idempotency-Key middleware wraps each
   request in one). Every other call refuses to (see ``base.own_transaction``).
@@ -37,17 +45,21 @@ from recurra.payments.gateways.base import (
     Charge,
     ChargeRequest,
     ChargeStatus,
+    GatewayError,
     MethodDetails,
+    PartlyAnswered,
     PaymentGateway,
     Refund,
     own_transaction,
 )
-from recurra.payments.gateways.models import SandboxCharge, SandboxMethod, SandboxRefund
+from recurra.payments.gateways.models import SandboxCharge, SandboxFault, SandboxMethod, SandboxRefund
 from recurra.payments.gateways.sandbox_tokens import (
     CARD_LIFETIME_YEARS,
+    FAULTS,
     MISSING_METHOD,
     OUTCOMES,
     TOKENS,
+    Fault,
 )
 
 CHUNK = 1000
@@ -101,6 +113,30 @@ def _unique_requests(requests: Sequence[ChargeRequest]) -> list[ChargeRequest]:
         if _params(seen) != _params(request):
             raise ValueError(f"idempotency key {request.idempotency_key!r} is used twice with other values")
     return list(first.values())
+
+
+def _fault_of(method: SandboxMethod | None) -> Fault | None:
+    spec = TOKENS[method.token] if method is not None else None
+    return FAULTS[spec.fault] if spec is not None and spec.fault else None
+
+
+def _first_calls(kind: str, faults: dict[str, Fault], at: datetime) -> set[str]:
+    """Which of ``faults``' keys this call is the first for: it inserted their SandboxFault row.
+
+    A key whose row exists (an earlier call, or a racing one that committed
+    first: the insert waits for it) is not. The rows commit with the caller's transaction.
+    """
+    names = {fault: name for name, fault in FAULTS.items()}
+    mine: set[str] = set()
+    for chunk in _chunks(list(faults)):
+        rows = [
+            build(SandboxFault, kind=kind, idempotency_key=key, fault=names[faults[key]], created_at=at)
+            for key in chunk
+        ]
+        SandboxFault.objects.bulk_create(rows, ignore_conflicts=True)
+        ours = SandboxFault.objects.filter(kind=kind, idempotency_key__in=chunk, pk__in=[r.pk for r in rows])
+        mine.update(ours.values_list("idempotency_key", flat=True))
+    return mine
 
 
 def _apply_outcome(row: SandboxCharge) -> None:
@@ -167,10 +203,16 @@ class SandboxGateway(PaymentGateway):
         )
 
     def charge(self, request: ChargeRequest, *, at: datetime) -> Charge:
-        return self.charge_many([request], at=at)[0]
+        try:
+            return self.charge_many([request], at=at)[0]
+        except PartlyAnswered as unanswered:
+            raise GatewayError(str(unanswered)) from None
 
     def charge_many(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[Charge]:
-        """All in one transaction, with bulk reads and chunked inserts (no per-row queries)."""
+        """All in one transaction, with bulk reads and chunked inserts (no per-row queries).
+
+        Faulted requests (fault tokens) are None in the ``PartlyAnswered`` raised after the commit.
+        """
         unique = _unique_requests(requests)
         with own_transaction():
             stored = _by(SandboxCharge, "idempotency_key", (r.idempotency_key for r in unique))
@@ -178,12 +220,26 @@ class SandboxGateway(PaymentGateway):
                 if request.idempotency_key in stored:
                     _same_charge(stored[request.idempotency_key], request)
             new = [r for r in unique if r.idempotency_key not in stored]
-            stored.update(self._insert(self._new_rows(new, at), {r.idempotency_key: r for r in new}))
+            methods = _by(SandboxMethod, "id", (r.method_id for r in new))
+            faults = {r.idempotency_key: f for r in new if (f := _fault_of(methods.get(r.method_id)))}
+            blocked = _first_calls("charge", {k: f for k, f in faults.items() if not f.acts}, at)
+            rows = self._new_rows([r for r in new if r.idempotency_key not in blocked], methods, at)
+            stored.update(self._insert(rows, {r.idempotency_key: r for r in new}))
             _settle_due(stored.values(), at)
-        return [_as_charge(stored[r.idempotency_key], at) for r in requests]
+        made = {r.idempotency_key for r in rows if stored[r.idempotency_key].pk == r.pk}
+        unanswered = blocked | {key for key in made if key in faults and faults[key].acts}
+        if not unanswered:
+            return [_as_charge(stored[r.idempotency_key], at) for r in requests]
+        charges = [
+            None if r.idempotency_key in unanswered else _as_charge(stored[r.idempotency_key], at)
+            for r in requests
+        ]
+        message = faults[min(unanswered)].message
+        raise PartlyAnswered(f"{len(unanswered)} of {len(unique)} unanswered: {message}", charges)
 
-    def _new_rows(self, requests: Sequence[ChargeRequest], at: datetime) -> list[SandboxCharge]:
-        methods = _by(SandboxMethod, "id", (r.method_id for r in requests))
+    def _new_rows(
+        self, requests: Sequence[ChargeRequest], methods: dict[Any, SandboxMethod], at: datetime
+    ) -> list[SandboxCharge]:
         charged = self._charged_before([m for m in methods.values() if TOKENS[m.token].depends_on_history])
         rows = []
         for request in requests:
@@ -265,15 +321,23 @@ class SandboxGateway(PaymentGateway):
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise ValidationFailed.field("amount", "must be a positive integer of minor units")
         with own_transaction():
-            charge = SandboxCharge.objects.select_for_update().filter(pk=charge_id).first()
+            locked = SandboxCharge.objects.select_for_update(of=("self",)).select_related("method")
+            charge = locked.filter(pk=charge_id).first()
             if charge is None:
                 raise ValueError(f"no sandbox charge {charge_id}")
             existing = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                existing = self._new_refund(charge, amount, idempotency_key, at)
-            elif (existing.charge_id, existing.amount) != (charge_id, amount):
-                raise ValueError(f"idempotency key {idempotency_key!r} was used for another refund")
-        return Refund(existing.pk, existing.charge_id, existing.amount, existing.status)
+            if existing is not None:
+                if (existing.charge_id, existing.amount) != (charge_id, amount):
+                    raise ValueError(f"idempotency key {idempotency_key!r} was used for another refund")
+                return Refund(existing.pk, existing.charge_id, existing.amount, existing.status)
+            fault = _fault_of(charge.method)
+            if fault and not fault.acts and not _first_calls("refund", {idempotency_key: fault}, at):
+                fault = None  # an earlier call had the fault: this one goes through
+            made = None if fault and not fault.acts else self._new_refund(charge, amount, idempotency_key, at)
+        if fault is not None:
+            raise GatewayError(fault.message)  # before refunding, or after (the reply lost)
+        assert made is not None
+        return Refund(made.pk, made.charge_id, made.amount, made.status)
 
     @staticmethod
     def _new_refund(charge: SandboxCharge, amount: int, key: str, at: datetime) -> SandboxRefund:
