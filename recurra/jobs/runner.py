@@ -174,6 +174,26 @@ def run_due(*, at: datetime, limit: int = 500) -> int:
             return ran
 
 
+def job_run_now(*, dedupe_key: str, at: datetime) -> bool:
+    """Run the queued job of ``dedupe_key`` now, in the caller's thread, as a worker would: claimed
+    with a lease, its failure kept and retried with backoff. This is how the follow-up that a change
+    queued runs right after its commit, for the person waiting on it; the worker is the backstop.
+
+    False when nothing ran: no such job queued, or another worker holds it.
+    """
+    now_ms = clock.epoch_ms()
+    lease = now_ms + LEASE_MS
+    due = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_until_ms__lt=now_ms)
+    with transaction.atomic():
+        job = Job.objects.select_for_update(skip_locked=True).filter(due, dedupe_key=dedupe_key).first()
+        if job is None or job.attempts >= MAX_ATTEMPTS:
+            return False
+        job.status, job.lease_until_ms, job.attempts = JobStatus.RUNNING, lease, job.attempts + 1
+        job.save(update_fields=["status", "lease_until_ms", "attempts"])
+    _run_one(_QUEUES["jobs"], job, at=at, lease=lease, session=None)
+    return True
+
+
 def _run_batch(queue: Queue, *, at: datetime, limit: int) -> tuple[int, int]:
     items, lease, claimed = _claim(queue, at=at, limit=min(limit, queue.batch or limit))
     ran = 0

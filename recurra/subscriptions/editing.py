@@ -57,8 +57,10 @@ from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.crm.models import Address, Contact
+from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
+from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.subscriptions import proration as prorating
@@ -72,6 +74,7 @@ from recurra.subscriptions.models import (
     Subscription,
     SubscriptionLineItem,
     SubscriptionStatus,
+    mrr_in_status,
 )
 from recurra.subscriptions.pausing import _next_date_errors
 from recurra.subscriptions.services import _billing_address, _payment_method_errors, _text
@@ -92,6 +95,10 @@ _ROW_FIELDS = (
     "line_items_mrr",
     *(Address.column(part) for part in Address.ADDRESS_FIELDS),
 )
+
+
+# Row fields reported under their public name: the lines' MRR is the subscription's "mrr".
+_REPORTED = {"line_items_mrr": "mrr"}
 
 
 @dataclass(frozen=True)
@@ -335,7 +342,9 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
 
 def _changed(sub: Subscription, plan: _Plan) -> dict[str, tuple[Any, Any]]:
     changed = {
-        name: (getattr(sub, name), value) for name, value in plan.row.items() if getattr(sub, name) != value
+        _REPORTED.get(name, name): (getattr(sub, name), value)
+        for name, value in plan.row.items()
+        if getattr(sub, name) != value
     }
     if plan.items is not None:
         changed["line_items"] = (None, None)
@@ -440,23 +449,39 @@ def _save(
         invoice = None
         if plan.proration is not None and plan.proration.total != 0:
             invoice = _prorated_invoice(locked, plan.proration, today, actor, at)
+            if _charged_now(locked, invoice):
+                invoice_charge_queue(
+                    invoice_id=invoice.pk, origin=PaymentOrigin.PRORATION, actor=actor, at=at
+                )
         locked.contact = Contact.objects.get(pk=locked.contact_id)
         email_queue(subscription_changed(locked, changed, plan.proration, account_settings()), at=at)
     return locked, invoice
 
 
-def _charge(sub: Subscription, invoice: Invoice | None, actor: Actor, at: datetime) -> str | None:
-    """Charge an upgrade's invoice to the saved method, after the edit committed (no transaction)."""
-    if (
-        invoice is None
-        or invoice.status != InvoiceStatus.OPEN
-        or sub.collection_method != CollectionMethod.CHARGE_AUTOMATICALLY
-    ):
-        return None
-    from recurra.billing.retries import charge_invoices
+def _charged_now(sub: Subscription, invoice: Invoice) -> bool:
+    """An upgrade's invoice is charged to the saved method (a downgrade's credit, or an invoice
+    sent to be paid, is not)."""
+    return (
+        invoice.status == InvoiceStatus.OPEN
+        and sub.collection_method == CollectionMethod.CHARGE_AUTOMATICALLY
+    )
 
-    outcome = charge_invoices([invoice.pk], origin=PaymentOrigin.PRORATION, actor=actor, at=at)
-    return next(iter(outcome.by_payment), None)
+
+def _charge(sub: Subscription, invoice: Invoice | None, at: datetime) -> str | None:
+    """Run the upgrade's charge right after the edit committed; its payment (None: nothing charged).
+
+    The charge is a job of the edit's transaction: no answer from the gateway leaves the payment
+    on its way (the reconciler settles it), a worker runs the job should this process stop first.
+    """
+    if invoice is None or not _charged_now(sub, invoice):
+        return None
+    job_run_now(dedupe_key=f"charge:{invoice.pk}:saved", at=at)
+    return (
+        Payment.objects.filter(invoice=invoice)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def subscription_change(
@@ -481,9 +506,10 @@ def subscription_change(
         items = plan.items if plan.items is not None else list(current.line_items.all())
         for name, value in plan.row.items():
             setattr(current, name, value)
+        current.mrr = mrr_in_status(current.status, current.line_items_mrr)  # as the database would derive it
         return ChangeResult(current, tuple(items), changed, plan.proration, saved=False)
     saved, invoice = _save(current, plan, changed, actor, at)
-    payment_id = _charge(saved, invoice, actor, at)
+    payment_id = _charge(saved, invoice, at)
     prorated = plan.proration
     if prorated is not None:
         if invoice is not None:

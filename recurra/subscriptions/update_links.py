@@ -14,13 +14,15 @@
   live link of a subscription at once (:func:`update_link_revoke`). A link
   stays usable after a use, so a buyer whose new card is declined tries another.
 - Using a link saves the method (a type the subscription allows, else a 422
-  on ``token`` and nothing is saved), makes it the subscription's method, then
-  charges every past-due invoice (``billing.retries.charge_invoices``, origin
-  ``update_link``) outside the transaction. Racing the dunning job, each
-  invoice is captured once: ``charge_invoices`` lets one attempt at a time
-  through, and an invoice skipped because the job's attempt (with the old
-  method) was at the gateway is charged to the new method once that attempt
-  has been answered and left it unpaid.
+  on ``token`` and nothing is saved), makes it the subscription's method, and
+  queues a charge of every past-due invoice to it in the same transaction
+  (``invoicing.charge_requests``, origin ``update_link``); right after the
+  commit each is charged (``billing.retries.charge_invoices``) and its job
+  closed. Racing the dunning job, each invoice is captured once:
+  ``charge_invoices`` lets one attempt at a time through, and an invoice
+  skipped because the job's attempt (with the old method) was at the gateway
+  keeps its queued charge, which the worker makes to the new method once that
+  attempt has been answered and left it unpaid (the buyer does not wait).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,11 @@ from recurra.accounts.selectors import account_settings
 from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, ValidationFailed
+from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceStatus
+from recurra.jobs.queue import job_done
 from recurra.notifications.services import email_queue
-from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+from recurra.payments.models import Payment, PaymentOrigin
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
 from recurra.subscriptions.models import CollectionMethod, PaymentMethodUpdateLink, Subscription
@@ -53,8 +56,6 @@ if TYPE_CHECKING:  # billing.outcomes imports this module
 
 LINK_DAYS = 7
 TOKEN_BYTES = 32  # 256 bits
-PENDING_WAIT_SECONDS = 10.0  # how long the buyer's save waits for another caller's charge to be answered
-PENDING_POLL_SECONDS = 0.05
 
 
 def token_hash(token: str) -> str:
@@ -166,37 +167,22 @@ def update_link_use(*, link: PaymentMethodUpdateLink, token: str, at: datetime) 
                 "token", f"a {method.type} payment method is not accepted here ({names})"
             )
         records.update(sub, actor=actor, payment_method=method)
-    invoice_ids = list(past_due_invoices(sub).values_list("pk", flat=True))
+        invoice_ids = list(past_due_invoices(sub).values_list("pk", flat=True))
+        keys = {
+            pk: invoice_charge_queue(
+                invoice_id=pk, origin=PaymentOrigin.UPDATE_LINK, actor=actor, at=at, method_id=method.pk
+            )
+            for pk in invoice_ids
+        }
     outcome = charge_invoices(
         invoice_ids, origin=PaymentOrigin.UPDATE_LINK, actor=actor, at=at, method=method
     )
-    skipped = set(invoice_ids) - set(
-        Payment.objects.filter(pk__in=list(outcome.by_payment)).values_list("invoice_id", flat=True)
-    )
-    if skipped:
-        outcome += _charge_after_pending(skipped, method=method, actor=actor, at=at)
+    charged = Payment.objects.filter(pk__in=list(outcome.by_payment)).values_list("invoice_id", flat=True)
+    for invoice_id in charged:
+        job_done(
+            dedupe_key=keys[invoice_id], at=at
+        )  # charged now; the others wait for the attempt on its way
     return outcome
-
-
-def _charge_after_pending(
-    invoice_ids: set[str], *, method: PaymentMethod, actor: Actor, at: datetime
-) -> Outcomes:
-    """Charge the invoices skipped because another caller's charge (the retry job's, with the
-    old method) was waiting for the gateway: once that is answered, those still owed get the
-    new method. Waits at most :data:`PENDING_WAIT_SECONDS`; a bank debit already ``processing``
-    is not waited for (it may yet succeed), nor charged again."""
-    from recurra.billing.outcomes import Outcomes
-    from recurra.billing.retries import charge_invoices
-
-    deadline = time.monotonic() + PENDING_WAIT_SECONDS
-    waiting = Payment.objects.filter(invoice_id__in=invoice_ids, status=PaymentStatus.PENDING)
-    while waiting.exists() and time.monotonic() < deadline:
-        time.sleep(PENDING_POLL_SECONDS)
-    if waiting.exists():
-        return Outcomes()
-    owed = Invoice.objects.filter(pk__in=invoice_ids, status=InvoiceStatus.OPEN, amount_due__gt=0)
-    ids = list(owed.order_by("period_start", "id").values_list("pk", flat=True))
-    return charge_invoices(ids, origin=PaymentOrigin.UPDATE_LINK, actor=actor, at=at, method=method)
 
 
 def buyer(link: PaymentMethodUpdateLink) -> Actor:

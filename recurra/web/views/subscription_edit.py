@@ -69,11 +69,11 @@ _CHANGE_LABELS = {
     "name": "Name",
     "line_items": "Line items",
     "next_payment_amount": "Next payment amount",
-    "line_items_mrr": "MRR",
+    "mrr": "MRR",
     "next_payment_date": "Next payment date",
     "end_date": "End date",
 }
-_MONEY = ("next_payment_amount", "line_items_mrr")
+_MONEY = ("next_payment_amount", "mrr")
 
 
 class EditForm(AddressForm):
