@@ -192,6 +192,10 @@ class CancelIn(In):
 class RefundMade(BaseModel):
     payment_id: str
     amount: int
+    status: Literal["succeeded", "pending", "failed"] = Field(
+        description="pending: on its way (the payment processor did not answer; Recurra sends it again "
+        "with the same key until it does)"
+    )
     error: str | None = Field(None, description="why the gateway refused it (the cancellation stands)")
 
 
@@ -319,8 +323,10 @@ def resume_subscription(
     "/{subscription_id}/cancel",
     response=CancelOut,
     summary="Cancel a subscription",
-    description="Cancelled is terminal (409 when already canceled or expired). A payment still on its "
-    "way is not cancelled or refunded: pending_payments names it.",
+    description="Cancelled is terminal (409 when already canceled or expired). A prorated refund the "
+    "payment processor did not answer is on its way (status pending) and is sent again until it is. A "
+    "payment still on its way is not cancelled: pending_payments names it, and with refund prorated "
+    "its unused days are refunded once it succeeds.",
 )
 def cancel_subscription(request: HttpRequest, subscription_id: Id, payload: CancelIn) -> CancelOut:
     done = canceling.subscription_cancel(
@@ -331,8 +337,14 @@ def cancel_subscription(request: HttpRequest, subscription_id: Id, payload: Canc
         actor=actor(request),
         at=clock.now(),
     )
-    refunds = [RefundMade(payment_id=pk, amount=amount, error=None) for pk, amount in done.refunds]
-    refunds += [RefundMade(payment_id=pk, amount=amount, error=why) for pk, amount, why in done.refund_errors]
+    refunds = [RefundMade(payment_id=pk, amount=amount, status="succeeded") for pk, amount in done.refunds]
+    refunds += [
+        RefundMade(payment_id=pk, amount=amount, status="pending") for pk, amount in done.refunds_on_their_way
+    ]
+    refunds += [
+        RefundMade(payment_id=pk, amount=amount, status="failed", error=why)
+        for pk, amount, why in done.refund_errors
+    ]
     notice = None
     if done.unsettled_payments:
         notice = (

@@ -156,6 +156,12 @@ def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
         done = canceling.subscription_cancel(subscription=sub, actor=actor(request), at=clock.now(), **values)
         for payment_id, amount in done.refunds:
             messages.info(request, f"Refunded {Money(amount, sub.currency)} to payment {payment_id}.")
+        for payment_id, amount in done.refunds_on_their_way:
+            messages.info(
+                request,
+                f"The refund of {Money(amount, sub.currency)} to payment {payment_id} is on its way: the "
+                "payment processor did not answer yet, and Recurra sends it again until it does.",
+            )
         for payment_id, amount, why in done.refund_errors:
             messages.error(
                 request,
