@@ -1,8 +1,9 @@
 """Charges that a change promises, as jobs written in the change's transaction (house rule 8).
 
 ``invoice_charge`` (queued by ``invoicing.charge_requests``) charges what an
-open invoice still owes, through the one path that charges an invoice again (``billing.retries.charge_invoices``: under
-the invoice's lock, one attempt at a time, keyed ``<invoice>/<n>``):
+open invoice still owes, through the one path that charges an invoice again
+(``billing.retries.charge_invoices``: under the invoice's lock, one attempt
+at a time, keyed ``<invoice>/<n>``):
 
 - an upgrade's prorated invoice (``subscriptions.editing``), run right after
   the edit commits (``jobs.runner.job_run_now``) so the seller sees the answer;
