@@ -16,7 +16,8 @@ is one statement::
     WITH o AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY <the sort>) AS n FROM … WHERE …)
     SELECT <cells> FROM o JOIN subscriptions s ON s.id = o.id
       LEFT JOIN contact c … LEFT JOIN company co … LEFT JOIN deal d … LEFT JOIN quote q …
-      LEFT JOIN (<each association's records of the same subscriptions, grouped, arrays sliced>) a_invoices …
+      LEFT JOIN (<each association's records of the same subscriptions (``rows.owned``: a purchase
+                  invoice is each of its subscriptions'), grouped, arrays sliced>) a_invoices …
     ORDER BY o.n
 """
 
@@ -40,7 +41,7 @@ from recurra.crm.models import Company, Contact, Deal
 from recurra.exports.cells import FORMULA_STARTS
 from recurra.exports.columns import Column
 from recurra.exports.models import Export, ExportFormat
-from recurra.exports.rows import MANY, selected
+from recurra.exports.rows import MANY, owned, selected
 from recurra.exports.writers import Progress
 from recurra.exports.writers.csv import CsvWriter
 from recurra.exports.writers.xlsx import DATE, DATETIME, EMPTY, XlsxWriter
@@ -189,22 +190,24 @@ def xlsx_cell_sql(column: Column, plan: Plan, money_styles: dict[str, int]) -> s
     return f"coalesce({cell}, '{EMPTY}')"
 
 
-def _association_join(kind: str, plan: Plan, within: str | None) -> str:
-    """Each subscription's ``kind`` records, the first ``limit`` by id, as ids and names joined.
+def _association_join(kind: str, plan: Plan, within: str | None) -> tuple[str, int]:
+    """Each subscription's ``kind`` records (``rows.owned``), the first ``limit`` by id, as ids and
+    names joined; and how many times it reads ``within``.
 
     Arrays sliced, not a window function: one sort per subscription's few records instead of
     one over the whole table. ``within`` (the export's subscriptions, unordered; None when
     unfiltered: every record is one of theirs) keeps the planner's estimates: a filter that
     selects few reads few through the index, all reads all."""
     table = MANY[kind].model._meta.db_table
+    pairs, uses = owned(kind, within)
     cap = "" if plan.limit is None else f"[1:{int(plan.limit)}]"
     ids = f"array_to_string((array_agg(t.id ORDER BY t.id)){cap}, ';')"
     names = f"array_to_string((array_agg({_NAMES[kind](plan)} ORDER BY t.id)){cap}, ';')"
-    where = "" if within is None else f"WHERE t.subscription_id IN ({within}) "
     return (  # names from model metadata, literals quoted: no value from outside is in the text
-        f"LEFT JOIN (SELECT t.subscription_id, {ids} AS ids, {names} AS names "  # noqa: S608
-        f"FROM {table} t {where}GROUP BY t.subscription_id) a_{kind} ON a_{kind}.subscription_id = s.id"
-    )
+        f"LEFT JOIN (SELECT p.subscription_id, {ids} AS ids, {names} AS names "  # noqa: S608
+        f"FROM ({pairs}) p JOIN {table} t ON t.id = p.id GROUP BY p.subscription_id) a_{kind} "
+        f"ON a_{kind}.subscription_id = s.id"
+    ), uses
 
 
 def statement(
@@ -223,13 +226,14 @@ def statement(
         if relation
     )
     kinds = sorted({c.association for c in columns if c.association in MANY})
-    many = " ".join(_association_join(kind, plan, within) for kind in kinds)
+    associations = [_association_join(kind, plan, within) for kind in kinds]
+    many = " ".join(join for join, _ in associations)
     sql = (  # the filters' values are parameters (``params``); the rest is ours
         f"WITH o AS MATERIALIZED (SELECT b.pk AS id, b.n FROM ({base}) b) "  # noqa: S608
         f"SELECT {', '.join(cells)} FROM o JOIN {Subscription._meta.db_table} s ON s.id = o.id "
         f"{joins} {many} ORDER BY o.n"
     )
-    return sql, (*params, *within_params * len(kinds))
+    return sql, (*params, *within_params * sum(uses for _, uses in associations))
 
 
 def shared() -> bool:

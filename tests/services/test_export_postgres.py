@@ -1,7 +1,8 @@
 """PostgreSQL writes CSV and XLSX rows itself (``exports.postgres``): the same files as the portable
 writers, cell for cell, on awkward data (quotes, commas, line breaks, backslashes, formulas, control
 characters, emoji; NULLs and empty text; JPY and USD; seconds and DST in a non-UTC zone; capped
-associations), and its progress stored while COPY streams on a connection of its own.
+associations; a purchase invoice of two subscriptions that names neither, and its payment), and
+its progress stored while COPY streams on a connection of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from recurra.exports.columns import columns_for
 from recurra.exports.models import Export
 from recurra.exports.services import Source, export_create
 from recurra.saved_views.spec import Filters, Sort, Spec
+from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM, T0
-from tests.services.test_exports import ALL
+from tests.services.test_exports import ALL, make_purchase
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
 pytestmark = pytest.mark.postgres
@@ -41,7 +43,8 @@ NAMES = [
 ]
 
 
-def awkward_book() -> None:
+def awkward_book() -> tuple[list[str], str, str]:
+    """Eight awkward subscriptions; the purchase's subscriptions' ids, its invoice's and payment's."""
     account_settings_update(actor=SYSTEM, at=T0, timezone="Europe/Oslo")
     company = Company.objects.create(name='@Corp, "Ltd"')
     plain = Contact.objects.create(email="plain@example.com", first_name="Ann", last_name="", company=company)
@@ -61,6 +64,10 @@ def awkward_book() -> None:
         )
         for index in range(n % 3):
             make_payment(make_invoice(sub, number=f"INV-{n}-{index}" if index else None, index=index))
+    # the checkout that started the second and third: JPY and USD rows both list its payment
+    bought = list(Subscription.objects.filter(name__in=NAMES[1:3]).order_by("pk"))
+    invoice, payment = make_purchase(bought, number="CHK-1")
+    return [sub.pk for sub in bought], invoice.pk, payment.pk
 
 
 def filtered() -> Source:
@@ -103,6 +110,22 @@ def test_csv_is_the_same_bytes(db: None, tmp_path: Path, scope: str) -> None:
     assert made.read_bytes() == portable.read_bytes()
     rows = list(csv.reader(io.StringIO(made.read_text("utf-8-sig"), newline="")))
     assert len(rows) == len(NAMES) + 1 and "'=1+2" in [cell for row in rows for cell in row]
+
+
+def test_a_purchase_invoice_is_each_of_its_subscriptions_in_both(db: None, tmp_path: Path) -> None:
+    bought, invoice, payment = awkward_book()
+    made, portable = both("csv", "all_properties_and_associations", tmp_path)
+    assert made.read_bytes() == portable.read_bytes()
+    header, *rows = csv.reader(io.StringIO(portable.read_text("utf-8-sig"), newline=""))
+    by_id = {row[header.index("Post-ID")]: dict(zip(header, row, strict=True)) for row in rows}
+    invoices = {pk: row["Tilknyttede faktura-ID-er"].split(";") for pk, row in by_id.items()}
+    payments = {pk: row["Tilknyttede betalings-ID-er"].split(";") for pk, row in by_id.items()}
+    assert [pk for pk in by_id if invoice in invoices[pk]] == [pk for pk in by_id if pk in bought]
+    assert [pk for pk in by_id if payment in payments[pk]] == [pk for pk in by_id if pk in bought]
+    for pk in bought:  # once each, in id order beside the subscription's own
+        assert invoices[pk].count(invoice) == 1 and invoices[pk] == sorted(invoices[pk])
+        assert payments[pk].count(payment) == 1 and payments[pk] == sorted(payments[pk])
+        assert "CHK-1" in by_id[pk]["Tilknyttet faktura"].split(";")
 
 
 def test_a_filtered_scoped_descending_export_is_the_same(db: None, tmp_path: Path) -> None:

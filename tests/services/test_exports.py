@@ -1,6 +1,7 @@
 """Exports end to end in the worker: each format read back (csv, openpyxl, xlrd), headers in two
-languages, column orders per scope, associations joined by semicolons and capped, the formula
-guard, XLS's row limit, the email, the expiry and who may download.
+languages, column orders per scope, associations joined by semicolons and capped (a purchase
+invoice and its payment in each of its subscriptions' cells), the formula guard, XLS's row limit,
+the email, the expiry and who may download.
 
 The clock is frozen at 2027-01-15 09:30 UTC; files go to a temporary data directory.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,13 @@ from recurra.exports.downloads import zip_stream
 from recurra.exports.models import Export
 from recurra.exports.services import Source, export_create, export_download
 from recurra.exports.writers import xls
+from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.jobs.runner import run_due
 from recurra.notifications.models import EmailMessage
+from recurra.payments.models import Payment
 from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.saved_views.spec import Filters, Spec
-from recurra.subscriptions.models import SubscriptionLineItem
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem
 from recurra.subscriptions.properties import DEFAULT_COLUMNS, PROPERTIES
 from tests.conftest import SYSTEM, T0
 from tests.web.conftest import make_user
@@ -74,6 +78,29 @@ def book(db: None) -> dict[str, Any]:
         company=None,
     )
     return {"pro": pro, "ended": ended, "ada": ada, "bob": bob}
+
+
+def make_purchase(subs: list[Subscription], *, number: str) -> tuple[Invoice, Payment]:
+    """A checkout's invoice of several subscriptions' first periods, paid: two lines of the first,
+    one of each other, one one-time item; neither it nor its payment names a subscription."""
+    invoice = make_invoice(subs[0], number=number, subscription=None)  # its line: the one-time item
+    for sub in (subs[0], *subs):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            subscription=sub,
+            name=f"{sub.name} plan",
+            quantity=1,
+            unit_amount=4900,
+            discount_percent=Decimal(0),
+            tax_rate_percent=Decimal(0),
+            amount_discount=0,
+            amount_subtotal=4900,
+            amount_tax=0,
+            amount_total=4900,
+        )
+    payment = make_payment(invoice)
+    assert (invoice.subscription_id, payment.subscription_id) == (None, None)
+    return invoice, payment
 
 
 def exported(fmt: str, *, source: Source = ALL, user: Any = None, **options: Any) -> Export:
@@ -175,6 +202,26 @@ def test_associations_last_as_semicolon_joined_ids_and_names(book: Any) -> None:
     assert pro["Associated Payment"] == "98.00 USD (2027-01-15);98.00 USD (2027-01-15)"
     assert pro["Associated Line Item"] == "Pro plan"
     assert dict(zip(rows[0], rows[2], strict=True))["Associated Invoice IDs"] == ""
+
+
+def test_a_purchase_invoice_and_its_payment_are_each_of_its_subscriptions(book: Any) -> None:
+    """Named by neither (two subscriptions' checkout), listed by both, once, in id order."""
+    invoice, payment = make_purchase([book["pro"], book["ended"]], number="INV-9")
+    rows = read_csv(exported("csv", scope="all_properties_and_associations"))
+    pro, ended = (dict(zip(rows[0], row, strict=True)) for row in rows[1:])
+    invoices = sorted([*book["pro"].invoices.all(), invoice], key=lambda i: i.pk)
+    payments = sorted([*book["pro"].payments.all(), payment], key=lambda p: p.pk)
+    assert pro["Associated Invoice IDs"] == ";".join(i.pk for i in invoices)
+    assert pro["Associated Invoice"] == ";".join(i.number for i in invoices)
+    assert pro["Associated Payment IDs"] == ";".join(p.pk for p in payments)
+    assert ended["Associated Invoice IDs"] == invoice.pk
+    assert ended["Associated Invoice"] == "INV-9"
+    assert ended["Associated Payment IDs"] == payment.pk
+    assert ended["Associated Payment"] == "98.00 USD (2027-01-15)"
+    capped = read_csv(exported("csv", scope="all_properties_and_associations", associations_limit=1))
+    first = dict(zip(capped[0], capped[1], strict=True))
+    assert first["Associated Invoice IDs"] == invoices[0].pk
+    assert first["Associated Payment IDs"] == payments[0].pk
 
 
 def test_at_most_1000_associated_records_per_cell_unless_all(book: Any) -> None:
