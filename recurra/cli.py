@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from waitress import serve
 
-    from recurra.billing.worker import run_forever
+    from recurra.worker.loop import run_forever
     from recurra.wsgi import application
 
     stop = threading.Event()
@@ -63,7 +63,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from recurra.billing.worker import run_forever
+    from recurra.worker.loop import run_forever
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -76,8 +76,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_clock_advance(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from recurra.billing.testclock import clock_advance
     from recurra.core.clock import ClockError
+    from recurra.worker.testclock import clock_advance
 
     try:
         to = datetime.fromisoformat(args.to.replace("Z", "+00:00"))

@@ -229,3 +229,16 @@ def _refund(planned: list[tuple[Payment, int]], result: Cancellation, *, actor: 
             result.refund_errors.append((payment.pk, amount, str(exc)))
         else:
             result.refunds.append((payment.pk, amount))
+
+
+def cancel_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`cancel_due` next has a subscription to end (``core.due``): the earliest next
+    payment date of one set to cancel at its period's end."""
+    from django.db.models import Min
+
+    from recurra.core.due import day_due
+
+    day = Subscription.objects.filter(cancel_at_period_end=True, status__in=BILLABLE).aggregate(
+        d=Min("next_payment_date")
+    )["d"]
+    return day_due(day, account_zone(), after=after)
