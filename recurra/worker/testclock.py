@@ -62,8 +62,7 @@ def clock_advance(*, to: datetime) -> AdvanceReport:
         report.work += run_due_work(at=current)  # anything already due runs first
         due = _next_dues(after=current)
         while True:
-            upcoming = [due[s.name] for s in STEPS if s.stops and _later(due[s.name], current)]
-            step = min([*upcoming, to])
+            step = min([*_stops(due, after=current), to])
             clock.advance_to(step)
             _run_due_steps(report.work, due, at=step, since=current)
             report.steps += 1
@@ -75,8 +74,12 @@ def clock_advance(*, to: datetime) -> AdvanceReport:
 
 def next_due_at(*, after: datetime) -> datetime | None:
     """The first instant after ``after`` at which some work falls due (None: nothing scheduled)."""
-    due = _next_dues(after=after)
-    return min((due[s.name] for s in STEPS if s.stops and _later(due[s.name], after)), default=None)
+    return min(_stops(_next_dues(after=after), after=after), default=None)
+
+
+def _stops(due: dict[str, datetime | None], *, after: datetime) -> list[datetime]:
+    """The instants after ``after`` at which steps that make the clock stop have work."""
+    return [when for s in STEPS if s.stops and (when := due[s.name]) is not None and when > after]
 
 
 def _next_dues(*, after: datetime) -> dict[str, datetime | None]:
@@ -92,10 +95,6 @@ def _run_due_steps(
         when = step.next_due(after=since) if worked else due[step.name]
         if when is not None and when <= at:
             worked = step.run(work, at=at, stop=None) or worked
-
-
-def _later(instant: datetime | None, than: datetime) -> bool:
-    return instant is not None and instant > than
 
 
 def _iso(at: datetime) -> str:
