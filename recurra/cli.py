@@ -38,14 +38,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
     import threading
 
     from waitress import serve
 
-    from recurra.billing.worker import run_forever
+    from recurra.worker.loop import run_forever
     from recurra.wsgi import application
 
     stop = threading.Event()
+
+    def interrupt(*_: object) -> None:  # SIGTERM as Ctrl+C: the server returns, the worker stops
+        stop.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     worker = threading.Thread(target=run_forever, args=(stop,), name="recurra-worker", daemon=True)
     if not args.no_worker:
         worker.start()
@@ -55,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         if worker.is_alive():
-            worker.join(timeout=30)
+            worker.join(timeout=10)  # it stops between items (an email, a billing batch)
     return 0
 
 
@@ -63,10 +70,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from recurra.billing.worker import run_forever
+    from recurra.worker.loop import run_forever
 
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # the pass under way ends between items
         signal.signal(sig, lambda *_: stop.set())
     print("Recurra worker running (Ctrl+C to stop)", flush=True)
     run_forever(stop, interval=args.interval)
@@ -76,8 +83,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_clock_advance(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from recurra.billing.testclock import clock_advance
     from recurra.core.clock import ClockError
+    from recurra.worker.testclock import clock_advance
 
     try:
         to = datetime.fromisoformat(args.to.replace("Z", "+00:00"))

@@ -5,6 +5,7 @@ Use in a test module: ``from tests import smtp`` and ``smtp_server = smtp.smtp_s
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -28,13 +29,19 @@ def free_port() -> int:
 
 @dataclass
 class SmtpServer:
-    """What the server received: ``messages`` parsed, ``envelopes`` as (from, recipients)."""
+    """What the server received: ``messages`` parsed, ``envelopes`` as (from, recipients).
+
+    ``delay`` seconds pass before each message is accepted (a slow server).
+    """
 
     port: int
+    delay: float = 0.0
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         raw = envelope.original_content or envelope.content
         self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -26,7 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
@@ -169,3 +169,11 @@ def idempotency_purge(*, real_ms: int) -> int:
     cutoff = real_ms - int(RETENTION.total_seconds() * 1000)
     deleted, _ = IdempotencyRecord.objects.filter(reserved_ms__lt=cutoff).delete()
     return deleted
+
+
+def idempotency_purge_next_due(*, after: datetime) -> datetime | None:
+    """Whether :func:`idempotency_purge` has keys to forget now (``core.due``): ``after`` when
+    some ran more than ``RETENTION`` ago in real time, else None (real time does not follow
+    the test clock, so there is no later instant to name)."""
+    cutoff = clock.epoch_ms() - int(RETENTION.total_seconds() * 1000)
+    return after if IdempotencyRecord.objects.filter(reserved_ms__lt=cutoff).exists() else None

@@ -25,6 +25,7 @@ from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.retries import IN_FLIGHT, charge_invoices
 from recurra.core.actors import Actor
+from recurra.core.due import day_due
 from recurra.core.errors import Conflict
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
@@ -75,11 +76,15 @@ def retry_due(*, at: datetime) -> DunningReport:
     return report
 
 
-def next_retry_on(*, after: date) -> date | None:
-    """The first retry day after ``after`` (for the test clock's stops)."""
-    steps = _steps(account_settings().retry_schedule_days, ended_too=False)
-    days = [s.on for s in steps if s.on is not None and s.on > after]
-    return min(days, default=None)
+def retry_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`retry_due` next has work (``core.due``): the earliest retry day, or at once
+    when a dunning has ended and the final action is one that changes something."""
+    account = account_settings()
+    acts = account.final_failure_action != KEEP_PAST_DUE
+    steps = list(_steps(account.retry_schedule_days, ended_too=acts))
+    if any(s.final for s in steps):
+        return after
+    return day_due(min((s.on for s in steps if s.on is not None), default=None), account_zone(), after=after)
 
 
 def _steps(schedule: Sequence[int], *, ended_too: bool) -> Iterator[Step]:

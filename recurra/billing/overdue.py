@@ -7,18 +7,26 @@ later returns the subscription to ``active`` when nothing else is overdue.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Min, QuerySet
 
 from recurra.accounts.selectors import account_zone
 from recurra.billing import status
 from recurra.billing.writes import Batch
+from recurra.core.due import day_due
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.subscriptions.models import CollectionMethod, Subscription
 from recurra.subscriptions.schedule import local_date
 
 BATCH = 500
+
+
+def _unmarked() -> QuerySet[Invoice]:
+    return Invoice.objects.filter(
+        status=InvoiceStatus.OPEN, collection_method=CollectionMethod.SEND_INVOICE, overdue_at__isnull=True
+    )
 
 
 def mark_overdue(*, at: datetime) -> int:
@@ -28,14 +36,7 @@ def mark_overdue(*, at: datetime) -> int:
     while True:
         with transaction.atomic():
             invoices = list(
-                Invoice.objects.select_for_update(of=("self",))
-                .filter(
-                    status=InvoiceStatus.OPEN,
-                    collection_method=CollectionMethod.SEND_INVOICE,
-                    overdue_at__isnull=True,
-                    due_on__lt=today,
-                )
-                .order_by("pk")[:BATCH]
+                _unmarked().select_for_update(of=("self",)).filter(due_on__lt=today).order_by("pk")[:BATCH]
             )
             if not invoices:
                 return marked
@@ -53,3 +54,10 @@ def mark_overdue(*, at: datetime) -> int:
                     batch.change(sub, status=status.after_failure(sub.status))
             batch.flush()
             marked += len(invoices)
+
+
+def overdue_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`mark_overdue` next has an invoice to mark (``core.due``): the day after the
+    earliest due date of an unmarked one."""
+    day = _unmarked().aggregate(d=Min("due_on"))["d"]
+    return day_due(day + timedelta(days=1) if day else None, account_zone(), after=after)

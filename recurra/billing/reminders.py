@@ -10,14 +10,15 @@ the notice) or for a charge of nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min, QuerySet
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing import notices
 from recurra.billing.writes import Batch
+from recurra.core.due import day_due
 from recurra.subscriptions.models import CollectionMethod, Subscription, SubscriptionStatus
 from recurra.subscriptions.schedule import local_date
 
@@ -30,17 +31,8 @@ def send_reminders(*, at: datetime) -> int:
     if not account.payment_reminders_enabled:
         return 0
     today = local_date(at, account_zone())
-    due = (
-        Subscription.objects.filter(
-            status__in=REMINDED,
-            collection_method=CollectionMethod.CHARGE_AUTOMATICALLY,
-            next_payment_amount__gt=0,
-            cancel_at_period_end=False,  # it will not be charged again
-            next_payment_date__gt=today,
-            next_payment_date__lte=today + timedelta(days=account.reminder_days_before),
-        )
-        .exclude(reminded_for=F("next_payment_date"))
-        .order_by("pk")
+    due = _unreminded(after=today).filter(
+        next_payment_date__lte=today + timedelta(days=account.reminder_days_before)
     )
     sent = 0
     while True:
@@ -56,3 +48,30 @@ def send_reminders(*, at: datetime) -> int:
                 batch.change(sub, reminded_for=sub.next_payment_date)
             batch.flush()
             sent += len(subs)
+
+
+def _unreminded(*, after: date) -> QuerySet[Subscription]:
+    """Subscriptions with an automatic charge after ``after`` not yet reminded of it."""
+    return (
+        Subscription.objects.filter(
+            status__in=REMINDED,
+            collection_method=CollectionMethod.CHARGE_AUTOMATICALLY,
+            next_payment_amount__gt=0,
+            cancel_at_period_end=False,  # it will not be charged again
+            next_payment_date__gt=after,
+        )
+        .exclude(reminded_for=F("next_payment_date"))
+        .order_by("pk")
+    )
+
+
+def reminders_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`send_reminders` next has a reminder to send (``core.due``): the day the
+    earliest unreminded charge enters the window (None when reminders are off)."""
+    account = account_settings()
+    if not account.payment_reminders_enabled:
+        return None
+    zone = account_zone()
+    charge = _unreminded(after=local_date(after, zone)).order_by().aggregate(d=Min("next_payment_date"))["d"]
+    window = timedelta(days=account.reminder_days_before)
+    return day_due(charge - window if charge else None, zone, after=after)

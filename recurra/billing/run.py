@@ -25,10 +25,12 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from threading import Event
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 
 from recurra.accounts.models import AccountSettings
 from recurra.accounts.selectors import account_settings, account_zone
@@ -39,6 +41,7 @@ from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import Batch
 from recurra.billing.written import Written, writer_xid
 from recurra.core import collector
+from recurra.core.due import day_due
 from recurra.core.instances import build, fetch, load_related
 from recurra.invoicing.generator import (
     BillingSource,
@@ -81,7 +84,9 @@ class RunReport:
         return self
 
 
-def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE, threads: int | None = None) -> RunReport:
+def billing_run(
+    *, at: datetime, batch_size: int = BATCH_SIZE, threads: int | None = None, stop: Event | None = None
+) -> RunReport:
     """Bill everything due on the account-local date of ``at``; returns what it did.
 
     When the first batch comes back full, ``threads`` (default
@@ -89,19 +94,21 @@ def billing_run(*, at: datetime, batch_size: int = BATCH_SIZE, threads: int | No
     connection and claiming its own batches as separate workers would: while
     one waits on the database or the gateway, another computes. Inside a
     transaction, or on SQLite (one writer), batches run one after another on
-    the caller's connection.
+    the caller's connection. A set ``stop`` (the worker shutting down) ends the run
+    between batches: a batch is claimed, invoiced, charged and recorded whole, and
+    the subscriptions not claimed stay due for the next run.
     """
     today = local_date(at, account_zone())
     report = RunReport()
-    if not _bill_batches(report, at=at, today=today, batch_size=batch_size, batches=1):
+    if not _bill_batches(report, at=at, today=today, batch_size=batch_size, batches=1, stop=stop):
         return report
     threads = threads or settings.RECURRA_BILLING_THREADS
     if threads <= 1 or connection.in_atomic_block or connection.vendor != "postgresql":
-        _bill_batches(report, at=at, today=today, batch_size=batch_size)
+        _bill_batches(report, at=at, today=today, batch_size=batch_size, stop=stop)
         return report
     with ThreadPoolExecutor(threads, thread_name_prefix="billing") as pool:
         runs = [
-            pool.submit(_bill_batches_in_thread, at=at, today=today, batch_size=batch_size)
+            pool.submit(_bill_batches_in_thread, at=at, today=today, batch_size=batch_size, stop=stop)
             for _ in range(threads)
         ]
         for run in runs:
@@ -119,12 +126,21 @@ def _bill_batches_in_thread(**kwargs: Any) -> RunReport:
 
 
 def _bill_batches(
-    report: RunReport, *, at: datetime, today: date, batch_size: int, batches: int | None = None
+    report: RunReport,
+    *,
+    at: datetime,
+    today: date,
+    batch_size: int,
+    batches: int | None = None,
+    stop: Event | None = None,
 ) -> bool:
     """Claim, invoice, charge and record batch after batch until a claim comes back empty
-    (False), or ``batches`` of them (True when the last was full: more may be due)."""
+    (False), ``stop`` is set (False), or ``batches`` of them (True when the last was full:
+    more may be due)."""
     conflicts = 0
     while True:
+        if stop is not None and stop.is_set():
+            return False
         try:
             with collector.paused():
                 claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
@@ -334,3 +350,13 @@ def _number_and_send(
                 batch.email(notices.payment_failed(sub, invoice, None, account, update_url))
         batch.add(invoice)
     batch.flush()
+
+
+def billing_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`billing_run` next has a period to bill (``core.due``): the earliest next payment
+    date of a billable subscription (those set to cancel at their period's end are cancel_due's)."""
+    zone = account_zone()
+    day = Subscription.objects.filter(status__in=BILLABLE, cancel_at_period_end=False).aggregate(
+        d=Min("next_payment_date")
+    )["d"]
+    return day_due(day, zone, after=after)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db.models import Min
+
 from recurra.commerce.checkout import charge_and_complete, purchase_settle
 from recurra.commerce.models import Purchase, PurchaseStatus
+from recurra.core.due import not_before
 from recurra.core.errors import Unavailable, ValidationFailed
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import GatewayError
@@ -41,3 +44,10 @@ def reconcile_purchases(*, at: datetime) -> int:
             continue
         settled += 1
     return settled
+
+
+def purchases_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`reconcile_purchases` next has a purchase to settle (``core.due``): the
+    earliest pending one's ``created_at`` plus ``STALE_AFTER``."""
+    first = Purchase.objects.filter(status=PurchaseStatus.PENDING).aggregate(t=Min("created_at"))["t"]
+    return not_before(first + STALE_AFTER if first else None, after=after)

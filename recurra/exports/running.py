@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Min, Value
 from django.db.models.functions import Greatest
 from django.urls import reverse
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.core import clock, events
 from recurra.core.actors import Actor
+from recurra.core.due import not_before
 from recurra.exports import files, postgres, writers
 from recurra.exports.columns import Column, columns_for
 from recurra.exports.models import Export, ExportStatus
@@ -154,3 +155,9 @@ def exports_expire(*, at: datetime) -> int:
                 _record(export, "export.expired", {"removed_at": at})
                 removed += 1
     return removed
+
+
+def exports_expire_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`exports_expire` next has a file to remove (``core.due``)."""
+    first = Export.objects.filter(removed_at=None, expires_at__isnull=False).aggregate(t=Min("expires_at"))
+    return not_before(first["t"], after=after)

@@ -1,6 +1,6 @@
 """The one claim/run/retry engine behind every queue (jobs, emails; later webhooks).
 
-``run_due(at=...)`` is what the billing worker and the test clock call. For each
+``run_due(at=...)`` is what the worker (``recurra.worker``) and the test clock call. For each
 registered queue, in registration order, it repeatedly:
 
 1. claims due rows (``run_at <= at``, and ``queued`` or ``running`` with an
@@ -29,12 +29,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Event
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 
 from recurra.core import clock
+from recurra.core.due import not_before
 from recurra.jobs.models import Job, JobStatus, QueuedWork
 
 logger = logging.getLogger("recurra.jobs")
@@ -157,17 +159,20 @@ def register_jobs() -> None:
     )
 
 
-def run_due(*, at: datetime, limit: int = 500) -> int:
+def run_due(*, at: datetime, limit: int = 500, stop: Event | None = None) -> int:
     """Run every item of every queue due at ``at``, in batches of ``limit``, until none is due.
 
     Work that a handler queues for ``at`` or earlier runs in the same call. Returns how many
-    handlers ran (successes and failures).
+    handlers ran (successes and failures). A set ``stop`` (the worker shutting down) ends it
+    between items: the rows claimed but not started are given back as if never claimed.
     """
     ran = 0
     while True:
         claimed = 0
         for queue in queues():
-            batch_claimed, batch_ran = _run_batch(queue, at=at, limit=limit)
+            if stop is not None and stop.is_set():
+                return ran
+            batch_claimed, batch_ran = _run_batch(queue, at=at, limit=limit, stop=stop)
             claimed += batch_claimed
             ran += batch_ran
         if not claimed:
@@ -194,14 +199,27 @@ def job_run_now(*, dedupe_key: str, at: datetime) -> bool:
     return True
 
 
-def _run_batch(queue: Queue, *, at: datetime, limit: int) -> tuple[int, int]:
+def jobs_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`run_due` next has a row to run (``core.due``): the earliest ``run_at`` of a
+    queued row; at once when a crashed worker's lease has expired (real time)."""
+    firsts = []
+    for queue in queues():
+        manager = queue.model._default_manager
+        if manager.filter(status=queue.running, lease_until_ms__lt=clock.epoch_ms()).exists():
+            return after
+        firsts.append(manager.filter(status=queue.queued).aggregate(t=Min("run_at"))["t"])
+    return not_before(min((t for t in firsts if t is not None), default=None), after=after)
+
+
+def _run_batch(queue: Queue, *, at: datetime, limit: int, stop: Event | None = None) -> tuple[int, int]:
     items, lease, claimed = _claim(queue, at=at, limit=min(limit, queue.batch or limit))
     ran = 0
     if not items:
         return claimed, ran
     with queue.session() as session:
         for index, item in enumerate(items):
-            if clock.epoch_ms() > lease - LEASE_MARGIN_MS:
+            stopping = stop is not None and stop.is_set()
+            if stopping or clock.epoch_ms() > lease - LEASE_MARGIN_MS:
                 _release(queue, items[index:], lease=lease)
                 break
             _run_one(queue, item, at=at, lease=lease, session=session)
@@ -260,7 +278,8 @@ def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
 
 
 def _release(queue: Queue, items: Sequence[Any], *, lease: int) -> None:
-    """Give back rows not started before the lease ran short (their attempt is not counted)."""
+    """Give back rows not started before the lease ran short or the worker was stopped (their
+    attempt is not counted)."""
     queue.model._default_manager.filter(pk__in=[i.pk for i in items], lease_until_ms=lease).update(
         status=queue.queued, lease_until_ms=0, attempts=F("attempts") - 1
     )

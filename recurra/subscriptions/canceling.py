@@ -30,11 +30,13 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from django.db import transaction
+from django.db.models import Min
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing import notices
 from recurra.core import records
 from recurra.core.actors import Actor
+from recurra.core.due import day_due
 from recurra.core.errors import Conflict, RecurraError, ValidationFailed
 from recurra.invoicing.selectors import payments_of
 from recurra.jobs.queue import job_enqueue
@@ -239,3 +241,12 @@ def cancel_preview(*, subscription: Subscription, at: datetime) -> CancelPreview
         period=due.period,
         unsettled=unsettled,
     )
+
+
+def cancel_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`cancel_due` next has a subscription to end (``core.due``): the earliest next
+    payment date of one set to cancel at its period's end."""
+    day = Subscription.objects.filter(cancel_at_period_end=True, status__in=BILLABLE).aggregate(
+        d=Min("next_payment_date")
+    )["d"]
+    return day_due(day, account_zone(), after=after)

@@ -34,6 +34,7 @@ from django.db.models import Max, Min
 from recurra.accounts.selectors import account_zone
 from recurra.core import records
 from recurra.core.actors import Actor
+from recurra.core.due import day_due
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.subscriptions import schedule
@@ -204,6 +205,14 @@ def resume_due(*, at: datetime) -> int:
                 assert sub.resume_on is not None
                 _resume(sub, next_anchor_date(sub, sub.resume_on), actor=SYSTEM)
             resumed += len(subs)
+
+
+def resume_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`resume_due` next has a subscription to resume (``core.due``)."""
+    day = Subscription.objects.filter(status=SubscriptionStatus.PAUSED, resume_on__isnull=False).aggregate(
+        d=Min("resume_on")
+    )["d"]
+    return day_due(day, account_zone(), after=after)
 
 
 def next_resume_on(*, after: date) -> date | None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from recurra.billing.worker import run_due_work
 from recurra.core import clock
+from recurra.worker.steps import run_due_work
 from tests.api.support import ok
 from tests.conftest import T0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recurra.billing.worker import run_due_work
 from recurra.payments.models import Payment
+from recurra.worker.steps import run_due_work
 from tests.api.support import assert_problem, ok
 from tests.conftest import T0
 

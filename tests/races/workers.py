@@ -3,7 +3,7 @@
 A fork starts in milliseconds (Django is already set up, and the settings
 already name the test database), so a test can kill and restart workers
 dozens of times. The parent closes its connections before forking; each
-child opens its own. The child runs :func:`recurra.billing.worker.run_forever`
+child opens its own. The child runs :func:`recurra.worker.loop.run_forever`
 (what ``recurra worker`` runs) with a smaller batch, so that racing workers
 interleave many batches, and a short payment lease, so that the reconciler
 takes over a killed worker's payments quickly. SIGTERM stops it between
@@ -38,7 +38,8 @@ def _child(batch_size: int, lease_seconds: int, log_path: str, ready: Any, recon
     ready.set()
     from django.conf import settings
 
-    from recurra.billing import run, worker
+    from recurra.billing import run
+    from recurra.worker import loop, steps
 
     settings.RECURRA_LEASE_SECONDS = lease_seconds
     assert run.billing_run.__kwdefaults__ is not None
@@ -57,8 +58,8 @@ def _child(batch_size: int, lease_seconds: int, log_path: str, ready: Any, recon
         billed[0] += report.subscriptions
         return report
 
-    worker.billing_run = counted  # type: ignore[assignment]  # run_due_work's billing step, counted
-    worker.run_forever(stop, interval=0.05)
+    steps.billing_run = counted  # type: ignore[assignment]  # run_due_work's billing step, counted
+    loop.run_forever(stop, interval=0.05)
     connections.close_all()
     with open(log_path, "a") as log:
         log.write(f"BILLED {billed[0]}\n")

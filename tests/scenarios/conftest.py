@@ -24,8 +24,6 @@ from dateutil.relativedelta import relativedelta
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.accounts.services import account_settings_update, user_create
-from recurra.billing.testclock import AdvanceReport, clock_advance
-from recurra.billing.worker import run_due_work
 from recurra.catalog.line_items import LineItemInput
 from recurra.core import clock
 from recurra.core.actors import Actor
@@ -39,6 +37,8 @@ from recurra.payments.models import Payment, PaymentMethod
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
+from recurra.worker.steps import run_due_work
+from recurra.worker.testclock import AdvanceReport, clock_advance
 from tests.conftest import ApiClient
 
 SYSTEM = Actor.system()

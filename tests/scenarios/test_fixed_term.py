@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from recurra.billing.testclock import next_due_at
 from recurra.core.models import Event
 from recurra.payments.models import Payment
+from recurra.worker.testclock import next_due_at
 from tests.scenarios.conftest import freeze_at, item, months
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,10 +18,10 @@ from datetime import date
 
 import pytest
 
-from recurra.billing.worker import run_due_work
 from recurra.core import clock
 from recurra.payments.gateways.models import SandboxCharge, SandboxRefund
 from recurra.payments.models import Payment, Refund
+from recurra.worker.steps import run_due_work
 from tests.scenarios.conftest import freeze_at, item
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,6 @@ import pytest
 import xlrd
 
 from recurra.accounts.roles import Role
-from recurra.billing.worker import run_due_work
 from recurra.core import clock
 from recurra.core.errors import Forbidden, Gone, ValidationFailed
 from recurra.core.models import Event
@@ -39,6 +38,7 @@ from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.saved_views.spec import Filters, Spec
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
 from recurra.subscriptions.properties import DEFAULT_COLUMNS, PROPERTIES
+from recurra.worker.steps import run_due_work
 from tests.conftest import SYSTEM, T0
 from tests.web.conftest import make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription

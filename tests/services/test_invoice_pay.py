@@ -17,7 +17,6 @@ from dateutil.relativedelta import relativedelta
 
 from recurra.billing.online import buyer, invoice_pay, online_terms
 from recurra.billing.run import billing_run
-from recurra.billing.worker import run_due_work
 from recurra.catalog.line_items import LineItemInput
 from recurra.commerce.checkout import PaymentDeclined
 from recurra.core import clock
@@ -31,6 +30,7 @@ from recurra.payments.models import Payment, PaymentMethod
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
+from recurra.worker.steps import run_due_work
 from tests.conftest import SYSTEM, T0
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from recurra.billing.worker import run_due_work
 from recurra.catalog.line_items import LineItemInput
 from recurra.core import clock
 from recurra.crm.services import company_create, contact_create
@@ -27,6 +26,7 @@ from recurra.payments.services import payment_method_add
 from recurra.saved_views.models import SavedView
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
+from recurra.worker.steps import run_due_work
 from tests.conftest import SYSTEM, T0
 from tests.web.chromium import shoot
 from tests.web.conftest import PASSWORD, make_user

@@ -14,11 +14,11 @@ from recurra.api.common import PageQuery
 from recurra.api.fields import TEXT, Id, In
 from recurra.api.openapi import problem_responses
 from recurra.api.pagination import list_schema
-from recurra.billing.testclock import clock_advance
 from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.core.errors import NotFound, ValidationFailed
 from recurra.core.models import Event
+from recurra.worker.testclock import clock_advance
 
 router = Router()
 

@@ -17,11 +17,11 @@ from django.shortcuts import redirect
 from django.utils import dateformat
 from django.views.decorators.http import require_POST
 
-from recurra.billing import testclock
 from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.web.access import editor
 from recurra.web.views.common import next_url, statement
+from recurra.worker import testclock
 
 STEPS = {
     "day": relativedelta(days=1),
