@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment, PaymentStatus
 
 
-def invoice_ids_of(subscription_id: str) -> QuerySet[InvoiceLine]:
+def invoice_ids_of(subscription_id: str) -> QuerySet[InvoiceLine, Any]:
     """The ids of the invoices with a line of ``subscription_id`` (a subquery)."""
     return InvoiceLine.objects.filter(subscription_id=subscription_id).values("invoice_id")
 

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from django.db.models import Sum
 
@@ -102,7 +103,7 @@ def refunds_due(
     lines = InvoiceLine.objects.filter(
         subscription=sub,
         period_end__gt=day,
-        period_start__isnull=False,
+        period_start__isnull=False,  # a subscription's line always has its period
         invoice__status=InvoiceStatus.PAID,
         invoice__amount_paid__gt=0,
     )
@@ -128,7 +129,7 @@ def refunds_due(
     shares = []
     for row in totals:
         less = given.pop(row["invoice_id"], 0)  # one period of a subscription per invoice
-        period = Period(0, row["period_start"], row["period_end"])
+        period = Period(0, cast(date, row["period_start"]), cast(date, row["period_end"]))
         shares.append(Share(row["invoice_id"], period, row["total"] - less))
     planned: list[tuple[Payment, int]] = []
     by_id = {p.pk: p for p in payments}

@@ -337,9 +337,13 @@ def cancel_subscription(request: HttpRequest, subscription_id: Id, payload: Canc
         actor=actor(request),
         at=clock.now(),
     )
-    refunds = [RefundMade(payment_id=pk, amount=amount, status="succeeded") for pk, amount in done.refunds]
+    refunds = [
+        RefundMade(payment_id=pk, amount=amount, status="succeeded", error=None)
+        for pk, amount in done.refunds
+    ]
     refunds += [
-        RefundMade(payment_id=pk, amount=amount, status="pending") for pk, amount in done.refunds_on_their_way
+        RefundMade(payment_id=pk, amount=amount, status="pending", error=None)
+        for pk, amount in done.refunds_on_their_way
     ]
     refunds += [
         RefundMade(payment_id=pk, amount=amount, status="failed", error=why)
