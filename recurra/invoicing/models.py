@@ -117,6 +117,13 @@ class Invoice(Timestamped):
         return Money(self.amount_due, self.currency)
 
     @property
+    def refund_state(self) -> str:
+        """``refunded`` when all that was paid went back, ``partially_refunded`` when some did, else ""."""
+        if not self.amount_refunded:
+            return ""
+        return "refunded" if self.amount_refunded >= self.amount_paid else "partially_refunded"
+
+    @property
     def subscription_ids(self) -> list[str]:
         """The subscriptions it names or has a line of, in id order (read through ``lines``,
         prefetched or not)."""

@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
         "tax": "Tax",
         "total": "Total",
         "amount_paid": "Amount paid",
+        "refunded": "Refunded",
         "amount_due": "Amount due",
         "comments": "Comments",
         "draft_status": "Draft",
@@ -95,6 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         "tax": "MVA",
         "total": "Totalt",
         "amount_paid": "Betalt",
+        "refunded": "Refundert",
         "amount_due": "Å betale",
         "comments": "Kommentarer",
         "draft_status": "Utkast",
@@ -269,6 +271,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         (w.label("amount_paid"), invoice.amount_paid),
         (w.label("amount_due"), invoice.amount_due),
     ]
+    if invoice.amount_refunded:  # given back since: not part of the sum above
+        totals.append((w.label("refunded"), invoice.amount_refunded))
     for name, amount in totals:
         bold = "B" if name in (w.label("total"), w.label("amount_due")) else ""
         pdf.set_x(pdf.l_margin + width - 90)

@@ -20,7 +20,7 @@ from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscri
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.views.common import choice, list_page, post_action, preview, search_text
-from recurra.web.views.record_subscriptions import billed_card
+from recurra.web.views.record_subscriptions import billed_card, billed_subscriptions
 
 
 @viewer
@@ -48,7 +48,8 @@ def invoice_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "emails": preview(selectors.emails_about(invoice_id=invoice.pk)),
         "timeline": selectors.invoice_timeline(invoice),
         "offline_methods": OfflineMethod.choices,
-        "card": billed_card(invoice.subscription_id, none="A one-off invoice: no subscription."),
+        "billed": billed_subscriptions(invoice.subscription_ids),
+        "card": billed_card(invoice.subscription_ids, none="A one-off invoice: no subscription."),
     }
     return render(request, "web/invoices/detail.html", context)
 

@@ -22,7 +22,7 @@ from recurra.web import selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.base import AmountField, major, sentence, to_minor
 from recurra.web.views.common import choice, list_page, post_action, search_text, statement
-from recurra.web.views.record_subscriptions import billed_card
+from recurra.web.views.record_subscriptions import billed_card, billed_subscriptions
 
 
 @viewer
@@ -58,7 +58,10 @@ def payment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "refund_form": RefundForm(initial={"amount": major(left, payment.currency)}) if left > 0 else None,
         "refund_list": list(payment.refunds.all()),
         "timeline": selectors.payment_timeline(payment),
-        "card": billed_card(payment.subscription_id, none="A one-off invoice's payment: no subscription."),
+        "billed": billed_subscriptions(payment.invoice.subscription_ids),
+        "card": billed_card(
+            payment.invoice.subscription_ids, none="A one-off invoice's payment: no subscription."
+        ),
     }
     return render(request, "web/payments/detail.html", context)
 

@@ -64,12 +64,17 @@ def subscriptions_card(
     }
 
 
-def billed_card(subscription_id: str | None, *, none: str) -> dict[str, Any]:
-    """The card of an invoice's or a payment's own subscription: none (``none`` says why), or one that
-    may since have been deleted (the record keeps its id)."""
+def billed_subscriptions(subscription_ids: list[str]) -> list[Subscription]:
+    """The subscriptions an invoice (or its payment) bills that still exist, in id order."""
+    return list(Subscription.objects.filter(pk__in=subscription_ids).order_by("pk"))
+
+
+def billed_card(subscription_ids: list[str], *, none: str) -> dict[str, Any]:
+    """The card of the subscriptions an invoice or a payment bills (a purchase's: several): none
+    (``none`` says why), or ones that may since have been deleted (the records keep their ids)."""
     gone = "Its subscription was deleted."
     return subscriptions_card(
-        Subscription.objects.filter(pk=subscription_id), empty=gone if subscription_id else none
+        Subscription.objects.filter(pk__in=subscription_ids), empty=gone if subscription_ids else none
     )
 
 

@@ -1,0 +1,85 @@
+"""The money screens of a purchase that started two subscriptions, after one was cancelled with a refund.
+
+2027-01-15  checkout: Support 10.00/month + Licence 120.00/year → INV-1 of 130.00, one payment
+            Licence cancelled now, prorated: every day unused → 120.00 back
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from recurra.commerce.checkout import Buyer, checkout
+from recurra.commerce.payment_links import payment_link_create
+from recurra.core import clock
+from recurra.core.actors import Actor
+from recurra.invoicing.models import Invoice
+from recurra.payments.models import Payment
+from recurra.subscriptions.canceling import subscription_cancel
+from tests.scenarios.conftest import item
+
+SYSTEM = Actor.system()
+
+
+@pytest.fixture
+def bought(frozen_clock: Any) -> dict[str, Any]:
+    link = payment_link_create(
+        name="Bundle",
+        line_items=[
+            item(name="Support", amount=1000, frequency="monthly"),
+            item(name="Licence", amount=12000, frequency="annually"),
+        ],
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    done = checkout(
+        source=link, buyer=Buyer(email="mia@example.com"), token="tok_visa", attempt=None, at=clock.now()
+    )
+    annual, monthly = sorted(done.subscriptions, key=lambda s: s.billing_frequency)
+    subscription_cancel(
+        subscription=annual, confirm=True, when="now", refund="prorated", actor=SYSTEM, at=clock.now()
+    )
+    return {
+        "annual": annual,
+        "monthly": monthly,
+        "invoice": Invoice.objects.get(),
+        "payment": Payment.objects.get(),
+    }
+
+
+def text(response: Any) -> str:
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_each_subscription_page_shows_the_purchase_invoice_and_payment(viewer: Client, bought: Any) -> None:
+    for sub in (bought["annual"], bought["monthly"]):
+        page = viewer.get(f"/subscriptions/{sub.pk}/").content.decode()
+        assert f'href="/invoices/{bought["invoice"].pk}/"' in page
+        assert f'href="/payments/{bought["payment"].pk}/"' in page
+        assert "No invoices yet" not in page and "No payments yet" not in page
+    annual = text(viewer.get(f"/subscriptions/{bought['annual'].pk}/"))
+    assert "Total collected $0.00" in annual  # 120.00 paid, 120.00 refunded
+
+
+def test_the_invoice_names_both_subscriptions_and_says_what_was_refunded(viewer: Client, bought: Any) -> None:
+    invoice = bought["invoice"]
+    page = viewer.get(f"/invoices/{invoice.pk}/").content.decode()
+
+    for sub in (bought["annual"], bought["monthly"]):
+        assert f'href="/subscriptions/{sub.pk}/"' in page
+    words = text(viewer.get(f"/invoices/{invoice.pk}/"))
+    assert "Paid Partly refunded" in words
+    assert "Amount paid $130.00" in words
+    assert "Amount due $0.00 Refunded since (of the amount paid) $120.00" in words
+    assert "Subscriptions " in words
+
+
+def test_the_payment_names_both_subscriptions(viewer: Client, bought: Any) -> None:
+    page = viewer.get(f"/payments/{bought['payment'].pk}/").content.decode()
+    for sub in (bought["annual"], bought["monthly"]):
+        assert f'href="/subscriptions/{sub.pk}/"' in page
+    assert "Refunded $120.00" in text(viewer.get(f"/payments/{bought['payment'].pk}/"))
