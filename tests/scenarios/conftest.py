@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.db.models import F
 
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings, account_zone
@@ -158,7 +159,10 @@ class Scenario:
 
     @staticmethod
     def invoices(sub: Subscription) -> list[Invoice]:
-        return list(Invoice.objects.filter(subscription=sub).order_by("period_start"))
+        # a purchase's invoice (no period of its own) first, on SQLite and PostgreSQL alike
+        return list(
+            Invoice.objects.filter(subscription=sub).order_by(F("period_start").asc(nulls_first=True), "pk")
+        )
 
     @staticmethod
     def payments(sub: Subscription) -> list[Payment]:

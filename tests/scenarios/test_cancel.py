@@ -123,7 +123,7 @@ def test_confirmation_is_required_and_cancelled_is_terminal(scenario):
         _cancel(sub, when="period_end")
 
 
-def test_a_bank_debit_on_its_way_is_neither_cancelled_nor_refunded(scenario):
+def test_a_bank_debit_on_its_way_is_not_cancelled_and_is_refunded_by_the_choice_once_it_succeeds(scenario):
     sub = _subscribed(scenario, token="tok_ach")  # processing for 4 days
     (payment,) = scenario.payments(sub)
     assert payment.status == "processing"
@@ -131,10 +131,10 @@ def test_a_bank_debit_on_its_way_is_neither_cancelled_nor_refunded(scenario):
     result = _cancel(sub, refund="prorated")
 
     assert result.unsettled_payments == [payment.pk]
-    assert result.refunds == []  # the invoice is not paid yet: nothing to refund
-    scenario.advance(date(2027, 1, 6))  # settled on Jan 5, 09:30
+    assert result.refunds == []  # the invoice is not paid yet: nothing to refund now
+    scenario.advance(date(2027, 1, 6))  # settled on Jan 5, 09:30: then refunded as the cancellation chose
     payment.refresh_from_db()
-    assert (payment.status, payment.amount_refunded) == ("succeeded", 0)
+    assert (payment.status, payment.amount_refunded) == ("refunded", 3100)  # cancelled on its first day
     assert scenario.fresh(sub).status == "canceled"
 
 

@@ -69,7 +69,8 @@ def test_text_choice_number_boolean_and_empty_conditions(contact: Contact) -> No
     assert selected(where({"property": "invoice_po_number", "operator": "is_empty"})) == ["Beta", "Gamma"]
     assert selected(where({"property": "number_of_payments", "operator": "is_empty"})) == ["Alpha", "Beta"]
     assert selected(where({"property": "payments_made", "operator": "between", "value": [2, 3]})) == ["Alpha"]
-    assert selected(where({"property": "mrr", "operator": "less_than", "value": 9800})) == ["Beta"]
+    # Gamma is paused: it carries no MRR
+    assert selected(where({"property": "mrr", "operator": "less_than", "value": 9800})) == ["Beta", "Gamma"]
     assert selected(where({"property": "cancel_at_period_end", "operator": "is", "value": True})) == ["Beta"]
     assert selected(where({"property": "status", "operator": "is_not", "value": ["paused", "past_due"]})) == [
         "Alpha",

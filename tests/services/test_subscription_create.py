@@ -466,7 +466,7 @@ def test_a_draft_is_the_subscription_create_would_make_and_writes_nothing(contac
         date(2027, 2, 15),
         date(2027, 5, 15),
     )
-    assert (sub.next_payment_amount, sub.mrr) == (1999 * 3, 1999 * 3)
+    assert (sub.next_payment_amount, sub.line_items_mrr, sub.mrr) == (1999 * 3, 1999 * 3, 0)  # not started
     assert [(li.name, li.quantity, li.amounts.total, li.subscription) for li in draft.line_items] == [
         ("Pro plan", 1, 1999, sub),
         ("Seats", 2, 3998, sub),

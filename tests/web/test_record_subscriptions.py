@@ -221,7 +221,9 @@ def test_each_name_loads_its_preview_once_and_is_described_by_it(viewer: Client,
 def test_the_preview_shows_the_properties_to_any_signed_in_user(
     viewer: Client, client: Client, records: Any
 ) -> None:
-    sub = make_subscription(records.contact, name="Pro monthly", collection_method="send_invoice", mrr=8167)
+    sub = make_subscription(
+        records.contact, name="Pro monthly", collection_method="send_invoice", line_items_mrr=8167
+    )
     ended = make_subscription(
         records.contact, name="Ended", status="canceled", company=None, next_payment_date=None
     )

@@ -72,7 +72,7 @@ def book(signed_in_page: Any) -> dict[str, Subscription]:
             name="Pro annual",
             billing_frequency="annually",
             next_payment_date=date(2027, 12, 15),
-            mrr=817,
+            line_items_mrr=817,
         ),
         "soon": make_subscription(
             ola, name="Support add-on", status="scheduled", next_payment_date=date(2027, 2, 1)

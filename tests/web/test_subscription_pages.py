@@ -81,6 +81,7 @@ def make_invoice(sub: Subscription, *, number: str = "INV-1", index: int = 0, **
     invoice = Invoice.objects.create(**{**values, **fields})
     InvoiceLine.objects.create(
         invoice=invoice,
+        subscription_id=invoice.subscription_id,  # the period's line bills the invoice's subscription
         name="Pro plan",
         quantity=2,
         unit_amount=4900,
