@@ -42,26 +42,19 @@ def _in_thread(work: Callable[[], None], errors: list[BaseException]) -> threadi
     return threading.Thread(target=run)
 
 
-def test_a_cancellation_and_a_renewal_never_leave_each_other_half_done(
-    seed: Callable[[int], Seeded], frozen_clock: datetime
-) -> None:
-    seed(N)
+def _race(*, refund: str, batch_size: int, at: datetime) -> None:
+    """The billing run (one thread) against cancelling every subscription now, newest first."""
     subs = list(Subscription.objects.order_by("-pk"))
     errors: list[BaseException] = []
 
     def cancel_all() -> None:
         for sub in subs:
             subscription_cancel(
-                subscription=sub,
-                confirm=True,
-                when="now",
-                refund="none",
-                actor=Actor.system(),
-                at=frozen_clock,
+                subscription=sub, confirm=True, when="now", refund=refund, actor=Actor.system(), at=at
             )
 
     threads = [
-        _in_thread(lambda: billing_run(at=frozen_clock, batch_size=20, threads=1), errors),
+        _in_thread(lambda: billing_run(at=at, batch_size=batch_size, threads=1), errors),
         _in_thread(cancel_all, errors),
     ]
     for thread in threads:
@@ -69,6 +62,13 @@ def test_a_cancellation_and_a_renewal_never_leave_each_other_half_done(
     for thread in threads:
         thread.join(120)
     assert errors == []
+
+
+def test_a_cancellation_and_a_renewal_never_leave_each_other_half_done(
+    seed: Callable[[int], Seeded], frozen_clock: datetime
+) -> None:
+    seed(N)
+    _race(refund="none", batch_size=20, at=frozen_clock)
 
     assert set(Subscription.objects.values_list("status", flat=True)) == {"canceled"}
     billed, unbilled = 0, 0
@@ -102,29 +102,7 @@ def test_cancel_now_prorated_against_a_running_billing_batch_refunds_the_unused_
     period's first day: every day unused), once the charge has settled; nothing is charged or
     refunded twice; the period that ended today has nothing left to refund."""
     seed(PRORATED_N)
-    subs = list(Subscription.objects.order_by("-pk"))
-    errors: list[BaseException] = []
-
-    def cancel_all() -> None:
-        for sub in subs:
-            subscription_cancel(
-                subscription=sub,
-                confirm=True,
-                when="now",
-                refund="prorated",
-                actor=Actor.system(),
-                at=frozen_clock,
-            )
-
-    threads = [
-        _in_thread(lambda: billing_run(at=frozen_clock, batch_size=10, threads=1), errors),
-        _in_thread(cancel_all, errors),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
+    _race(refund="prorated", batch_size=10, at=frozen_clock)
     run_due(at=frozen_clock)  # the worker: refunds queued for charges that settled after their cancellation
 
     billed = 0

@@ -28,8 +28,8 @@ from tests.web.chromium import shoot
 SYSTEM = Actor.system()
 
 
-@pytest.fixture
-def bought(frozen_clock: Any) -> dict[str, Any]:
+def _buy() -> list[Any]:
+    """Support 10.00 a month and Licence 120.00 a year, bought now in one checkout: (annual, monthly)."""
     link = payment_link_create(
         name="Bundle",
         line_items=[
@@ -42,7 +42,12 @@ def bought(frozen_clock: Any) -> dict[str, Any]:
     done = checkout(
         source=link, buyer=Buyer(email="mia@example.com"), token="tok_visa", attempt=None, at=clock.now()
     )
-    annual, monthly = sorted(done.subscriptions, key=lambda s: s.billing_frequency)
+    return sorted(done.subscriptions, key=lambda s: s.billing_frequency)
+
+
+@pytest.fixture
+def bought(frozen_clock: Any) -> dict[str, Any]:
+    annual, monthly = _buy()
     subscription_cancel(
         subscription=annual, confirm=True, when="now", refund="prorated", actor=SYSTEM, at=clock.now()
     )
@@ -95,19 +100,7 @@ def test_in_the_browser_a_seller_cancels_one_subscription_of_a_purchase_with_its
 ) -> None:
     """Bought on 15 Jan (T0); on 15 Apr the seller cancels Licence: 275 of 365 days → 90.41 of its 120.00."""
     page = signed_in_page
-    link = payment_link_create(
-        name="Bundle",
-        line_items=[
-            item(name="Support", amount=1000, frequency="monthly"),
-            item(name="Licence", amount=12000, frequency="annually"),
-        ],
-        actor=SYSTEM,
-        at=clock.now(),
-    )
-    done = checkout(
-        source=link, buyer=Buyer(email="mia@example.com"), token="tok_visa", attempt=None, at=clock.now()
-    )
-    annual = next(s for s in done.subscriptions if s.billing_frequency == "annually")
+    annual, _monthly = _buy()
     clock.freeze(datetime(2027, 4, 15, 9, 30, tzinfo=UTC))
 
     page.goto(f"{live_server.url}/subscriptions/{annual.pk}/")
