@@ -48,6 +48,7 @@ from typing import Any
 from django.db import transaction
 
 from recurra.billing.retries import IN_FLIGHT, charge_invoices
+from recurra.catalog.terms import CollectionMethod
 from recurra.commerce.checkout import REQUIRED_ADDRESS, PaymentDeclined
 from recurra.core import records
 from recurra.core.actors import Actor
@@ -57,7 +58,7 @@ from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
-from recurra.subscriptions.models import CollectionMethod, Subscription
+from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import _billing_address, _payment_method_errors
 
 METHOD = "payment_method"

@@ -40,6 +40,8 @@ from recurra.billing.outcomes import Outcomes
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import Batch
 from recurra.billing.written import Written, writer_xid
+from recurra.catalog.schedule import local_date, period_start, step_for
+from recurra.catalog.terms import PAYMENT_TERM_DAYS, CollectionMethod
 from recurra.core import collector
 from recurra.core.due import day_due
 from recurra.core.instances import build, fetch, load_related
@@ -54,14 +56,7 @@ from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions.lifecycle import BILLABLE
-from recurra.subscriptions.models import (
-    PAYMENT_TERM_DAYS,
-    CollectionMethod,
-    Subscription,
-    SubscriptionLineItem,
-    SubscriptionStatus,
-)
-from recurra.subscriptions.schedule import local_date, period_start, step_for
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus
 from recurra.subscriptions.update_links import update_link_new
 
 log = logging.getLogger(__name__)

@@ -43,8 +43,9 @@ from recurra.accounts.selectors import account_zone
 from recurra.billing.charging import lease_until_ms
 from recurra.billing.outcomes import record_charges
 from recurra.billing.run import next_payment_date_after
+from recurra.catalog import schedule
 from recurra.catalog.line_items import BillingStart, stored_input
-from recurra.catalog.terms import BillingStartType
+from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms
 from recurra.commerce.models import PaymentLink, Purchase, PurchaseStatus, Quote
 from recurra.commerce.plan import Plan, plan
 from recurra.core import events, ids, records
@@ -56,8 +57,7 @@ from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import Charge, ChargeRequest, ChargeStatus, GatewayError
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.subscriptions import schedule
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
+from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
 
 Source = PaymentLink | Quote

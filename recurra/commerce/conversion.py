@@ -34,8 +34,9 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.notices import invoice_sent
+from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
-from recurra.catalog.terms import is_recurring
+from recurra.catalog.terms import CollectionMethod, PaymentTerms, is_recurring
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import events
 from recurra.core.actors import Actor
@@ -45,9 +46,8 @@ from recurra.crm.models import Company, Contact, Deal, DealLineItem
 from recurra.invoicing.models import Invoice
 from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_source
 from recurra.notifications.services import email_queue
-from recurra.subscriptions import schedule
 from recurra.subscriptions.grouping import Group, Item, group_items
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
+from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import INVOICE_LANGUAGES, _key, _lines, subscription_create
 
 CONVERTED = "deal.converted"

@@ -51,8 +51,9 @@ from django.db import transaction
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.notices import invoice_sent
 from recurra.billing.run import invoice_fields
+from recurra.catalog import schedule
 from recurra.catalog.line_items import BillingStart, LineItemInput, resolve_line_items
-from recurra.catalog.terms import BillingStartType
+from recurra.catalog.terms import PAYMENT_TERM_DAYS, BillingStartType, CollectionMethod
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
@@ -64,18 +65,10 @@ from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.subscriptions import proration as prorating
-from recurra.subscriptions import schedule
 from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.change_notices import subscription_changed
 from recurra.subscriptions.lifecycle import BILLABLE
-from recurra.subscriptions.models import (
-    PAYMENT_TERM_DAYS,
-    CollectionMethod,
-    Subscription,
-    SubscriptionLineItem,
-    SubscriptionStatus,
-    mrr_in_status,
-)
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
 from recurra.subscriptions.pausing import _next_date_errors
 from recurra.subscriptions.services import _billing_address, _payment_method_errors, _text
 

@@ -16,7 +16,7 @@ from datetime import date
 from django.db import models
 
 from recurra.catalog.models import LineItemFields
-from recurra.catalog.terms import BillingFrequency, BillingTerms
+from recurra.catalog.terms import BillingFrequency, BillingTerms, CollectionMethod, PaymentTerms
 from recurra.core import ids
 from recurra.core.models import Timestamped
 from recurra.crm.models import Address
@@ -42,30 +42,6 @@ def mrr_in_status(status: str, line_items_mrr: int) -> int:
     (4900, 4900, 0)
     """
     return line_items_mrr if status in MRR_STATUSES else 0
-
-
-class CollectionMethod(models.TextChoices):
-    CHARGE_AUTOMATICALLY = "charge_automatically", "Charge automatically"
-    SEND_INVOICE = "send_invoice", "Send invoice"
-
-
-class PaymentTerms(models.TextChoices):
-    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
-    NET_15 = "net_15", "Net 15"
-    NET_30 = "net_30", "Net 30"
-    NET_45 = "net_45", "Net 45"
-    NET_60 = "net_60", "Net 60"
-    NET_90 = "net_90", "Net 90"
-
-
-PAYMENT_TERM_DAYS: dict[str, int] = {
-    PaymentTerms.DUE_ON_RECEIPT: 0,
-    PaymentTerms.NET_15: 15,
-    PaymentTerms.NET_30: 30,
-    PaymentTerms.NET_45: 45,
-    PaymentTerms.NET_60: 60,
-    PaymentTerms.NET_90: 90,
-}
 
 
 def _all_methods() -> list[str]:

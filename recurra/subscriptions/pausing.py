@@ -32,12 +32,12 @@ from django.db import transaction
 from django.db.models import Max, Min
 
 from recurra.accounts.selectors import account_zone
+from recurra.catalog import schedule
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.due import day_due
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.subscriptions import schedule
 from recurra.subscriptions.lifecycle import check_transition
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 

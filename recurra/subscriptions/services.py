@@ -26,24 +26,17 @@ from typing import Any
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
+from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items
-from recurra.catalog.terms import BillingStartType, is_recurring
+from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms, is_recurring
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
-from recurra.subscriptions import schedule
 from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.grouping import GroupKey, group_key
-from recurra.subscriptions.models import (
-    CollectionMethod,
-    PaymentTerms,
-    Subscription,
-    SubscriptionLineItem,
-    SubscriptionStatus,
-    mrr_in_status,
-)
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
 
 INVOICE_LANGUAGES = ("en", "nb")
 INVOICE_SETTINGS = {

@@ -39,6 +39,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from recurra.accounts.selectors import account_settings
+from recurra.catalog.terms import CollectionMethod
 from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, ValidationFailed
@@ -49,7 +50,7 @@ from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentOrigin
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
-from recurra.subscriptions.models import CollectionMethod, PaymentMethodUpdateLink, Subscription
+from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
 
 if TYPE_CHECKING:  # billing.outcomes imports this module
     from recurra.billing.outcomes import Outcomes

@@ -24,12 +24,13 @@ from recurra.api.fields import (
     ShortText,
 )
 from recurra.api.pagination import list_schema
+from recurra.catalog.terms import CollectionMethod, PaymentTerms
 from recurra.core import clock
 from recurra.core.errors import NotFound
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import PaymentMethod
 from recurra.subscriptions import canceling, deleting, pausing, selectors, services
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
+from recurra.subscriptions.models import Subscription, SubscriptionStatus
 
 router = Router(tags=["subscriptions"])
 Collection = Literal[tuple(CollectionMethod.values)]  # type: ignore[valid-type]
