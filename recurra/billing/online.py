@@ -49,14 +49,13 @@ from django.db import transaction
 
 from recurra.billing.retries import IN_FLIGHT, charge_invoices
 from recurra.catalog.terms import CollectionMethod
-from recurra.commerce.checkout import REQUIRED_ADDRESS, PaymentDeclined
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, Unavailable, ValidationFailed
-from recurra.crm.models import Address, Contact
+from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.payments.services import payment_method_add
+from recurra.payments.services import PaymentDeclined, payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import _billing_address, _payment_method_errors

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.billing import notices, status
+from recurra.billing.digest import digest_schedule
 from recurra.billing.first_payments import first_payment_failed, first_payment_succeeded
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import SYSTEM, Batch
@@ -26,7 +27,6 @@ from recurra.billing.written import Written, lock
 from recurra.core.actors import Actor
 from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions.canceling import cancellation_refund_queue
