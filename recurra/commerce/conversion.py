@@ -33,7 +33,6 @@ from typing import Any, Generic
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing.notices import invoice_sent
 from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
 from recurra.catalog.terms import CollectionMethod, PaymentTerms, is_recurring
@@ -48,6 +47,7 @@ from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_
 from recurra.notifications.services import email_queue
 from recurra.subscriptions.grouping import Group, Item, group_items
 from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.notices import invoice_sent
 from recurra.subscriptions.services import INVOICE_LANGUAGES, _key, _lines, subscription_create
 
 CONVERTED = "deal.converted"

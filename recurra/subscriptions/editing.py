@@ -49,8 +49,6 @@ from typing import Any, Literal
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing.notices import invoice_sent
-from recurra.billing.run import invoice_fields
 from recurra.catalog import schedule
 from recurra.catalog.line_items import BillingStart, LineItemInput, resolve_line_items
 from recurra.catalog.terms import PAYMENT_TERM_DAYS, BillingStartType, CollectionMethod
@@ -66,9 +64,15 @@ from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.subscriptions import proration as prorating
 from recurra.subscriptions.amounts import recurring_amounts
-from recurra.subscriptions.change_notices import subscription_changed
 from recurra.subscriptions.lifecycle import BILLABLE
-from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
+from recurra.subscriptions.models import (
+    Subscription,
+    SubscriptionLineItem,
+    SubscriptionStatus,
+    invoice_fields,
+    mrr_in_status,
+)
+from recurra.subscriptions.notices import invoice_sent, subscription_changed
 from recurra.subscriptions.pausing import _next_date_errors
 from recurra.subscriptions.services import _billing_address, _payment_method_errors, _text
 

@@ -12,6 +12,7 @@ the database derives ``mrr`` from ``line_items_mrr`` and the status.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db import models
 
@@ -220,3 +221,22 @@ class PaymentMethodUpdateLink(models.Model):
 
     def __str__(self) -> str:
         return f"update link {self.pk}"
+
+
+def invoice_fields(sub: Subscription) -> dict[str, Any]:
+    """What every invoice of ``sub`` takes from it: who, currency, collection, its invoice settings."""
+    return {
+        "subscription": sub,
+        "subscription_name": sub.name,
+        "contact_id": sub.contact_id,
+        "company_id": sub.company_id,
+        "currency": sub.currency,
+        "collection_method": sub.collection_method,
+        "payment_terms": sub.payment_terms,
+        "language": sub.invoice_language,
+        "comments": sub.invoice_comments,
+        "footer": sub.invoice_footer,
+        "po_number": sub.invoice_po_number,
+        "tax_id": sub.invoice_tax_id,
+        "billing_address": sub.address,
+    }
