@@ -48,7 +48,12 @@ from recurra.notifications.services import email_queue
 from recurra.subscriptions.grouping import Group, Item, group_items
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.notices import invoice_sent
-from recurra.subscriptions.services import INVOICE_LANGUAGES, _key, _lines, subscription_create
+from recurra.subscriptions.services import (
+    INVOICE_LANGUAGES,
+    group_key_of,
+    resolved_lines,
+    subscription_create,
+)
 
 CONVERTED = "deal.converted"
 NEEDS_CONTACT = "the deal needs a contact to convert it: add one to the deal first"
@@ -84,7 +89,9 @@ class Plan(Generic[Item]):
 def plan(items: Sequence[Item], *, today: date, values: Callable[[Item], Mapping[str, Any]]) -> Plan[Item]:
     """Split ``items`` (``values(item)``: its line-item fields) by the grouping rule, as of ``today``."""
     groups = group_items(
-        items, key=lambda i: _key(values(i), today), frequency=lambda i: values(i)["billing_frequency"]
+        items,
+        key=lambda i: group_key_of(values(i), today),
+        frequency=lambda i: values(i)["billing_frequency"],
     )
     one_time = [i for i in items if not is_recurring(values(i)["billing_frequency"])]
     return Plan(groups, one_time)
@@ -128,7 +135,7 @@ def _group_errors(
     for group in groups:
         positions = [values["position"] for values in group.items]
         found: list[FieldError] = []
-        _lines([items[p] for p in positions], today, found)
+        resolved_lines([items[p] for p in positions], today, found)
         errors += [_renumbered(error, positions) for error in found]
     return errors
 
