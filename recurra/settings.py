@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "recurra.exports",
     "recurra.api",
     "recurra.web",
+    "recurra.worker",
 ]
 
 MIDDLEWARE = [

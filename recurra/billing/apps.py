@@ -7,4 +7,5 @@ class BillingConfig(AppConfig):
     verbose_name = "The billing run and worker"
 
     def ready(self) -> None:
-        from recurra.billing import follow_ups  # noqa: F401 (the invoice_charge job's handler)
+        # the invoice_charge and admin_digest jobs' handlers
+        from recurra.billing import digest, follow_ups  # noqa: F401

@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from recurra.accounts.models import AccountSettings
-from recurra.billing import notices, status
+from recurra.billing import status
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import Batch
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment
+from recurra.subscriptions import notices
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
 from recurra.subscriptions.update_links import update_link_new
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from recurra.billing.retries import IN_FLIGHT, charge_invoices
+from recurra.billing.retries import charge_invoices
 from recurra.core.actors import Actor
 from recurra.invoicing.charge_requests import INVOICE_CHARGE_JOB
 from recurra.invoicing.models import Invoice, InvoiceStatus
@@ -30,21 +30,15 @@ from recurra.jobs.runner import job_handler
 from recurra.payments.models import PaymentMethod
 
 
-class AttemptOnItsWay(Exception):
-    """The invoice has an attempt at the gateway: charge it once that is answered (the job retries)."""
-
-
 @job_handler(INVOICE_CHARGE_JOB)
 def invoice_charge(payload: dict[str, Any], *, at: datetime) -> None:
     invoice = Invoice.objects.filter(pk=payload["invoice_id"]).first()
     if invoice is None or invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
         return
-    if invoice.payments.filter(status__in=IN_FLIGHT).exists():
-        raise AttemptOnItsWay(f"invoice {invoice.pk} has a charge on its way; charged once it is answered")
     method = None
     if payload.get("method_id"):
         method = PaymentMethod.objects.filter(pk=payload["method_id"], detached_at=None).first()
         if method is None:
             return  # the buyer's method was removed meanwhile
     actor = Actor(payload["actor"]["type"], payload["actor"]["id"], payload["actor"]["name"])
-    charge_invoices([invoice.pk], origin=payload["origin"], actor=actor, at=at, method=method)
+    charge_invoices([invoice.pk], origin=payload["origin"], actor=actor, at=at, method=method, waits=True)

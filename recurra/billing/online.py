@@ -48,17 +48,17 @@ from typing import Any
 from django.db import transaction
 
 from recurra.billing.retries import IN_FLIGHT, charge_invoices
-from recurra.commerce.checkout import REQUIRED_ADDRESS, PaymentDeclined
+from recurra.catalog.terms import CollectionMethod
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, Unavailable, ValidationFailed
-from recurra.crm.models import Address, Contact
+from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.payments.services import payment_method_add
+from recurra.payments.services import PaymentDeclined, payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
-from recurra.subscriptions.models import CollectionMethod, Subscription
-from recurra.subscriptions.services import _billing_address, _payment_method_errors
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.services import billing_address_columns, payment_method_errors
 
 METHOD = "payment_method"
 
@@ -176,7 +176,8 @@ def _address(
             errors.append(FieldError(field, "is required"))
         return None
     found: list[FieldError] = []
-    columns = _billing_address(given, Contact(), found)  # the contact stands in only for a missing address
+    # the contact stands in only for a missing address
+    columns = billing_address_columns(given, Contact(), found)
     errors.extend(FieldError(field + e.field.removeprefix("billing_address"), e.message) for e in found)
     parts = {part: columns[Address.column(part)] for part in Address.ADDRESS_FIELDS}
     if collected:
@@ -192,7 +193,7 @@ def _saved_method_errors(
     """A saved method must be the contact's and not removed (``.id``), of an allowed type."""
     return [
         FieldError(METHOD if method.type not in allowed else f"{METHOD}.id", e.message)
-        for e in _payment_method_errors(method, contact, list(allowed))
+        for e in payment_method_errors(method, contact, list(allowed))
     ]
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, admin_recipients
-from recurra.billing import notices, status
+from recurra.billing import status
+from recurra.billing.digest import digest_schedule
 from recurra.billing.first_payments import first_payment_failed, first_payment_succeeded
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import SYSTEM, Batch
@@ -26,9 +27,9 @@ from recurra.billing.written import Written, lock
 from recurra.core.actors import Actor
 from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-from recurra.notifications.digest import digest_schedule
 from recurra.payments.gateways.base import Charge, ChargeStatus
 from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
+from recurra.subscriptions import notices
 from recurra.subscriptions.canceling import cancellation_refund_queue
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.update_links import update_link_new

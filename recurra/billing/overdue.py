@@ -15,10 +15,11 @@ from django.db.models import Min, QuerySet
 from recurra.accounts.selectors import account_zone
 from recurra.billing import status
 from recurra.billing.writes import Batch
+from recurra.catalog.schedule import local_date
+from recurra.catalog.terms import CollectionMethod
 from recurra.core.due import day_due
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.subscriptions.models import CollectionMethod, Subscription
-from recurra.subscriptions.schedule import local_date
+from recurra.subscriptions.models import Subscription
 
 BATCH = 500
 

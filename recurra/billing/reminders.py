@@ -16,11 +16,12 @@ from django.db import transaction
 from django.db.models import F, Min, QuerySet
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing import notices
 from recurra.billing.writes import Batch
+from recurra.catalog.schedule import local_date
+from recurra.catalog.terms import CollectionMethod
 from recurra.core.due import day_due
-from recurra.subscriptions.models import CollectionMethod, Subscription, SubscriptionStatus
-from recurra.subscriptions.schedule import local_date
+from recurra.subscriptions import notices
+from recurra.subscriptions.models import Subscription, SubscriptionStatus
 
 BATCH = 500
 REMINDED = (SubscriptionStatus.SCHEDULED, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)

@@ -7,8 +7,10 @@ with its own decline code; the invoice keeps one open balance), keyed
 then charged outside the transaction and recorded like a renewal's
 (``billing.charging``). Two callers racing for one invoice (the retry job
 and a buyer on the update page) queue on that lock, and the second finds a
-payment in flight and charges nothing; were both to get past it, the key's
-unique constraint keeps one payment, and the gateway's idempotency one charge.
+payment in flight and charges nothing (or, asked to wait, raises
+:class:`AttemptOnItsWay` so that its queued charge runs again later); were
+both to get past it, the key's unique constraint keeps one payment, and the
+gateway's idempotency one charge.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 MANUAL_RETRIES = 3  # per invoice
 
 
+class AttemptOnItsWay(Exception):
+    """The invoice has an attempt at the gateway: charge it once that is answered (the job retries)."""
+
+
 def charge_invoices(
     invoice_ids: Iterable[str],
     *,
@@ -37,18 +43,20 @@ def charge_invoices(
     actor: Actor,
     at: datetime,
     method: PaymentMethod | None = None,
+    waits: bool = False,
 ) -> Outcomes:
     """Charge each open invoice's amount due to ``method`` (default: its subscription's).
 
     Skipped, and not counted: invoices paid, void or with nothing due, those
-    with a payment in flight, and those without a usable method.
+    with a payment in flight (with ``waits``: :class:`AttemptOnItsWay` is
+    raised instead, seen under the invoice's lock), and those without a usable method.
     """
-    pending = [p for p in (_write_attempt(pk, origin, actor, at, method) for pk in invoice_ids) if p]
+    pending = [p for p in (_write_attempt(pk, origin, actor, at, method, waits) for pk in invoice_ids) if p]
     return charge_pending(pending, at=at)
 
 
 def _write_attempt(
-    invoice_id: str, origin: str, actor: Actor, at: datetime, method: PaymentMethod | None
+    invoice_id: str, origin: str, actor: Actor, at: datetime, method: PaymentMethod | None, waits: bool
 ) -> Payment | None:
     try:
         with transaction.atomic():
@@ -61,6 +69,10 @@ def _write_attempt(
                 return None
             attempts = invoice.payments.all()
             if attempts.filter(status__in=IN_FLIGHT).exists():
+                if waits:
+                    raise AttemptOnItsWay(
+                        f"invoice {invoice.pk} has a charge on its way; charged once answered"
+                    )
                 return None
             if origin == PaymentOrigin.MANUAL and _manual(invoice) >= MANUAL_RETRIES:
                 return None

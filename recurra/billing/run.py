@@ -34,12 +34,14 @@ from django.db.models import Min
 
 from recurra.accounts.models import AccountSettings
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing import notices, status
+from recurra.billing import status
 from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import Batch
 from recurra.billing.written import Written, writer_xid
+from recurra.catalog.schedule import local_date, period_start, step_for
+from recurra.catalog.terms import PAYMENT_TERM_DAYS, CollectionMethod
 from recurra.core import collector
 from recurra.core.due import day_due
 from recurra.core.instances import build, fetch, load_related
@@ -53,15 +55,14 @@ from recurra.invoicing.generator import (
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
 from recurra.payments.models import Payment, PaymentStatus
+from recurra.subscriptions import notices
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import (
-    PAYMENT_TERM_DAYS,
-    CollectionMethod,
     Subscription,
     SubscriptionLineItem,
     SubscriptionStatus,
+    invoice_fields,
 )
-from recurra.subscriptions.schedule import local_date, period_start, step_for
 from recurra.subscriptions.update_links import update_link_new
 
 log = logging.getLogger(__name__)
@@ -249,25 +250,6 @@ def next_payment_date_after(sub: Subscription, billed: int) -> date | None:
         return None
     anchor, anchor_period = sub.anchor
     return period_start(anchor, step_for(sub.billing_frequency), billed - anchor_period)
-
-
-def invoice_fields(sub: Subscription) -> dict[str, Any]:
-    """What every invoice of ``sub`` takes from it: who, currency, collection, its invoice settings."""
-    return {
-        "subscription": sub,
-        "subscription_name": sub.name,
-        "contact_id": sub.contact_id,
-        "company_id": sub.company_id,
-        "currency": sub.currency,
-        "collection_method": sub.collection_method,
-        "payment_terms": sub.payment_terms,
-        "language": sub.invoice_language,
-        "comments": sub.invoice_comments,
-        "footer": sub.invoice_footer,
-        "po_number": sub.invoice_po_number,
-        "tax_id": sub.invoice_tax_id,
-        "billing_address": sub.address,
-    }
 
 
 def _invoice(sub: Subscription, draft: InvoiceDraft, at: datetime) -> tuple[Invoice, list[InvoiceLine]]:

@@ -1,4 +1,4 @@
-"""The words of recurring billing: frequencies, terms and starts.
+"""The words of recurring billing: frequencies, terms, starts, collection and payment terms.
 
 Each frequency maps to one calendar step (months or weeks); schedule maths
 and MRR normalisation read this table instead of branching on names.
@@ -72,3 +72,31 @@ class BillingStartType(models.TextChoices):
 
 
 MAX_NUMBER_OF_PAYMENTS = 1000
+
+
+class CollectionMethod(models.TextChoices):
+    """How a subscription's invoices are paid: charged to a saved method, or sent to be paid."""
+
+    CHARGE_AUTOMATICALLY = "charge_automatically", "Charge automatically"
+    SEND_INVOICE = "send_invoice", "Send invoice"
+
+
+class PaymentTerms(models.TextChoices):
+    """When an invoice falls due after it is issued (days in PAYMENT_TERM_DAYS)."""
+
+    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
+    NET_15 = "net_15", "Net 15"
+    NET_30 = "net_30", "Net 30"
+    NET_45 = "net_45", "Net 45"
+    NET_60 = "net_60", "Net 60"
+    NET_90 = "net_90", "Net 90"
+
+
+PAYMENT_TERM_DAYS: dict[str, int] = {
+    PaymentTerms.DUE_ON_RECEIPT: 0,
+    PaymentTerms.NET_15: 15,
+    PaymentTerms.NET_30: 30,
+    PaymentTerms.NET_45: 45,
+    PaymentTerms.NET_60: 60,
+    PaymentTerms.NET_90: 90,
+}

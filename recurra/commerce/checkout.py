@@ -43,25 +43,25 @@ from recurra.accounts.selectors import account_zone
 from recurra.billing.charging import lease_until_ms
 from recurra.billing.outcomes import record_charges
 from recurra.billing.run import next_payment_date_after
+from recurra.catalog import schedule
 from recurra.catalog.line_items import BillingStart, stored_input
-from recurra.catalog.terms import BillingStartType
+from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms
 from recurra.commerce.models import PaymentLink, Purchase, PurchaseStatus, Quote
 from recurra.commerce.plan import Plan, plan
 from recurra.core import events, ids, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, NotFound, Unavailable, ValidationFailed
-from recurra.crm.models import Address, Contact
+from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
 from recurra.invoicing.models import Invoice
 from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_source
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import Charge, ChargeRequest, ChargeStatus, GatewayError
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.subscriptions import schedule
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
+from recurra.payments.services import PaymentDeclined
+from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
 
 Source = PaymentLink | Quote
-REQUIRED_ADDRESS = ("line1", "city", "postal_code", "country")
 
 
 @dataclass(frozen=True)
@@ -213,15 +213,6 @@ def _again(purchase: Purchase, at: datetime) -> CheckoutResult:
     if purchase.status == PurchaseStatus.PENDING:
         return charge_and_complete(purchase, at)
     return result_of(purchase)
-
-
-class PaymentDeclined(ValidationFailed):
-    """The gateway declined the checkout's payment (a 422 on ``payment_method``); ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        message = f"Your payment was declined: {reason}"
-        super().__init__(f"payment_method: {message}", errors=[FieldError("payment_method", message)])
 
 
 def _declined(purchase: Purchase) -> PaymentDeclined:

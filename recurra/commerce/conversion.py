@@ -33,9 +33,9 @@ from typing import Any, Generic
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing.notices import invoice_sent
+from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
-from recurra.catalog.terms import is_recurring
+from recurra.catalog.terms import CollectionMethod, PaymentTerms, is_recurring
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import events
 from recurra.core.actors import Actor
@@ -45,10 +45,15 @@ from recurra.crm.models import Company, Contact, Deal, DealLineItem
 from recurra.invoicing.models import Invoice
 from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_source
 from recurra.notifications.services import email_queue
-from recurra.subscriptions import schedule
 from recurra.subscriptions.grouping import Group, Item, group_items
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
-from recurra.subscriptions.services import INVOICE_LANGUAGES, _key, _lines, subscription_create
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.notices import invoice_sent
+from recurra.subscriptions.services import (
+    INVOICE_LANGUAGES,
+    group_key_of,
+    resolved_lines,
+    subscription_create,
+)
 
 CONVERTED = "deal.converted"
 NEEDS_CONTACT = "the deal needs a contact to convert it: add one to the deal first"
@@ -84,7 +89,9 @@ class Plan(Generic[Item]):
 def plan(items: Sequence[Item], *, today: date, values: Callable[[Item], Mapping[str, Any]]) -> Plan[Item]:
     """Split ``items`` (``values(item)``: its line-item fields) by the grouping rule, as of ``today``."""
     groups = group_items(
-        items, key=lambda i: _key(values(i), today), frequency=lambda i: values(i)["billing_frequency"]
+        items,
+        key=lambda i: group_key_of(values(i), today),
+        frequency=lambda i: values(i)["billing_frequency"],
     )
     one_time = [i for i in items if not is_recurring(values(i)["billing_frequency"])]
     return Plan(groups, one_time)
@@ -128,7 +135,7 @@ def _group_errors(
     for group in groups:
         positions = [values["position"] for values in group.items]
         found: list[FieldError] = []
-        _lines([items[p] for p in positions], today, found)
+        resolved_lines([items[p] for p in positions], today, found)
         errors += [_renumbered(error, positions) for error in found]
     return errors
 

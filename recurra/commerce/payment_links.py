@@ -18,13 +18,13 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog.line_items import LineItemInput, resolve_line_items
+from recurra.catalog.schedule import local_date
 from recurra.commerce.models import PaymentLink, PaymentLinkLineItem, PurchaseStatus
 from recurra.commerce.rules import checkout_errors, methods_errors
 from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.crm.models import Deal
-from recurra.subscriptions.schedule import local_date
 
 NAME_LIMIT: int = PaymentLink._meta.get_field("name").max_length or 200
 

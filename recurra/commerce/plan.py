@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from recurra.catalog import schedule
 from recurra.catalog.terms import BillingStartType, is_recurring
-from recurra.subscriptions import schedule
 from recurra.subscriptions.grouping import Group, GroupKey, group_items, group_key
 
 

@@ -25,7 +25,8 @@ from django.db import transaction
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
-from recurra.catalog.terms import is_recurring
+from recurra.catalog.schedule import local_date
+from recurra.catalog.terms import PaymentTerms, is_recurring
 from recurra.commerce.checkout import Buyer, CheckoutResult, checkout
 from recurra.commerce.conversion import Conversion, items_convert
 from recurra.commerce.models import Quote, QuoteLineItem, QuoteStatus
@@ -34,8 +35,6 @@ from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.crm.models import Deal
-from recurra.subscriptions.models import PaymentTerms
-from recurra.subscriptions.schedule import local_date
 from recurra.subscriptions.services import INVOICE_LANGUAGES
 
 DEFAULT_DAYS = 30

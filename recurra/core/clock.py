@@ -8,12 +8,18 @@ backwards.
 
 Services take ``at=`` and do not call :func:`now` themselves where the caller
 can pass the time in; this module is for the edges (requests, the worker).
+
+Advancing the test clock *and running the work due on the way* belongs to the
+worker, on top of every layer; the API and the web app ask for it through the
+port :func:`advance_running_due_work`, which the worker app registers.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from django.conf import settings
 
@@ -79,3 +85,36 @@ def freeze(at: datetime) -> None:
         pk=TestClock.SINGLETON,
         defaults={"simulated_at": at.astimezone(UTC), "real_at": _system_now(), "frozen": True},
     )
+
+
+class AdvanceSummary(Protocol):
+    """What an advance with its due work did: where it stopped, how many stops, what it made."""
+
+    @property
+    def to(self) -> datetime: ...
+    @property
+    def steps(self) -> int: ...
+    @property
+    def invoices(self) -> int: ...
+    @property
+    def payments(self) -> int: ...
+    @property
+    def emails(self) -> int: ...
+
+
+_due_work_runner: Callable[..., AdvanceSummary] | None = None
+
+
+def register_due_work_runner(runner: Callable[..., AdvanceSummary]) -> None:
+    """Set what :func:`advance_running_due_work` calls (``runner(to=...)``; the worker's, at startup)."""
+    global _due_work_runner
+    _due_work_runner = runner
+
+
+def advance_running_due_work(*, to: datetime) -> AdvanceSummary:
+    """Move the test clock to ``to``, running in time order the work due on the way (ClockError
+    backwards or in live mode). LookupError when no runner is registered (the worker app is not
+    installed)."""
+    if _due_work_runner is None:
+        raise LookupError("no runner of due work is registered: is recurra.worker installed?")
+    return _due_work_runner(to=to)

@@ -39,6 +39,10 @@ class Address(models.Model):
         return {part: getattr(self, self.column(part)) for part in self.ADDRESS_FIELDS}
 
 
+# The parts a billing address must have where one is required (a checkout, a card payment).
+REQUIRED_ADDRESS = ("line1", "city", "postal_code", "country")
+
+
 class Company(Timestamped, Address):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("com"))
     name = models.CharField(max_length=200)

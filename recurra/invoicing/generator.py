@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from recurra.catalog.pricing import line_amounts
-from recurra.subscriptions.schedule import Period, periods_through, step_for
+from recurra.catalog.schedule import Period, periods_through, step_for
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,13 +21,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from recurra.accounts.selectors import account_settings
+from recurra.catalog.terms import PAYMENT_TERM_DAYS
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.crm.models import Company, Contact
 from recurra.invoicing.generator import LineSource, line_columns, price_lines
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
-from recurra.subscriptions.models import PAYMENT_TERM_DAYS
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Emails and notices"
 
     def ready(self) -> None:
-        from recurra.notifications import digest, send  # noqa: F401 (digest registers its job handler)
+        from recurra.notifications import send
 
         send.register_emails()

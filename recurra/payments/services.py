@@ -1,4 +1,4 @@
-"""Payment use cases: saving a contact's payment method.
+"""Payment use cases: saving a contact's payment method; a declined payment's error.
 
 Only the gateway's id for a method and its display hints (brand, last4,
 expiry) are stored; card and account numbers never reach Recurra (clients
@@ -11,6 +11,7 @@ from datetime import datetime
 
 from recurra.core import records
 from recurra.core.actors import Actor
+from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Contact
 from recurra.payments.gateways import get_gateway
 from recurra.payments.models import PaymentMethod
@@ -37,3 +38,12 @@ def payment_method_add(*, contact: Contact, token: str, actor: Actor, at: dateti
         exp_year=details.exp_year,
         created_at=at,
     )
+
+
+class PaymentDeclined(ValidationFailed):
+    """The gateway declined a checkout or pay-page payment: 422 on ``payment_method``; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        message = f"Your payment was declined: {reason}"
+        super().__init__(f"payment_method: {message}", errors=[FieldError("payment_method", message)])

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from recurra.accounts.selectors import account_zone
+from recurra.catalog.schedule import local_date
 from recurra.core.counting import RowCount, count_rows
 from recurra.core.pagination import Page, paginate_keyset
 from recurra.saved_views.query import filters_condition
 from recurra.saved_views.spec import Filters, Spec
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.properties import related_of
-from recurra.subscriptions.schedule import local_date
 from recurra.subscriptions.selectors import sort_keyset
 
 PAGE_SIZE = 25

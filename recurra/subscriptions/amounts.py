@@ -16,8 +16,8 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from recurra.catalog.pricing import LineAmounts
+from recurra.catalog.schedule import step_for
 from recurra.core.money import round_minor
-from recurra.subscriptions.schedule import step_for
 
 
 @dataclass(frozen=True, slots=True)

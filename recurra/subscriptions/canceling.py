@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Min
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing import notices
+from recurra.catalog.schedule import Period, local_date
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.due import day_due
@@ -45,10 +45,9 @@ from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.payments.models import Refund as RefundRow
 from recurra.payments.refunds import refund_follow_up, refund_reserve
-from recurra.subscriptions import proration
+from recurra.subscriptions import notices, proration
 from recurra.subscriptions.lifecycle import BILLABLE, TERMINAL, check_transition
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
-from recurra.subscriptions.schedule import Period, local_date
 from recurra.subscriptions.unused import refunds_due
 
 When = Literal["now", "period_end"]

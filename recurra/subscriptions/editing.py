@@ -49,10 +49,9 @@ from typing import Any, Literal
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
-from recurra.billing.notices import invoice_sent
-from recurra.billing.run import invoice_fields
+from recurra.catalog import schedule
 from recurra.catalog.line_items import BillingStart, LineItemInput, resolve_line_items
-from recurra.catalog.terms import BillingStartType
+from recurra.catalog.terms import PAYMENT_TERM_DAYS, BillingStartType, CollectionMethod
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
@@ -64,20 +63,18 @@ from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.subscriptions import proration as prorating
-from recurra.subscriptions import schedule
 from recurra.subscriptions.amounts import recurring_amounts
-from recurra.subscriptions.change_notices import subscription_changed
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import (
-    PAYMENT_TERM_DAYS,
-    CollectionMethod,
     Subscription,
     SubscriptionLineItem,
     SubscriptionStatus,
+    invoice_fields,
     mrr_in_status,
 )
-from recurra.subscriptions.pausing import _next_date_errors
-from recurra.subscriptions.services import _billing_address, _payment_method_errors, _text
+from recurra.subscriptions.notices import invoice_sent, subscription_changed
+from recurra.subscriptions.pausing import next_date_errors
+from recurra.subscriptions.services import billing_address_columns, checked_text, payment_method_errors
 
 Proration = Literal["none", "prorate"]
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
@@ -211,7 +208,7 @@ def _new_items(
 
 def _schedule_changes(sub: Subscription, day: date, today: date, errors: list[FieldError]) -> dict[str, Any]:
     """Re-anchor on ``day`` as resuming does: period ``periods_billed`` starts on it."""
-    problems = _next_date_errors(sub, day, today)
+    problems = next_date_errors(sub, day, today)
     if problems:
         errors.extend(problems)
         return {}
@@ -230,7 +227,7 @@ def _address_changes(
     sub: Subscription, address: Mapping[str, Any], contact: Contact, errors: list[FieldError]
 ) -> dict[str, Any]:
     merged = {**sub.address, **address}  # parts left out stay; null or "" clears one
-    return _billing_address(merged, contact, errors)
+    return billing_address_columns(merged, contact, errors)
 
 
 def _current_period(sub: Subscription) -> schedule.Period | None:
@@ -310,7 +307,7 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
         errors.append(FieldError("proration", "must be none or prorate"))
     row: dict[str, Any] = {}
     if changes.name is not None:
-        name = _text("name", "name", changes.name, errors)
+        name = checked_text("name", "name", changes.name, errors)
         if not name:
             errors.append(FieldError("name", "must not be blank"))
         row["name"] = name
@@ -320,7 +317,7 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
         row["company_id"] = contact.company_id
     method = changes.payment_method or sub.payment_method
     if method is not None and (changes.payment_method is not None or "contact_id" in row):
-        errors.extend(_payment_method_errors(method, contact, list(sub.allowed_payment_methods)))
+        errors.extend(payment_method_errors(method, contact, list(sub.allowed_payment_methods)))
         row["payment_method_id"] = method.pk
     if changes.billing_address is not None:
         row.update(_address_changes(sub, changes.billing_address, contact, errors))

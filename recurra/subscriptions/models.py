@@ -12,11 +12,12 @@ the database derives ``mrr`` from ``line_items_mrr`` and the status.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db import models
 
 from recurra.catalog.models import LineItemFields
-from recurra.catalog.terms import BillingFrequency, BillingTerms
+from recurra.catalog.terms import BillingFrequency, BillingTerms, CollectionMethod, PaymentTerms
 from recurra.core import ids
 from recurra.core.models import Timestamped
 from recurra.crm.models import Address
@@ -42,30 +43,6 @@ def mrr_in_status(status: str, line_items_mrr: int) -> int:
     (4900, 4900, 0)
     """
     return line_items_mrr if status in MRR_STATUSES else 0
-
-
-class CollectionMethod(models.TextChoices):
-    CHARGE_AUTOMATICALLY = "charge_automatically", "Charge automatically"
-    SEND_INVOICE = "send_invoice", "Send invoice"
-
-
-class PaymentTerms(models.TextChoices):
-    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
-    NET_15 = "net_15", "Net 15"
-    NET_30 = "net_30", "Net 30"
-    NET_45 = "net_45", "Net 45"
-    NET_60 = "net_60", "Net 60"
-    NET_90 = "net_90", "Net 90"
-
-
-PAYMENT_TERM_DAYS: dict[str, int] = {
-    PaymentTerms.DUE_ON_RECEIPT: 0,
-    PaymentTerms.NET_15: 15,
-    PaymentTerms.NET_30: 30,
-    PaymentTerms.NET_45: 45,
-    PaymentTerms.NET_60: 60,
-    PaymentTerms.NET_90: 90,
-}
 
 
 def _all_methods() -> list[str]:
@@ -244,3 +221,22 @@ class PaymentMethodUpdateLink(models.Model):
 
     def __str__(self) -> str:
         return f"update link {self.pk}"
+
+
+def invoice_fields(sub: Subscription) -> dict[str, Any]:
+    """What every invoice of ``sub`` takes from it: who, currency, collection, its invoice settings."""
+    return {
+        "subscription": sub,
+        "subscription_name": sub.name,
+        "contact_id": sub.contact_id,
+        "company_id": sub.company_id,
+        "currency": sub.currency,
+        "collection_method": sub.collection_method,
+        "payment_terms": sub.payment_terms,
+        "language": sub.invoice_language,
+        "comments": sub.invoice_comments,
+        "footer": sub.invoice_footer,
+        "po_number": sub.invoice_po_number,
+        "tax_id": sub.invoice_tax_id,
+        "billing_address": sub.address,
+    }

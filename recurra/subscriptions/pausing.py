@@ -32,12 +32,12 @@ from django.db import transaction
 from django.db.models import Max, Min
 
 from recurra.accounts.selectors import account_zone
+from recurra.catalog import schedule
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.due import day_due
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.subscriptions import schedule
 from recurra.subscriptions.lifecycle import check_transition
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 
@@ -112,7 +112,8 @@ def _last_billed_start(sub: Subscription) -> date | None:
     return found
 
 
-def _next_date_errors(sub: Subscription, day: date, today: date) -> list[FieldError]:
+def next_date_errors(sub: Subscription, day: date, today: date) -> list[FieldError]:
+    """Why ``day`` cannot be ``sub``'s next payment date (seen ``today``): all billed, past, too early."""
     if _fully_billed(sub):
         return [
             FieldError(
@@ -181,7 +182,7 @@ def subscription_resume(
         if next_payment_date is None:
             next_payment_date = next_anchor_date(sub, today)
         else:
-            errors = _next_date_errors(sub, next_payment_date, today)
+            errors = next_date_errors(sub, next_payment_date, today)
             if errors:
                 raise ValidationFailed(f"next_payment_date: {errors[0].message}", errors=errors)
         return _resume(sub, next_payment_date, actor=actor)

@@ -32,8 +32,8 @@ from django.db.models.functions import Lower
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from recurra.catalog.terms import BillingFrequency, BillingTerms
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
+from recurra.catalog.terms import BillingFrequency, BillingTerms, CollectionMethod, PaymentTerms
+from recurra.subscriptions.models import Subscription, SubscriptionStatus
 
 
 class Kind(StrEnum):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from recurra.catalog.schedule import Period
 from recurra.core.money import round_minor
-from recurra.subscriptions.schedule import Period
 
 
 def days_left(period: Period, on: date) -> int:

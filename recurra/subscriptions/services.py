@@ -26,24 +26,17 @@ from typing import Any
 from django.db import transaction
 
 from recurra.accounts.selectors import account_settings, account_zone
+from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items
-from recurra.catalog.terms import BillingStartType, is_recurring
+from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms, is_recurring
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
-from recurra.subscriptions import schedule
 from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.grouping import GroupKey, group_key
-from recurra.subscriptions.models import (
-    CollectionMethod,
-    PaymentTerms,
-    Subscription,
-    SubscriptionLineItem,
-    SubscriptionStatus,
-    mrr_in_status,
-)
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
 
 INVOICE_LANGUAGES = ("en", "nb")
 INVOICE_SETTINGS = {
@@ -74,7 +67,8 @@ def _start(values: Mapping[str, Any], purchased_on: date) -> date:
     )
 
 
-def _key(values: Mapping[str, Any], purchased_on: date) -> GroupKey:
+def group_key_of(values: Mapping[str, Any], purchased_on: date) -> GroupKey:
+    """The grouping key of one resolved line item bought on ``purchased_on`` (``subscriptions.grouping``)."""
     return group_key(
         billing_frequency=values["billing_frequency"],
         billing_terms=values["billing_terms"],
@@ -103,7 +97,7 @@ def _grouping_errors(keyed: list[tuple[int, GroupKey]]) -> list[FieldError]:
     return errors
 
 
-def _lines(
+def resolved_lines(
     items: list[LineItemInput], purchased_on: date, errors: list[FieldError]
 ) -> tuple[list[dict[str, Any]], GroupKey | None]:
     """The resolved line items and their shared grouping key (None when they are invalid)."""
@@ -132,7 +126,7 @@ def _lines(
                 )
             )
             continue
-        keyed.append((values["position"], _key(values, purchased_on)))
+        keyed.append((values["position"], group_key_of(values, purchased_on)))
     if not keyed or len(keyed) < len(resolved):
         return resolved, None
     grouping = _grouping_errors(keyed)
@@ -140,7 +134,8 @@ def _lines(
     return resolved, None if grouping else keyed[0][1]
 
 
-def _payment_method_errors(method: PaymentMethod, contact: Contact, allowed: list[str]) -> list[FieldError]:
+def payment_method_errors(method: PaymentMethod, contact: Contact, allowed: list[str]) -> list[FieldError]:
+    """Why ``method`` cannot pay for ``contact`` here (another contact's, removed, a type not ``allowed``)."""
     if method.contact_id != contact.pk:
         problem = f"payment method {method.pk} belongs to another contact"
     elif method.detached_at is not None:
@@ -173,7 +168,7 @@ def _collection(
     if not allowed and (automatic or accept_online_payment):
         errors.append(FieldError("allowed_payment_methods", "needs at least one of card, ach"))
     if payment_method is not None:
-        errors.extend(_payment_method_errors(payment_method, contact, allowed))
+        errors.extend(payment_method_errors(payment_method, contact, allowed))
     elif automatic:
         errors.append(FieldError("payment_method_id", "is required to charge automatically"))
     if payment_terms is None and automatic:
@@ -195,7 +190,7 @@ def _max_length(column: str) -> int | None:
     return getattr(Subscription._meta.get_field(column), "max_length", None)
 
 
-def _text(field: str, column: str, value: Any, errors: list[FieldError]) -> str:
+def checked_text(field: str, column: str, value: Any, errors: list[FieldError]) -> str:
     """``value`` stripped, or an error when it is longer than ``column`` holds."""
     text = (value or "").strip()
     limit = _max_length(column)
@@ -204,7 +199,7 @@ def _text(field: str, column: str, value: Any, errors: list[FieldError]) -> str:
     return text
 
 
-def _billing_address(
+def billing_address_columns(
     address: Mapping[str, Any] | None, contact: Contact, errors: list[FieldError]
 ) -> dict[str, str]:
     """The address columns: the given address (parts left out are blank), else the contact's."""
@@ -213,7 +208,7 @@ def _billing_address(
     unknown = sorted(set(address) - set(Address.ADDRESS_FIELDS))
     errors.extend(FieldError(f"billing_address.{part}", "is not a known field") for part in unknown)
     columns = {
-        Address.column(part): _text(
+        Address.column(part): checked_text(
             f"billing_address.{part}", Address.column(part), address.get(part), errors
         )
         for part in Address.ADDRESS_FIELDS
@@ -237,14 +232,14 @@ def _invoice_settings(settings: Mapping[str, Any] | None, errors: list[FieldErro
             FieldError("invoice_settings.language", f"must be one of {', '.join(INVOICE_LANGUAGES)}")
         )
     return {
-        column: _text(f"invoice_settings.{name}", column, settings.get(name), errors)
+        column: checked_text(f"invoice_settings.{name}", column, settings.get(name), errors)
         for name, column in INVOICE_SETTINGS.items()
     }
 
 
 def _name(name: str | None, lines: list[dict[str, Any]], errors: list[FieldError]) -> str:
     """The given name, else the first item's name, plus " + N more" when there are several."""
-    text = _text("name", "name", name, errors)
+    text = checked_text("name", "name", name, errors)
     if text or not lines:
         return text
     more = f" + {len(lines) - 1} more" if len(lines) > 1 else ""
@@ -292,7 +287,7 @@ def subscription_draft(
     """
     errors: list[FieldError] = []
     purchased_on = schedule.local_date(at, account_zone())
-    lines, key = _lines(line_items, purchased_on, errors)
+    lines, key = resolved_lines(line_items, purchased_on, errors)
     collection = _collection(
         contact=contact,
         collection_method=collection_method,
@@ -302,7 +297,7 @@ def subscription_draft(
         allowed_payment_methods=allowed_payment_methods,
         errors=errors,
     )
-    address = _billing_address(billing_address, contact, errors)
+    address = billing_address_columns(billing_address, contact, errors)
     invoice = _invoice_settings(invoice_settings, errors)
     title = _name(name, lines, errors)
     if errors or key is None:

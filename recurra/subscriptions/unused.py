@@ -29,12 +29,12 @@ from typing import cast
 
 from django.db.models import Sum
 
+from recurra.catalog.schedule import Period
 from recurra.invoicing.models import InvoiceLine, InvoiceStatus
 from recurra.payments.models import Payment, PaymentStatus, Refund
 from recurra.payments.refunds import refundable_amount
 from recurra.subscriptions import proration
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.schedule import Period
 
 REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 GIVEN_BACK = (Refund.Status.SUCCEEDED, Refund.Status.PENDING)

@@ -17,12 +17,13 @@
   on ``token`` and nothing is saved), makes it the subscription's method, and
   queues a charge of every past-due invoice to it in the same transaction
   (``invoicing.charge_requests``, origin ``update_link``); right after the
-  commit each is charged (``billing.retries.charge_invoices``) and its job
-  closed. Racing the dunning job, each invoice is captured once:
-  ``charge_invoices`` lets one attempt at a time through, and an invoice
-  skipped because the job's attempt (with the old method) was at the gateway
-  keeps its queued charge, which the worker makes to the new method once that
-  attempt has been answered and left it unpaid (the buyer does not wait).
+  commit each of those jobs runs now (``jobs.runner.job_run_now``, handled by
+  ``billing.follow_ups``), and the answer is the payments they made.
+  Racing the dunning job, each invoice is captured once: the billing layer
+  lets one attempt at a time through, and an invoice whose dunning attempt
+  (with the old method) is at the gateway keeps its queued charge, which the
+  worker makes to the new method once that attempt has been answered and left
+  it unpaid (the buyer does not wait; that invoice is not in the answer).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -39,20 +40,19 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from recurra.accounts.selectors import account_settings
+from recurra.catalog.terms import CollectionMethod
 from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.jobs.queue import job_done
+from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
-from recurra.payments.models import Payment, PaymentOrigin
+from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
 from recurra.payments.services import payment_method_add
+from recurra.subscriptions import notices
 from recurra.subscriptions.lifecycle import TERMINAL
-from recurra.subscriptions.models import CollectionMethod, PaymentMethodUpdateLink, Subscription
-
-if TYPE_CHECKING:  # billing.outcomes imports this module
-    from recurra.billing.outcomes import Outcomes
+from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
 
 LINK_DAYS = 7
 TOKEN_BYTES = 32  # 256 bits
@@ -89,8 +89,6 @@ def update_link_create(
 ) -> tuple[PaymentMethodUpdateLink, str]:
     """A new link for ``subscription`` (``paymentmethodupdatelink.created``) and its URL; with
     ``email``, a ``payment_method_update`` email to the contact too. 409 when it has ended."""
-    from recurra.billing import notices  # billing.outcomes imports this module
-
     if subscription.status in TERMINAL:
         raise Conflict(f"subscription {subscription.pk} is {subscription.status}: nothing to update")
     link, url = update_link_new(subscription, at=at)
@@ -142,15 +140,36 @@ def past_due_invoices(subscription: Subscription) -> QuerySet[Invoice]:
     ).order_by("period_start", "id")
 
 
-def update_link_use(*, link: PaymentMethodUpdateLink, token: str, at: datetime) -> Outcomes:
+@dataclass(frozen=True)
+class Charged:
+    """What a link's use charged at once: the payments made to the new method, oldest invoice first."""
+
+    payments: list[Payment]
+
+    @property
+    def succeeded(self) -> int:
+        """How many were captured."""
+        return sum(p.status == PaymentStatus.SUCCEEDED for p in self.payments)
+
+    @property
+    def failed(self) -> int:
+        """How many the gateway declined."""
+        return sum(p.status == PaymentStatus.FAILED for p in self.payments)
+
+    @property
+    def processing(self) -> int:
+        """How many await the gateway's answer (a bank debit, a charge with no answer yet)."""
+        return sum(p.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING) for p in self.payments)
+
+
+def update_link_use(*, link: PaymentMethodUpdateLink, token: str, at: datetime) -> Charged:
     """Save the method ``token`` stands for, make it the subscription's, charge every past-due invoice.
 
     422 on ``token`` when the gateway does not know it or the subscription does
     not allow its type (nothing saved); 409 when the link is no longer live.
-    Returns the charges' outcomes (nothing charged: all zero).
+    Returns the payments made now (nothing owed, or every charge waiting for an
+    attempt on its way: none).
     """
-    from recurra.billing.retries import charge_invoices  # billing.outcomes imports this module
-
     actor = buyer(link)
     with transaction.atomic():
         link = (
@@ -167,22 +186,18 @@ def update_link_use(*, link: PaymentMethodUpdateLink, token: str, at: datetime) 
                 "token", f"a {method.type} payment method is not accepted here ({names})"
             )
         records.update(sub, actor=actor, payment_method=method)
-        invoice_ids = list(past_due_invoices(sub).values_list("pk", flat=True))
         keys = {
             pk: invoice_charge_queue(
                 invoice_id=pk, origin=PaymentOrigin.UPDATE_LINK, actor=actor, at=at, method_id=method.pk
             )
-            for pk in invoice_ids
+            for pk in past_due_invoices(sub).values_list("pk", flat=True)
         }
-    outcome = charge_invoices(
-        invoice_ids, origin=PaymentOrigin.UPDATE_LINK, actor=actor, at=at, method=method
+    ran = [pk for pk, key in keys.items() if job_run_now(dedupe_key=key, at=at)]
+    # the method was saved by this use: what was charged to it for these invoices, this use made
+    made = Payment.objects.filter(invoice_id__in=ran, payment_method=method, origin=PaymentOrigin.UPDATE_LINK)
+    return Charged(
+        list(made.select_related("invoice", "payment_method").order_by("invoice__period_start", "pk"))
     )
-    charged = Payment.objects.filter(pk__in=list(outcome.by_payment)).values_list("invoice_id", flat=True)
-    for invoice_id in charged:
-        job_done(
-            dedupe_key=keys[invoice_id], at=at
-        )  # charged now; the others wait for the attempt on its way
-    return outcome
 
 
 def buyer(link: PaymentMethodUpdateLink) -> Actor:

@@ -18,6 +18,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from recurra.catalog.schedule import period_start, step_for
 from recurra.core.models import Event
 from recurra.core.money import Money
 from recurra.invoicing import selectors as invoicing
@@ -27,7 +28,6 @@ from recurra.payments.models import Payment
 from recurra.subscriptions import selectors as subscriptions
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.schedule import period_start, step_for
 from recurra.web.present import TimelineEntry, timeline_entry
 
 UPCOMING_COUNT = 12

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from recurra.accounts.selectors import account_zone
+from recurra.catalog.schedule import local_date
 from recurra.core import clock
 from recurra.invoicing.models import InvoiceStatus
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions import pausing
 from recurra.subscriptions.lifecycle import BILLABLE, TERMINAL, TRANSITIONS
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
-from recurra.subscriptions.schedule import local_date
 
 
 @dataclass(frozen=True)

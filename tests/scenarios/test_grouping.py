@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput
-from recurra.subscriptions import schedule
 from recurra.subscriptions.grouping import group_items, group_key
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from recurra.commerce.checkout import Buyer, PaymentDeclined, checkout
+from recurra.commerce.checkout import Buyer, checkout
 from recurra.commerce.models import Purchase
 from recurra.commerce.payment_links import payment_link_create
 from recurra.core import clock
@@ -20,6 +20,7 @@ from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.payments.models import Payment
+from recurra.payments.services import PaymentDeclined
 from recurra.subscriptions.models import Subscription
 from tests.scenarios.conftest import SYSTEM, freeze_at, item, months
 

@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from recurra.accounts.models import User
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings
+from recurra.billing.digest import digest_schedule
 from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
 from recurra.jobs import runner
 from recurra.jobs.models import Job
-from recurra.notifications.digest import digest_schedule
 from recurra.notifications.models import EmailMessage
 from recurra.payments.models import Payment
 
@@ -163,7 +163,7 @@ def test_no_digest_once_merchant_notices_are_off(digest_on):
 
 
 def test_a_rerun_digest_job_queues_no_second_email(digest_on):
-    from recurra.notifications.digest import digest_send
+    from recurra.billing.digest import digest_send
 
     pay("succeeded", 100, NOON)
     digest_send({"day": "2027-01-15"}, at=DAY_END)

@@ -18,7 +18,6 @@ from dateutil.relativedelta import relativedelta
 from recurra.billing.online import buyer, invoice_pay, online_terms
 from recurra.billing.run import billing_run
 from recurra.catalog.line_items import LineItemInput
-from recurra.commerce.checkout import PaymentDeclined
 from recurra.core import clock
 from recurra.core.errors import Conflict, Unavailable, ValidationFailed
 from recurra.core.models import Event
@@ -27,7 +26,7 @@ from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.payments.gateways.models import SandboxCharge
 from recurra.payments.models import Payment, PaymentMethod
-from recurra.payments.services import payment_method_add
+from recurra.payments.services import PaymentDeclined, payment_method_add
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
 from recurra.worker.steps import run_due_work

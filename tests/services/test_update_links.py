@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from recurra.billing.retries import charge_invoices
 from recurra.billing.run import billing_run
 from recurra.catalog.line_items import LineItemInput
 from recurra.core import clock
@@ -23,6 +24,7 @@ from recurra.core.errors import Conflict, ValidationFailed
 from recurra.core.models import Event
 from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
+from recurra.jobs.models import Job
 from recurra.notifications.models import EmailMessage
 from recurra.notifications.render import render
 from recurra.payments.gateways.models import SandboxCharge
@@ -209,6 +211,23 @@ def test_use_charges_every_past_due_invoice_at_once() -> None:
         ("paid", AMOUNT),
     ]
     assert SandboxCharge.objects.filter(status="succeeded").count() == 2
+
+
+def test_an_invoice_with_an_attempt_on_its_way_is_left_to_the_worker_and_not_in_the_answer() -> None:
+    sub = past_due_subscription()
+    invoice = Invoice.objects.get(subscription=sub)
+    bank = payment_method_add(contact=sub.contact, token="tok_ach", actor=SYSTEM, at=T0)
+    charge_invoices([invoice.pk], origin="manual", actor=SYSTEM, at=T0, method=bank)  # days to settle
+    link = update_link_for_token(emailed_token(sub), at=T0)
+    assert link is not None
+    charged = update_link_use(link=link, token="tok_visa", at=T0)
+    assert (charged.payments, charged.succeeded, charged.failed, charged.processing) == ([], 0, 0, 0)
+    job = Job.objects.get(kind="invoice_charge", payload__invoice_id=invoice.pk)
+    assert (job.status, job.attempts, job.run_at) == ("queued", 1, T0 + timedelta(minutes=1))
+    assert sorted(Payment.objects.filter(invoice=invoice).values_list("origin", "status")) == [
+        ("manual", "processing"),
+        ("renewal", "failed"),
+    ]
 
 
 def test_a_declined_new_method_is_kept_and_the_link_still_works() -> None:

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recurra.catalog.schedule import Period, period, step_for
 from recurra.catalog.terms import BillingFrequency
 from recurra.core.money import quantize
 from recurra.subscriptions.proration import share, swap, unused
-from recurra.subscriptions.schedule import Period, period, step_for
 
 JANUARY = Period(0, date(2027, 1, 1), date(2027, 2, 1))
 CURRENCIES = ("JPY", "USD", "KWD")  # 0, 2 and 3 decimals

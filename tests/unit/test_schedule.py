@@ -17,8 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recurra.catalog.terms import STEPS, BillingFrequency, Step
-from recurra.subscriptions.schedule import (
+from recurra.catalog.schedule import (
     Period,
     end_date,
     index_on,
@@ -29,6 +28,7 @@ from recurra.subscriptions.schedule import (
     start_date,
     step_for,
 )
+from recurra.catalog.terms import STEPS, BillingFrequency, Step
 
 MONTHLY = step_for(BillingFrequency.MONTHLY)
 ZONES = [
@@ -196,14 +196,14 @@ def test_weekly_steps_are_exact_weeks():
 def test_add_months_agrees_with_dateutil(day: date, months: int) -> None:
     from dateutil.relativedelta import relativedelta
 
-    from recurra.subscriptions.schedule import add_months
+    from recurra.catalog.schedule import add_months
 
     assert add_months(day, months) == day + relativedelta(months=months)
 
 
 def test_a_reanchored_schedule_counts_periods_from_its_new_anchor() -> None:
     """Resumed on 10 June at period 4: period 4 starts 10 June, period 5 on 10 July."""
-    from recurra.subscriptions.schedule import periods_through
+    from recurra.catalog.schedule import periods_through
 
     monthly = STEPS[BillingFrequency.MONTHLY]
     got = list(periods_through(date(2027, 6, 10), monthly, date(2027, 7, 10), first=4, anchor_period=4))

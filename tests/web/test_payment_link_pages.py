@@ -13,12 +13,13 @@ import pytest
 from django.test import Client
 
 from recurra.catalog.line_items import BillingStart, LineItemInput
-from recurra.commerce.checkout import Buyer, PaymentDeclined, checkout
+from recurra.commerce.checkout import Buyer, checkout
 from recurra.commerce.links import checkout_url
 from recurra.commerce.models import PaymentLink
 from recurra.commerce.payment_links import payment_link_create, payment_link_delete
 from recurra.core import clock
 from recurra.core.models import Event
+from recurra.payments.services import PaymentDeclined
 from tests.conftest import SYSTEM, T0
 from tests.web.html import field_errors, form_errors, messages, subscription_rows, table_rows, text, value_of
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from recurra.api.auth import actor
 from recurra.api.common import get_or_404, referenced
 from recurra.api.fields import AddressIn, Date, Id, In, LineItemIn, LineItemOut, Name
-from recurra.api.routers.subscriptions import SubscriptionOut, _get
+from recurra.api.routers.subscriptions import SubscriptionOut, subscription_or_404
 from recurra.api.routers.subscriptions import router as subscriptions_router
 from recurra.core import clock
 from recurra.crm.models import Contact
@@ -94,7 +94,9 @@ def _changes(payload: SubscriptionChangeIn) -> SubscriptionChanges:
 
 
 def _out(result: ChangeResult) -> SubscriptionChangeOut:
-    base = SubscriptionOut.of(_get(result.subscription.pk) if result.saved else result.subscription)
+    base = SubscriptionOut.of(
+        subscription_or_404(result.subscription.pk) if result.saved else result.subscription
+    )
     if not result.saved:  # the preview: the row and lines as they would be
         base = base.model_copy(update={"line_items": [LineItemOut.of(i) for i in result.line_items]})
     prorated = result.proration

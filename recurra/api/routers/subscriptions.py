@@ -24,12 +24,13 @@ from recurra.api.fields import (
     ShortText,
 )
 from recurra.api.pagination import list_schema
+from recurra.catalog.terms import CollectionMethod, PaymentTerms
 from recurra.core import clock
 from recurra.core.errors import NotFound
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import PaymentMethod
 from recurra.subscriptions import canceling, deleting, pausing, selectors, services
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription, SubscriptionStatus
+from recurra.subscriptions.models import Subscription, SubscriptionStatus
 
 router = Router(tags=["subscriptions"])
 Collection = Literal[tuple(CollectionMethod.values)]  # type: ignore[valid-type]
@@ -249,7 +250,7 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status
         at=clock.now(),
         **values,
     )
-    return Status(201, SubscriptionOut.of(_get(subscription.pk)))
+    return Status(201, SubscriptionOut.of(subscription_or_404(subscription.pk)))
 
 
 @router.get("", response=list_schema(SubscriptionOut), summary="List, filter and sort subscriptions")
@@ -266,7 +267,8 @@ def list_subscriptions(request: HttpRequest, filters: Query[SubscriptionQuery]) 
     return page.render(SubscriptionOut.of)
 
 
-def _get(pk: str) -> Subscription:
+def subscription_or_404(pk: str) -> Subscription:
+    """The subscription ``pk`` with its associations loaded (what the API shows), else a 404."""
     subscription = selectors.subscription_get(pk)
     if subscription is None:
         raise NotFound(f"no subscription {pk}")
@@ -275,7 +277,7 @@ def _get(pk: str) -> Subscription:
 
 @router.get("/{subscription_id}", response=SubscriptionOut, summary="Get a subscription")
 def get_subscription(request: HttpRequest, subscription_id: Id) -> SubscriptionOut:
-    return SubscriptionOut.of(_get(subscription_id))
+    return SubscriptionOut.of(subscription_or_404(subscription_id))
 
 
 @router.post(
@@ -296,7 +298,7 @@ def pause_subscription(
         actor=actor(request),
         at=clock.now(),
     )
-    return SubscriptionOut.of(_get(subscription_id))
+    return SubscriptionOut.of(subscription_or_404(subscription_id))
 
 
 @router.post(
@@ -316,7 +318,7 @@ def resume_subscription(
         actor=actor(request),
         at=clock.now(),
     )
-    return SubscriptionOut.of(_get(subscription_id))
+    return SubscriptionOut.of(subscription_or_404(subscription_id))
 
 
 @router.post(
@@ -355,7 +357,7 @@ def cancel_subscription(request: HttpRequest, subscription_id: Id, payload: Canc
             f"{len(done.unsettled_payments)} payment(s) still on their way were not cancelled or refunded: "
             + ", ".join(done.unsettled_payments)
         )
-    base = SubscriptionOut.of(_get(subscription_id))
+    base = SubscriptionOut.of(subscription_or_404(subscription_id))
     return CancelOut(
         **base.model_dump(), refunds=refunds, pending_payments=done.unsettled_payments, notice=notice
     )
@@ -371,7 +373,7 @@ def undo_cancel_subscription(request: HttpRequest, subscription_id: Id) -> Subsc
     canceling.subscription_cancel_undo(
         subscription=get_or_404(Subscription, subscription_id), actor=actor(request)
     )
-    return SubscriptionOut.of(_get(subscription_id))
+    return SubscriptionOut.of(subscription_or_404(subscription_id))
 
 
 @router.delete(

@@ -18,7 +18,6 @@ from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.core.errors import NotFound, ValidationFailed
 from recurra.core.models import Event
-from recurra.worker.testclock import clock_advance
 
 router = Router()
 
@@ -64,7 +63,7 @@ def advance_clock(request: HttpRequest, body: AdvanceIn) -> AdvanceOut:
     if body.to.tzinfo is None:
         raise ValidationFailed.field("to", "needs a time zone, e.g. 2027-03-01T00:00:00Z")
     try:
-        report = clock_advance(to=body.to)
+        report = clock.advance_running_due_work(to=body.to)
     except ClockError as exc:
         raise ValidationFailed.field("to", str(exc)) from exc
     return AdvanceOut(

@@ -30,11 +30,11 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 
-from recurra.catalog.terms import BillingStartType
+from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
+from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import INVOICE_LANGUAGES, INVOICE_SETTINGS
 from recurra.web.forms.base import CurrencyField, ServiceForm, sentence
 from recurra.web.forms.crm import AddressForm

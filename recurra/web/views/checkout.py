@@ -17,20 +17,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from recurra.commerce.checkout import (
-    Buyer,
-    CheckoutResult,
-    PaymentDeclined,
-    checkout,
-    checkout_plan,
-    selling,
-)
+from recurra.commerce.checkout import Buyer, CheckoutResult, checkout, checkout_plan, selling
 from recurra.commerce.links import link_for_token
 from recurra.commerce.models import PaymentLink
 from recurra.commerce.plan import Plan, group_amount
 from recurra.core import clock, ids
 from recurra.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from recurra.crm.models import Address
+from recurra.payments.services import PaymentDeclined
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 ADDRESS_PARTS = Address.ADDRESS_FIELDS

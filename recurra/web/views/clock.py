@@ -21,7 +21,6 @@ from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.web.access import editor
 from recurra.web.views.common import next_url, statement
-from recurra.worker import testclock
 
 STEPS = {
     "day": relativedelta(days=1),
@@ -48,7 +47,7 @@ def target(data: QueryDict, now: datetime) -> datetime:
     return typed.replace(tzinfo=UTC) if typed.tzinfo is None else typed.astimezone(UTC)
 
 
-def summary(report: testclock.AdvanceReport) -> str:
+def summary(report: clock.AdvanceSummary) -> str:
     return (
         f"Moved to {moment(report.to)}: {plural(report.invoices, 'invoice')}, "
         f"{plural(report.payments, 'payment')}, {plural(report.emails, 'email')}."
@@ -74,7 +73,7 @@ def clock_advance(request: HttpRequest) -> HttpResponse:
         )
         return redirect(next_url(request, "/"))
     try:
-        report = testclock.clock_advance(to=to)
+        report = clock.advance_running_due_work(to=to)
     except ClockError as exc:
         messages.error(request, statement(str(exc)))
     else:

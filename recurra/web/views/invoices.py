@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from recurra.billing import offline
+from recurra.catalog.terms import CollectionMethod, PaymentTerms
 from recurra.core import clock
 from recurra.invoicing.links import pay_url
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.invoicing.pdf import invoice_pdf_response
 from recurra.payments.models import OfflineMethod
-from recurra.subscriptions.models import CollectionMethod, PaymentTerms, Subscription
+from recurra.subscriptions.models import Subscription
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.views.common import choice, list_page, post_action, preview, search_text

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.accounts.selectors import account_zone
+from recurra.catalog.schedule import local_date
 from recurra.commerce import payment_links as services
 from recurra.commerce.checkout import checkout_plan
 from recurra.commerce.links import checkout_url
@@ -35,7 +36,6 @@ from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.core.pagination import paginate
 from recurra.payments.models import MethodType
-from recurra.subscriptions.schedule import local_date
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.payment_links import PaymentLinkForms
 from recurra.web.present import LineRow, LineTable, label

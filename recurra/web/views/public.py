@@ -26,13 +26,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.online import OnlineTerms, buyer, invoice_pay, online_terms, payment_on_its_way
-from recurra.commerce.checkout import PaymentDeclined
 from recurra.core import clock
 from recurra.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from recurra.crm.models import Address
 from recurra.invoicing.links import invoice_for_token
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment
+from recurra.payments.services import PaymentDeclined
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 METHOD_FIELD = "payment_method_token"

@@ -12,12 +12,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from recurra.commerce.checkout import CheckoutResult, PaymentDeclined, checkout_plan
+from recurra.commerce.checkout import CheckoutResult, checkout_plan
 from recurra.commerce.links import quote_for_token
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.commerce.quotes import is_expired, quote_accept
 from recurra.core import clock, ids
 from recurra.core.errors import Conflict, Unavailable, ValidationFailed
+from recurra.payments.services import PaymentDeclined
 from recurra.web.views.checkout import ADDRESS_PARTS, buyer_from, field_errors, plan_context
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 

@@ -95,18 +95,13 @@ def update_payment_method(request: HttpRequest, token: str) -> HttpResponse:
     if not chosen:
         return _page(request, link, error="Choose a payment method.", status=422)
     try:
-        outcome = update_links.update_link_use(link=link, token=chosen, at=at)
+        charged = update_links.update_link_use(link=link, token=chosen, at=at)
     except ValidationFailed as exc:
         error = " ".join(statement(e.message) for e in exc.errors) or statement(exc.detail)
         return _page(request, link, error=error, status=422)
     except Conflict:
         return _public(request, "web/public/update_invalid.html", {})
-    payments = list(
-        Payment.objects.filter(pk__in=list(outcome.by_payment))
-        .select_related("invoice", "payment_method")
-        .order_by("invoice__period_start", "pk")
-    )
-    return _page(request, link, payments=payments, saved=True)
+    return _page(request, link, payments=charged.payments, saved=True)
 
 
 def _page(

@@ -1,4 +1,8 @@
-"""The emails the billing engine queues, as drafts whose ``data`` holds everything they say.
+"""The emails about a subscription and its invoices, as drafts whose ``data`` holds everything they say.
+
+The billing engine queues most (receipts, invoices, failures, reminders,
+merchant notices); the subscription services queue the rest (a cancellation,
+an edit's ``subscription_changed``, an update link).
 
 Each email snapshots its amounts, names, dates and links when it is queued,
 so that it tells what was true then, and rendering reads no other table.
@@ -11,10 +15,10 @@ digest is chosen.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,6 +30,9 @@ from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.notifications.services import EmailDraft
 from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.models import Subscription
+
+if TYPE_CHECKING:
+    from recurra.subscriptions.editing import ProrationResult
 
 
 def method_label(method: PaymentMethod | None) -> str:
@@ -242,3 +249,24 @@ def cancellation(
         "refund_amount": refund or None,
     }
     return _draft("cancellation", sub.contact.email, sub, data)
+
+
+def subscription_changed(
+    sub: Subscription,
+    changed: Mapping[str, Any],
+    proration: ProrationResult | None,
+    account: AccountSettings,
+) -> EmailDraft:
+    """The ``subscription_changed`` email of an edit: the new lines and amount per payment, the
+    next payment date, which fields changed, and the prorated amount billed (or credited) at once.
+    It goes to the subscription's contact as it is after the edit: a new contact gets it."""
+    items = list(sub.line_items.all())
+    data = _common(sub, account) | {
+        "next_payment_amount": sub.next_payment_amount,
+        "next_payment_date": _iso(sub.next_payment_date),
+        "lines": [{"name": i.name, "quantity": i.quantity, "amount": i.amounts.total} for i in items],
+        "changed": sorted(changed),
+        "prorated_amount": proration.total if proration is not None else None,  # < 0: a credit
+        "prorated_credit": -proration.total if proration is not None and proration.total < 0 else None,
+    }
+    return _draft("subscription_changed", sub.contact.email, sub, data)
