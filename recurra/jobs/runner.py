@@ -14,8 +14,16 @@ registered queue, in registration order, it repeatedly:
    30 min, 2 h, 12 h later (in simulated time), ``failed`` after 6 attempts.
    Failed rows stay in their table: nothing is lost.
 
+Outcomes are kept under the batch's lease (a row whose lease was lost keeps the
+other worker's). A queue may keep them ``keep_every`` rows at a time, in one
+UPDATE (the email queue: 100, or whatever ran within ``KEEP_MS`` of real time,
+whichever comes first); the rest of a batch given back and the end of a batch
+keep what is pending first.
+
 Work is at-least-once: a worker that dies mid-handler leaves the row leased, and
-it runs again once the lease has expired. Handlers must be idempotent (dedupe
+it runs again once the lease has expired; a worker that dies with outcomes not
+yet kept runs those rows again too (at most ``keep_every`` rows, or
+``KEEP_MS``' worth, per worker). Handlers must be idempotent (dedupe
 keys, unique constraints) wherever a second run would do harm. A queue whose
 work can outlast a lease (an export) takes one row per batch and hands its
 handler the :class:`Lease` to renew as it goes; the outcome is kept under the
@@ -32,8 +40,9 @@ from datetime import datetime, timedelta
 from threading import Event
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db import connections, transaction
+from django.db.models import Case, F, Min, Q, Value, When
+from django.db.models.functions import Cast
 
 from recurra.core import clock
 from recurra.core.due import not_before
@@ -43,6 +52,7 @@ logger = logging.getLogger("recurra.jobs")
 
 LEASE_MS = 5 * 60 * 1000
 LEASE_MARGIN_MS = 60 * 1000  # stop starting items this close to the lease's end; release the rest
+KEEP_MS = 1000  # a queue keeping outcomes several at a time keeps them at least this often
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=5),
@@ -101,6 +111,7 @@ class Queue:
     finished_field: str | None = None
     batch: int | None = None  # rows claimed at once (default: run_due's limit)
     renews: bool = False  # the handler takes ``lease=`` (a Lease) and renews it while it runs
+    keep_every: int = 1  # outcomes kept in one UPDATE per this many rows (at most; see KEEP_MS)
 
     def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
         """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
@@ -216,14 +227,19 @@ def _run_batch(queue: Queue, *, at: datetime, limit: int, stop: Event | None = N
     ran = 0
     if not items:
         return claimed, ran
-    with queue.session() as session:
-        for index, item in enumerate(items):
-            stopping = stop is not None and stop.is_set()
-            if stopping or clock.epoch_ms() > lease - LEASE_MARGIN_MS:
-                _release(queue, items[index:], lease=lease)
-                break
-            _run_one(queue, item, at=at, lease=lease, session=session)
-            ran += 1
+    pending = _Pending(queue)
+    try:
+        with queue.session() as session:
+            for index, item in enumerate(items):
+                stopping = stop is not None and stop.is_set()
+                if stopping or clock.epoch_ms() > lease - LEASE_MARGIN_MS:
+                    pending.keep()
+                    _release(queue, items[index:], lease=lease)
+                    break
+                pending.add(_outcome(queue, item, at=at, lease=lease, session=session))
+                ran += 1
+    finally:
+        pending.keep()
     return claimed, ran
 
 
@@ -258,8 +274,18 @@ def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, i
 
 
 def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> None:
-    fields: dict[str, Any]
+    _keep(queue, [_outcome(queue, item, at=at, lease=lease, session=session)])
+
+
+# A row run: (the row, the fields to store, the lease they are kept under).
+Outcome = tuple[Any, dict[str, Any], int]
+
+
+def _outcome(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> Outcome:
+    """Run the handler on ``item``: done with its fields, or the error and the retry (or failed);
+    kept under the lease the handler then holds."""
     held = Lease(queue.model, item.pk, lease)
+    fields: dict[str, Any]
     try:
         result = queue.handle(item, at=at, session=session, **({"lease": held} if queue.renews else {}))
     except Exception as exc:
@@ -272,9 +298,58 @@ def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
             fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}
     else:
         fields = {"status": queue.done, **queue.stamp(at, finished=True), **(result or {})}
-    owned = queue.model._default_manager.filter(pk=item.pk, lease_until_ms=held.until)
-    if not owned.update(lease_until_ms=0, **fields):
-        logger.warning("%s %s: lease lost before its outcome was kept; it may run again", queue.name, item.pk)
+    return item, fields, held.until
+
+
+class _Pending:
+    """Outcomes not yet kept: kept when ``queue.keep_every`` are waiting or the first has waited
+    :data:`KEEP_MS`, and by :meth:`keep`."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self.outcomes: list[Outcome] = []
+        self.since = 0
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.since = clock.epoch_ms()
+        self.outcomes.append(outcome)
+        if len(self.outcomes) >= self.queue.keep_every or clock.epoch_ms() - self.since >= KEEP_MS:
+            self.keep()
+
+    def keep(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        if outcomes:
+            _keep(self.queue, outcomes)
+
+
+def _keep(queue: Queue, outcomes: Sequence[Outcome]) -> None:
+    """Store each row's fields (and no lease) where the row is still under its lease: one UPDATE
+    per lease and set of field names, a field whose values differ as a CASE on the key."""
+    groups: dict[tuple[int, tuple[str, ...]], list[Outcome]] = {}
+    for outcome in outcomes:
+        groups.setdefault((outcome[2], tuple(sorted(outcome[1]))), []).append(outcome)
+    manager = queue.model._default_manager
+    cast = connections[manager.db].features.requires_casted_case_in_updates
+    for (lease, names), group in groups.items():
+        values: dict[str, Any] = {}
+        for name in names:
+            first = group[0][1][name]
+            if all(fields[name] == first for _, fields, _ in group):
+                values[name] = first
+                continue
+            field = queue.model._meta.get_field(name)
+            case = Case(*(When(pk=item.pk, then=Value(f[name], output_field=field)) for item, f, _ in group))
+            values[name] = Cast(case, output_field=field) if cast else case
+        pks = [item.pk for item, _, _ in group]
+        lost = len(pks) - manager.filter(pk__in=pks, lease_until_ms=lease).update(lease_until_ms=0, **values)
+        if lost:
+            logger.warning(
+                "%s %s: lease lost before the outcome of %d of them was kept; it may run again",
+                queue.name,
+                ", ".join(map(str, pks)),
+                lost,
+            )
 
 
 def _release(queue: Queue, items: Sequence[Any], *, lease: int) -> None:
