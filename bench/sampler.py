@@ -53,7 +53,7 @@ class Sampler:
         total = max(1, self.samples)
         per = "real time" if self.wall else "CPU"
         out = [f"{self.samples} samples, one per {self.interval * 1000:g} ms of {per}\n", "inclusive:"]
-        out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.inclusive.most_common(60)]
+        out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.inclusive.most_common(120)]
         out += ["", "own:"]
         out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.own.most_common(40)]
         Path(self.path).write_text("\n".join(out) + "\n")

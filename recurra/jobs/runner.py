@@ -40,11 +40,11 @@ from datetime import datetime, timedelta
 from threading import Event
 from typing import Any
 
-from django.db import connections, transaction
-from django.db.models import Case, F, Min, Q, Value, When
-from django.db.models.functions import Cast
+from django.db import transaction
+from django.db.models import Count, F, Min, Q
 
 from recurra.core import clock
+from recurra.core.bulk import update_rows
 from recurra.core.due import not_before
 from recurra.jobs.models import Job, JobStatus, QueuedWork
 
@@ -214,11 +214,15 @@ def jobs_next_due(*, after: datetime) -> datetime | None:
     """When :func:`run_due` next has a row to run (``core.due``): the earliest ``run_at`` of a
     queued row; at once when a crashed worker's lease has expired (real time)."""
     firsts = []
-    for queue in queues():
-        manager = queue.model._default_manager
-        if manager.filter(status=queue.running, lease_until_ms__lt=clock.epoch_ms()).exists():
+    now_ms = clock.epoch_ms()
+    for queue in queues():  # one query per queue
+        found = queue.model._default_manager.filter(status__in=[queue.queued, queue.running]).aggregate(
+            t=Min("run_at", filter=Q(status=queue.queued)),
+            stale=Count("pk", filter=Q(status=queue.running, lease_until_ms__lt=now_ms)),
+        )
+        if found["stale"]:
             return after
-        firsts.append(manager.filter(status=queue.queued).aggregate(t=Min("run_at"))["t"])
+        firsts.append(found["t"])
     return not_before(min((t for t in firsts if t is not None), default=None), after=after)
 
 
@@ -249,6 +253,8 @@ def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, i
     now_ms = clock.epoch_ms()
     lease = now_ms + LEASE_MS
     due = Q(status=queue.queued) | Q(status=queue.running, lease_until_ms__lt=now_ms)
+    if not manager.filter(due, run_at__lte=at).exists():  # one query, not a locking transaction
+        return [], lease, 0
     with transaction.atomic():
         rows = list(
             manager.select_for_update(skip_locked=True)
@@ -325,30 +331,20 @@ class _Pending:
 
 def _keep(queue: Queue, outcomes: Sequence[Outcome]) -> None:
     """Store each row's fields (and no lease) where the row is still under its lease: one UPDATE
-    per lease and set of field names, a field whose values differ as a CASE on the key."""
+    per lease and set of field names (``core.bulk.update_rows``)."""
     groups: dict[tuple[int, tuple[str, ...]], list[Outcome]] = {}
     for outcome in outcomes:
         groups.setdefault((outcome[2], tuple(sorted(outcome[1]))), []).append(outcome)
-    manager = queue.model._default_manager
-    cast = connections[manager.db].features.requires_casted_case_in_updates
     for (lease, names), group in groups.items():
-        values: dict[str, Any] = {}
-        for name in names:
-            first = group[0][1][name]
-            if all(fields[name] == first for _, fields, _ in group):
-                values[name] = first
-                continue
-            field = queue.model._meta.get_field(name)
-            case = Case(*(When(pk=item.pk, then=Value(f[name], output_field=field)) for item, f, _ in group))
-            values[name] = Cast(case, output_field=field) if cast else case
-        pks = [item.pk for item, _, _ in group]
-        lost = len(pks) - manager.filter(pk__in=pks, lease_until_ms=lease).update(lease_until_ms=0, **values)
-        if lost:
+        rows = [{"pk": item.pk, "lease_until_ms": 0, **fields} for item, fields, _ in group]
+        fields = ["lease_until_ms", *names]
+        kept = update_rows(queue.model, rows, fields, where={"lease_until_ms": lease})
+        if kept < len(rows):
             logger.warning(
                 "%s %s: lease lost before the outcome of %d of them was kept; it may run again",
                 queue.name,
-                ", ".join(map(str, pks)),
-                lost,
+                ", ".join(str(item.pk) for item, _, _ in group),
+                len(rows) - kept,
             )
 
 
