@@ -97,7 +97,7 @@ def update_rows(
     )
     quote = _quote
     table = quote(meta.db_table)
-    conditions = [meta.get_field(name) for name in where or {}]
+    conditions = cast(list[models.Field], [meta.get_field(name) for name in where or {}])
     where_sql = " AND ".join(
         [f"{table}.{quote(meta.pk.column)} = v.c0", *(f"{table}.{quote(f.column)} = %s" for f in conditions)]
     )
