@@ -22,8 +22,12 @@ def _name(frame: FrameType) -> str:
 
 
 class Sampler:
-    def __init__(self, path: str, interval: float = 0.001) -> None:
-        self.path, self.interval = path, interval
+    def __init__(self, path: str, interval: float = 0.001, *, wall: bool = False) -> None:
+        """``wall``: sample every ``interval`` of real time instead (waits on the database count)."""
+        self.path, self.interval, self.wall = path, interval, wall
+        self.signal, self.timer = (
+            (signal.SIGALRM, signal.ITIMER_REAL) if wall else (signal.SIGPROF, signal.ITIMER_PROF)
+        )
         self.samples = 0
         self.own: Counter[str] = Counter()
         self.inclusive: Counter[str] = Counter()
@@ -39,16 +43,17 @@ class Sampler:
             self.inclusive.update(set(names))
 
     def __enter__(self) -> Sampler:
-        signal.signal(signal.SIGPROF, self._sample)
-        signal.setitimer(signal.ITIMER_PROF, self.interval, self.interval)
+        signal.signal(self.signal, self._sample)
+        signal.setitimer(self.timer, self.interval, self.interval)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        signal.setitimer(signal.ITIMER_PROF, 0, 0)
-        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+        signal.setitimer(self.timer, 0, 0)
+        signal.signal(self.signal, signal.SIG_DFL)
         total = max(1, self.samples)
-        out = [f"{self.samples} samples, one per {self.interval * 1000:g} ms of CPU\n", "inclusive:"]
-        out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.inclusive.most_common(60)]
+        per = "real time" if self.wall else "CPU"
+        out = [f"{self.samples} samples, one per {self.interval * 1000:g} ms of {per}\n", "inclusive:"]
+        out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.inclusive.most_common(120)]
         out += ["", "own:"]
         out += [f"{100 * n / total:6.1f}%  {name}" for name, n in self.own.most_common(40)]
         Path(self.path).write_text("\n".join(out) + "\n")

@@ -1,6 +1,7 @@
 """Benchmark: the sandbox test clock moved 12 months over N mixed subscriptions; prints one JSON line.
 
     python bench/test_clock.py --n 280 [--database-url postgres://.../h_bench] [--months 12]
+        [--sample FILE [--wall]] [--clock-only]
 
 Database: ``--database-url`` (a PostgreSQL database that is DROPPED and made
 afresh), else ``recurra_clock_bench`` on the server of a PostgreSQL
@@ -21,6 +22,13 @@ Timed, on two copies of the same seed:
   possible): ``run_seconds``, ``run_invoices``; then one ``run_due`` that
   renders and sends (logs) every email the run queued: ``run_emails_seconds``,
   ``run_emails``.
+
+Emails go to the backend the product uses in sandbox without ``EMAIL_URL``:
+Django's dummy backend, so each is rendered, kept in the message log and
+marked ``logged`` (``EMAIL_URL`` is unset for the benchmark). ``--sample``
+writes a sampling profile of the advance (``bench/sampler.py``; ``--wall``
+samples real time, so waits on the database count); ``--clock-only`` skips
+the billing run (for profiling).
 
 ``ratio`` = seconds / run_seconds (the target is at most 3). The clock does
 more than the run: it sends the emails too (receipts, admin notices,
@@ -56,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     end = START + relativedelta(months=args.months)
     load = os.getloadavg()[0]
+    os.environ.pop("EMAIL_URL", None)  # the sandbox's backend: dummy (rendered, logged, not sent)
     with tempfile.TemporaryDirectory(prefix="recurra-clock-bench-") as tmp:
-        run = _timed(args, Path(tmp), lambda: _billing_run(end))
-        advance = _timed(args, Path(tmp), lambda: _clock_advance(end))
+        if args.clock_only:
+            run = {"seconds": float("nan"), "emails_seconds": float("nan"), "invoices": None, "emails": None}
+        else:
+            run = _timed(args, Path(tmp), lambda: _billing_run(end))
+        advance = _timed(args, Path(tmp), lambda: _clock_advance(end, sample=args.sample, wall=args.wall))
     line = {
         "bench": "test_clock",
         "n": args.n,
@@ -87,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=280, help="subscriptions")
     p.add_argument("--months", type=int, default=12, help="how far the clock moves")
     p.add_argument("--database-url", help="a PostgreSQL database to DROP and create for the benchmark")
+    p.add_argument("--sample", help="write a sampling profile of the advance here (bench/sampler.py)")
+    p.add_argument("--wall", action="store_true", help="with --sample: sample real time, not CPU")
+    p.add_argument("--clock-only", action="store_true", help="skip the billing run (for profiling)")
     return p
 
 
@@ -128,13 +143,19 @@ def _billing_run(end: datetime) -> dict[str, object]:
     return {"emails_seconds": round(time.perf_counter() - started, 3), "emails": emails}
 
 
-def _clock_advance(end: datetime) -> dict[str, object]:
+def _clock_advance(end: datetime, *, sample: str | None = None, wall: bool = False) -> dict[str, object]:
     try:
         from recurra.worker.testclock import clock_advance
     except ImportError:  # the code before the worker left billing/ (for the "before" measure)
         from recurra.billing.testclock import clock_advance  # type: ignore[no-redef]
 
-    report = clock_advance(to=end)
+    if sample:
+        from bench.sampler import Sampler
+
+        with Sampler(sample, wall=wall):
+            report = clock_advance(to=end)
+    else:
+        report = clock_advance(to=end)
     return {"steps": report.steps, "emails": report.emails}
 
 

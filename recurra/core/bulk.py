@@ -75,8 +75,18 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
             cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), _flat(fields, chunk))
 
 
-def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
-    """Set ``fields`` of each row (matched on ``pk``) to its own values; returns the rows updated."""
+def update_rows(
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """Set ``fields`` of each row (matched on ``pk``) to its own values; returns the rows updated.
+
+    ``where`` (field name → value) narrows it to rows that also hold those values (a row
+    claimed under a lease: ``{"lease_until_ms": lease}``).
+    """
     if not rows:
         return 0
     meta = model._meta
@@ -87,23 +97,30 @@ def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fi
     )
     quote = _quote
     table = quote(meta.db_table)
-    where = f"{table}.{quote(meta.pk.column)} = v.c0"
+    conditions = cast(list[models.Field], [meta.get_field(name) for name in where or {}])
+    where_sql = " AND ".join(
+        [f"{table}.{quote(meta.pk.column)} = v.c0", *(f"{table}.{quote(f.column)} = %s" for f in conditions)]
+    )
     updated = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            extra = [_plain(value) for value in (where or {}).values()]
             source, selected = _unnest(columns)
             sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(columns) if i)
             for chunk in _chunks(values, 5 * CHUNK):
-                sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where}"  # noqa: S608 (names from model metadata)
-                updated += _execute_binary(cursor, sql, _arrays(columns, chunk))
+                sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608 (names from model metadata)
+                updated += _execute_binary(cursor, sql, [*_arrays(columns, chunk), *extra])
             return updated
+        extra = [
+            _sqlite_converter(f)(_plain(v)) for f, v in zip(conditions, (where or {}).values(), strict=True)
+        ]
         sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
         renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
         row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for chunk in _chunks(values, max(1, min(CHUNK, 30000 // len(columns)))):
             source = f"(SELECT {renamed} FROM (VALUES {', '.join([row] * len(chunk))})) AS v"  # noqa: S608
-            sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where}"  # noqa: S608
-            cursor.execute(sql, _flat(columns, chunk))
+            sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608
+            cursor.execute(sql, [*_flat(columns, chunk), *extra])
             updated += cursor.rowcount
     return updated
 

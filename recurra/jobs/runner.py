@@ -14,8 +14,16 @@ registered queue, in registration order, it repeatedly:
    30 min, 2 h, 12 h later (in simulated time), ``failed`` after 6 attempts.
    Failed rows stay in their table: nothing is lost.
 
+Outcomes are kept under the batch's lease (a row whose lease was lost keeps the
+other worker's). A queue may keep them ``keep_every`` rows at a time, in one
+UPDATE (the email queue: 100, or whatever ran within ``KEEP_MS`` of real time,
+whichever comes first); the rest of a batch given back and the end of a batch
+keep what is pending first.
+
 Work is at-least-once: a worker that dies mid-handler leaves the row leased, and
-it runs again once the lease has expired. Handlers must be idempotent (dedupe
+it runs again once the lease has expired; a worker that dies with outcomes not
+yet kept runs those rows again too (at most ``keep_every`` rows, or
+``KEEP_MS``' worth, per worker). Handlers must be idempotent (dedupe
 keys, unique constraints) wherever a second run would do harm. A queue whose
 work can outlast a lease (an export) takes one row per batch and hands its
 handler the :class:`Lease` to renew as it goes; the outcome is kept under the
@@ -33,9 +41,10 @@ from threading import Event
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import Count, F, Min, Q
 
 from recurra.core import clock
+from recurra.core.bulk import update_rows
 from recurra.core.due import not_before
 from recurra.jobs.models import Job, JobStatus, QueuedWork
 
@@ -43,6 +52,7 @@ logger = logging.getLogger("recurra.jobs")
 
 LEASE_MS = 5 * 60 * 1000
 LEASE_MARGIN_MS = 60 * 1000  # stop starting items this close to the lease's end; release the rest
+KEEP_MS = 1000  # a queue keeping outcomes several at a time keeps them at least this often
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=5),
@@ -101,6 +111,7 @@ class Queue:
     finished_field: str | None = None
     batch: int | None = None  # rows claimed at once (default: run_due's limit)
     renews: bool = False  # the handler takes ``lease=`` (a Lease) and renews it while it runs
+    keep_every: int = 1  # outcomes kept in one UPDATE per this many rows (at most; see KEEP_MS)
 
     def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
         """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
@@ -203,11 +214,15 @@ def jobs_next_due(*, after: datetime) -> datetime | None:
     """When :func:`run_due` next has a row to run (``core.due``): the earliest ``run_at`` of a
     queued row; at once when a crashed worker's lease has expired (real time)."""
     firsts = []
-    for queue in queues():
-        manager = queue.model._default_manager
-        if manager.filter(status=queue.running, lease_until_ms__lt=clock.epoch_ms()).exists():
+    now_ms = clock.epoch_ms()
+    for queue in queues():  # one query per queue
+        found = queue.model._default_manager.filter(status__in=[queue.queued, queue.running]).aggregate(
+            t=Min("run_at", filter=Q(status=queue.queued)),
+            stale=Count("pk", filter=Q(status=queue.running, lease_until_ms__lt=now_ms)),
+        )
+        if found["stale"]:
             return after
-        firsts.append(manager.filter(status=queue.queued).aggregate(t=Min("run_at"))["t"])
+        firsts.append(found["t"])
     return not_before(min((t for t in firsts if t is not None), default=None), after=after)
 
 
@@ -216,14 +231,19 @@ def _run_batch(queue: Queue, *, at: datetime, limit: int, stop: Event | None = N
     ran = 0
     if not items:
         return claimed, ran
-    with queue.session() as session:
-        for index, item in enumerate(items):
-            stopping = stop is not None and stop.is_set()
-            if stopping or clock.epoch_ms() > lease - LEASE_MARGIN_MS:
-                _release(queue, items[index:], lease=lease)
-                break
-            _run_one(queue, item, at=at, lease=lease, session=session)
-            ran += 1
+    pending = _Pending(queue)
+    try:
+        with queue.session() as session:
+            for index, item in enumerate(items):
+                stopping = stop is not None and stop.is_set()
+                if stopping or clock.epoch_ms() > lease - LEASE_MARGIN_MS:
+                    pending.keep()
+                    _release(queue, items[index:], lease=lease)
+                    break
+                pending.add(_outcome(queue, item, at=at, lease=lease, session=session))
+                ran += 1
+    finally:
+        pending.keep()
     return claimed, ran
 
 
@@ -233,6 +253,8 @@ def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, i
     now_ms = clock.epoch_ms()
     lease = now_ms + LEASE_MS
     due = Q(status=queue.queued) | Q(status=queue.running, lease_until_ms__lt=now_ms)
+    if not manager.filter(due, run_at__lte=at).exists():  # one query, not a locking transaction
+        return [], lease, 0
     with transaction.atomic():
         rows = list(
             manager.select_for_update(skip_locked=True)
@@ -258,8 +280,18 @@ def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, i
 
 
 def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> None:
-    fields: dict[str, Any]
+    _keep(queue, [_outcome(queue, item, at=at, lease=lease, session=session)])
+
+
+# A row run: (the row, the fields to store, the lease they are kept under).
+Outcome = tuple[Any, dict[str, Any], int]
+
+
+def _outcome(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any) -> Outcome:
+    """Run the handler on ``item``: done with its fields, or the error and the retry (or failed);
+    kept under the lease the handler then holds."""
     held = Lease(queue.model, item.pk, lease)
+    fields: dict[str, Any]
     try:
         result = queue.handle(item, at=at, session=session, **({"lease": held} if queue.renews else {}))
     except Exception as exc:
@@ -272,9 +304,48 @@ def _run_one(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
             fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}
     else:
         fields = {"status": queue.done, **queue.stamp(at, finished=True), **(result or {})}
-    owned = queue.model._default_manager.filter(pk=item.pk, lease_until_ms=held.until)
-    if not owned.update(lease_until_ms=0, **fields):
-        logger.warning("%s %s: lease lost before its outcome was kept; it may run again", queue.name, item.pk)
+    return item, fields, held.until
+
+
+class _Pending:
+    """Outcomes not yet kept: kept when ``queue.keep_every`` are waiting or the first has waited
+    :data:`KEEP_MS`, and by :meth:`keep`."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self.outcomes: list[Outcome] = []
+        self.since = 0
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.since = clock.epoch_ms()
+        self.outcomes.append(outcome)
+        if len(self.outcomes) >= self.queue.keep_every or clock.epoch_ms() - self.since >= KEEP_MS:
+            self.keep()
+
+    def keep(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        if outcomes:
+            _keep(self.queue, outcomes)
+
+
+def _keep(queue: Queue, outcomes: Sequence[Outcome]) -> None:
+    """Store each row's fields (and no lease) where the row is still under its lease: one UPDATE
+    per lease and set of field names (``core.bulk.update_rows``)."""
+    groups: dict[tuple[int, tuple[str, ...]], list[Outcome]] = {}
+    for outcome in outcomes:
+        groups.setdefault((outcome[2], tuple(sorted(outcome[1]))), []).append(outcome)
+    for (lease, names), group in groups.items():
+        rows = [{"pk": item.pk, "lease_until_ms": 0, **fields} for item, fields, _ in group]
+        fields = ["lease_until_ms", *names]
+        kept = update_rows(queue.model, rows, fields, where={"lease_until_ms": lease})
+        if kept < len(rows):
+            logger.warning(
+                "%s %s: lease lost before the outcome of %d of them was kept; it may run again",
+                queue.name,
+                ", ".join(str(item.pk) for item, _, _ in group),
+                len(rows) - kept,
+            )
 
 
 def _release(queue: Queue, items: Sequence[Any], *, lease: int) -> None:

@@ -6,9 +6,13 @@ row) and handed to Django's email backend, configured by ``EMAIL_URL``. Without
 ``logged``, and nothing leaves the machine. An SMTP error raises, and the runner
 retries with backoff.
 
+Outcomes are kept :data:`KEEP_EVERY` emails at a time, in one UPDATE (or every
+second, whichever comes first: ``runner.KEEP_MS``), not one UPDATE per email.
+
 Delivery is at-least-once: if the worker dies after the SMTP server accepted a
 message and before the row is marked ``sent``, the message is sent again once
-the lease expires.
+the lease expires: at most :data:`KEEP_EVERY` messages per worker, or one
+second's worth (and the one being sent).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from django.core.mail.backends.dummy import EmailBackend as DummyBackend
 from recurra.jobs import runner
 from recurra.notifications.models import EmailMessage, EmailStatus
 from recurra.notifications.render import render
+
+KEEP_EVERY = 100
 
 
 @contextlib.contextmanager
@@ -82,4 +88,5 @@ def register_emails() -> None:
         running=EmailStatus.SENDING,
         done=EmailStatus.SENT,
         failed=EmailStatus.FAILED,
+        keep_every=KEEP_EVERY,
     )

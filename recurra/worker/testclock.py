@@ -10,7 +10,9 @@ At each stop only the steps with work due run, in the pass's order. Whether a
 step is due is known from the answers gathered after the stop before; once a
 step has done something, the later ones are asked again (a renewal billed now
 may have a reminder or an email due at once). The first pass, at the start,
-runs every step. The account settings are read once per advance.
+runs every step. The account settings are read once per advance. An answer
+asked at a stop after the last step that did work there stands for the next
+stop too (nothing has changed since), so only the others are asked again.
 """
 
 from __future__ import annotations
@@ -64,11 +66,11 @@ def clock_advance(*, to: datetime) -> AdvanceReport:
         while True:
             step = min([*_stops(due, after=current), to])
             clock.advance_to(step)
-            _run_due_steps(report.work, due, at=step, since=current)
+            known = _run_due_steps(report.work, due, at=step, since=current)
             report.steps += 1
             if step >= to:
                 return report
-            due = _next_dues(after=step)
+            due = _next_dues(after=step, known=known)
             current = step
 
 
@@ -82,19 +84,32 @@ def _stops(due: dict[str, datetime | None], *, after: datetime) -> list[datetime
     return [when for s in STEPS if s.stops and (when := due[s.name]) is not None and when > after]
 
 
-def _next_dues(*, after: datetime) -> dict[str, datetime | None]:
-    return {step.name: step.next_due(after=after) for step in STEPS}
+Answers = dict[str, datetime | None]  # step name → its next due
 
 
-def _run_due_steps(
-    work: WorkReport, due: dict[str, datetime | None], *, at: datetime, since: datetime
-) -> None:
-    """Run the steps due by ``at`` (``due`` was asked after ``since``, the stop before)."""
+def _next_dues(*, after: datetime, known: Answers | None = None) -> Answers:
+    """Every step's next due after ``after``; the answers in ``known`` are taken as they are."""
+    known = known or {}
+    return {s.name: known[s.name] if s.name in known else s.next_due(after=after) for s in STEPS}
+
+
+def _run_due_steps(work: WorkReport, due: Answers, *, at: datetime, since: datetime) -> Answers:
+    """Run the steps due by ``at`` (``due`` was asked after ``since``, the stop before).
+
+    Returns the answers that still stand after the stop: those asked at this stop after
+    the last step that did work, of steps that did not run (so none is due by ``at``).
+    """
     worked = False
+    known: Answers = {}
     for step in STEPS:
         when = step.next_due(after=since) if worked else due[step.name]
         if when is not None and when <= at:
-            worked = step.run(work, at=at, stop=None) or worked
+            if step.run(work, at=at, stop=None):
+                worked = True
+                known.clear()
+        elif worked:
+            known[step.name] = when
+    return known
 
 
 def _iso(at: datetime) -> str:
