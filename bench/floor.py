@@ -45,7 +45,10 @@ def pg_floor(url: str, at: Any) -> tuple[float, dict[str, int]]:
         for table, where in WRITTEN.items():
             conn.execute(f"DROP TABLE IF EXISTS {FLOOR}{table}")
             conn.execute(f"CREATE TABLE {FLOOR}{table} (LIKE {table} INCLUDING ALL)")
-            query = psycopg.ClientCursor(conn).mogrify(f"SELECT * FROM {table} WHERE {where}", {"at": at})
+            columns = _pg_stored(conn, table)
+            query = psycopg.ClientCursor(conn).mogrify(
+                f"SELECT {columns} FROM {table} WHERE {where}", {"at": at}
+            )
             with (
                 open(Path(tmp) / table, "wb") as out,
                 conn.cursor().copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy,
@@ -61,7 +64,9 @@ def pg_floor(url: str, at: Any) -> tuple[float, dict[str, int]]:
             for table in WRITTEN:
                 with (
                     open(Path(tmp) / table, "rb") as src,
-                    conn.cursor().copy(f"COPY {FLOOR}{table} FROM STDIN (FORMAT binary)") as copy,
+                    conn.cursor().copy(
+                        f"COPY {FLOOR}{table} ({_pg_stored(conn, table)}) FROM STDIN (FORMAT binary)"
+                    ) as copy,
                 ):
                     while data := src.read(1 << 20):
                         copy.write(data)
@@ -69,6 +74,22 @@ def pg_floor(url: str, at: Any) -> tuple[float, dict[str, int]]:
         for table in WRITTEN:
             conn.execute(f"DROP TABLE {FLOOR}{table}")
     return seconds, rows
+
+
+def _pg_stored(conn: Any, table: str) -> str:
+    """The columns a row's writer writes: all but those the database generates (``mrr``)."""
+    names = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_generated = 'NEVER' "
+        "ORDER BY ordinal_position",
+        (table,),
+    ).fetchall()
+    return ", ".join(f'"{name}"' for (name,) in names)
+
+
+def _sqlite_stored(conn: sqlite3.Connection, table: str) -> str:
+    """The same on SQLite (``table_xinfo``'s hidden 2 and 3 are generated columns)."""
+    names = [row[1] for row in conn.execute(f'PRAGMA table_xinfo("{table}")') if row[6] not in (2, 3)]
+    return ", ".join(f'"{name}"' for name in names)
 
 
 def sqlite_floor(path: str, at: str) -> tuple[float, dict[str, int]]:
@@ -113,7 +134,7 @@ def _copy_schema(conn: sqlite3.Connection, table: str) -> None:
 
 def _dump(conn: sqlite3.Connection, table: str, where: str, at: str, tmp: str) -> int:
     params = [at] * where.count("?")
-    cursor = conn.execute(f'SELECT * FROM "{table}" WHERE {where}', params)
+    cursor = conn.execute(f'SELECT {_sqlite_stored(conn, table)} FROM "{table}" WHERE {where}', params)
     count = 0
     with open(Path(tmp) / table, "wb") as out:
         while chunk := cursor.fetchmany(CHUNK):
@@ -130,4 +151,5 @@ def _load(conn: sqlite3.Connection, table: str, tmp: str) -> None:
             except EOFError:
                 return
             marks = ", ".join("?" * len(chunk[0]))
-            conn.executemany(f'INSERT INTO "{FLOOR}{table}" VALUES ({marks})', chunk)
+            columns = _sqlite_stored(conn, table)
+            conn.executemany(f'INSERT INTO "{FLOOR}{table}" ({columns}) VALUES ({marks})', chunk)
