@@ -165,7 +165,7 @@ class InvoiceLine(models.Model):
         ordering = ["position", "id"]
         indexes = [
             models.Index(
-                fields=["subscription", "period_end", "invoice"],
+                fields=["subscription"],
                 condition=models.Q(subscription__isnull=False),
                 name="invoice_line_subscription",
             )

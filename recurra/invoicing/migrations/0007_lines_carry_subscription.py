@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             model_name="invoiceline",
             index=models.Index(
                 condition=models.Q(subscription__isnull=False),
-                fields=["subscription", "period_end", "invoice"],
+                fields=["subscription"],
                 name="invoice_line_subscription",
             ),
         ),
