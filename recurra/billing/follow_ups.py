@@ -40,5 +40,5 @@ def invoice_charge(payload: dict[str, Any], *, at: datetime) -> None:
         method = PaymentMethod.objects.filter(pk=payload["method_id"], detached_at=None).first()
         if method is None:
             return  # the buyer's method was removed meanwhile
-    actor = Actor(payload["actor"]["type"], payload["actor"]["id"], payload["actor"]["name"])
+    actor = Actor.from_dict(payload["actor"])
     charge_invoices([invoice.pk], origin=payload["origin"], actor=actor, at=at, method=method, waits=True)

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
+from recurra.accounts.selectors import account_zone
 from recurra.billing.charging import request_for
 from recurra.billing.outcomes import Outcomes, record_charges
 from recurra.core import clock
+from recurra.core.due import midnight
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import Charge, ChargeStatus, GatewayError
 from recurra.payments.models import Payment, PaymentStatus
@@ -43,14 +45,35 @@ def reconcile_pending(*, at: datetime, seconds: float | None = PASS_SECONDS) -> 
 
     Starts no new look-up after ``seconds`` (None: until none is left).
     """
-    stale = Payment.objects.filter(status=PaymentStatus.PENDING, lease_until_ms__lt=clock.epoch_ms())
-    return _settle(stale, at=at, charge_missing=True, seconds=seconds)
+    return _settle(_stale(), at=at, charge_missing=True, seconds=seconds)
+
+
+def pending_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`reconcile_pending` next has work (``core.due``): ``after`` while a payment is left
+    ``pending`` past its lease (real time), else None."""
+    return after if _stale().exists() else None
+
+
+def _stale() -> QuerySet[Payment]:
+    return Payment.objects.filter(status=PaymentStatus.PENDING, lease_until_ms__lt=clock.epoch_ms())
 
 
 def settle_processing(*, at: datetime) -> Outcomes:
     """Bank debits that were ``processing``: record those the gateway has settled by ``at``."""
     processing = Payment.objects.filter(status=PaymentStatus.PROCESSING)
     return _settle(processing, at=at, charge_missing=False, seconds=None)
+
+
+def processing_next_due(*, after: datetime) -> datetime | None:
+    """When :func:`settle_processing` next has work: the next settlement of a bank debit still
+    ``processing``, as its gateway tells; a gateway that cannot tell is asked again at the next local
+    midnight."""
+    names = set(Payment.objects.filter(status=PaymentStatus.PROCESSING).values_list("gateway", flat=True))
+    if not names:
+        return None
+    zone = account_zone()
+    polled = midnight(after.astimezone(zone).date() + timedelta(days=1), zone)
+    return min(get_gateway(name).next_change_at(after=after) or polled for name in names)
 
 
 def _settle(qs: QuerySet[Payment], *, at: datetime, charge_missing: bool, seconds: float | None) -> Outcomes:

@@ -28,3 +28,8 @@ class Actor:
 
     def as_dict(self) -> dict[str, str]:
         return {"type": self.kind, "id": self.id, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Actor:
+        """The actor :meth:`as_dict` wrote (a queued job's payload keeps who caused it)."""
+        return cls(data["type"], data["id"], data["name"])

@@ -197,17 +197,11 @@ def job_run_now(*, dedupe_key: str, at: datetime) -> bool:
 
     False when nothing ran: no such job queued, or another worker holds it.
     """
-    now_ms = clock.epoch_ms()
-    lease = now_ms + LEASE_MS
-    due = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_until_ms__lt=now_ms)
-    with transaction.atomic():
-        job = Job.objects.select_for_update(skip_locked=True).filter(due, dedupe_key=dedupe_key).first()
-        if job is None or job.attempts >= MAX_ATTEMPTS:
-            return False
-        job.status, job.lease_until_ms, job.attempts = JobStatus.RUNNING, lease, job.attempts + 1
-        job.save(update_fields=["status", "lease_until_ms", "attempts"])
-    _run_one(_QUEUES["jobs"], job, at=at, lease=lease, session=None)
-    return True
+    queue = _QUEUES["jobs"]
+    items, lease, _ = _claim(queue, at=at, limit=1, where=Q(dedupe_key=dedupe_key))
+    for job in items:
+        _run_one(queue, job, at=at, lease=lease, session=None)
+    return bool(items)
 
 
 def jobs_next_due(*, after: datetime) -> datetime | None:
@@ -247,12 +241,13 @@ def _run_batch(queue: Queue, *, at: datetime, limit: int, stop: Event | None = N
     return claimed, ran
 
 
-def _claim(queue: Queue, *, at: datetime, limit: int) -> tuple[list[Any], int, int]:
-    """Take up to ``limit`` due rows: (rows to run, their lease, rows taken in all)."""
+def _claim(queue: Queue, *, at: datetime, limit: int, where: Q | None = None) -> tuple[list[Any], int, int]:
+    """Take up to ``limit`` due rows (of those ``where`` picks): (rows to run, their lease, rows taken
+    in all)."""
     manager = queue.model._default_manager
     now_ms = clock.epoch_ms()
     lease = now_ms + LEASE_MS
-    due = Q(status=queue.queued) | Q(status=queue.running, lease_until_ms__lt=now_ms)
+    due = (Q(status=queue.queued) | Q(status=queue.running, lease_until_ms__lt=now_ms)) & (where or Q())
     if not manager.filter(due, run_at__lte=at).exists():  # one query, not a locking transaction
         return [], lease, 0
     with transaction.atomic():

@@ -143,7 +143,7 @@ def _send_job(payload: dict[str, Any], *, at: datetime) -> None:
     refund = Refund.objects.get(pk=payload["refund_id"])
     if refund.status != Refund.Status.PENDING:
         return
-    actor = Actor(payload["actor"]["type"], payload["actor"]["id"], payload["actor"]["name"])
+    actor = Actor.from_dict(payload["actor"])
     try:
         refund_send(refund=refund, actor=actor, at=at)
     except (RecurraError, ValueError):

@@ -26,10 +26,14 @@ from recurra.api.idempotency import idempotency_purge, idempotency_purge_next_du
 from recurra.billing.dunning import DunningReport, retry_due, retry_next_due
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.overdue import mark_overdue, overdue_next_due
-from recurra.billing.reconcile import reconcile_pending, settle_processing
+from recurra.billing.reconcile import (
+    pending_next_due,
+    processing_next_due,
+    reconcile_pending,
+    settle_processing,
+)
 from recurra.billing.reminders import reminders_next_due, send_reminders
 from recurra.billing.run import RunReport, billing_next_due, billing_run
-from recurra.billing.settling import pending_next_due, processing_next_due
 from recurra.commerce.reconcile import purchases_next_due, reconcile_purchases
 from recurra.core import clock
 from recurra.exports.running import exports_expire, exports_expire_next_due
