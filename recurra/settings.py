@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "recurra.web.middleware.account_time_zone",
     "recurra.api.idempotency.IdempotencyMiddleware",
 ]
 

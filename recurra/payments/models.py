@@ -13,6 +13,7 @@ from django.db import models
 from recurra.core import ids
 from recurra.core.models import Timestamped
 from recurra.core.money import Money
+from recurra.payments.brands import method_text
 
 
 class MethodType(models.TextChoices):
@@ -49,7 +50,7 @@ class PaymentMethod(Timestamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.brand or self.get_type_display()} •••• {self.last4}"
+        return method_text(type_label=str(self.get_type_display()), brand=self.brand, last4=self.last4)
 
 
 class PaymentStatus(models.TextChoices):

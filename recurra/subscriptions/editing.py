@@ -55,6 +55,7 @@ from recurra.catalog.terms import PAYMENT_TERM_DAYS, BillingStartType, Collectio
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
+from recurra.core.formats import period_text
 from recurra.crm.models import Address, Contact
 from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
@@ -264,7 +265,7 @@ def _prorate(
     if net.days == 0:
         return None
     last_day = period.end - timedelta(days=1)
-    span = f"{max(today, period.start).isoformat()} to {last_day.isoformat()}"
+    span = period_text(max(today, period.start), last_day, "en")  # the lines' words are English
     lines = (
         ProratedLine(
             name=f"Unused time on {_names(old)}"[:200],

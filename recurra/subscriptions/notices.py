@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 def method_label(method: PaymentMethod | None) -> str:
     if method is None:
         return ""
-    return f"{method.brand or method.get_type_display()} •••• {method.last4}"
+    return str(method)
 
 
 def _common(sub: Subscription, account: AccountSettings) -> dict[str, Any]:

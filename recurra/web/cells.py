@@ -13,16 +13,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
-from recurra.web.templatetags.recurra_web import money
+from recurra.web.templatetags.recurra_web import day, money
 
 EMPTY = mark_safe('<span class="muted" aria-label="none">—</span>')
-DATE_FORMAT = "j M Y"
 _ID = "ID"
 
 
@@ -67,9 +65,9 @@ def text(prop: Property, value: object, currency: str, zone: ZoneInfo) -> str:
     if prop.kind == Kind.MONEY:
         return money(value, currency)  # type: ignore[arg-type]
     if prop.kind == Kind.DATETIME and isinstance(value, datetime):
-        return dateformat.format(value.astimezone(zone), DATE_FORMAT)
+        return day(value.astimezone(zone).date())
     if prop.kind == Kind.DATE and isinstance(value, date):
-        return dateformat.format(value, DATE_FORMAT)
+        return day(value)
     if prop.kind == Kind.BOOLEAN:
         return "Yes" if value else "No"
     return str(prop.label_of(value))

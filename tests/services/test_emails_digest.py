@@ -129,7 +129,7 @@ def test_the_digest_summarises_the_local_day_for_each_super_admin(digest_on):
             ],
         },
     }
-    assert [m.subject for m in mail.outbox] == ["Betalingsoversikt for 15. januar 2027"] * 2
+    assert [m.subject for m in mail.outbox] == ["Betalingsoversikt for 15. jan. 2027"] * 2
     assert "4 betalinger gikk gjennom\n" in mail.outbox[0].body
     assert Job.objects.get().status == "done"
 

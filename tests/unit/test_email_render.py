@@ -105,15 +105,15 @@ RECEIPT_EN = """Hi Kari Nordmann,
 Thank you for your payment of NOK1,234.50 for Pro plan.
 
 Invoice number: INV-0007
-Paid on: January 15, 2027
-Billing period: Jan 15\u2009–\u2009Feb 14, 2027
+Paid on: 15 Jan 2027
+Billing period: 15 Jan 2027 – 14 Feb 2027
 Payment method: Visa •••• 4242
 
 - Pro <plan> × 2: NOK1,000.00
 - Support × 1: NOK234.50
 Total paid: NOK1,234.50
 
-Your next payment is due on February 15, 2027.
+Your next payment is due on 15 Feb 2027.
 
 --
 Sent by Fjord Software AS.
@@ -124,15 +124,15 @@ RECEIPT_NB = """Hei Kari Nordmann,
 Takk for betalingen på 1\xa0234,50\xa0kr for Pro plan.
 
 Fakturanummer: INV-0007
-Betalt: 15. januar 2027
-Faktureringsperiode: 15. jan.–14. feb. 2027
+Betalt: 15. jan. 2027
+Faktureringsperiode: 15. jan. 2027 – 14. feb. 2027
 Betalingsmåte: Visa •••• 4242
 
 - Pro <plan> × 2: 1\xa0000,00\xa0kr
 - Support × 1: 234,50\xa0kr
 Totalt betalt: 1\xa0234,50\xa0kr
 
-Neste betaling forfaller 15. februar 2027.
+Neste betaling forfaller 15. feb. 2027.
 
 --
 Sendt av Fjord Software AS.
@@ -187,7 +187,7 @@ def test_norwegian_subjects() -> None:
     subjects = {kind: render(kind, "nb", data).subject for kind, data in SAMPLES.items()}
     assert subjects == {
         "receipt": "Kvittering fra Fjord Software AS: 1\xa0234,50\xa0kr",
-        "payment_reminder": "Kommende betaling for Pro plan 15. februar 2027",
+        "payment_reminder": "Kommende betaling for Pro plan 15. feb. 2027",
         "invoice": "Faktura INV-0008 fra Fjord Software AS",
         "payment_failed": "Betalingen din for Pro plan mislyktes",
         "payment_method_update": "Oppdater betalingsmåten for Pro plan",
@@ -196,13 +196,13 @@ def test_norwegian_subjects() -> None:
         "admin_payment_succeeded": "Betaling mottatt: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "admin_payment_failed": "Betaling mislyktes: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "export_ready": "Eksporten din er klar",
-        "admin_digest": "Betalingsoversikt for 15. januar 2027",
+        "admin_digest": "Betalingsoversikt for 15. jan. 2027",
     }
 
 
 def test_invoice_shows_terms_and_pay_link() -> None:
     email = render("invoice", "en", SAMPLES["invoice"])
-    assert "Due on: February 14, 2027\nPayment terms: net 30 days\n" in email.text
+    assert "Due on: 14 Feb 2027\nPayment terms: net 30 days\n" in email.text
     assert "Pay the invoice online: https://billing.example.com/pay/inv_8" in email.text
     assert 'href="https://billing.example.com/pay/inv_8"' in email.html
     assert "Betalingsbetingelser: netto 30 dager" in render("invoice", "nb", SAMPLES["invoice"]).text
@@ -217,7 +217,7 @@ def test_optional_data_left_out() -> None:
     assert "next payment" not in render("receipt", "en", receipt).text
     cancel = {k: v for k, v in SAMPLES["cancellation"].items() if k not in ("access_until", "refund_amount")}
     text = render("cancellation", "en", cancel).text
-    assert "was canceled on January 15, 2027." in text
+    assert "was canceled on 15 Jan 2027." in text
     assert "stays active" not in text and "refunded" not in text
 
 
@@ -240,7 +240,7 @@ def test_admin_notice_falls_back_to_the_email_and_links_the_app() -> None:
 def test_digest_counts_with_plurals_and_lists_failures() -> None:
     text = render("admin_digest", "en", SAMPLES["admin_digest"]).text
     assert text == (
-        "Payments on January 15, 2027:\n\n"
+        "Payments on 15 Jan 2027:\n\n"
         "1 payment succeeded\n  NOK1,234.50\n\n"
         "3 payments failed\n  NOK50.00\n  $19.99\n\n"
         "Failed payments:\n- Ola Nordmann · Basic: $19.99 (Card declined.)\n"

@@ -47,7 +47,7 @@ def test_the_checkout_shows_todays_charge_and_the_future_charges(link: PaymentLi
     assert response.status_code == 200
     page = text(response.content)
     assert "Support plan" in page and "Total due today $10.00" in page
-    assert "Future charges $20.00 every month, starting Feb. 15, 2027: Hosting" in page
+    assert "Future charges $20.00 every month, starting 15 Feb 2027: Hosting" in page
     assert "Pay $10.00" in page
     assert response["Cache-Control"] == "no-store"
 

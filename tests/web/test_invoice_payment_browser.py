@@ -90,7 +90,7 @@ def test_on_a_phone_the_buyer_pays_saves_the_card_and_sees_it_paid(open_page: An
     assert Invoice.objects.get(pk=invoice.pk).billing_address["city"] == "Oslo"
 
     page.reload()  # the link still opens the invoice: paid, nothing to do
-    assert page.get_by_text("This invoice was paid on January 15, 2027. Thank you.").is_visible()
+    assert page.get_by_text("This invoice was paid on 15 Jan 2027. Thank you.").is_visible()
 
 
 def test_on_a_desktop_a_declined_card_is_explained_and_another_one_pays(
@@ -115,5 +115,5 @@ def test_on_a_desktop_a_declined_card_is_explained_and_another_one_pays(
     assert Invoice.objects.get(pk=invoice.pk).status == "paid"
 
     page.get_by_role("link", name="Norsk bokmål").click()
-    page.wait_for_selector("text=Denne fakturaen ble betalt 15. januar 2027. Takk.")
+    page.wait_for_selector("text=Denne fakturaen ble betalt 15. jan. 2027. Takk.")
     assert page.locator("html").get_attribute("lang") == "nb"

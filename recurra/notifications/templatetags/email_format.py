@@ -1,8 +1,8 @@
 """Filters for the email templates: money, dates and payment terms in the active language.
 
 Babel's formatting is pure but slow (a fifth of an email's rendering), and the
-same amounts and dates recur across a batch of emails: the results are cached
-per (value, locale).
+same amounts and dates recur across a batch of emails: amounts are cached here
+per (value, locale), days in ``core.formats``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-from babel.dates import format_date, format_interval
 from django import template
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from recurra.core.formats import day_text, period_text
 from recurra.core.money import Money
 
 register = template.Library()
@@ -46,24 +46,15 @@ def _money(amount: int, currency: str, locale: str) -> str:
 
 @register.filter
 def day(value: str | date) -> str:
-    """``{{ paid_on|day }}``: an ISO date, long form (``January 5, 2027`` / ``5. januar 2027``)."""
-    return _day(value, babel_locale())
-
-
-@functools.lru_cache(maxsize=4096)
-def _day(value: str | date, locale: str) -> str:
-    return format_date(_date(value), format="long", locale=locale)
+    """``{{ paid_on|day }}``: an ISO date as every page and email writes it (``7 Jan 2027`` /
+    ``7. jan. 2027``: ``core.formats``)."""
+    return day_text(_date(value), translation.get_language())
 
 
 @register.filter
 def until(start: str | date, end: str | date) -> str:
-    """``{{ period_start|until:period_end }}``: a range (``Jan 15 – Feb 14, 2027``), ends as given."""
-    return _until(start, end, babel_locale())
-
-
-@functools.lru_cache(maxsize=4096)
-def _until(start: str | date, end: str | date, locale: str) -> str:
-    return format_interval(_date(start), _date(end), skeleton="yMMMd", locale=locale)
+    """``{{ period_start|until:period_end }}``: a period (``15 Jan 2027 – 15 Feb 2027``), ends as given."""
+    return period_text(_date(start), _date(end), translation.get_language())
 
 
 def _date(value: str | date) -> date:

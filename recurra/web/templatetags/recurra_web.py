@@ -1,17 +1,28 @@
-"""Display helpers for templates: money, percentages and navigation links. No business rules."""
+"""Display helpers for templates: money, dates, percentages, codes by their labels, navigation links.
+
+No business rules. Dates and times go through ``core.formats`` (one format everywhere); times
+are shown in the current time zone, the account's (``web.middleware.account_time_zone``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_decimal
 from django import template
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from recurra.core.formats import day_text, moment_text, period_text
 from recurra.core.money import Money
+from recurra.exports.languages import LANGUAGES
+from recurra.payments.brands import method_text
+from recurra.payments.models import MethodType
 from recurra.web.forms.base import percent_text
 
 register = template.Library()
@@ -28,6 +39,52 @@ def money(value: Money | int | None, currency: str | None = None) -> str:
         return "—"
     amount = value if isinstance(value, Money) else Money(int(value), currency or "")
     return amount.format(_locale())
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    """``{{ invoice.due_on|day }}``: ``7 Jan 2027`` (a datetime: its day in the account's zone); None: ""."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return day_text(value, translation.get_language())
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    """``{{ payment.created_at|moment }}``: ``7 Jan 2027, 09:30`` in the account's zone; "" for None."""
+    if value is None or value == "":
+        return ""
+    return moment_text(value, timezone.get_current_timezone(), translation.get_language())
+
+
+@register.filter
+def period(start: date | None, end: date | None) -> str:
+    """``{{ line.period_start|period:line.period_end }}``: ``7 Jan 2027 – 7 Feb 2027``."""
+    if start is None or end is None:
+        return ""
+    return period_text(start, end, translation.get_language())
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """``nb`` → ``Norsk bokmål``: a language by its own name (unknown codes as they are)."""
+    return LANGUAGES.get(code, code)
+
+
+@register.filter
+def method_types(codes: Iterable[str]) -> str:
+    """``["card", "ach"]`` → ``Card, Bank debit (ACH)``: payment method types by their labels."""
+    labels = dict(MethodType.choices)
+    return ", ".join(str(labels.get(code, code)) for code in codes)
+
+
+@register.filter
+def method_shown(record: Any) -> str:
+    """A purchase's method (any record's with ``method_type``, ``brand``, ``last4``): ``Visa •••• 4242``."""
+    label = dict(MethodType.choices).get(record.method_type, record.method_type)
+    return method_text(type_label=str(label), brand=record.brand, last4=record.last4)
 
 
 @register.filter

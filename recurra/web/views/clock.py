@@ -14,11 +14,12 @@ from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
-from django.utils import dateformat
+from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from recurra.core import clock
 from recurra.core.clock import ClockError
+from recurra.core.formats import moment_text
 from recurra.web.access import editor
 from recurra.web.views.common import next_url, statement
 
@@ -31,7 +32,7 @@ STEPS = {
 
 
 def moment(at: datetime) -> str:
-    return f"{dateformat.format(at.astimezone(UTC), 'j M Y, H:i')} UTC"
+    return f"{moment_text(at, UTC, translation.get_language())} UTC"
 
 
 def plural(count: int, noun: str) -> str:

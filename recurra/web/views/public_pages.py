@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.decorators import decorator_from_middleware
 
 from recurra.accounts.selectors import account_settings
+from recurra.payments.brands import brand_name
 from recurra.payments.gateways.sandbox_tokens import TOKENS
 from recurra.web.languages import language_choices, public_language
 
@@ -90,7 +91,7 @@ def sandbox_choices(allowed: Iterable[str]) -> list[tuple[str, str]]:
         return []
     kinds = set(allowed)
     return [
-        (name, f"{spec.brand.title()} •••• {spec.last4} ({name})")
+        (name, f"{brand_name(spec.brand)} •••• {spec.last4} ({name})")
         for name, spec in TOKENS.items()
         if spec.type in kinds
     ]

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
+from recurra.payments.brands import brand_name
 from recurra.payments.gateways.sandbox_tokens import TOKENS
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions import update_links
@@ -141,7 +142,7 @@ def _sandbox_choices(sub: Subscription) -> list[tuple[str, str]]:
         return []
     allowed = set(sub.allowed_payment_methods)
     return [
-        (name, f"{spec.brand.title()} •••• {spec.last4} ({name})")
+        (name, f"{brand_name(spec.brand)} •••• {spec.last4} ({name})")
         for name, spec in TOKENS.items()
         if spec.type in allowed
     ]
