@@ -117,6 +117,12 @@ class Invoice(Timestamped):
         return Money(self.amount_due, self.currency)
 
     @property
+    def amount_before_discount(self) -> int:
+        """The lines' quantity × unit price, before their discounts (``subtotal`` is after them):
+        the "Subtotal" shown above "Discount", so that subtotal − discount + tax = total."""
+        return self.subtotal + self.discount
+
+    @property
     def refund_state(self) -> str:
         """``refunded`` when all that was paid went back, ``partially_refunded`` when some did, else ""."""
         if not self.amount_refunded:
@@ -173,6 +179,11 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"
+
+    @property
+    def amount_before_discount(self) -> int:
+        """quantity × unit price: ``amount_subtotal`` is after the discount."""
+        return self.amount_subtotal + self.amount_discount
 
 
 class InvoiceSequence(models.Model):

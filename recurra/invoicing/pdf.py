@@ -1,8 +1,8 @@
 """An invoice as a PDF: pure rendering of the invoice, its lines and the account settings.
 
 Labels are English or Norwegian bokmål by the invoice's ``language`` (anything else: English);
-money, numbers and dates are written the way that locale writes them (``1 234,50 kr`` /
-``$1,234.50``, ``15. januar 2027`` / ``January 15, 2027``).
+money and numbers are written the way that locale writes them (``1 234,50 kr`` / ``$1,234.50``),
+dates the way every page and email writes them (``core.formats``: ``15. jan. 2027`` / ``15 Jan 2027``).
 
 Surprising cases:
 
@@ -12,6 +12,8 @@ Surprising cases:
   and thin spaces by a no-break space, anything else by ``?``) instead of failing the whole PDF.
 - The creation date is the invoice's ``created_at``, so the same invoice gives the same bytes.
 - A draft has no number: it is shown as "Draft".
+- A line's amount is quantity × unit price, its discount written under its name; the totals add
+  up as printed: Subtotal (the lines' amounts) − Discount + Tax = Total (the sum of the lines).
 - The seller ("From") is the account's business name and the seller's details that are set, as
   the settings are now: changing them changes the PDF of every invoice, old ones too.
 """
@@ -22,7 +24,6 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date, format_interval
 from babel.numbers import format_decimal, format_percent
 from django.http import HttpResponse
 from fpdf import FPDF
@@ -30,6 +31,7 @@ from fpdf.fonts import FontFace
 
 from recurra.accounts.models import AccountSettings
 from recurra.accounts.selectors import account_settings
+from recurra.core.formats import day_text, period_text
 from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
 
@@ -137,10 +139,10 @@ class _Writer:
         return Money(amount, self.invoice.currency).format(self.locale)
 
     def day(self, value: date) -> str:
-        return format_date(value, format="long", locale=self.locale)
+        return day_text(value, self.locale)
 
     def period(self, start: date, end: date) -> str:
-        return format_interval(start, end, skeleton="yMMMd", locale=self.locale)
+        return period_text(start, end, self.locale)
 
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.locale)
@@ -258,11 +260,11 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             row.cell(pdf_text(w.number(item.quantity)))
             row.cell(pdf_text(w.money(item.unit_amount)))
             row.cell(pdf_text(w.percent(item.tax_rate_percent)))
-            row.cell(pdf_text(w.money(item.amount_subtotal)))
+            row.cell(pdf_text(w.money(item.amount_before_discount)))
     pdf.ln(4)
 
-    # Totals, right-aligned.
-    totals = [(w.label("subtotal"), invoice.subtotal)]
+    # Totals, right-aligned: the lines' amounts (before discount) − discount + tax = total.
+    totals = [(w.label("subtotal"), invoice.amount_before_discount)]
     if invoice.discount:
         totals.append((w.label("discount"), -invoice.discount))
     totals += [

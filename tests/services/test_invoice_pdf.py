@@ -36,7 +36,8 @@ def pdf_texts(data: bytes) -> list[str]:
 
 
 def make_invoice(**fields: Any) -> Invoice:
-    """An open NOK invoice INV-42 of 1 234,50 (+25% tax) with one discounted line."""
+    """An open NOK invoice INV-42 of 3 × 457,22 less 10 % (137,166 → 137,17) = 1 234,49, +25 % tax
+    (308,6225 → 308,62) = 1 543,11."""
     company = company_create(actor=SYSTEM, name="Fjordline AS")
     contact = contact_create(
         actor=SYSTEM,
@@ -51,12 +52,12 @@ def make_invoice(**fields: Any) -> Invoice:
         "contact": contact,
         "company": company,
         "currency": "NOK",
-        "subtotal": 123450,
+        "subtotal": 123449,
         "discount": 13717,
-        "tax": 30863,
-        "total": 154313,
+        "tax": 30862,
+        "total": 154311,
         "amount_paid": 0,
-        "amount_due": 154313,
+        "amount_due": 154311,
         "collection_method": "send_invoice",
         "payment_terms": "net_30",
         "issued_on": date(2027, 1, 15),
@@ -86,9 +87,9 @@ def make_invoice(**fields: Any) -> Invoice:
         discount_percent=Decimal("10"),
         tax_rate_percent=Decimal("25"),
         amount_discount=13717,
-        amount_subtotal=123450,
-        amount_tax=30863,
-        amount_total=154313,
+        amount_subtotal=123449,
+        amount_tax=30862,
+        amount_total=154311,
     )
     return invoice
 
@@ -118,8 +119,8 @@ def test_a_norwegian_invoice_has_seller_buyer_settings_and_nb_formats(invoice: I
         "PO-7788",
         "NO 999 888 777 MVA",
         "Pro årlig",
-        "15. januar 2027",
-        "14. februar 2027",
+        "15. jan. 2027",
+        "14. feb. 2027",
         "Åpen",
         "Takk for handelen — æøå ÆØÅ",
         "Fjordline AS • Bankkonto 1234.56.78903",
@@ -127,8 +128,8 @@ def test_a_norwegian_invoice_has_seller_buyer_settings_and_nb_formats(invoice: I
     ):
         assert expected in text, expected
     # Money as Norwegian writes it: (no-break) space thousands, decimal comma; Babel's minus as "-".
-    assert "1 234,50 kr" in shown
-    assert "1 543,13 kr" in shown
+    assert "1 371,66 kr" in shown
+    assert "1 543,11 kr" in shown
     assert "-137,17 kr" in shown
     assert "25 %" in shown
 
@@ -183,8 +184,8 @@ def test_an_english_invoice_uses_english_labels_and_formats(frozen_clock: Any) -
     shown = pdf_texts(invoice_pdf(invoice))
     text = "\n".join(shown)
     assert "Invoice INV-42" in text
-    assert "January 15, 2027" in text
-    assert "$1,234.50" in shown and "$1,543.13" in shown
+    assert "15 Jan 2027" in text
+    assert "$1,371.66" in shown and "$1,543.11" in shown
     assert "PO number" not in text and "Comments" not in text
 
 
@@ -200,3 +201,34 @@ def test_the_same_invoice_gives_the_same_bytes(invoice: Invoice) -> None:
 
 def test_text_outside_windows_1252_is_replaced_not_fatal() -> None:
     assert pdf_text("\u22121\u202f234 € → æ") == "-1\xa0234 € ? æ"
+
+
+def test_the_totals_add_up_as_printed(invoice: Invoice) -> None:
+    """Each line's amount is quantity × unit price (its discount under its name); then
+    Subtotal − Discount + Tax = Total: 1 371,66 − 137,17 + 308,62 = 1 543,11."""
+    shown = pdf_texts(invoice_pdf(invoice))
+    line = shown.index("Pro plan")
+    assert shown[line : line + 7] == [
+        "Pro plan",
+        "Årlig lisens",
+        "Rabatt 10 %: -137,17 kr",
+        "3",
+        "457,22 kr",
+        "25 %",
+        "1 371,66 kr",
+    ]
+    totals = shown.index("Sum eks. MVA")
+    assert shown[totals : totals + 12] == [
+        "Sum eks. MVA",
+        "1 371,66 kr",
+        "Rabatt",
+        "-137,17 kr",
+        "MVA",
+        "308,62 kr",
+        "Totalt",
+        "1 543,11 kr",
+        "Betalt",
+        "0,00 kr",
+        "Å betale",
+        "1 543,11 kr",
+    ]
