@@ -1,4 +1,4 @@
-"""Read-only shapes for templates: line tables, payments progress, timeline entries.
+"""Read-only shapes for templates: line tables, payments progress, changed values (``web.timeline``).
 
 No business rules here: amounts come from the records (or the pricing
 arithmetic), labels from the model choices ("past_due" shows as "Unpaid").
@@ -12,9 +12,9 @@ from django.db.models import Choices
 
 from recurra.catalog.models import LineItemFields
 from recurra.catalog.pricing import LineAmounts
-from recurra.core.models import Event
 from recurra.core.money import Money, total
 from recurra.crm.models import Deal
+from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription
 
 
@@ -64,13 +64,6 @@ class Change:
     after: str
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    event: Event
-    title: str
-    changes: list[Change]
-
-
 MAX_VALUE_TEXT = 80
 
 
@@ -84,22 +77,18 @@ def value_text(value: object) -> str:
     return text if len(text) <= MAX_VALUE_TEXT else f"{text[: MAX_VALUE_TEXT - 1]}…"
 
 
-def timeline_entry(event: Event) -> TimelineEntry:
-    """An event as a line: "Invoice paid" and, for an update, each changed field before → after.
-
-    A creation or deletion lists no fields (the record itself shows them).
-    """
-    title = event.type.replace(".", " ").replace("_", " ")
-    before, after = event.data.get("before"), event.data.get("after")
-    changes = []
-    if isinstance(before, dict) and isinstance(after, dict):
-        changes = [
-            Change(name.replace("_", " "), value_text(before.get(name)), value_text(after[name]))
-            for name in after
-        ]
-    return TimelineEntry(event, title[:1].upper() + title[1:], changes)
-
-
 def label(choices: type[Choices], value: str) -> str:
     """The label of a stored choice ("net_30" → "Net 30"); the raw value if it is not one of them."""
     return str(dict(choices.choices).get(value, value))
+
+
+def subscription_title(sub: Subscription) -> str:
+    """A subscription as a message names it: ``“Pro monthly” for Fjordline`` (its company, else contact)."""
+    return f"“{sub.name}” for {sub.company or sub.contact}"
+
+
+def refund_target(payment: Payment) -> str:
+    """Where a payment's money goes back to: its method (``Visa •••• 4242``), else its kind (``Card``)."""
+    if payment.payment_method is not None:
+        return str(payment.payment_method)
+    return str(payment.get_method_type_display())

@@ -28,7 +28,7 @@ from recurra.payments.models import Payment
 from recurra.subscriptions import selectors as subscriptions
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import Subscription
-from recurra.web.present import TimelineEntry, timeline_entry
+from recurra.web.timeline import TimelineEntry, timeline_entries
 
 UPCOMING_COUNT = 12
 TIMELINE_SIZE = 50
@@ -96,21 +96,25 @@ def upcoming_payments(sub: Subscription, *, count: int = UPCOMING_COUNT) -> list
     ]
 
 
-def timeline(condition: Q, *, size: int = TIMELINE_SIZE) -> list[TimelineEntry]:
+def timeline(
+    condition: Q, *, record_id: str, currency: str, size: int = TIMELINE_SIZE
+) -> list[TimelineEntry]:
     events = Event.objects.filter(condition).order_by("-created_at", "-id")[:size]
-    return [timeline_entry(event) for event in events]
+    return timeline_entries(events, record_id=record_id, currency=currency)
 
 
 def subscription_timeline(sub: Subscription) -> list[TimelineEntry]:
     invoices = Invoice.objects.filter(invoicing.invoices_of(sub.pk)).values("pk")
     payments = Payment.objects.filter(invoicing.payments_of(sub.pk)).values("pk")
-    return timeline(Q(object_id=sub.pk) | Q(object_id__in=invoices) | Q(object_id__in=payments))
+    condition = Q(object_id=sub.pk) | Q(object_id__in=invoices) | Q(object_id__in=payments)
+    return timeline(condition, record_id=sub.pk, currency=sub.currency)
 
 
 def invoice_timeline(invoice: Invoice) -> list[TimelineEntry]:
     payments = Payment.objects.filter(invoice=invoice).values("pk")
-    return timeline(Q(object_id=invoice.pk) | Q(object_id__in=payments))
+    condition = Q(object_id=invoice.pk) | Q(object_id__in=payments)
+    return timeline(condition, record_id=invoice.pk, currency=invoice.currency)
 
 
 def payment_timeline(payment: Payment) -> list[TimelineEntry]:
-    return timeline(Q(object_id=payment.pk))
+    return timeline(Q(object_id=payment.pk), record_id=payment.pk, currency=payment.currency)

@@ -171,3 +171,23 @@ def carried(response: Any) -> dict[str, list[str]]:
         if name != "csrfmiddlewaretoken":
             values.setdefault(name, []).append(value)
     return values
+
+
+def timeline(html: str | bytes) -> list[dict[str, Any]]:
+    """A record's timeline, newest first: each entry's title (as read: a link's text in place), its
+    when-and-who line and its changes ("Field: before → after", line items "Added: …")."""
+    raw = html.decode() if isinstance(html, bytes) else html
+    found = re.search(r'<ol class="timeline">(.*?)</ol>\s*</section>', raw, re.S)
+    entries = []
+    for item in re.split(r'<li>\s*<div class="timeline-head">', found[1] if found else "")[1:]:
+        title = re.search(r'<strong class="timeline-title">(.*?)</strong>', item, re.S)
+        meta = re.search(r'<span class="muted small">(.*?)</span>\s*</div>', item, re.S)
+        changes = re.findall(r"<li(?: class=\"line-\w+\")?>((?:(?!<li|<ul).)*?)(?:</li>|<ul)", item, re.S)
+        entries.append(
+            {
+                "title": unescape(re.sub(r"<[^>]+>", "", title[1]) if title else ""),
+                "meta": unescape(text(meta[1]) if meta else ""),
+                "changes": [unescape(text(change)) for change in changes],
+            }
+        )
+    return entries

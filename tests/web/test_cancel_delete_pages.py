@@ -48,12 +48,16 @@ def test_cancel_at_period_end_then_undo(editor: Client, sub: Subscription) -> No
     done = editor.post(
         url(sub, "cancel"), {"confirm": "on", "when": "period_end", "refund": "none"}, follow=True
     )
-    assert messages(done) == ["Subscription Pro monthly will be canceled at the end of its period."]
+    assert messages(done) == [
+        "Subscription “Pro monthly” for Fjordline will be canceled at the end of its period."
+    ]
     assert Subscription.objects.get(pk=sub.pk).cancel_at_period_end
     assert f'action="/subscriptions/{sub.pk}/undo-cancel/"' in done.content.decode()
 
     undone = editor.post(url(sub, "undo-cancel"), follow=True)
-    assert messages(undone) == ["Subscription Pro monthly will renew as before: the cancellation is undone."]
+    assert messages(undone) == [
+        "Subscription “Pro monthly” for Fjordline will renew as before: the cancellation is undone."
+    ]
     assert not Subscription.objects.get(pk=sub.pk).cancel_at_period_end
 
 
@@ -65,7 +69,7 @@ def test_cancel_now_then_delete_after_a_confirmation_page(editor: Client, sub: S
     assert "This cannot be undone" in question.content.decode()
     done = editor.post(url(sub, "delete"), follow=True)
 
-    assert messages(done) == ["Subscription Pro monthly deleted."]
+    assert messages(done) == ["Subscription “Pro monthly” for Fjordline deleted."]
     assert not Subscription.objects.filter(pk=sub.pk).exists()
     assert Event.objects.filter(object_id=sub.pk, type="subscription.deleted", actor_type="user").count() == 1
 

@@ -44,7 +44,8 @@ def test_an_editor_pauses_with_a_reason_and_a_resume_day(editor: Client, sub: Su
     done = editor.post(url(sub, "pause"), {"reason": "Travelling", "resume_on": "2027-03-01"}, follow=True)
     assert done.redirect_chain == [(url(sub), 302)]
     assert messages(done) == [
-        "Subscription Pro monthly paused: nothing is invoiced, charged or reminded until it resumes."
+        "Subscription “Pro monthly” for Fjordline paused: "
+        "nothing is invoiced, charged or reminded until it resumes."
     ]
     row = Subscription.objects.get(pk=sub.pk)
     assert (row.status, row.pause_reason, row.resume_on) == ("paused", "Travelling", date(2027, 3, 1))
@@ -60,7 +61,7 @@ def test_an_editor_pauses_with_a_reason_and_a_resume_day(editor: Client, sub: Su
 def test_an_editor_resumes_on_the_date_given(editor: Client, sub: Subscription) -> None:
     editor.post(url(sub, "pause"), {"reason": "", "resume_on": ""}, follow=True)  # its message shown
     done = editor.post(url(sub, "resume"), {"next_payment_date": "2027-01-20"}, follow=True)
-    assert messages(done) == ["Subscription Pro monthly resumed."]
+    assert messages(done) == ["Subscription “Pro monthly” for Fjordline resumed."]
     row = Subscription.objects.get(pk=sub.pk)
     assert (row.status, row.next_payment_date, row.anchor_date, row.anchor_period) == (
         "active",

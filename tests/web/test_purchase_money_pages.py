@@ -116,7 +116,7 @@ def test_in_the_browser_a_seller_cancels_one_subscription_of_a_purchase_with_its
     shoot(page, "cancel-purchase-share.png", tmp_path, full_page=False)
     dialog.get_by_role("button", name="Cancel subscription").click()
 
-    expect(page.get_by_text("Refunded $90.41 to payment")).to_be_visible()
+    expect(page.get_by_text("Refunded $90.41 to Visa •••• 4242 (payment of 15 Jan 2027).")).to_be_visible()
     page.goto(f"{live_server.url}/invoices/{Invoice.objects.get().pk}/")
     expect(page.locator(".subheading")).to_contain_text("Partly refunded")
     expect(page.get_by_text("Refunded since (of the amount paid)")).to_be_visible()

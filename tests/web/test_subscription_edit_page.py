@@ -119,7 +119,7 @@ def test_confirm_saves_and_goes_back_with_a_message(editor: Client, sub: Subscri
     )
 
     assert done.redirect_chain == [(f"/subscriptions/{sub.pk}/", 302)]
-    assert messages(done) == ["Subscription Pro monthly (team) saved."]
+    assert messages(done) == ["Subscription “Pro monthly (team)” for Fjordline saved."]
     row = Subscription.objects.get(pk=sub.pk)
     assert (row.name, row.next_payment_amount, row.mrr) == ("Pro monthly (team)", 14700, 14700)
     assert list(row.line_items.values_list("quantity", flat=True)) == [3]
@@ -131,7 +131,7 @@ def test_confirm_saves_and_goes_back_with_a_message(editor: Client, sub: Subscri
 def test_confirm_with_nothing_changed_saves_nothing(editor: Client, sub: Subscription) -> None:
     before = state(sub)
     done = editor.post(url(sub), form(action="confirm"), follow=True)
-    assert messages(done) == ["Nothing to save: subscription Pro monthly is unchanged."]
+    assert messages(done) == ["Nothing to save: subscription “Pro monthly” for Fjordline is unchanged."]
     assert state(sub) == before
 
 
@@ -149,13 +149,13 @@ def test_a_prorated_upgrade_shows_the_credit_and_the_charge(editor: Client, sub:
     # 98.00 × 21/31 = 66.387… credited, 120.00 × 21/31 = 81.290… charged
     assert table_rows(preview.content, "table-proration") == [
         [
-            "Unused time on Pro plan × 2 Credit for 21 of 31 days (2027-01-25 to 2027-02-14)",
+            "Unused time on Pro plan × 2 Credit for 21 of 31 days (25 Jan 2027 – 14 Feb 2027)",
             "-$66.39",
             "$0.00",
             "-$66.39",
         ],
         [
-            "Remaining time on Pro plan × 2 21 of 31 days (2027-01-25 to 2027-02-14)",
+            "Remaining time on Pro plan × 2 21 of 31 days (25 Jan 2027 – 14 Feb 2027)",
             "$81.29",
             "$0.00",
             "$81.29",
@@ -178,7 +178,8 @@ def test_a_prorated_upgrade_shows_the_credit_and_the_charge(editor: Client, sub:
     assert (prorated.total, prorated.status, prorated.period_index) == (1490, "open", None)
     assert list(prorated.lines.values_list("amount_total", flat=True)) == [-6639, 8129]
     assert messages(done) == [
-        f"Subscription Pro monthly saved. Prorated invoice {prorated.number} of $14.90 created; it is open."
+        f"Subscription “Pro monthly” for Fjordline saved. "
+        f"Prorated invoice {prorated.number} of $14.90 created; it is open."
     ]
 
 

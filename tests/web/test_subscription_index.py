@@ -395,7 +395,7 @@ def test_the_cancel_dialog_shows_the_refund_it_would_make_and_a_pending_bank_deb
     make_payment(invoice, status="processing", method_type="ach")
     dialog = editor.get(f"/subscriptions/{subs.annual.pk}/cancel/?next=/subscriptions/", headers=HTMX)
     shown = text(dialog.content)
-    assert "Prorated refund of the unused days: $98.00 (31 of 31 days of 15 Jan – 14 Feb 2027)" in shown
+    assert "Prorated refund of the unused days: $98.00 (31 of 31 days of 15 Jan 2027 – 14 Feb 2027)" in shown
     assert "A bank debit (ACH) of $98.00 is still on its way" in shown
     assert 'name="next" value="/subscriptions/"' in dialog.content.decode()
 
@@ -408,7 +408,7 @@ def test_cancel_from_the_panel_comes_back_to_it(editor: Client, subs: Any) -> No
         follow=True,
     )
     assert done.redirect_chain == [(back, 302)]
-    assert messages(done) == ["Subscription Delta canceled."]
+    assert messages(done) == ["Subscription “Delta” for Ola Nordmann canceled."]
     assert "Canceled" in text(done.content)
     assert editor.post(
         f"/subscriptions/{subs.delta.pk}/undo-cancel/", {"next": "https://evil.example/"}
@@ -423,7 +423,7 @@ def test_delete_says_why_an_active_one_cannot_go_and_deletes_an_ended_one(editor
     warning = editor.get(f"/subscriptions/{subs.echo.pk}/delete/").content.decode()
     assert "Deleting is permanent. This cannot be undone." in warning
     done = editor.post(f"/subscriptions/{subs.echo.pk}/delete/", {"confirm": "on"}, follow=True)
-    assert messages(done) == ["Subscription Echo deleted."]
+    assert messages(done) == ["Subscription “Echo” for Fjordline deleted."]
     assert not Subscription.objects.filter(pk=subs.echo.pk).exists()
 
 

@@ -144,8 +144,8 @@ def test_a_seller_cancels_from_the_panel_with_a_prorated_refund(
     dialog.get_by_label("I understand the customer will not be charged again").check()
     dialog.get_by_role("button", name="Cancel subscription").click()
 
-    expect(page.get_by_text("Subscription Team plan canceled.")).to_be_visible()
-    expect(page.get_by_text("Refunded $21.00 to payment")).to_be_visible()
+    expect(page.get_by_text("Subscription “Team plan” for Fjordline Logistics canceled.")).to_be_visible()
+    expect(page.get_by_text("Refunded $21.00 to Visa •••• 4242 (payment of 5 Jan 2027).")).to_be_visible()
     expect(page.get_by_test_id("panel")).to_contain_text("Canceled")  # back on the panel it came from
     (payment,) = Payment.objects.filter(subscription=book["team"])
     assert (payment.status, payment.amount_refunded) == ("partially_refunded", 2100)
@@ -179,7 +179,7 @@ def test_an_active_subscription_cannot_be_deleted_a_canceled_one_can(
     expect(dialog).to_contain_text("Deleting is permanent. This cannot be undone.")
     dialog.get_by_label("I understand this subscription is deleted for good").check()
     dialog.get_by_role("button", name="Delete subscription").click()
-    expect(page.get_by_text("Subscription Pro annual deleted.")).to_be_visible()
+    expect(page.get_by_text("Subscription “Pro annual” for Sofie Berg deleted.")).to_be_visible()
     assert "Pro annual" not in rows(page)
     assert not Subscription.objects.filter(pk=book["annual"].pk).exists()
 

@@ -80,7 +80,7 @@ def invoice_mark_paid(request: HttpRequest, pk: str) -> HttpResponse:
             actor=actor(request),
             at=clock.now(),
         ),
-        message=f"Invoice {invoice.number or invoice.pk} marked paid.",
+        message=f"Invoice {invoice.number or '(draft)'} marked paid.",
         next_url=url,
     )
 

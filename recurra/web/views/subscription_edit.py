@@ -32,7 +32,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.catalog.models import Product
@@ -41,7 +40,7 @@ from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
-from recurra.payments.models import PaymentMethod
+from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.editing import ChangeResult, SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
 from recurra.web.access import actor, editor
@@ -54,8 +53,8 @@ from recurra.web.forms.deals import (
     LineItemForm,
     products_for,
 )
-from recurra.web.present import Change, LineRow, LineTable, value_text
-from recurra.web.templatetags.recurra_web import money
+from recurra.web.present import Change, LineRow, LineTable, refund_target, subscription_title, value_text
+from recurra.web.templatetags.recurra_web import day, money
 from recurra.web.views.common import posted, reposted, statement
 from recurra.web.views.deals import blank_line_item_row
 
@@ -217,7 +216,7 @@ def _value(field: str, value: Any, currency: str) -> str:
     if field in _MONEY:
         return money(value, currency)
     if isinstance(value, date):
-        return date_format(value, "j M Y")
+        return day(value)
     return value_text(value)
 
 
@@ -237,8 +236,8 @@ def _changes_shown(result: ChangeResult) -> list[Change]:
 
 def _saved_message(sub: Subscription, result: ChangeResult) -> str:
     if not result.saved:
-        return f"Nothing to save: subscription {sub} is unchanged."
-    text = f"Subscription {result.subscription} saved."
+        return f"Nothing to save: subscription {subscription_title(sub)} is unchanged."
+    text = f"Subscription {subscription_title(result.subscription)} saved."
     prorated = result.proration
     invoice = prorated.invoice if prorated is not None else None
     if prorated is None or invoice is None:
@@ -250,7 +249,8 @@ def _saved_message(sub: Subscription, result: ChangeResult) -> str:
         )
     text = f"{text} Prorated invoice {invoice.number} of {amount} created"
     if prorated.payment_id:
-        charged = f"charged to the saved payment method (payment {prorated.payment_id})"
+        payment = Payment.objects.select_related("payment_method").get(pk=prorated.payment_id)
+        charged = f"charged to {refund_target(payment)}"
         return f"{text} and {charged}; the invoice is {_status(invoice)}."
     return f"{text}; it is {_status(invoice)}."
 

@@ -20,12 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recurra.billing import retries
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
-from recurra.core.money import Money
+from recurra.payments.models import Payment
 from recurra.subscriptions import canceling, deleting, pausing
 from recurra.subscriptions.models import Subscription
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.subscription_actions import actions_for, retryable_payment
+from recurra.web.templatetags.recurra_web import day, money
 from recurra.web.views.common import next_url, post_action, preview, statement
 from recurra.web.views.payments import retry_message
 
@@ -123,7 +124,8 @@ def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
         lambda values: pausing.subscription_pause(
             subscription=sub, actor=actor(request), at=clock.now(), **values
         ),
-        message=f"Subscription {sub} paused: nothing is invoiced, charged or reminded until it resumes.",
+        message=f"Subscription {present.subscription_title(sub)} paused: nothing is invoiced, charged or "
+        "reminded until it resumes.",
     )
 
 
@@ -140,7 +142,7 @@ def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
         lambda values: pausing.subscription_resume(
             subscription=sub, actor=actor(request), at=clock.now(), **values
         ),
-        message=f"Subscription {sub} resumed.",
+        message=f"Subscription {present.subscription_title(sub)} resumed.",
     )
 
 
@@ -154,24 +156,26 @@ def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
 
     def cancel(values: dict[str, Any]) -> None:
         done = canceling.subscription_cancel(subscription=sub, actor=actor(request), at=clock.now(), **values)
+        ids = [pid for pid, *_ in (*done.refunds, *done.refunds_on_their_way, *done.refund_errors)]
+        paid = Payment.objects.select_related("payment_method").in_bulk([*ids, *done.unsettled_payments])
         for payment_id, amount in done.refunds:
-            messages.info(request, f"Refunded {Money(amount, sub.currency)} to payment {payment_id}.")
+            messages.info(request, f"Refunded {_money(amount, sub)} to {_paid_by(paid, payment_id)}.")
         for payment_id, amount in done.refunds_on_their_way:
             messages.info(
                 request,
-                f"The refund of {Money(amount, sub.currency)} to payment {payment_id} is on its way: the "
+                f"The refund of {_money(amount, sub)} to {_paid_by(paid, payment_id)} is on its way: the "
                 "payment processor did not answer yet, and Recurra sends it again until it does.",
             )
         for payment_id, amount, why in done.refund_errors:
             messages.error(
                 request,
-                f"The refund of {Money(amount, sub.currency)} to payment {payment_id} failed: {why}",
+                f"The refund of {_money(amount, sub)} to {_paid_by(paid, payment_id)} failed: {why}",
             )
         for payment_id in done.unsettled_payments:
             messages.warning(
                 request,
-                f"Payment {payment_id} is still on its way: it was not cancelled or refunded. Follow it up "
-                "on its page.",
+                f"{_payment(paid, payment_id)} is still on its way: it was not cancelled or refunded. "
+                "Follow it up on its page.",
             )
 
     when = request.POST.get("when")
@@ -180,9 +184,30 @@ def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
         sub,
         CancelForm(request.POST),
         cancel,
-        message=f"Subscription {sub} "
+        message=f"Subscription {present.subscription_title(sub)} "
         + ("will be canceled at the end of its period." if when == "period_end" else "canceled."),
     )
+
+
+def _money(amount: int, sub: Subscription) -> str:
+    return money(amount, sub.currency)
+
+
+def _paid_by(payments: dict[str, Payment], pk: str) -> str:
+    """A payment as a message names it: "Visa •••• 4242 (payment of 15 Jan 2027)"."""
+    payment = payments.get(pk)
+    if payment is None:
+        return "the payment"
+    return f"{present.refund_target(payment)} (payment of {day(payment.created_at)})"
+
+
+def _payment(payments: dict[str, Payment], pk: str) -> str:
+    """ "The $98.00 payment of 15 Jan 2027 (Bank debit (ACH) •••• 6789)"."""
+    payment = payments.get(pk)
+    if payment is None:
+        return "A payment"
+    shown = money(payment.amount, payment.currency)
+    return f"The {shown} payment of {day(payment.created_at)} ({present.refund_target(payment)})"
 
 
 @editor
@@ -192,7 +217,8 @@ def subscription_undo_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     return post_action(
         request,
         perform=lambda: canceling.subscription_cancel_undo(subscription=sub, actor=actor(request)),
-        message=f"Subscription {sub} will renew as before: the cancellation is undone.",
+        message=f"Subscription {present.subscription_title(sub)} will renew as before: the cancellation "
+        "is undone.",
         next_url=next_url(request, reverse("web:subscription", args=[sub.pk])),
     )
 
@@ -209,7 +235,7 @@ def subscription_delete(request: HttpRequest, pk: str) -> HttpResponse:
         deleting.subscription_delete(subscription=sub, actor=actor(request))
     except Conflict as exc:
         return _dialog(request, sub, "delete", f"Delete {sub}", status=409, error=statement(exc.detail))
-    messages.success(request, f"Subscription {sub} deleted.")
+    messages.success(request, f"Subscription {present.subscription_title(sub)} deleted.")
     return redirect("web:subscriptions")
 
 
