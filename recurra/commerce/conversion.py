@@ -1,4 +1,4 @@
-"""Converting sold line items into subscriptions and an invoice (a deal; later a quote).
+"""Converting sold line items into subscriptions and an invoice (a deal's, or a quote's: ``quotes``).
 
 Rules of :func:`items_convert`, all checked before anything is written and
 reported together (422):
@@ -36,7 +36,7 @@ from recurra.accounts.selectors import account_settings, account_zone
 from recurra.catalog import schedule
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
 from recurra.catalog.terms import CollectionMethod, PaymentTerms, is_recurring
-from recurra.commerce.models import Quote, QuoteStatus
+from recurra.commerce.models import Quote, QuoteLineItem, QuoteStatus
 from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
@@ -102,6 +102,16 @@ def deal_plan(deal: Deal, *, at: datetime) -> Plan[DealLineItem]:
     today = schedule.local_date(at, account_zone())
     return plan(
         list(deal.line_items.all()),
+        today=today,
+        values=lambda item: {name: getattr(item, name) for name in _KEY_FIELDS},
+    )
+
+
+def quote_plan(quote: Quote, *, at: datetime) -> Plan[QuoteLineItem]:
+    """What converting ``quote`` now would make (for showing it before doing it)."""
+    today = schedule.local_date(at, account_zone())
+    return plan(
+        list(quote.line_items.all()),
         today=today,
         values=lambda item: {name: getattr(item, name) for name in _KEY_FIELDS},
     )

@@ -193,6 +193,7 @@ def _record_ids(records: Any) -> dict[str, Any]:
         "payment-links": link.pk,
         "token:checkout": checkout_url(link).rstrip("/").rsplit("/", 1)[1],
         "token:public_quote": quote_url(quote).rstrip("/").rsplit("/", 1)[1],
+        "quotes": quote.pk,
         "subscriptions": sub.pk,
         "invoices": invoice.pk,
         "payments": make_payment(invoice).pk,

@@ -7,6 +7,7 @@ The clock is frozen at 2027-01-15 09:30 UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 from typing import Any
@@ -160,3 +161,34 @@ def test_a_line_items_refusal_names_the_line_item(editor: Client, records: Any, 
         "Line item 2 (billing start date): must be today (2027-01-15) or later in the account's time zone"
     ]
     assert Subscription.objects.count() == Invoice.objects.count() == 0
+
+
+def _card(response: Any) -> str:
+    """The text of the conversion page's card (not the navigation around it), as read (no space
+    before punctuation where a link ends)."""
+    html = response.content.decode()
+    card = unescape(text(html[html.index('<section class="card card-narrow"') : html.index("</section>")]))
+    return re.sub(r" ([,.:])", r"\1", card)
+
+
+def test_the_convert_to_invoice_page_speaks_only_of_the_invoice(editor: Client, records: Any) -> None:
+    one_time = _deal(records, SETUP)
+    card = _card(editor.get(f"/deals/{one_time.pk}/convert/"))
+    assert card == (
+        "For Ingrid Hansen, this makes: "
+        "An invoice of the one-time items, issued today: Setup "
+        "The invoice is emailed to ingrid@fjordline.example now. It belongs to no subscription, so it is "
+        "paid as agreed with the buyer rather than online: mark it paid when the money arrives. "
+        "Payment terms Due on receipt Net 15 Net 30 Net 45 Net 60 Net 90 "
+        "Of the one-time items' invoice. Convert to invoice Cancel"
+    )
+    assert "subscription sends" not in card.lower()
+
+
+def test_a_mixed_deal_page_names_the_subscription_and_the_invoice(editor: Client, records: Any) -> None:
+    mixed = _deal(records, LineItemInput(product_id=records.product.pk, quantity=1), SETUP)
+    card = _card(editor.get(f"/deals/{mixed.pk}/convert/"))
+    assert "The subscription sends an invoice on every payment date" in card
+    assert "It is tied to deal “Fjordline extras”." in card
+    assert "The invoice is emailed to ingrid@fjordline.example now." in card
+    assert "Of the subscription's invoices and of the one-time items' invoice." in card

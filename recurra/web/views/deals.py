@@ -22,7 +22,7 @@ from recurra.catalog.models import Product
 from recurra.catalog.terms import is_recurring
 from recurra.commerce import conversion, quotes
 from recurra.commerce.links import quote_url
-from recurra.commerce.models import QuoteStatus
+from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm import selectors, services
@@ -98,10 +98,16 @@ def quote_rows(deal: Deal) -> list[dict[str, Any]]:
                 "expired": quotes.is_expired(quote, now),
                 "url": quote_url(quote) if quote.status != QuoteStatus.DRAFT else "",
                 "recurring": recurring,
-                "convertible": quote.status != QuoteStatus.CONVERTED and not quote.subscriptions.exists(),
+                "convertible": quote_convertible(quote),
             }
         )
     return rows
+
+
+def quote_convertible(quote: Quote) -> bool:
+    """Whether the deal page offers to convert ``quote`` (web.views.quotes.quote_convert): the buyer
+    has seen it (published or accepted, not a draft) and it is not turned into anything yet."""
+    return quote.status in (QuoteStatus.PUBLISHED, QuoteStatus.ACCEPTED) and not quote.subscriptions.exists()
 
 
 def _convert_label(deal: Deal) -> str:
@@ -134,20 +140,39 @@ def deal_convert(request: HttpRequest, pk: str) -> HttpResponse:
             else:
                 messages.success(request, _converted_message(deal, done))
                 return redirect(_converted_url(done))
+    plan = conversion.deal_plan(deal, at=clock.now())
     context = {
         "deal": deal,
-        "form": form,
-        "plan": conversion.deal_plan(deal, at=clock.now()),
+        "quote": conversion.deal_quote(deal),
+        "form": terms_for(form, plan),
+        "plan": plan,
         "converted": conversion.deal_converted(deal),
     }
     return render(request, "web/deals/convert.html", context, status=status)
 
 
+def terms_for(form: ConvertForm, plan: conversion.Plan[Any]) -> ConvertForm:
+    """``form`` with its payment terms' help naming only what ``plan`` makes."""
+    made = []
+    if plan.subscriptions:
+        several = len(plan.subscriptions) > 1
+        made.append("every subscription's invoices" if several else "the subscription's invoices")
+    if plan.invoice:
+        made.append("the one-time items' invoice")
+    form.fields["payment_terms"].help_text = f"Of {' and of '.join(made)}." if made else ""
+    return form
+
+
 def _converted_message(deal: Deal, done: conversion.Conversion) -> str:
+    return f"Deal {deal} converted into {made_text(done)}."
+
+
+def made_text(done: conversion.Conversion) -> str:
+    """What a conversion made, by name: "subscription Pro, monthly and invoice INV-3"."""
     made = [f"subscription {sub}" for sub in done.subscriptions]
     if done.invoice is not None:
         made.append(f"invoice {done.invoice.number}")
-    return f"Deal {deal} converted into {_and(made)}."
+    return _and(made)
 
 
 def _and(parts: list[str]) -> str:

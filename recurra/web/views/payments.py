@@ -1,5 +1,6 @@
 """Payments: a newest-first list (by subscription, invoice or status), the payment with its outcome and
-subscription, and its Refund action (editors only, POST with CSRF, the outcome as a flash message)."""
+subscription, and its Refund action (editors only, POST with CSRF, confirmed before anything is sent,
+the outcome as a flash message)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from recurra.billing import retries
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
-from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
 from recurra.payments import refunds
 from recurra.payments.models import Payment, PaymentStatus
@@ -21,7 +21,9 @@ from recurra.subscriptions.models import Subscription
 from recurra.web import selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.base import AmountField, major, sentence, to_minor
-from recurra.web.views.common import choice, list_page, post_action, search_text, statement
+from recurra.web.present import refund_target
+from recurra.web.templatetags.recurra_web import money
+from recurra.web.views.common import choice, list_page, search_text, statement
 from recurra.web.views.record_subscriptions import billed_card, billed_subscriptions
 
 
@@ -52,10 +54,16 @@ def payment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     payment = get_object_or_404(
         Payment.objects.select_related("contact", "invoice", "subscription", "payment_method"), pk=pk
     )
-    left = refunds.refundable_amount(payment) if payment.status in refunds.REFUNDABLE else 0
+    left = _refundable(payment)
+    form = None
+    if left > 0:
+        form = RefundForm()
+        form.fields["amount"].help_text = f"At most {money(left, payment.currency)}."
     context = {
         "payment": payment,
-        "refund_form": RefundForm(initial={"amount": major(left, payment.currency)}) if left > 0 else None,
+        "refund_form": form,
+        "refundable": left,
+        "refund_to": refund_target(payment),
         "refund_list": list(payment.refunds.all()),
         "timeline": selectors.payment_timeline(payment),
         "billed": billed_subscriptions(payment.invoice.subscription_ids),
@@ -67,41 +75,83 @@ def payment_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 class RefundForm(forms.Form):
-    amount = AmountField(label="Amount", help_text="In major units, e.g. 19.99; at most what is left.")
+    amount = AmountField(label="Amount to refund", required=False)
+
+
+def _refundable(payment: Payment) -> int:
+    return refunds.refundable_amount(payment) if payment.status in refunds.REFUNDABLE else 0
+
+
+def _refund_amount(request: HttpRequest, payment: Payment, left: int) -> int | None:
+    """The amount asked for in minor units: all that is ``left`` (the "full amount" button) or the
+    amount typed; None with the reasons flashed when it cannot be refunded."""
+    if payment.status not in refunds.REFUNDABLE:
+        status = payment.get_status_display().lower()
+        messages.error(request, f"Only a succeeded payment can be refunded; this one is {status}.")
+        return None
+    if request.POST.get("full") == "1":
+        if left <= 0:
+            messages.error(request, "Nothing is left to refund: refunds in progress cover it.")
+            return None
+        return left
+    form = RefundForm(request.POST)
+    typed = form.cleaned_data["amount"] if form.is_valid() else None
+    amount = to_minor(form, "amount", typed, payment.currency)
+    if typed is None and not form.errors:
+        form.add_error("amount", "Enter the amount to refund, or choose the full amount.")
+    elif amount == 0:
+        form.add_error("amount", "Enter an amount greater than zero.")
+    elif amount is not None and amount > left:
+        form.add_error("amount", f"Is more than the {money(left, payment.currency)} left to refund.")
+    if amount is None or form.errors:
+        for errors in form.errors.values():
+            messages.error(request, f"Amount: {' '.join(str(e) for e in errors)}")
+        return None
+    return amount
 
 
 @editor
 @require_POST
 def payment_refund(request: HttpRequest, pk: str) -> HttpResponse:
-    """Refund the amount typed (major units) and go back to the payment; errors are flash messages
-    and change nothing."""
-    payment = get_object_or_404(Payment, pk=pk)
+    """Two steps. The amount typed (or all that is left) is first only confirmed: "Refund $12.00 to
+    Visa •••• 4242?"; the confirmed POST (``confirmed=1``, the amount as confirmed) refunds and goes
+    back to the payment. Errors are flash messages and change nothing."""
+    payment = get_object_or_404(Payment.objects.select_related("payment_method", "invoice"), pk=pk)
     url = reverse("web:payment", args=[payment.pk])
-    form = RefundForm(request.POST)
-    amount = (
-        to_minor(form, "amount", form.cleaned_data["amount"], payment.currency) if form.is_valid() else None
-    )
-    if amount == 0:
-        form.add_error("amount", "Enter an amount greater than zero.")
-    if amount is None or form.errors:
-        for errors in form.errors.values():
-            messages.error(request, f"Amount: {' '.join(str(e) for e in errors)}")
+    left = _refundable(payment)
+    amount = _refund_amount(request, payment, left)
+    if amount is None:
         return redirect(url)
+    target = refund_target(payment)
+    if request.POST.get("confirmed") != "1":
+        context = {
+            "payment": payment,
+            "amount": amount,
+            "amount_typed": major(amount, payment.currency),
+            "refundable": left,
+            "refund_to": target,
+        }
+        return render(request, "web/payments/refund_confirm.html", context)
+    shown = money(amount, payment.currency)
     try:
-        return post_action(
-            request,
-            perform=lambda: refunds.payment_refund(
-                payment=payment, amount=amount, actor=actor(request), at=clock.now()
-            ),
-            message=f"Refunded {Money(amount, payment.currency)} of payment {payment.pk}.",
-            next_url=url,
-        )
+        after = refunds.payment_refund(payment=payment, amount=amount, actor=actor(request), at=clock.now())
+    except Conflict as exc:
+        messages.error(request, statement(exc.detail))
     except ValidationFailed as exc:
         for error in exc.errors or []:
             messages.error(request, f"{sentence(error.field)}: {statement(error.message)}")
         if not exc.errors:
             messages.error(request, statement(exc.detail))
-        return redirect(url)
+    else:
+        if after.amount_refunded - payment.amount_refunded >= amount:
+            messages.success(request, f"Refunded {shown} to {target}.")
+        else:
+            messages.info(
+                request,
+                f"The refund of {shown} to {target} is on its way: the payment processor did not answer "
+                "yet, and Recurra sends it again until it does.",
+            )
+    return redirect(url)
 
 
 @editor
@@ -121,7 +171,7 @@ def payment_retry(request: HttpRequest, pk: str) -> HttpResponse:
 def retry_message(request: HttpRequest, attempt: Payment) -> None:
     """The outcome of a staff retry, as a flash message: paid, declined again (why), or on its way."""
     if attempt.status == PaymentStatus.SUCCEEDED:
-        messages.success(request, f"Retried: {Money(attempt.amount, attempt.currency)} paid.")
+        messages.success(request, f"Retried: {money(attempt.amount, attempt.currency)} paid.")
     elif attempt.status == PaymentStatus.FAILED:
         messages.error(
             request,

@@ -1,7 +1,10 @@
 """Quotes on the deal page: make one from the deal, publish it, convert it (editors only).
 
-Each is a one-click POST back to the deal with the outcome (``post_action``);
-the buyer's side is the public quote page (``web.views.public_quote``).
+Making and publishing are one-click POSTs back to the deal with the outcome (``post_action``).
+Converting is offered only for a quote the buyer has been shown (published or accepted, not yet
+converted or paid into subscriptions): its page says what converting makes and asks for the payment
+terms, and only its POST converts. The buyer's side is the public quote page
+(``web.views.public_quote``).
 """
 
 from __future__ import annotations
@@ -10,17 +13,19 @@ from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from recurra.commerce import quotes
-from recurra.commerce.models import Quote
+from recurra.commerce import conversion, quotes
+from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Deal
 from recurra.web.access import actor, editor
-from recurra.web.views.common import post_action, statement
+from recurra.web.forms.subscriptions import ConvertForm
+from recurra.web.views.common import post_action, posted, statement
+from recurra.web.views.deals import made_text, quote_convertible, terms_for
 
 
 def _deal_url(deal_id: str) -> str:
@@ -65,14 +70,44 @@ def quote_publish(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @editor
-@require_POST
+@require_http_methods(["GET", "POST"])
 def quote_convert(request: HttpRequest, pk: str) -> HttpResponse:
-    """Convert to subscriptions (recurring items) or to an invoice (none), with manual collection."""
-    quote = get_object_or_404(Quote, pk=pk)
+    """GET: what converting makes (subscriptions of the recurring items, else an invoice; manual
+    collection) and the payment terms. POST: convert, then back to the deal naming what was made.
+    A draft, or a quote already converted, is refused with why."""
+    quote = get_object_or_404(Quote.objects.select_related("deal", "contact", "company"), pk=pk)
+    back = _deal_url(quote.deal_id)
+    refusal = None
+    if quote.status == QuoteStatus.DRAFT:
+        refusal = "is a draft: publish it first, and convert it once the buyer has seen it"
+    elif not quote_convertible(quote):
+        refusal = "has already been turned into subscriptions or an invoice"
+    elif quote.contact is None:
+        refusal = "cannot be converted: its contact was deleted"
+    if refusal is not None:
+        messages.error(request, f"Quote “{quote.name}” {refusal}.")
+        return redirect(back)
     to = "subscription" if quotes.has_recurring(quote) else "invoice"
-    return post_action(
-        request,
-        perform=lambda: quotes.quote_convert(quote=quote, to=to, actor=actor(request), at=clock.now()),
-        message=f"Quote converted to {'subscriptions' if to == 'subscription' else 'an invoice'}.",
-        next_url=_deal_url(quote.deal_id),
-    )
+    form = terms_for(ConvertForm(posted(request)), plan := conversion.quote_plan(quote, at=clock.now()))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                done = quotes.quote_convert(
+                    quote=quote,
+                    to=to,
+                    payment_terms=form.cleaned_data["payment_terms"],
+                    actor=actor(request),
+                    at=clock.now(),
+                )
+            except ValidationFailed as exc:
+                form.add_service_errors(exc)
+            except Conflict as exc:
+                form.add_service_errors(ValidationFailed(exc.detail))
+                status = 409
+            else:
+                messages.success(request, f"Quote “{quote.name}” converted into {made_text(done)}.")
+                return redirect(back)
+    context = {"quote": quote, "deal": quote.deal, "form": form, "plan": plan, "to": to}
+    return render(request, "web/deals/quote_convert.html", context, status=status)
