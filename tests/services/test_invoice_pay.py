@@ -85,7 +85,7 @@ def test_a_new_card_pays_the_invoice_once_and_the_receipt_follows() -> None:
     assert (receipt.to, receipt.payment_id, receipt.data["payment_method"]) == (
         "ada@example.com",
         payment.pk,
-        "visa •••• 4242",
+        "Visa •••• 4242",
     )
     # Not asked to keep it: the method names the payment but is detached, and nothing else changes.
     method = PaymentMethod.objects.get(pk=payment.payment_method_id)
