@@ -57,6 +57,18 @@ def payments_progress(sub: Subscription) -> str:
     return f"{sub.payments_made} of {sub.number_of_payments}"
 
 
+def subscription_title(sub: Subscription) -> str:
+    """A subscription as a message names it: ``“Pro monthly” for Fjordline`` (its company, else contact)."""
+    return f"“{sub.name}” for {sub.company or sub.contact}"
+
+
+def refund_target(payment: Payment) -> str:
+    """Where a payment's money goes back to: its method (``Visa •••• 4242``), else its kind (``Card``)."""
+    if payment.payment_method is not None:
+        return str(payment.payment_method)
+    return str(payment.get_method_type_display())
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
@@ -80,15 +92,3 @@ def value_text(value: object) -> str:
 def label(choices: type[Choices], value: str) -> str:
     """The label of a stored choice ("net_30" → "Net 30"); the raw value if it is not one of them."""
     return str(dict(choices.choices).get(value, value))
-
-
-def subscription_title(sub: Subscription) -> str:
-    """A subscription as a message names it: ``“Pro monthly” for Fjordline`` (its company, else contact)."""
-    return f"“{sub.name}” for {sub.company or sub.contact}"
-
-
-def refund_target(payment: Payment) -> str:
-    """Where a payment's money goes back to: its method (``Visa •••• 4242``), else its kind (``Card``)."""
-    if payment.payment_method is not None:
-        return str(payment.payment_method)
-    return str(payment.get_method_type_display())
