@@ -4,10 +4,11 @@
   "Invoice (draft)"), "Payment of $76.00"; a record other than the page's own links to its page.
 - A status change is the title, by the labels the pages use: "Invoice INV-16: Open → Paid".
   Other changes read "Invoice INV-16 created", "Subscription updated".
-- Changed fields go by their labels, their values as the pages show them: money in the record's
-  currency, days and moments (the account's zone, to the minute) in the one date format, choices by
-  their labels, related records by their names, line items as "2 × Pro plan, $49.00/month". Internal
-  bookkeeping (leases, idempotency keys, schedule anchors, update times) is left out.
+- Changed fields go in the model's field order (on any database), by their labels, their values as
+  the pages show them: money in the record's currency, days and moments (the account's zone, to the
+  minute) in the one date format, choices by their labels, related records by their names, line
+  items as "2 × Pro plan, $49.00/month". Internal bookkeeping (leases, idempotency keys, schedule
+  anchors, update times, failure codes beside their message) is left out.
 - A creation or deletion lists no fields (the record itself shows them).
 
 The names of the records an event points to are read in one query per kind of record, not per event.
@@ -148,11 +149,18 @@ def _entry(event: Event, record_id: str, currency: str, names: _Names) -> Timeli
         old = before.get("status") if isinstance(before, dict) else None
         rest = f": {status[old]} → {status[verb]}" if old in status else f": {status[verb]}"
     if isinstance(before, dict) and isinstance(after, dict):
-        for name in after:
+        for name in _in_field_order(model, after):
             if name in HIDDEN or (name == "status" and verb in status):
                 continue
             changes.append(_change(model, name, before.get(name), after[name], currency, names))
     return TimelineEntry(event, subject, rest, url, changes)
+
+
+def _in_field_order(model: type[models.Model] | None, names: Iterable[str]) -> list[str]:
+    """``names`` in the model's field order, the others (line items) after them by name: the same
+    order whatever order the database kept the event's keys in (PostgreSQL's jsonb does not)."""
+    order = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)} if model else {}
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
 
 def _choices(model: type[models.Model] | None, name: str) -> dict[str, str]:
