@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from recurra.accounts.selectors import account_settings
 from recurra.catalog.line_items import BillingStart, LineItemInput
@@ -137,7 +138,8 @@ def test_the_phone_layout_never_scrolls_sideways(browser: Any, live_server: Any)
 
 def test_on_a_phone_every_amount_and_the_total_are_in_view(browser: Any, live_server: Any) -> None:
     """At 375, 390 and 420 px, in English and Norwegian, each line's amount and the total lie inside the
-    screen's width and inside the items' box: the lines stack, nothing scrolls sideways."""
+    screen's width and inside the items' box: the lines stack, nothing scrolls sideways. The items' box
+    is reached with Tab all the same."""
     workshop = LineItemInput(
         name="Onboarding and data migration workshop",
         description="Two days on site",
@@ -185,5 +187,9 @@ def test_on_a_phone_every_amount_and_the_total_are_in_view(browser: Any, live_se
                     "[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
                 )
                 assert fits_the_screen(page), (width, lang)
+            items = page.get_by_role("group", name="Å betale i dag")  # the Norwegian page is still open
+            for _ in range(3):  # the skip link, "English", then the items
+                page.keyboard.press("Tab")
+            expect(items).to_be_focused()  # reachable by keyboard, should it ever scroll
         finally:
             context.close()
