@@ -2,6 +2,13 @@
 record, prefilled).
 
 Rules:
+- It starts with a choice: "Now" (this form: the seller creates the
+  subscription) or "When a customer pays" (``/subscriptions/new/payment-link/``:
+  a payment link of recurring items, from the product library or custom, made
+  by ``commerce.payment_links`` like any other; the checkout creates the
+  subscriptions when the buyer pays). Made, it shows the link's page with its
+  URL to send. From a deal's record the link is tied to the deal. Both keep
+  the record the page came from (``?contact=``, ``?company=``, ``?deal=``).
 - ``/subscriptions/new/?contact=<id>`` preselects the contact (and, when they
   have one, their newest saved payment method with "Charge automatically",
   and their address as the billing address); ``?company=<id>`` preselects the
@@ -39,6 +46,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
+from recurra.commerce import payment_links
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
 from recurra.crm import selectors as crm
@@ -47,13 +55,16 @@ from recurra.payments.models import MethodType
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import Draft, subscriptions_create, subscriptions_draft
 from recurra.web.access import actor, editor
+from recurra.web.forms.payment_links import SubscriptionLinkForms
 from recurra.web.forms.subscriptions import NewSubscriptionForms, prefilled
 from recurra.web.present import PER_PERIOD, LineRow, LineTable, label
 from recurra.web.selectors import UpcomingPayment, upcoming_payments
-from recurra.web.views.common import posted, reposted
+from recurra.web.views.common import form_page, posted, reposted
 from recurra.web.views.record_search import COMPANY_BLANK, companies_picked, contact_label, contacts_picked
 
 TEMPLATE = "web/subscriptions/new.html"
+LINK_TEMPLATE = "web/subscriptions/new_link.html"
+ORIGIN = ("contact", "company", "deal")
 FIRST_PAYMENTS = 3  # shown in the confirmation
 
 
@@ -80,6 +91,15 @@ def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None, Deal 
     if contact is None and company is not None:
         contact = crm.contact_list(company_id=company.pk).first()
     return contact, company, deal
+
+
+def _choice(request: HttpRequest) -> str:
+    """The query both choices keep: the record the page came from (``?contact=…&deal=…``), or ""."""
+    kept = QueryDict(mutable=True)
+    for name in ORIGIN:
+        if request.GET.get(name):
+            kept[name] = request.GET[name]
+    return f"?{kept.urlencode()}" if kept else ""
 
 
 @dataclass(frozen=True)
@@ -132,7 +152,7 @@ def subscription_new(request: HttpRequest) -> HttpResponse:
     contact, company, deal = _origin(request)
     back = deal or company or contact
     new = NewSubscriptionForms(posted(request), initial=prefilled(contact, company, request.GET, deal))
-    context = {"back": back, "back_url": back_url(back)}
+    context = {"back": back, "back_url": back_url(back), "origin_query": _choice(request)}
     if request.method == "GET" or request.POST.get("back"):
         return _page(request, new, 200, **context)
     if not new.is_valid():
@@ -157,6 +177,28 @@ def _created(request: HttpRequest, made: list[Subscription]) -> HttpResponse:
     names = {"names": ", ".join(sub.name for sub in made[:-1]), "last": made[-1].name, "count": len(made)}
     messages.success(request, gettext("%(count)d subscriptions created: %(names)s and %(last)s.") % names)
     return redirect(back_url(made[0].contact))
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def subscription_new_link(request: HttpRequest) -> HttpResponse:
+    """The "When a customer pays" choice: a payment link of recurring items (``commerce.payment_links``),
+    then its page with the URL to send."""
+    contact, company, deal = _origin(request)
+    back = deal or company or contact
+    initial = {"deal": deal.pk} if deal is not None else None
+    return form_page(
+        request,
+        SubscriptionLinkForms(posted(request), initial=initial),
+        template=LINK_TEMPLATE,
+        save=lambda values: payment_links.payment_link_create(actor=actor(request), at=clock.now(), **values),
+        success=lambda link: reverse("web:payment_link", args=[link.pk]),
+        message=gettext(
+            "Payment link created: send its link to the customer. "
+            "Their subscription starts when they pay."
+        ),
+        context={"back": back, "back_url": back_url(back), "origin_query": _choice(request)},
+    )
 
 
 def back_url(record: Contact | Company | Deal | None) -> str:
