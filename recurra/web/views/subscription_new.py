@@ -194,8 +194,7 @@ def subscription_new_link(request: HttpRequest) -> HttpResponse:
         save=lambda values: payment_links.payment_link_create(actor=actor(request), at=clock.now(), **values),
         success=lambda link: reverse("web:payment_link", args=[link.pk]),
         message=gettext(
-            "Payment link created: send its link to the customer. "
-            "Their subscription starts when they pay."
+            "Payment link created: send its link to the customer. Their subscription starts when they pay."
         ),
         context={"back": back, "back_url": back_url(back), "origin_query": _choice(request)},
     )
