@@ -93,6 +93,11 @@ urlpatterns = [
     path("subscriptions/", subscription_index.subscription_list, name="subscriptions"),
     # before <pk>:
     path("subscriptions/new/", subscription_new.subscription_new, name="subscription_new"),
+    path(
+        "subscriptions/new/payment-link/",
+        subscription_new.subscription_new_link,
+        name="subscription_new_link",
+    ),
     path("subscriptions/count/", subscription_index.subscription_count, name="subscription_count"),
     path("views/", saved_views.saved_view_create, name="saved_view_create"),
     path("views/<str:pk>/update/", saved_views.saved_view_update, name="saved_view_update"),

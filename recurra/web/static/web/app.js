@@ -100,3 +100,50 @@
     }
   });
 })();
+
+/* A record's Subscriptions card (contact, company, deal, invoice, payment): "Preview" loads the
+   subscription's side panel (the index's, with its Actions menu) into the card's #record-panel, over the
+   page's right side, and moves focus into it. Its ✕, or Escape (once no menu or dialog is open), closes it
+   and focus goes back to the "Preview" that opened it. An action taken from the panel comes back to the
+   record with ?preview=<id>: the panel opens again there. */
+(function () {
+  "use strict";
+  var opener = null; // the id of the subscription whose "Preview" opened the panel
+  function host() { return document.getElementById("record-panel"); }
+  function previewLink(id) {
+    return id ? document.querySelector('[data-record-preview="' + CSS.escape(id) + '"]') : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-record-preview")) opener = elt.getAttribute("data-record-preview");
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "record-panel") return;
+    var panel = target.querySelector(".panel");
+    if (panel) panel.focus();
+  });
+  function close() {
+    var el = host();
+    if (!el || !el.firstElementChild) return;
+    el.innerHTML = "";
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("preview")) {
+      url.searchParams.delete("preview");
+      history.replaceState(history.state, "", url.toString());
+    }
+    var link = previewLink(opener);
+    if (link) link.focus();
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("#record-panel [data-close-panel]")) close();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || document.querySelector("dialog[open], details.menu[open]")) return;
+    close(); // an open menu closes first (its own Escape), then the panel
+  }, true);
+  document.addEventListener("DOMContentLoaded", function () {
+    var link = previewLink(new URLSearchParams(window.location.search).get("preview"));
+    if (link) link.click();
+  });
+})();
