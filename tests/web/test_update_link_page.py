@@ -60,7 +60,7 @@ def test_the_page_shows_what_is_owed_and_the_allowed_methods(sub: Subscription) 
     assert f"{invoice.number} 15 Jan 2027 – 15 Feb 2027 $40.00" in page
     assert "Save and pay $40.00" in page
     assert "tok_visa" in page and "tok_ach" not in page  # only the card tokens: cards only here
-    assert response["Referrer-Policy"] == "no-referrer" and "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "same-origin" and "no-store" in response["Cache-Control"]
     html = response.content.decode()
     assert 'class="sidebar"' not in html and "Sign out" not in html
 
