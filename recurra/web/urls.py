@@ -9,6 +9,7 @@ from recurra.web.views import (
     companies,
     contacts,
     deals,
+    emails,
     exports,
     invoices,
     payment_links,
@@ -143,6 +144,9 @@ urlpatterns = [
     path("payments/<str:pk>/", payments.payment_detail, name="payment"),
     path("payments/<str:pk>/refund/", payments.payment_refund, name="payment_refund"),
     path("payments/<str:pk>/retry/", payments.payment_retry, name="payment_retry"),
+    path("emails/", emails.email_list, name="emails"),
+    path("emails/<str:pk>/", emails.email_detail, name="email"),
+    path("emails/<str:pk>/html/", emails.email_html, name="email_html"),
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
     path("deals/<str:pk>/quotes/new/", quotes.quote_new, name="quote_new"),
