@@ -84,7 +84,7 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
         page.get_by_role("button", name="+1 month").click()
         page.wait_for_load_state()
     page.goto(f"{base}/subscriptions/")
-    page.get_by_role("link", name="Recurra Pro, monthly + 1 more").click()
+    page.get_by_role("link", name="Recurra Pro, monthly + 1 more").first.click()  # the demo sells it twice
     page.wait_for_selector("h1")
     save("subscription")
     return saved
