@@ -27,14 +27,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import capfirst
 
-from recurra.catalog.terms import BillingFrequency
 from recurra.core.models import Event
 from recurra.core.money import Money
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment, Refund
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.properties import PROPERTIES
-from recurra.web.present import MAX_VALUE_TEXT, Change, value_text
+from recurra.web.present import MAX_VALUE_TEXT, PER_PERIOD, Change, value_text
 from recurra.web.templatetags.recurra_web import day, language_name, method_types, moment, money, percent
 
 MODELS: dict[str, type[models.Model]] = {
@@ -90,19 +89,6 @@ VERBS = {
     "cancel_scheduled": "set to cancel at the end of its period",
     "cancel_undone": "cancellation undone",
     "collection_switched": "switched to charge automatically",
-}
-# "$49.00/month": what a line item's price is per.
-PER = {
-    BillingFrequency.WEEKLY: "week",
-    BillingFrequency.BIWEEKLY: "2 weeks",
-    BillingFrequency.MONTHLY: "month",
-    BillingFrequency.QUARTERLY: "quarter",
-    BillingFrequency.PER_SIX_MONTHS: "6 months",
-    BillingFrequency.ANNUALLY: "year",
-    BillingFrequency.PER_TWO_YEARS: "2 years",
-    BillingFrequency.PER_THREE_YEARS: "3 years",
-    BillingFrequency.PER_FOUR_YEARS: "4 years",
-    BillingFrequency.PER_FIVE_YEARS: "5 years",
 }
 _PROPERTY_LABELS = {p.reads[0]: str(p.label) for p in PROPERTIES.values() if len(p.reads) == 1}
 
@@ -248,8 +234,8 @@ def _lines(items: Any, currency: str) -> tuple[str, ...]:
         if not isinstance(item, Mapping):
             continue
         price = money(int(item.get("unit_amount") or 0), str(item.get("currency") or currency))
-        per = PER.get(item.get("billing_frequency", ""))
-        text = f"{item.get('quantity', 1)} × {item.get('name', '')}, {price}{f'/{per}' if per else ' once'}"
+        per = PER_PERIOD.get(item.get("billing_frequency", ""))
+        text = f"{item.get('quantity', 1)} × {item.get('name', '')}, {price}{per if per else ' once'}"
         discount = _decimal(item.get("discount_percent") or 0)
         if discount:
             text += f", {percent(discount)} off"

@@ -167,7 +167,8 @@ def _card(response: Any) -> str:
     """The text of the conversion page's card (not the navigation around it), as read (no space
     before punctuation where a link ends)."""
     html = response.content.decode()
-    card = unescape(text(html[html.index('<section class="card card-narrow"') : html.index("</section>")]))
+    start = html.index('<section class="card card-narrow"')
+    card = unescape(text(html[start : html.index("</section>", start)]))
     return re.sub(r" ([,.:])", r"\1", card)
 
 

@@ -73,7 +73,8 @@ def test_a_seller_previews_a_subscription_from_a_contact_and_pauses_it(
 
     page.wait_for_url(f"{contact_url}?preview={monthly.pk}")
     expect(page.locator(".message-success")).to_have_text(
-        "Subscription Pro monthly paused: nothing is invoiced, charged or reminded until it resumes."
+        "Subscription “Pro monthly” for Fjordline paused: "
+        "nothing is invoiced, charged or reminded until it resumes."
     )
     expect(panel).to_be_visible()  # open again where the seller acted
     expect(panel.locator(".panel-head .badge")).to_have_text("Paused")

@@ -74,6 +74,6 @@ def test_find_the_new_contact_by_typing_preview_in_view_and_confirm(
     assert Subscription.objects.get(pk=sub.pk).contact_id == sub.contact_id  # a preview saves nothing
 
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_text("Subscription Pro monthly for Nora saved.")).to_be_visible()
+    expect(page.get_by_text("Subscription “Pro monthly for Nora” for Nora Berg saved.")).to_be_visible()
     saved = Subscription.objects.get(pk=sub.pk)
     assert (saved.name, saved.contact.email) == ("Pro monthly for Nora", "nora@berg.example")
