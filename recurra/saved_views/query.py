@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from recurra.core.dates import clamped
 from recurra.saved_views.spec import Condition, Due, Filters, Op
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import SubscriptionStatus
@@ -68,7 +69,9 @@ def due_condition(due: Due, today: date) -> Q:
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
+    """The first instant of ``day`` in ``zone``; a day outside the supported range (a view saved
+    before it was checked) as the range's nearest end, so the next day and UTC both exist."""
+    return datetime.combine(clamped(day), time.min, tzinfo=zone)
 
 
 def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
@@ -79,6 +82,7 @@ def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
 
     def by_day(lookup: str, value: object) -> Q:
         assert isinstance(value, date)
+        value = clamped(value)
         start, end = _day_start(value, zone), _day_start(value + timedelta(days=1), zone)
         if lookup == "exact":
             return Q(**{f"{prop.path}__gte": start, f"{prop.path}__lt": end})
@@ -112,7 +116,7 @@ def condition(c: Condition, zone: ZoneInfo) -> Q:
     if c.operator == Op.BETWEEN:
         low, high = values
         if prop.kind == Kind.DATETIME:  # from the first day's start to the last day's end
-            end = _day_start(high + timedelta(days=1), zone)
+            end = _day_start(clamped(high) + timedelta(days=1), zone)
             return Q(**{f"{prop.path}__gte": _day_start(low, zone), f"{prop.path}__lt": end})
         return Q(**{f"{prop.path}__gte": low, f"{prop.path}__lte": high})
     lookup = "lt" if c.operator in (Op.BEFORE, Op.LESS_THAN) else "gt"
