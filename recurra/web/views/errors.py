@@ -17,6 +17,7 @@ PLAIN = "<!doctype html><title>Server error</title><h1>Server error</h1><p>The e
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    body: str
     try:
         body = loader.render_to_string("500.html")
     except Exception:
