@@ -17,7 +17,9 @@ from recurra.config import (
     base_url,
     data_dir,
     email_settings,
+    login_throttle,
     mode,
+    private_file,
     secret_key,
 )
 
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "axes",
     "recurra.core",
     "recurra.accounts",
     "recurra.crm",
@@ -70,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "recurra.api.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "recurra.urls"
@@ -93,7 +97,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{RECURRA_DATA_DIR / 'recurra.sqlite3'}",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{private_file(RECURRA_DATA_DIR / 'recurra.sqlite3')}",
         conn_max_age=60,
     )
 }
@@ -114,6 +118,20 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# Sign-in throttle (django-axes, its database handler): after RECURRA_LOGIN_FAILURE_LIMIT wrong
+# passwords in a row for one username from one address, that pair is locked out for
+# RECURRA_LOGIN_COOLOFF_MINUTES (each try while locked starts the wait again). The answer is the
+# same whether the username exists or not. API keys do not sign in here and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME = login_throttle()
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "recurra.web.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets the earlier typos
+AXES_DISABLE_ACCESS_LOG = True  # no table of every sign-in's address and browser
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
