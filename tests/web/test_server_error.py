@@ -32,7 +32,7 @@ def test_a_page_answers_the_styled_500_and_logs_it(viewer: Client, caplog: pytes
     assert '<link rel="stylesheet" href="/static/web/app.css">' in html
     assert "<title>Something went wrong · Recurra</title>" in html
     assert "Recurra could not finish this request." in text(html)
-    assert '<a class="btn" href="/">Back to Recurra</a>' in html
+    assert '<a class="btn btn-block" href="/">Back to Recurra</a>' in html
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
         "Internal Server Error: /contacts/"
     ]
