@@ -74,6 +74,14 @@ def base_url() -> str:
     return os.environ.get("RECURRA_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
 
 
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def hsts_seconds(public_url: str) -> int:
+    """How long browsers are told to use https only: a year when the base URL is https, else 0 (none)."""
+    return HSTS_SECONDS if public_url.startswith("https://") else 0
+
+
 def allowed_hosts(public_url: str) -> list[str]:
     """Hosts Django answers for: RECURRA_ALLOWED_HOSTS, else loopback plus the base URL's host."""
     explicit = [h.strip() for h in os.environ.get("RECURRA_ALLOWED_HOSTS", "").split(",")]
