@@ -54,5 +54,11 @@ def request_key(request: HttpRequest) -> ApiKey:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
+def sees_buyer_links(request: HttpRequest) -> bool:
+    """Whether the request's key may see buyer links (``core.redaction``): editors and up, who may
+    send them anyway; a viewer key gets null instead, as it may act for no buyer."""
+    return allows(request_key(request).role, Role.EDITOR)
+
+
 def actor(request: HttpRequest) -> Actor:
     return Actor.for_api_key(request_key(request))

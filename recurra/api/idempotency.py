@@ -10,6 +10,11 @@ a crashed process is taken over after ``STALE`` of real time (not sandbox
 time, which a clock advance can move by months). Keys live at least
 ``RETENTION``.
 
+The stored response keeps no buyer token (``core.redaction``): a replay of
+an answer that handed one out (``url`` of a payment-method update link, a
+quote's, an invoice's ``pay_url``) has it replaced by ``REDACTED``; the buyer
+has the link from its email, and a new request makes a new one.
+
 Requests that call an external system (the gateway) cannot run inside one
 transaction: the services open their own around each step, and the gateway
 refuses to be called inside a caller's. Their paths are listed in
@@ -37,6 +42,7 @@ from recurra.api.models import IdempotencyRecord
 from recurra.api.problems import http_problem, too_large
 from recurra.core import clock
 from recurra.core.errors import FieldError
+from recurra.core.redaction import redact_bytes
 
 HEADER = "Idempotency-Key"
 API_PREFIX = "/api/v1/"
@@ -156,7 +162,7 @@ def _complete(record: IdempotencyRecord, response: HttpResponse) -> None:
         status=Status.COMPLETE,
         response_status=response.status_code,
         response_content_type=response.get("Content-Type", ""),
-        response_body=response.content,
+        response_body=redact_bytes(response.content),  # no buyer token kept (core.redaction)
     )
 
 

@@ -24,7 +24,6 @@ subscription, so its ``deal.converted`` event is what tells).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -51,6 +50,7 @@ from recurra.subscriptions.notices import invoice_sent
 from recurra.subscriptions.services import (
     INVOICE_LANGUAGES,
     group_key_of,
+    renumbered,
     resolved_lines,
     subscription_create,
 )
@@ -59,7 +59,6 @@ CONVERTED = "deal.converted"
 NEEDS_CONTACT = "the deal needs a contact to convert it: add one to the deal first"
 NEEDS_ITEMS = "the deal needs at least one line item to convert it"
 ONLINE_METHODS = ("card", "ach")
-_POSITION = re.compile(r"^line_items\[(\d+)\]")
 # The stored line-item fields the grouping key is made of.
 _KEY_FIELDS = (
     "billing_frequency",
@@ -136,14 +135,8 @@ def _group_errors(
         positions = [values["position"] for values in group.items]
         found: list[FieldError] = []
         resolved_lines([items[p] for p in positions], today, found)
-        errors += [_renumbered(error, positions) for error in found]
+        errors += [renumbered(error, positions) for error in found]
     return errors
-
-
-def _renumbered(error: FieldError, positions: list[int]) -> FieldError:
-    """An error on ``line_items[i]`` of a group, on the item's position among all the items."""
-    field = _POSITION.sub(lambda m: f"line_items[{positions[int(m[1])]}]", error.field)
-    return FieldError(field, error.message)
 
 
 def _checked(

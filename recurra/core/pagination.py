@@ -8,7 +8,10 @@ a page. Orderings must end in a unique column (``id``).
 direction, then ``id``: it compares rows as one tuple, ``(key…, id) > (…)``,
 which both databases answer from an index on those columns. A nullable key
 puts its null rows last in either direction (ordered by ``id``): the page
-reads the non-null rows, then tops up from the null ones.
+reads the non-null rows, then tops up from the null ones. It also goes back:
+``before=`` a page's ``previous_cursor`` is the page before it, read as the
+same scans backwards, and its ``start_cursor`` is the cursor it starts after,
+so the page is the same one a walk forward gives.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ class Page(Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None
+    # Keyset pages only: ``before=`` this is the page before (None on the first page), and the
+    # cursor this page starts after (None: it is the first page).
+    previous_cursor: str | None = None
+    start_cursor: str | None = None
 
     def render(self, item: Callable[[T], Any]) -> dict[str, Any]:
         """The list envelope with each row rendered by ``item``."""
@@ -170,30 +177,89 @@ class _Scan:
             qs = qs.filter(**{f"pk__{'lt' if self.keyset.descending else 'gt'}": after_pk})
         return qs.order_by(self.order[-1])
 
+    def head_before(self, before: list[Any] | None) -> QuerySet[Any]:
+        """The rows with a key before a position (all of them without one), nearest first."""
+        qs = self.qs.filter(**{f"{self.names[0]}__isnull": False}) if self.keyset.nullable else self.qs
+        if before:
+            qs = qs.filter(
+                RowAfter([*map(F, self.names), F("pk")], before, descending=not self.keyset.descending)
+            )
+        return qs.order_by(*map(_reversed, self.order))
+
+    def tail_before(self, before_pk: Any) -> QuerySet[Any]:
+        """The null rows before an id, nearest first."""
+        qs = self.qs.filter(**{f"{self.names[0]}__isnull": True})
+        qs = qs.filter(**{f"pk__{'gt' if self.keyset.descending else 'lt'}": before_pk})
+        return qs.order_by(_reversed(self.order[-1]))
+
+    def position(self, row: Any) -> tuple[int, list[Any]]:
+        """Where ``row`` is: ``(0, [key…, id])`` among the rows with a key, ``(1, [id])`` in the tail."""
+        key = [getattr(row, name) for name in self.names]
+        if self.keyset.nullable and key[0] is None:
+            return 1, [row.pk]
+        return 0, [*key, row.pk]
+
+    def cursor(self, row: Any) -> str:
+        """The cursor of the position of ``row``."""
+        part, values = self.position(row)
+        return encode_cursor([part, *map(_cursor_value, values)])
+
+    def after(self, position: tuple[int, list[Any]] | None, count: int) -> list[Any]:
+        """At most ``count`` rows after ``position`` (from the first without one), in order."""
+        part, values = position or (0, [])
+        rows: list[Any] = []
+        if part == 0:
+            rows = list(self.head(values)[:count])
+        if self.keyset.nullable and len(rows) < count:
+            rows += list(self.tail(values[0] if part == 1 else None)[: count - len(rows)])
+        return rows
+
+    def before(self, position: tuple[int, list[Any]], count: int) -> list[Any]:
+        """At most ``count`` rows before ``position``, nearest first."""
+        part, values = position
+        rows: list[Any] = []
+        if part == 1:
+            rows = list(self.tail_before(values[0])[:count])
+        if len(rows) < count:
+            rows += list(self.head_before(values if part == 0 else None)[: count - len(rows)])
+        return rows
+
+
+def _reversed(name: str) -> str:
+    return name[1:] if name.startswith("-") else f"-{name}"
+
 
 def paginate_keyset(
-    qs: QuerySet[T], keyset: Keyset, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    qs: QuerySet[T],
+    keyset: Keyset,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    before: str | None = None,
 ) -> Page[T]:
-    """One page of ``qs`` in ``keyset`` order. The cursor is ``[0, key…, id]`` while in the rows
-    with a key, ``[1, id]`` in the null rows after them."""
+    """One page of ``qs`` in ``keyset`` order: the first, the one after ``cursor``, or the one
+    before ``before`` (a page's ``previous_cursor``; the first page once fewer than ``limit`` rows
+    lie before it). The cursor is ``[0, key…, id]`` while in the rows with a key, ``[1, id]`` in
+    the null rows after them."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.field("limit", f"must be from 1 to {MAX_LIMIT}")
     scan = _Scan(qs, keyset)
-    part, after = _read(cursor, scan.columns, keyset.nullable) if cursor else (0, [])
-    rows: list[T] = []
-    if part == 0:
-        rows = list(scan.head(after)[: limit + 1])
-    if keyset.nullable and len(rows) <= limit:
-        rows += list(scan.tail(after[0] if part == 1 else None)[: limit + 1 - len(rows)])
+    if before:
+        earlier = scan.before(_read(before, scan.columns, keyset.nullable), limit + 1)
+        if len(earlier) > limit:  # a page and the row it starts after: as a walk forward reaches it
+            cursor = scan.cursor(earlier[limit])
+        else:
+            cursor = None  # the start is within reach: the first page, whole
+    rows = scan.after(_read(cursor, scan.columns, keyset.nullable) if cursor else None, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = None
-    if has_more:
-        last = rows[-1]
-        key = [getattr(last, name) for name in scan.names]
-        in_tail = keyset.nullable and key[0] is None
-        next_cursor = encode_cursor([1, last.pk] if in_tail else [0, *map(_cursor_value, key), last.pk])
-    return Page(data=rows, has_more=has_more, next_cursor=next_cursor)
+    return Page(
+        data=rows,
+        has_more=has_more,
+        next_cursor=scan.cursor(rows[-1]) if has_more else None,
+        previous_cursor=scan.cursor(rows[0]) if cursor and rows else None,
+        start_cursor=cursor,
+    )
 
 
 def keyset_chunks(

@@ -112,6 +112,7 @@ class Queue:
     batch: int | None = None  # rows claimed at once (default: run_due's limit)
     renews: bool = False  # the handler takes ``lease=`` (a Lease) and renews it while it runs
     keep_every: int = 1  # outcomes kept in one UPDATE per this many rows (at most; see KEEP_MS)
+    given_up: Callable[[Any], dict[str, Any]] | None = None  # more fields to store on a row that failed
 
     def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
         """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
@@ -294,6 +295,7 @@ def _outcome(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
         error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
         if item.attempts >= MAX_ATTEMPTS:
             fields = {"status": queue.failed, "last_error": error, **queue.stamp(at, finished=True)}
+            fields |= queue.given_up(item) if queue.given_up else {}
         else:
             retry_at = at + BACKOFF[item.attempts - 1]
             fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}

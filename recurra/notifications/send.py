@@ -6,6 +6,11 @@ row) and handed to Django's email backend, configured by ``EMAIL_URL``. Without
 ``logged``, and nothing leaves the machine. An SMTP error raises, and the runner
 retries with backoff.
 
+What is kept of a sent (or logged) email has no buyer token: its bodies and
+``data`` keep each buyer link with the token replaced (``core.redaction``), and
+so does an email given up after its last attempt. Only the queued row, until it
+goes, holds the token it carries.
+
 Outcomes are kept :data:`KEEP_EVERY` emails at a time, in one UPDATE (or every
 second, whichever comes first: ``runner.KEEP_MS``), not one UPDATE per email.
 
@@ -27,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.dummy import EmailBackend as DummyBackend
 
+from recurra.core.redaction import redact, redact_data
 from recurra.jobs import runner
 from recurra.notifications.models import EmailMessage, EmailStatus
 from recurra.notifications.render import render
@@ -50,10 +56,11 @@ def email_deliver(message: EmailMessage, *, at: datetime, session: BaseEmailBack
     rendered = render(message.kind, message.language, message.data)
     fields: dict[str, Any] = {
         "subject": rendered.subject,
-        "text_body": rendered.text,
-        "html_body": rendered.html,
+        "text_body": redact(rendered.text),
+        "html_body": redact(rendered.html),
         "sent_at": at,
         "status": EmailStatus.SENT,
+        **email_data_kept(message),
     }
     if isinstance(session, DummyBackend):
         return {**fields, "status": EmailStatus.LOGGED}
@@ -77,6 +84,13 @@ def email_deliver(message: EmailMessage, *, at: datetime, session: BaseEmailBack
     return fields
 
 
+def email_data_kept(message: EmailMessage) -> dict[str, Any]:
+    """``data`` without buyer tokens, to store once the email has gone or never will (nothing to
+    store when it carries none)."""
+    kept = redact_data(message.data)
+    return {"data": kept} if kept != message.data else {}
+
+
 def register_emails() -> None:
     """The email queue (called from the notifications app's ``ready``, after the job queue)."""
     runner.register_queue(
@@ -89,4 +103,5 @@ def register_emails() -> None:
         done=EmailStatus.SENT,
         failed=EmailStatus.FAILED,
         keep_every=KEEP_EVERY,
+        given_up=email_data_kept,
     )

@@ -47,10 +47,12 @@ def index_page(
     scope: Mapping[str, str] | None = None,
     limit: int = PAGE_SIZE,
     cursor: str | None = None,
+    before: str | None = None,
 ) -> Page[Subscription]:
-    """One page of what ``spec`` shows, with the relations its columns show selected."""
+    """One page of what ``spec`` shows (after ``cursor``, or before ``before``: see
+    :func:`~recurra.core.pagination.paginate_keyset`), with the relations its columns show selected."""
     qs = matching(spec.filters, at=at, zone=zone, scope=scope).select_related(*related_of(spec.columns))
-    return paginate_keyset(qs, sort_keyset(str(spec.sort)), limit=limit, cursor=cursor)
+    return paginate_keyset(qs, sort_keyset(str(spec.sort)), limit=limit, cursor=cursor, before=before)
 
 
 def index_count(

@@ -1,4 +1,5 @@
-"""Subscription use cases: creating one (the seller's form, ``POST /subscriptions``).
+"""Subscription use cases: creating one, or one per group of line items (the seller's form,
+``POST /subscriptions``).
 
 Rules of :func:`subscription_create` (and of :func:`subscription_draft`, which
 checks and computes the same subscription and writes nothing), all checked
@@ -13,6 +14,12 @@ before anything is written and reported together:
   removed, whose type is allowed; ``send_invoice`` needs payment terms.
 - The subscription is ``scheduled`` when it starts after today, else
   ``active``; billing itself (period 0 too) is the billing run's job.
+
+:func:`subscriptions_create` (and :func:`subscriptions_draft`) split the line
+items by the grouping rule first (``subscriptions.grouping``, as payment links
+and deal conversion do): one subscription per group, each under the rules
+above, all checked before any is written and written together. An error names
+the item by its place among all of them.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
 from recurra.subscriptions.amounts import recurring_amounts
-from recurra.subscriptions.grouping import GroupKey, group_key
+from recurra.subscriptions.grouping import GroupKey, group_items, group_key
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
 
 INVOICE_LANGUAGES = ("en", "nb")
@@ -48,6 +55,7 @@ INVOICE_SETTINGS = {
 }
 ONE_TIME_REFUSED = "one-time items are invoiced, not subscribed"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_POSITION = re.compile(r"^line_items\[(\d+)\]")
 # (GroupKey attribute, line-item field named in the error, words for the message)
 _GROUPING = (
     ("billing_frequency", "billing_frequency", "billing frequency"),
@@ -338,10 +346,8 @@ def subscription_draft(
     return Draft(subscription, items)
 
 
-def subscription_create(*, actor: Actor, **values: Any) -> Subscription:
-    """The subscription :func:`subscription_draft` makes of ``values`` (its keywords), saved with its line
-    items and one ``subscription.created`` event."""
-    draft = subscription_draft(**values)
+def _save(draft: Draft, actor: Actor) -> Subscription:
+    """``draft`` saved with its line items and one ``subscription.created`` event."""
     subscription, items = draft.subscription, draft.line_items
     with transaction.atomic():
         subscription.save(force_insert=True)
@@ -356,3 +362,62 @@ def subscription_create(*, actor: Actor, **values: Any) -> Subscription:
             },
         )
     return subscription
+
+
+def subscription_create(*, actor: Actor, **values: Any) -> Subscription:
+    """The subscription :func:`subscription_draft` makes of ``values`` (its keywords), saved with its line
+    items and one ``subscription.created`` event."""
+    return _save(subscription_draft(**values), actor)
+
+
+def renumbered(error: FieldError, positions: list[int]) -> FieldError:
+    """An error on ``line_items[i]`` of a group, on the item's position among all the items."""
+    field = _POSITION.sub(lambda m: f"line_items[{positions[int(m[1])]}]", error.field)
+    return FieldError(field, error.message)
+
+
+def line_item_groups(items: list[LineItemInput], purchased_on: date) -> list[list[int]]:
+    """The positions of ``items`` per subscription, by the grouping rule, in the order the groups first
+    appear. Items that are not recurring, or that cannot be read at all, stay with the first group
+    (whose draft then names what is wrong with them)."""
+    try:
+        resolved = resolve_line_items(items)
+    except ValidationFailed:
+        return [list(range(len(items)))]
+    groups = group_items(
+        resolved,
+        key=lambda values: group_key_of(values, purchased_on),
+        frequency=lambda values: values["billing_frequency"],
+    )
+    positions = [[values["position"] for values in group.items] for group in groups]
+    if not positions:
+        return [list(range(len(items)))]
+    rest = [v["position"] for v in resolved if not is_recurring(v["billing_frequency"])]
+    positions[0] = sorted(positions[0] + rest)
+    return positions
+
+
+def subscriptions_draft(*, line_items: list[LineItemInput], at: datetime, **values: Any) -> list[Draft]:
+    """One draft (:func:`subscription_draft`, with the other ``values``) per group of ``line_items``:
+    every rule of every one checked (ValidationFailed naming each broken one once, the items by their
+    place among all of them), written nowhere."""
+    purchased_on = schedule.local_date(at, account_zone())
+    drafts: list[Draft] = []
+    errors: list[FieldError] = []
+    for positions in line_item_groups(line_items, purchased_on):
+        try:
+            drafts.append(subscription_draft(line_items=[line_items[p] for p in positions], at=at, **values))
+        except ValidationFailed as exc:
+            found = [renumbered(error, positions) for error in exc.errors]
+            errors.extend(error for error in found if error not in errors)
+    if errors:
+        raise ValidationFailed(f"{len(errors)} invalid field(s)", errors=errors)
+    return drafts
+
+
+def subscriptions_create(*, actor: Actor, **values: Any) -> list[Subscription]:
+    """The subscriptions :func:`subscriptions_draft` makes of ``values``, all saved in one transaction
+    (each with its line items and ``subscription.created`` event), in the order of their groups."""
+    drafts = subscriptions_draft(**values)
+    with transaction.atomic():
+        return [_save(draft, actor) for draft in drafts]

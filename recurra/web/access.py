@@ -53,6 +53,12 @@ def current_user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def sees_buyer_links(request: HttpRequest) -> bool:
+    """Whether the user may see buyer links (``core.redaction``): editors and up, who may send them
+    anyway; a viewer may act for no buyer, so its pages leave them out."""
+    return current_user(request).has_role(Role.EDITOR)
+
+
 def actor(request: HttpRequest) -> Actor:
     """The signed-in user as the actor of a service call."""
     return Actor.for_user(request.user)

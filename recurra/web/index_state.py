@@ -9,7 +9,8 @@ Parameters: ``view``, ``edited``, ``q``, ``status`` (repeated), ``due`` (a
 preset) with ``due_from``/``due_to`` (custom), one advanced condition per
 ``c<group>.<row>.p`` (property), ``.o`` (operator), ``.v`` (value,
 repeated for choices) and ``.w`` (the second value of "between"), ``sort``,
-``columns`` (comma-separated), ``cursor`` and ``page`` (the page number shown).
+``columns`` (comma-separated), ``cursor`` and ``page`` (the page number shown), or
+``before`` (a page's ``previous_cursor``: "Previous page") and ``page``.
 
 Buttons change the state once and are not carried on: ``sort_to`` (a new
 sort), ``column`` (``up:<key>``, ``down:<key>``, ``remove:<key>``, or ``add``
@@ -74,6 +75,7 @@ class IndexState:
     cursor: str | None = None
     page: int = 1
     edited: bool = False
+    before: str | None = None  # the page before this cursor's (the page shown then says its own cursor)
     scope: dict[str, str] = field(default_factory=dict)  # contact_id / company_id: whose list this is
 
     def params(self, **changes: Any) -> list[tuple[str, str]]:
@@ -86,10 +88,14 @@ class IndexState:
         return pairs
 
     def query(self, **changes: Any) -> str:
-        out = QueryDict(mutable=True)
-        for name, value in self.params(**changes):
-            out.appendlist(name, value)
-        return out.urlencode()
+        return _encoded(self.params(**changes))
+
+    def address(self) -> str:
+        """The query of the page as shown: on a tab as saved only the tab (it follows the view),
+        else the whole state; and the page."""
+        if self.edited:
+            return self.query()
+        return _encoded([("view", self.view_id), *self.scope.items(), *_page_params(self)])
 
 
 def read(data: QueryDict, *, view_id: str, view_spec: Spec, currency: str) -> IndexState:
@@ -97,7 +103,10 @@ def read(data: QueryDict, *, view_id: str, view_spec: Spec, currency: str) -> In
     scope = {name: data.get(name, "")[:40] for name in SCOPES if data.get(name)}
     if not _edited(data):
         rows = [[row_of(c, currency) for c in group] for group in view_spec.filters.groups]
-        return IndexState(view_id, view_spec, rows, cursor=_cursor(data), page=_page(data), scope=scope)
+        cursor, before = _cursor(data, "cursor"), _cursor(data, "before")
+        return IndexState(
+            view_id, view_spec, rows, cursor=cursor, page=_page(data), scope=scope, before=before
+        )
     rows = _edited_rows(_read_rows(data, currency), data.get("condition", ""), currency)
     due, due_error = _due(data)
     filters = Filters(
@@ -108,9 +117,12 @@ def read(data: QueryDict, *, view_id: str, view_spec: Spec, currency: str) -> In
     )
     spec = Spec(filters, _columns(data, view_spec), _sort(data, view_spec))
     changed = any(data.get(button) for button in ("sort_to", "column", "condition"))
-    cursor = None if changed else _cursor(data)
-    page = _page(data) if cursor else 1
-    return IndexState(view_id, spec, rows, due_error, cursor=cursor, page=page, edited=True, scope=scope)
+    cursor = None if changed else _cursor(data, "cursor")
+    before = None if changed or cursor else _cursor(data, "before")
+    page = _page(data) if cursor or before else 1
+    return IndexState(
+        view_id, spec, rows, due_error, cursor=cursor, page=page, edited=True, scope=scope, before=before
+    )
 
 
 def _edited(data: QueryDict) -> bool:
@@ -119,8 +131,8 @@ def _edited(data: QueryDict) -> bool:
     return data.get("edited") == "1" or any(name in data for name in STATE) or any(map(_ROW.match, data))
 
 
-def _cursor(data: QueryDict) -> str | None:
-    return (data.get("cursor") or "")[:500] or None
+def _cursor(data: QueryDict, name: str) -> str | None:
+    return (data.get(name) or "")[:500] or None
 
 
 def _page(data: QueryDict) -> int:
@@ -283,9 +295,22 @@ def _params(state: IndexState) -> list[tuple[str, str]]:
             pairs.append(("due_to", filters.due.end.isoformat()))
     pairs += condition_params(state.rows)
     pairs += [("sort", str(spec.sort)), ("columns", ",".join(spec.columns))]
+    return pairs + _page_params(state)
+
+
+def _page_params(state: IndexState) -> list[tuple[str, str]]:
     if state.cursor:
-        pairs += [("cursor", state.cursor), ("page", str(state.page))]
-    return pairs
+        return [("cursor", state.cursor), ("page", str(state.page))]
+    if state.before:
+        return [("before", state.before), ("page", str(state.page))]
+    return []
+
+
+def _encoded(pairs: list[tuple[str, str]]) -> str:
+    out = QueryDict(mutable=True)
+    for name, value in pairs:
+        out.appendlist(name, value)
+    return out.urlencode()
 
 
 def condition_params(rows: list[list[EditorRow]]) -> list[tuple[str, str]]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Choices
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import LineItemFields
 from recurra.catalog.pricing import LineAmounts
+from recurra.catalog.terms import BillingFrequency as Frequency
 from recurra.core.models import Event
 from recurra.core.money import Money, total
 from recurra.crm.models import Deal
@@ -103,3 +106,18 @@ def timeline_entry(event: Event) -> TimelineEntry:
 def label(choices: type[Choices], value: str) -> str:
     """The label of a stored choice ("net_30" → "Net 30"); the raw value if it is not one of them."""
     return str(dict(choices.choices).get(value, value))
+
+
+# What follows an amount charged every period: "$40.00/month", "$10.00 every two weeks".
+PER_PERIOD: dict[str, Promise] = {
+    Frequency.WEEKLY: _("/week"),
+    Frequency.BIWEEKLY: _(" every two weeks"),
+    Frequency.MONTHLY: _("/month"),
+    Frequency.QUARTERLY: _("/quarter"),
+    Frequency.PER_SIX_MONTHS: _(" every six months"),
+    Frequency.ANNUALLY: _("/year"),
+    Frequency.PER_TWO_YEARS: _(" every two years"),
+    Frequency.PER_THREE_YEARS: _(" every three years"),
+    Frequency.PER_FOUR_YEARS: _(" every four years"),
+    Frequency.PER_FIVE_YEARS: _(" every five years"),
+}

@@ -9,6 +9,7 @@ from recurra.web.views import (
     companies,
     contacts,
     deals,
+    emails,
     exports,
     invoices,
     payment_links,
@@ -93,6 +94,11 @@ urlpatterns = [
     path("subscriptions/", subscription_index.subscription_list, name="subscriptions"),
     # before <pk>:
     path("subscriptions/new/", subscription_new.subscription_new, name="subscription_new"),
+    path(
+        "subscriptions/new/payment-link/",
+        subscription_new.subscription_new_link,
+        name="subscription_new_link",
+    ),
     path("subscriptions/count/", subscription_index.subscription_count, name="subscription_count"),
     path("views/", saved_views.saved_view_create, name="saved_view_create"),
     path("views/<str:pk>/update/", saved_views.saved_view_update, name="saved_view_update"),
@@ -138,6 +144,9 @@ urlpatterns = [
     path("payments/<str:pk>/", payments.payment_detail, name="payment"),
     path("payments/<str:pk>/refund/", payments.payment_refund, name="payment_refund"),
     path("payments/<str:pk>/retry/", payments.payment_retry, name="payment_retry"),
+    path("emails/", emails.email_list, name="emails"),
+    path("emails/<str:pk>/", emails.email_detail, name="email"),
+    path("emails/<str:pk>/html/", emails.email_html, name="email_html"),
     path("clock/advance/", clock.clock_advance, name="clock_advance"),
     # The buyer's page: no sign-in, no role (public like login and logout).
     path("deals/<str:pk>/quotes/new/", quotes.quote_new, name="quote_new"),

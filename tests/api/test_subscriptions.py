@@ -92,6 +92,8 @@ def test_create_returns_the_whole_subscription(api, contact, card, product):
     assert body["id"].startswith("sub_")
     [line] = body["line_items"]
     assert line["id"].startswith("li_")
+    made = body.pop("subscriptions")
+    assert made == [body]  # one group: one subscription, the one answered
     assert body == {
         "id": body["id"],
         "name": "Pro plan",
@@ -199,21 +201,55 @@ def test_a_fixed_term_from_a_later_date_is_scheduled_with_its_end(subscribe, mak
     assert [li["name"] for li in body["line_items"]] == ["Pro plan", "Seats"]
 
 
-def test_items_that_differ_are_refused_on_the_first_differing_field(api, contact):
+def test_items_that_differ_make_one_subscription_each(api, contact):
+    body = ok(
+        api.post(
+            "/subscriptions",
+            {
+                "contact_id": contact["id"],
+                "line_items": [
+                    monthly(),
+                    monthly(name="Support", unit_amount=12000, billing_frequency="annually"),
+                    monthly(name="Seats", unit_amount=500, quantity=3),
+                ],
+                "collection_method": "send_invoice",
+                "payment_terms": "net_30",
+            },
+        ),
+        201,
+    )
+
+    first, second = body["subscriptions"]
+    assert {k: v for k, v in body.items() if k != "subscriptions"} == first  # the answer is the first
+    shown = [
+        (s["name"], s["billing_frequency"], [li["name"] for li in s["line_items"]], s["next_payment_amount"])
+        for s in (first, second)
+    ]
+    assert shown == [
+        ("Pro plan + 1 more", "monthly", ["Pro plan", "Seats"], 3499),
+        ("Support", "annually", ["Support"], 12000),
+    ]
+    stored = Subscription.objects.order_by("id").values_list("pk", flat=True)
+    assert list(stored) == [first["id"], second["id"]]
+    assert ok(api.get(f"/subscriptions/{second['id']}"))["mrr"] == 1000
+
+
+def test_a_refusal_in_one_group_makes_no_subscription_and_names_the_item_by_its_place(api, contact):
     response = api.post(
         "/subscriptions",
         {
             "contact_id": contact["id"],
-            "line_items": [monthly(), monthly(billing_frequency="annually")],
+            "line_items": [
+                monthly(),
+                monthly(billing_frequency="annually"),
+                starting("2027-01-01", billing_frequency="annually"),
+            ],
             "collection_method": "send_invoice",
             "payment_terms": "net_30",
         },
     )
-    body = assert_problem(response, 422, "line_items[1].billing_frequency")
-    assert body["errors"][0]["message"] == (
-        "every line item of a subscription needs the same billing frequency (monthly); "
-        "a different one makes another subscription"
-    )
+    body = assert_problem(response, 422, "line_items[2].billing_start.date")
+    assert body["errors"][0]["message"] == "must be today (2027-01-15) or later in the account's time zone"
     assert Subscription.objects.count() == 0
 
 

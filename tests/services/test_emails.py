@@ -144,6 +144,21 @@ def test_smtp_down_is_retried_with_backoff_then_failed_after_six_attempts(smtp_d
     assert EmailMessage.objects.count() == 1  # never lost: still in the log
 
 
+def test_a_buyer_link_is_kept_until_the_last_attempt_then_redacted(smtp_down):
+    url = "https://billing.example.com/update-payment-method/lTxa2388QtaLTAzEqN6BH1AQhHwGFqahng-VBRUrBJU/"
+    data = SAMPLES["payment_method_update"] | {"update_url": url}
+    queue(receipt(kind="payment_method_update", data=data))
+    now = AT
+    for gap in [1, 5, 30, 120, 720]:
+        runner.run_due(at=now)
+        assert EmailMessage.objects.get().data["update_url"] == url  # needed for the next attempt
+        now += timedelta(minutes=gap)
+    runner.run_due(at=now)
+    email = EmailMessage.objects.get()
+    assert email.status == "failed"
+    assert email.data == data | {"update_url": "https://billing.example.com/update-payment-method/REDACTED/"}
+
+
 def test_smtp_back_up_sends_on_the_next_attempt(smtp_down):
     queue(receipt())
     runner.run_due(at=AT)

@@ -132,6 +132,51 @@ def test_every_sort_pages_through_every_row_once_in_order(contact: Contact, sort
         assert present == sorted(present, reverse=sort.startswith("-"))
 
 
+@pytest.mark.parametrize("sort", SORTS + [f"-{k}" for k in SORTS])
+def test_every_sort_pages_back_to_the_same_pages(contact: Contact, sort: str) -> None:
+    acme = Company.objects.create(name="Acme")
+    for n in range(8):
+        make_subscription(
+            contact,
+            name=f"Sub {n % 3}",
+            company=acme if n % 3 else None,
+            next_payment_date=None if n in (4, 6) else date(2027, 2, 1 + n % 2),
+            line_items_mrr=100 * (n % 4),
+            last_payment_amount=None if n % 2 else 100,
+        )
+    spec = Spec(sort=parse_sort(sort))
+    forward = [index_page(spec, at=T0, limit=3)]
+    while forward[-1].has_more:
+        forward.append(index_page(spec, at=T0, limit=3, cursor=forward[-1].next_cursor))
+    assert [len(p.data) for p in forward] == [3, 3, 2]
+    back = [forward[-1]]
+    while back[-1].previous_cursor:
+        back.append(index_page(spec, at=T0, limit=3, before=back[-1].previous_cursor))
+    back.reverse()
+    assert [[s.pk for s in p.data] for p in back] == [[s.pk for s in p.data] for p in forward]
+    assert [p.start_cursor for p in back] == [p.start_cursor for p in forward]
+    assert [p.start_cursor is None for p in back] == [True, False, False]
+    assert [p.has_more for p in back] == [True, True, False]
+
+
+def test_the_page_before_the_second_is_the_whole_first_page(contact: Contact) -> None:
+    for n in range(5):
+        make_subscription(contact, name=f"Sub {n}")
+    spec = Spec(sort=parse_sort("name"))
+    first = index_page(spec, at=T0, limit=2)
+    third = index_page(
+        spec, at=T0, limit=2, cursor=index_page(spec, at=T0, limit=2, cursor=first.next_cursor).next_cursor
+    )
+    assert [s.name for s in third.data] == ["Sub 4"]
+    Subscription.objects.filter(name__in=["Sub 1", "Sub 2"]).delete()  # fewer than a page lies before it
+    back = index_page(spec, at=T0, limit=2, before=third.previous_cursor)
+    assert ([s.name for s in back.data], back.start_cursor, back.previous_cursor) == (
+        ["Sub 0", "Sub 3"],
+        None,
+        None,
+    )
+
+
 def test_the_count_is_exact_on_sqlite_and_below_the_threshold(contact: Contact) -> None:
     for n in range(4):
         make_subscription(contact, name=f"Sub {n}", status="active" if n else "paused")

@@ -1,5 +1,5 @@
 """subscription_create: grouping, start and status, fixed-term end, collection rules, defaults, audit;
-subscription_draft: the same subscription, written nowhere.
+subscription_draft: the same subscription, written nowhere; subscriptions_create: one per group of items.
 
 The clock is frozen at 2027-01-15 09:30 UTC (the account's zone is UTC unless a test changes it).
 Amounts: Pro 1999 × 2, 10% off = 399.8 → 400, net 3598, 25% tax = 899.5 → 900, total 4498.
@@ -20,7 +20,12 @@ from recurra.crm.models import Company, Contact
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
-from recurra.subscriptions.services import subscription_create, subscription_draft
+from recurra.subscriptions.services import (
+    subscription_create,
+    subscription_draft,
+    subscriptions_create,
+    subscriptions_draft,
+)
 from tests.conftest import SYSTEM, T0
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -489,3 +494,85 @@ def test_a_draft_is_refused_like_a_creation(contact):
             at=T0,
         )
     assert [e.field for e in caught.value.errors] == ["line_items[0].billing_start.date", "payment_terms"]
+
+
+# subscriptions_create: the grouping rule splits the items ------------------------------------------
+
+
+def test_items_that_differ_make_one_subscription_per_group_in_the_order_groups_appear(contact):
+    items = [
+        item(name="Basic", unit_amount=2500),
+        item(name="Archive", unit_amount=12000, billing_frequency="annually"),
+        item(name="Seats", unit_amount=500, quantity=3),
+        item(name="Course", unit_amount=9000, billing_terms="fixed", number_of_payments=3),
+    ]
+
+    made = subscriptions_create(
+        contact=contact,
+        line_items=items,
+        name="Acme",
+        collection_method="send_invoice",
+        payment_terms="net_30",
+        actor=SYSTEM,
+        at=T0,
+    )
+
+    shown = [
+        (s.name, s.billing_frequency, s.number_of_payments, s.end_date, s.next_payment_amount, s.mrr)
+        for s in made
+    ]
+    assert shown == [
+        ("Acme", "monthly", None, None, 4000, 4000),
+        ("Acme", "annually", None, None, 12000, 1000),
+        ("Acme", "monthly", 3, date(2027, 4, 15), 9000, 9000),
+    ]
+    assert [[i.name for i in s.line_items.order_by("position")] for s in made] == [
+        ["Basic", "Seats"],
+        ["Archive"],
+        ["Course"],
+    ]
+    assert [s.pk for s in Subscription.objects.order_by("id")] == [s.pk for s in made]
+    created = Event.objects.filter(type="subscription.created").order_by("id")
+    assert [e.object_id for e in created] == [s.pk for s in made]
+
+
+def test_one_group_is_one_subscription_as_subscription_create_makes_it(contact):
+    [draft] = subscriptions_draft(
+        contact=contact,
+        line_items=[item(), item(name="Seats", unit_amount=500)],
+        collection_method="send_invoice",
+        payment_terms="net_30",
+        at=T0,
+    )
+    assert (draft.subscription.name, [i.name for i in draft.line_items]) == (
+        "Pro plan + 1 more",
+        ["Pro plan", "Seats"],
+    )
+    assert Subscription.objects.count() == 0
+
+
+def test_every_groups_errors_are_named_once_by_the_items_place_and_nothing_is_written(contact):
+    past = BillingStart(type="date", date=date(2027, 1, 1))
+    items = [
+        item(),
+        item(billing_frequency="annually"),
+        item(billing_frequency="annually", billing_start=past),
+        item(name="Setup", billing_frequency="one_time"),
+    ]
+
+    with pytest.raises(ValidationFailed) as caught:
+        subscriptions_create(
+            contact=contact, line_items=items, collection_method="charge_automatically", actor=SYSTEM, at=T0
+        )
+
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("line_items[3].billing_frequency", "one-time items are invoiced, not subscribed"),
+        ("payment_method_id", "is required to charge automatically"),
+        (
+            "line_items[2].billing_start.date",
+            "must be today (2027-01-15) or later in the account's time zone",
+        ),
+    ]
+    assert Subscription.objects.count() == 0
+    assert SubscriptionLineItem.objects.count() == 0
+    assert not Event.objects.filter(object_type="subscription").exists()

@@ -115,9 +115,11 @@ def list_items(html: str | bytes, list_class: str) -> list[str]:
 
 
 def subscription_rows(html: str | bytes) -> list[str]:
-    """The rows of a record's Subscriptions card as text, without their previews' "Loading…"."""
+    """The rows of a record's Subscriptions card as text, without their previews' "Loading…" and their
+    "Preview" links (the side panel's)."""
     raw = html.decode() if isinstance(html, bytes) else html
-    return list_items(re.sub(r'<div class="sub-preview".*?</div>', "", raw, flags=re.S), "sub-list")
+    raw = re.sub(r'<div class="sub-preview".*?</div>', "", raw, flags=re.S)
+    return list_items(re.sub(r'<a class="[^"]*sub-panel-link.*?</a>', "", raw, flags=re.S), "sub-list")
 
 
 def options(response: Any, name: str) -> list[str]:

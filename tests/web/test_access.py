@@ -22,6 +22,7 @@ from recurra.crm.models import Company, Contact, Deal
 from recurra.exports.models import Export
 from recurra.exports.services import Source, export_create
 from recurra.invoicing.links import pay_token
+from recurra.notifications.models import EmailMessage
 from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.saved_views.models import SavedView
 from recurra.saved_views.services import saved_view_create
@@ -203,6 +204,7 @@ def _record_ids(records: Any) -> dict[str, Any]:
         "products": records.product.pk,
         "api-keys": key.pk,
         "users": make_user(Role.VIEWER, "target").pk,
+        "emails": EmailMessage.objects.create(to="x@example.com", kind="receipt", run_at=clock.now()).pk,
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from recurra.accounts.selectors import account_settings
 from recurra.catalog.line_items import BillingStart, LineItemInput
@@ -133,3 +134,62 @@ def test_the_phone_layout_never_scrolls_sideways(browser: Any, live_server: Any)
     finally:
         context.close()
     assert chromium.CHROMIUM == "/usr/bin/chromium"
+
+
+def test_on_a_phone_every_amount_and_the_total_are_in_view(browser: Any, live_server: Any) -> None:
+    """At 375, 390 and 420 px, in English and Norwegian, each line's amount and the total lie inside the
+    screen's width and inside the items' box: the lines stack, nothing scrolls sideways. The items' box
+    is reached with Tab all the same."""
+    workshop = LineItemInput(
+        name="Onboarding and data migration workshop",
+        description="Two days on site",
+        unit_amount=1500000,
+        currency="USD",
+        billing_frequency="one_time",
+    )
+    seats = LineItemInput(
+        name="Pro plan", unit_amount=4900, quantity=12, currency="USD", billing_frequency="monthly"
+    )
+    link = payment_link_create(
+        name="Pro plan with onboarding", line_items=[workshop, seats], actor=SYSTEM, at=clock.now()
+    )
+    amounts = {
+        "en": ["$15,000.00", "$588.00", "$15,588.00"],
+        "nb": ["15\xa0000,00\xa0USD", "588,00\xa0USD", "15\xa0588,00\xa0USD"],
+    }
+    for width in (375, 390, 420):
+        context = browser.new_context(viewport={"width": width, "height": 812})
+        page = context.new_page()
+        page.set_default_timeout(5000)
+        try:
+            for lang, expected in amounts.items():
+                page.goto(local(checkout_url(link), live_server) + f"?lang={lang}")
+                cells = [
+                    *page.locator(".table-lines tbody td:last-child").all(),
+                    page.get_by_test_id("amount-today"),
+                ]
+                assert [cell.inner_text() for cell in cells] == expected, (width, lang)
+                wrap = page.locator(".table-wrap").bounding_box()
+                for cell in cells:
+                    box = cell.bounding_box()
+                    assert cell.is_visible() and box is not None and box["width"] > 0
+                    inside = (
+                        0 <= wrap["x"] <= box["x"] and box["x"] + box["width"] <= wrap["x"] + wrap["width"]
+                    )
+                    assert inside and wrap["x"] + wrap["width"] <= width, (
+                        width,
+                        lang,
+                        cell.inner_text(),
+                        box,
+                        wrap,
+                    )
+                assert page.evaluate(
+                    "[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
+                )
+                assert fits_the_screen(page), (width, lang)
+            items = page.get_by_role("group", name="Å betale i dag")  # the Norwegian page is still open
+            for _ in range(3):  # the skip link, "English", then the items
+                page.keyboard.press("Tab")
+            expect(items).to_be_focused()  # reachable by keyboard, should it ever scroll
+        finally:
+            context.close()

@@ -60,6 +60,7 @@ def test_a_seller_associates_a_subscription_and_previews_it(
         "Create new subscription",
         "Associate existing",
         "Pro monthly",
+        "Preview\nPro monthly",  # "Pro monthly" read out only: visually hidden
     ]
     page.keyboard.press("Tab")
     page.keyboard.press("Escape")  # closes it, focus back on "Add"

@@ -253,6 +253,49 @@ def test_the_preview_shows_the_properties_to_any_signed_in_user(
     assert viewer.post(url).status_code == 405
 
 
+def test_each_row_has_a_preview_that_opens_the_side_panel_and_is_its_page_without_script(
+    viewer: Client, records: Any
+) -> None:
+    sub = make_subscription(records.contact, name="Pro monthly")
+
+    pages = [
+        viewer.get(f"/contacts/{records.contact.pk}/"),
+        viewer.get(f"/companies/{records.company.pk}/"),
+    ]
+
+    for page in pages:
+        html = sidebar(page)
+        assert (
+            f'<a class="btn btn-sm btn-quiet sub-panel-link" href="/subscriptions/{sub.pk}/" '
+            f'hx-get="/subscriptions/{sub.pk}/panel/" hx-target="#record-panel" hx-swap="innerHTML" '
+            f'hx-push-url="false" aria-controls="record-panel" data-record-preview="{sub.pk}">'
+            'Preview<span class="visually-hidden"> Pro monthly</span></a>'
+        ) in html
+        assert html.count('id="record-panel"') == 1
+        host = '<div id="record-panel" class="record-panel" role="region" aria-label="Subscription preview"'
+        assert host in html
+
+
+def test_the_panel_asked_from_a_record_comes_back_to_it_open_and_from_the_index_to_the_index(
+    editor: Client, records: Any
+) -> None:
+    sub = make_subscription(records.contact, name="Pro monthly")
+    url = f"/subscriptions/{sub.pk}/panel/"
+    record = f"http://testserver/contacts/{records.contact.pk}/"
+
+    from_record = editor.get(url, headers={"HX-Request": "true", "HX-Current-URL": record}).content.decode()
+    from_index = editor.get(
+        url, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/subscriptions/?view=all"}
+    ).content.decode()
+
+    back = f"/contacts/{records.contact.pk}/?preview={sub.pk}"
+    assert f'<input type="hidden" name="next" value="{back}">' in from_record  # the menu's POST actions
+    asked = back.replace("?", "%3F").replace("=", "%3D")
+    assert f'href="/subscriptions/{sub.pk}/pause/?next={asked}"' in from_record  # and its dialogs
+    assert f'name="next" value="/subscriptions/?view=all&amp;panel={sub.pk}"' in from_index
+    assert "preview=" not in from_index
+
+
 def test_associating_with_a_deal_ties_it_once(editor: Client, records: Any, ola: Any) -> None:
     theirs = make_subscription(ola, name="Pro yearly")
     url = f"/deals/{records.deal.pk}/subscriptions/associate/"

@@ -280,3 +280,28 @@ def test_the_contact_payment_method_and_billing_address_change_from_the_page(
     assert (
         Subscription.objects.get(pk=sub.pk).contact_id == other.pk
     )  # invoices are emailed: no card to match
+
+
+def test_the_contact_is_searched_not_listed_and_its_change_previewed(
+    editor: Client, sub: Subscription
+) -> None:
+    from recurra.crm.models import Contact
+
+    nora = Contact.objects.create(email="nora@berg.example", first_name="Nora", last_name="Berg")
+    page = editor.get(url(sub)).content.decode()
+    assert '<select name="contact"' not in page
+    assert "nora@berg.example" not in page  # no list of every contact
+    pick = sub.contact_id
+    assert f'<input type="radio" name="contact" value="{pick}" id="pick-contact-{pick}" checked>' in page
+    assert 'id="contact-q"' in page and 'form="contact-search"' in page
+
+    found = editor.get("/contacts/search/", {"q": "nora", "contact": sub.contact_id}).content.decode()
+    assert f'value="{nora.pk}"' in found and "Nora Berg · nora@berg.example" in found
+
+    preview = editor.post(url(sub), form(action="preview", contact=nora.pk))
+    assert table_rows(preview.content, "table-changes") == [
+        ["Contact", "Ingrid Hansen · ingrid@fjordline.example", "Nora Berg · nora@berg.example"]
+    ]
+    assert f'<input type="radio" name="contact" value="{nora.pk}" id="pick-contact-{nora.pk}" checked>' in (
+        preview.content.decode()
+    )

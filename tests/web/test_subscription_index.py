@@ -239,6 +239,39 @@ def test_keyset_pages_and_the_count(viewer: Client, records: Any) -> None:
     assert ">1 subscription<" in filtered
 
 
+def test_previous_page_and_the_address_htmx_is_told(viewer: Client, records: Any) -> None:
+    for n in range(30):
+        make_subscription(records.contact, name=f"Sub {n:02}")
+    first = viewer.get("/subscriptions/?edited=1&sort=name")
+    assert "Previous page" not in text(first.content) and "First page" not in text(first.content)
+    second = viewer.get(
+        f"/subscriptions/?edited=1&sort=name&cursor={first.context['page'].next_cursor}&page=2"
+    )
+    back = second.context["previous_url"]
+    assert back.startswith("/subscriptions/?") and "before=" in back and back.endswith("&page=1")
+    assert (
+        f'href="{back.replace("&", "&amp;")}" hx-boost="true" rel="prev">Previous page</a>'
+        in second.content.decode()
+    )
+    again = viewer.get(back, headers=HTMX)
+    assert [r[0] for r in table_rows(again.content, "index-table")] == [f"Sub {n:02}" for n in range(25)]
+    assert again.context["state"].cursor is None and "rows 1–25" in text(again.content)
+    assert again["HX-Push-Url"] == (
+        "/subscriptions/?view=all&edited=1&sort=name&columns=" + "%2C".join(again.context["spec"].columns)
+    )  # the first page's own address, not the link's
+    assert "HX-Push-Url" not in viewer.get(back).headers  # a page load has its address already
+
+    sorted_ = viewer.get(
+        "/subscriptions/?view=all&edited=1&sort=name&sort_to=-name&status=active", headers=HTMX
+    )
+    pushed = sorted_["HX-Push-Url"]
+    assert "sort=-name" in pushed and "status=active" in pushed and "sort_to" not in pushed
+    assert (
+        viewer.get("/subscriptions/?view=unpaid", headers=HTMX)["HX-Push-Url"]
+        == "/subscriptions/?view=unpaid"
+    )
+
+
 def test_a_records_subscriptions_link_scopes_the_list(viewer: Client, subs: Any) -> None:
     ola = subs.charlie.contact
     response = viewer.get(f"/subscriptions/?contact_id={ola.pk}")

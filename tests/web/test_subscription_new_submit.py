@@ -384,3 +384,75 @@ def test_a_subscription_made_from_a_deals_record_is_tied_to_the_deal(editor, rec
     sub = Subscription.objects.get()
     assert (sub.deal_id, sub.contact_id) == (records.deal.pk, records.contact.pk)
     assert sub.name in editor.get(f"/deals/{records.deal.pk}/").content.decode()  # on the deal's card
+
+
+def test_items_of_two_frequencies_make_two_subscriptions_and_the_dialog_says_so(
+    editor: Client, records: Any
+) -> None:
+    items = [
+        {"name": "Basic", "unit_price": "25", "billing_frequency": "monthly"},
+        {"name": "Archive", "unit_price": "120", "billing_frequency": "annually"},
+        {"name": "Seats", "unit_price": "5", "quantity": "3", "billing_frequency": "monthly"},
+    ]
+    data = form_data(records.contact, items, payment_terms="net_15")
+
+    asked = editor.post(URL, data)
+
+    assert asked.status_code == 200
+    assert Subscription.objects.count() == 0
+    shown = dialog(asked)
+    assert "Create these 2 subscriptions?" in shown
+    assert (
+        "This creates 2 subscriptions: monthly (2 items, $40.00/month) and annually (1 item, $120.00/year)."
+        in shown
+    )
+    for part in (
+        "Subscription 1: Monthly Name Basic + 1 more Billing frequency Monthly",
+        "First payment 15 Jan 2027 · $40.00 Active",
+        "Basic 1 $25.00 $25.00 Seats 3 $5.00 $15.00 Each payment (monthly) $40.00",
+        "Subscription 2: Annually Name Archive Billing frequency Annually",
+        "First payment 15 Jan 2027 · $120.00 Active",
+        "Archive 1 $120.00 $120.00 Each payment (annually) $120.00",
+        "Payments on 15 Jan 2027, 15 Jan 2028, 15 Jan 2029, …",
+        "Create 2 subscriptions",
+    ):
+        assert part in shown, part
+
+    done = editor.post(URL, {**carried(asked), "csrfmiddlewaretoken": "x"}, follow=True)
+
+    assert done.redirect_chain == [(f"/contacts/{records.contact.pk}/", 302)]  # its card lists both
+    assert messages(done) == ["2 subscriptions created: Basic + 1 more and Archive."]
+    made = [
+        (s.name, s.billing_frequency, s.payment_terms, s.next_payment_amount, s.line_items_mrr)
+        for s in Subscription.objects.order_by("id")
+    ]
+    assert made == [
+        ("Basic + 1 more", "monthly", "net_15", 4000, 4000),
+        ("Archive", "annually", "net_15", 12000, 1000),
+    ]
+    lines = [
+        [(i.name, i.quantity, i.unit_amount) for i in s.line_items.all()]
+        for s in Subscription.objects.order_by("id")
+    ]
+    assert lines == [[("Basic", 1, 2500), ("Seats", 3, 500)], [("Archive", 1, 12000)]]
+
+
+def test_with_items_that_split_a_refused_item_is_still_shown_on_its_own_row(
+    editor: Client, records: Any
+) -> None:
+    items = [
+        {"name": "Archive", "unit_price": "120", "billing_frequency": "annually"},
+        {"name": "Basic", "unit_price": "25", "billing_frequency": "monthly"},
+        {"name": "Setup", "unit_price": "100"},  # custom: one time
+    ]
+
+    refused = editor.post(URL, form_data(records.contact, items))
+
+    assert refused.status_code == 422
+    assert dialog(refused) == ""
+    assert field_errors(refused, "id_items-2-billing_frequency") == [
+        "One-time items are invoiced, not subscribed"
+    ]
+    assert field_errors(refused, "id_items-0-billing_frequency") == []
+    assert field_errors(refused, "id_items-1-billing_frequency") == []
+    assert Subscription.objects.count() == 0

@@ -301,7 +301,9 @@ def test_subscription_list_by_next_payment_with_amount_frequency_and_mrr(
     assert table_rows(viewer.get("/subscriptions/?status=bogus").content) != []  # unknown filter: ignored
 
 
-def test_invoice_page_shows_amounts_pay_link_payments_and_timeline(viewer: Client, billed: Any) -> None:
+def test_invoice_page_shows_amounts_pay_link_payments_and_timeline(
+    viewer: Client, editor: Client, billed: Any
+) -> None:
     open_invoice = make_invoice(
         billed.sub, number="INV-2", index=1, status="open", amount_paid=0, amount_due=9800
     )
@@ -311,7 +313,10 @@ def test_invoice_page_shows_amounts_pay_link_payments_and_timeline(viewer: Clien
     assert "Invoice INV-2 Open $98.00 Ingrid Hansen" in page
     assert "Subscription Pro monthly" in page
     assert "Subtotal $98.00 Tax $0.00 Total $98.00 Amount paid $0.00 Amount due $98.00" in page
-    assert f'id="pay-url" value="{pay_url(open_invoice)}" readonly' in response.content.decode()
+    assert "Only editors see the pay link: whoever has it can pay as the buyer." in page  # core.redaction
+    assert "/pay/invoices/" not in response.content.decode()
+    shown = editor.get(f"/invoices/{open_invoice.pk}/").content.decode()
+    assert f'id="pay-url" value="{pay_url(open_invoice)}" readonly' in shown
     assert "No payments yet." in page
 
     paid = text(viewer.get(f"/invoices/{billed.invoice.pk}/").content)

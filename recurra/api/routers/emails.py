@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from recurra.api.common import PageQuery, get_or_404
 from recurra.api.fields import TEXT, Id
 from recurra.api.pagination import list_schema
+from recurra.core.redaction import redact
 from recurra.notifications import selectors
 from recurra.notifications.models import EmailKind, EmailMessage, EmailStatus
 
@@ -64,12 +65,13 @@ class EmailOut(BaseModel):
 
 
 class EmailDetailOut(EmailOut):
-    text_body: str
-    html_body: str
+    text_body: str = Field(description="as sent, with the token of every buyer link replaced by REDACTED")
+    html_body: str = Field(description="as sent, buyer links redacted likewise")
 
     @classmethod
     def of(cls, e: EmailMessage) -> EmailDetailOut:
-        return cls(**cls.fields_of(e), text_body=e.text_body, html_body=e.html_body)  # type: ignore[arg-type]
+        bodies = {"text_body": redact(e.text_body), "html_body": redact(e.html_body)}  # as kept once sent
+        return cls(**cls.fields_of(e), **bodies)  # type: ignore[arg-type]
 
 
 class EmailQuery(PageQuery):

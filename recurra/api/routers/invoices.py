@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from pydantic import BaseModel, Field, StrictBool
 
-from recurra.api.auth import actor
+from recurra.api.auth import actor, sees_buyer_links
 from recurra.api.common import PageQuery, get_or_404, referenced
 from recurra.api.fields import TEXT, AddressIn, Id, In, percent_text
 from recurra.api.openapi import problem_responses
@@ -93,12 +93,14 @@ class InvoiceOut(BaseModel):
     payment_terms: str
     paid_at: dt.datetime | None
     pay_url: str | None = Field(
-        description="the public page to pay it (or see it paid); null for drafts and void"
+        description="the public page to pay it (or see it paid); null for drafts and void, and for a "
+        "viewer key (whoever holds the link can pay and save a method as the buyer)"
     )
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, i: Invoice) -> InvoiceOut:
+    def of(cls, i: Invoice, *, links: bool = True) -> InvoiceOut:
+        """The invoice; ``links``: with its ``pay_url`` (``auth.sees_buyer_links``)."""
         return cls(
             id=i.pk,
             number=i.number,
@@ -123,7 +125,7 @@ class InvoiceOut(BaseModel):
             collection_method=i.collection_method,
             payment_terms=i.payment_terms,
             paid_at=i.paid_at,
-            pay_url=pay_url(i) if i.status in PAYABLE else None,
+            pay_url=pay_url(i) if links and i.status in PAYABLE else None,
             created_at=i.created_at,
         )
 
@@ -139,7 +141,8 @@ def list_invoices(request: HttpRequest, filters: Query[InvoiceQuery]) -> dict[st
     qs = selectors.invoice_list(
         subscription_id=filters.subscription_id, contact_id=filters.contact_id, status=filters.status
     )
-    return filters.page(qs).render(InvoiceOut.of)
+    links = sees_buyer_links(request)
+    return filters.page(qs).render(lambda i: InvoiceOut.of(i, links=links))
 
 
 @router.get("/{invoice_id}", response=InvoiceOut, summary="Get an invoice")
@@ -147,7 +150,7 @@ def get_invoice(request: HttpRequest, invoice_id: Id) -> InvoiceOut:
     invoice = selectors.invoice_get(invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id}")
-    return InvoiceOut.of(invoice)
+    return InvoiceOut.of(invoice, links=sees_buyer_links(request))
 
 
 class MarkPaidIn(In):

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import BaseModel, Field
 
-from recurra.api.auth import actor
+from recurra.api.auth import actor, sees_buyer_links
 from recurra.api.common import ListQuery, get_or_404, referenced
 from recurra.api.fields import AddressIn, Date, Email, Id, In, LineItemIn, LineItemOut, Name, ShortText
 from recurra.api.pagination import list_schema
@@ -53,7 +53,10 @@ class QuoteOut(BaseModel):
     name: str
     status: str
     expired: bool
-    url: str | None = Field(description="the public quote page, once published")
+    url: str | None = Field(
+        description="the public quote page, once published; null for a viewer key (whoever holds it "
+        "can accept the quote as the buyer)"
+    )
     deal_id: str
     contact_id: str | None
     company_id: str | None
@@ -73,7 +76,8 @@ class QuoteOut(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, q: Quote) -> QuoteOut:
+    def of(cls, q: Quote, *, links: bool = True) -> QuoteOut:
+        """The quote; ``links``: with its ``url`` (``auth.sees_buyer_links``)."""
         items = list(q.line_items.all())
         now = clock.now()
         return cls(
@@ -81,7 +85,7 @@ class QuoteOut(BaseModel):
             name=q.name,
             status=q.status,
             expired=services.is_expired(q, now),
-            url=quote_url(q) if q.status != QuoteStatus.DRAFT else None,
+            url=quote_url(q) if links and q.status != QuoteStatus.DRAFT else None,
             deal_id=q.deal_id,
             contact_id=q.contact_id,
             company_id=q.company_id,
@@ -144,12 +148,13 @@ def list_quotes(request: HttpRequest, filters: Query[QuoteQuery]) -> dict[str, o
         qs = qs.filter(deal_id=filters.deal_id)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    return filters.page(qs).render(QuoteOut.of)
+    links = sees_buyer_links(request)
+    return filters.page(qs).render(lambda q: QuoteOut.of(q, links=links))
 
 
 @router.get("/{quote_id}", response=QuoteOut, summary="Get a quote")
 def get_quote(request: HttpRequest, quote_id: Id) -> QuoteOut:
-    return QuoteOut.of(get_or_404(Quote, quote_id))
+    return QuoteOut.of(get_or_404(Quote, quote_id), links=sees_buyer_links(request))
 
 
 @router.post("/{quote_id}/publish", response=QuoteOut, summary="Publish a quote (its public page)")

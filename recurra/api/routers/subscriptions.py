@@ -1,4 +1,5 @@
-"""/subscriptions: create one from line items, list (filtered, sorted, paged) and read; pause and resume."""
+"""/subscriptions: create them from line items (one per group), list (filtered, sorted, paged) and read;
+pause and resume."""
 
 from __future__ import annotations
 
@@ -174,6 +175,14 @@ class SubscriptionOut(BaseModel):
         )
 
 
+class SubscriptionCreatedOut(SubscriptionOut):
+    subscriptions: list[SubscriptionOut] = Field(
+        description="every subscription made, in the order of their line items' groups (the first is the "
+        "one above): items that differ in billing frequency, terms, start date or number of payments "
+        "make one subscription each"
+    )
+
+
 class PauseIn(In):
     reason: Annotated[str, Field(max_length=500), TEXT] | None = None
     resume_on: Date | None = Field(None, description="resume by itself on this day (after today)")
@@ -235,12 +244,20 @@ class SubscriptionQuery(PageQuery):
     )
 
 
-@router.post("", response={201: SubscriptionOut}, summary="Create a subscription")
-def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status[SubscriptionOut]:
+@router.post(
+    "",
+    response={201: SubscriptionCreatedOut},
+    summary="Create a subscription (or one per group of line items)",
+    description="Line items with the same billing frequency, billing terms, start date and number of "
+    "payments share one subscription; any difference makes another (a monthly and an annual item: two). "
+    "The answer is the first subscription, and all of them in subscriptions. Every one is checked before "
+    "any is made: a 422 makes none.",
+)
+def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status[SubscriptionCreatedOut]:
     values = payload.model_dump(
         exclude={"contact_id", "company_id", "deal_id", "payment_method_id", "line_items"}
     )
-    subscription = services.subscription_create(
+    made = services.subscriptions_create(
         contact=referenced(Contact, payload.contact_id, "contact_id"),
         company=referenced(Company, payload.company_id, "company_id"),
         deal=referenced(Deal, payload.deal_id, "deal_id"),
@@ -250,7 +267,8 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Status
         at=clock.now(),
         **values,
     )
-    return Status(201, SubscriptionOut.of(subscription_or_404(subscription.pk)))
+    rows = [SubscriptionOut.of(subscription_or_404(subscription.pk)) for subscription in made]
+    return Status(201, SubscriptionCreatedOut(**rows[0].model_dump(), subscriptions=rows))
 
 
 @router.get("", response=list_schema(SubscriptionOut), summary="List, filter and sort subscriptions")

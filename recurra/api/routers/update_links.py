@@ -33,7 +33,8 @@ class UpdateLinkOut(BaseModel):
         f"A new link, valid {update_links.LINK_DAYS} days, emailed to the contact (email kind "
         "payment_method_update). On its page the buyer saves a new payment method, which becomes the "
         "subscription's and is charged every past-due invoice at once. Earlier links keep working until "
-        "they expire or are revoked. 409 when the subscription is canceled or expired."
+        "they expire or are revoked. 409 when the subscription is canceled or expired. The link is handed "
+        "out once: a replay of this answer (Idempotency-Key) has REDACTED in place of its token."
     ),
 )
 def create_update_link(request: HttpRequest, subscription_id: Id) -> UpdateLinkOut:

@@ -13,6 +13,10 @@ Rules:
 - On edit, line items go to the service only when a row or the currency was
   changed, so an untouched link keeps its items exactly (an archived product
   too; the service would refuse to put one on again).
+- The link "Create subscription → When a customer pays" makes
+  (``SubscriptionLinkForms``) is this form whose items all recur: a row whose
+  billing frequency (its own, else its product's; a custom item's blank one is
+  one time) is one time is refused beside it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 from recurra.catalog.models import Product
+from recurra.catalog.terms import BillingFrequency, is_recurring
 from recurra.commerce.models import PaymentLink
 from recurra.core.errors import ValidationFailed
 from recurra.crm.models import Deal
@@ -100,9 +106,15 @@ class PaymentLinkForms(DealForms):
 
     form: PaymentLinkForm  # type: ignore[assignment]
 
-    def __init__(self, data: QueryDict | None = None, *, link: PaymentLink | None = None) -> None:
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        link: PaymentLink | None = None,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
         self.link = link
-        self.form = PaymentLinkForm(data, initial=PaymentLinkForm.initial_for(link) if link else None)
+        self.form = PaymentLinkForm(data, initial=PaymentLinkForm.initial_for(link) if link else initial)
         currency = (data.get("currency") if data else None) or (link.currency if link else "USD")
         # initial_for reads only the LineItemFields a deal's and a link's items share.
         items = [LineItemForm.initial_for(i) for i in link.line_items.all()] if link else []  # type: ignore[arg-type]
@@ -127,3 +139,26 @@ class PaymentLinkForms(DealForms):
         rest = [e for e in exc.errors if e.field != "line_items"]
         if rest or not exc.errors:
             super().add_service_errors(ValidationFailed(exc.detail, errors=rest))
+
+
+ONE_TIME_REFUSED = (
+    "Choose a recurring billing frequency: the buyer subscribes to these items "
+    "(a one-time item goes on a payment link of its own)."
+)
+
+
+class SubscriptionLinkForms(PaymentLinkForms):
+    """The payment link of "Create subscription → When a customer pays": every item recurs."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for row in self.line_items.included_forms():
+            data = getattr(row, "cleaned_data", {})
+            product = row.products.get(data.get("product_id") or "")
+            frequency = data.get("billing_frequency") or (
+                product.billing_frequency if product else BillingFrequency.ONE_TIME
+            )
+            if "billing_frequency" in data and not is_recurring(frequency):
+                row.add_error("billing_frequency", gettext(ONE_TIME_REFUSED))
+                valid = False
+        return valid

@@ -4,7 +4,8 @@ existing", and the payment terms of a deal's conversion.
 Rules:
 - "Create subscription" is the deal's line-item formset without each row's
   billing start (one start, chosen once, is every item's), under the
-  subscription's own fields, sent to ``subscription_create`` as one call.
+  subscription's own fields, sent to ``subscriptions_create`` as one call
+  (which makes one subscription per group of items).
   Only the chosen collection's fields go to the service: the payment method
   when charging automatically; the payment terms and the online payment
   options (accepted methods, collected addresses, saving the method) when

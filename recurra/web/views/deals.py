@@ -29,7 +29,7 @@ from recurra.crm import selectors, services
 from recurra.crm.models import Company, Contact, Deal, DealStage
 from recurra.subscriptions.associations import subscription_associate_deal
 from recurra.subscriptions.models import Subscription
-from recurra.web.access import actor, editor, viewer
+from recurra.web.access import actor, editor, sees_buyer_links, viewer
 from recurra.web.forms.deals import MAX_LINE_ITEMS, PREFIX, DealForms, LineItemForm, products_for
 from recurra.web.forms.subscriptions import ConvertForm
 from recurra.web.present import line_table
@@ -79,13 +79,14 @@ def deal_detail(request: HttpRequest, pk: str) -> HttpResponse:
             associate=reverse("web:deal_subscription_associate", args=[deal.pk]),
             convert=reverse("web:deal_convert", args=[deal.pk]) if makes_subscriptions else None,
         ),
-        "quotes": quote_rows(deal),
+        "quotes": quote_rows(deal, links=sees_buyer_links(request)),
     }
     return render(request, "web/deals/detail.html", context)
 
 
-def quote_rows(deal: Deal) -> list[dict[str, Any]]:
-    """The deal's quotes as its page shows them: newest first, each with its link and what it may do."""
+def quote_rows(deal: Deal, *, links: bool) -> list[dict[str, Any]]:
+    """The deal's quotes as its page shows them: newest first, each with its link (``links``: for
+    editors, ``access.sees_buyer_links``) and what it may do."""
     now = clock.now()
     rows = []
     for quote in deal.quotes.prefetch_related("line_items").order_by("-pk"):
@@ -96,7 +97,7 @@ def quote_rows(deal: Deal) -> list[dict[str, Any]]:
                 "quote": quote,
                 "total": sum(i.amounts.total for i in items),
                 "expired": quotes.is_expired(quote, now),
-                "url": quote_url(quote) if quote.status != QuoteStatus.DRAFT else "",
+                "url": quote_url(quote) if links and quote.status != QuoteStatus.DRAFT else "",
                 "recurring": recurring,
                 "convertible": quote.status != QuoteStatus.CONVERTED and not quote.subscriptions.exists(),
             }

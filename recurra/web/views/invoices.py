@@ -19,7 +19,7 @@ from recurra.invoicing.pdf import invoice_pdf_response
 from recurra.payments.models import OfflineMethod
 from recurra.subscriptions.models import Subscription
 from recurra.web import present, selectors
-from recurra.web.access import actor, editor, viewer
+from recurra.web.access import actor, editor, sees_buyer_links, viewer
 from recurra.web.views.common import choice, list_page, post_action, preview, search_text
 from recurra.web.views.record_subscriptions import billed_card, billed_subscriptions
 
@@ -40,9 +40,11 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def invoice_detail(request: HttpRequest, pk: str) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("contact", "company", "subscription"), pk=pk)
+    links = sees_buyer_links(request)
     context = {
         "invoice": invoice,
-        "pay_url": pay_url(invoice) if invoice.status == InvoiceStatus.OPEN else None,
+        "pay_url": pay_url(invoice) if invoice.status == InvoiceStatus.OPEN and links else None,
+        "pay_url_hidden": invoice.status == InvoiceStatus.OPEN and not links,
         "collection": present.label(CollectionMethod, invoice.collection_method),
         "terms": present.label(PaymentTerms, invoice.payment_terms),
         "payments": preview(selectors.payment_list(invoice_id=invoice.pk)),

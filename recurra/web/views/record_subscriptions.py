@@ -12,6 +12,12 @@ Rules:
   payments have none: billing fixes their subscription.
 - The preview (``/subscriptions/<id>/preview/``, any signed-in user) is a small
   fragment that htmx loads once, the first time the name is hovered or focused.
+- "Preview" beside each opens the subscription's side panel, the index's
+  (``web.views.subscription_panel``, with its Actions menu), in the card's
+  ``#record-panel`` over the page's right side; its ✕ or Escape closes it and
+  focus goes back to that "Preview" (app.js). An action taken from it comes
+  back to the record with ``?preview=<id>``, which opens it again. Without
+  script "Preview" is a link to the subscription's page.
 - "Associate existing" searches subscriptions by name or contact (``?q=``,
   or an exact id), leaving out those already tied to the record, and posts the
   chosen id; one service call ties it (the record's view says which) and goes

@@ -17,9 +17,11 @@ Rules:
 - Line items reuse the deal's line-item form without the fields a
   subscription's items do not choose (frequency, terms, payments, start): the
   service bills every item at the subscription's.
-- The contact (any contact; the new one gets every later email), the payment
-  method (the current contact's own; the service checks a new contact's) and
-  the billing address go to the service only when changed, like the rest.
+- The contact (any contact, picked from a search like "Create subscription"'s:
+  the page never lists every contact; the new one gets every later email),
+  the payment method (the current contact's own; the service checks a new
+  contact's) and the billing address go to the service only when changed,
+  like the rest.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from recurra.web.present import Change, LineRow, LineTable, value_text
 from recurra.web.templatetags.recurra_web import money
 from recurra.web.views.common import posted, reposted, statement
 from recurra.web.views.deals import blank_line_item_row
+from recurra.web.views.record_search import contact_label, contacts_picked
 
 TEMPLATE = "web/subscriptions/edit.html"
 PRORATION_CHOICES = [
@@ -68,6 +71,7 @@ PRORATION_CHOICES = [
 # Fields of ChangeResult.changed shown in the preview, in this order (the anchor is internal).
 _CHANGE_LABELS = {
     "name": "Name",
+    "contact_id": "Contact",
     "line_items": "Line items",
     "next_payment_amount": "Next payment amount",
     "mrr": "MRR",
@@ -87,9 +91,11 @@ class EditForm(AddressForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="A new date re-anchors the schedule: later payments follow from it.",
     )
+    # Picked from a search (web/subscriptions/picker.html), never rendered as a list of every contact.
     contact = forms.ModelChoiceField(
         label="Contact",
-        queryset=Contact.objects.order_by("email", "id"),
+        queryset=Contact.objects.all(),
+        widget=forms.HiddenInput,
         required=False,  # left out: unchanged
         help_text="The new contact gets every later email; the payment method must then be theirs.",
     )
@@ -232,6 +238,10 @@ def _changes_shown(result: ChangeResult) -> list[Change]:
             rows.append(Change(label, "replaced", "as below"))
             continue
         before, after = result.changed[field]
+        if field == "contact_id":
+            labels = {c.pk: contact_label(c) for c in Contact.objects.filter(pk__in=[before, after])}
+            rows.append(Change(label, labels.get(before, "—"), labels.get(after, "—")))
+            continue
         rows.append(Change(label, _value(field, before, currency), _value(field, after, currency)))
     return rows
 
@@ -261,7 +271,11 @@ def _status(invoice: Invoice) -> str:
 
 
 def _page(request: HttpRequest, edit: EditForms, status: int, **context: Any) -> HttpResponse:
-    return render(request, TEMPLATE, {"form": edit, "sub": edit.sub, **context}, status=status)
+    """The form (its contact picker showing the chosen contact) and the context's extras."""
+    picked = contacts_picked(chosen=edit.form["contact"].value())
+    return render(
+        request, TEMPLATE, {"form": edit, "sub": edit.sub, "contact_picked": picked, **context}, status=status
+    )
 
 
 @editor

@@ -3,8 +3,10 @@ search, columns, sort, keyset pages, the count (filled in after the page) and th
 
 The page is one GET form (see :mod:`recurra.web.index_state`) that htmx sends
 on every change and whose answer replaces the index, so every state has its
-URL and works without script too. The count is its own request: a page is a
-range scan, a count can be a scan of every match.
+URL and works without script too; the answer names that URL (``HX-Push-Url``:
+the state, without the buttons that changed it), so the address bar, a reload,
+Back and a bookmark show what is on the page. The count is its own request
+(never an address): a page is a range scan, a count can be a scan of every match.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from recurra.accounts.models import AccountSettings, User
 from recurra.accounts.selectors import account_settings
@@ -83,13 +86,21 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     tabs, tab, view_spec, state = _state(request, request.GET, account)
     at = clock.now()
     try:
-        page = listing.index_page(state.spec, at=at, zone=zone, scope=state.scope, cursor=state.cursor)
+        page = listing.index_page(
+            state.spec, at=at, zone=zone, scope=state.scope, cursor=state.cursor, before=state.before
+        )
     except ValidationFailed:  # a cursor this list did not give out: start again
         state.cursor, state.page = None, 1
         page = listing.index_page(state.spec, at=at, zone=zone, scope=state.scope)
+    if state.before:  # the page before: shown (and addressed) as the walk forward reaches it
+        state.before, state.cursor = None, page.start_cursor
+        state.page = max(state.page, 2) if page.start_cursor else 1
     cells = Cells(zone)
     last_row = (state.page - 1) * listing.PAGE_SIZE + len(page.data)
     counting = state.query(cursor=None, page=None, seen=last_row + 1)  # the count asks this
+    previous = page.previous_cursor and state.query(
+        cursor=None, before=page.previous_cursor, page=state.page - 1
+    )
     columns = [PROPERTIES[key] for key in state.spec.columns]
     labels = [(key, str(p.label)) for key, p in PROPERTIES.items()]  # translated once, shown many times
     labels_by_key = dict(labels)
@@ -129,11 +140,15 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "count": None if page.has_more else RowCount(last_row, exact=True),
         "count_url": f"{reverse('web:subscription_count')}?{counting}",
         "first_page_url": f"{reverse('web:subscriptions')}?{state.query(cursor=None, page=None)}",
+        "previous_url": f"{reverse('web:subscriptions')}?{previous}" if previous else "",
         "clear_url": f"{reverse('web:subscriptions')}?{_cleared(state).query(cursor=None, page=None)}",
         "export_url": f"{reverse('web:export_new')}?{state.query(cursor=None, page=None)}",
         "panel": _panel(request),
     }
-    return render(request, "web/subscriptions/index.html", context)
+    response = render(request, "web/subscriptions/index.html", context)
+    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+        push_url(response, f"{reverse('web:subscriptions')}?{state.address()}")
+    return response
 
 
 @viewer

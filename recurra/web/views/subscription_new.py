@@ -2,6 +2,13 @@
 record, prefilled).
 
 Rules:
+- It starts with a choice: "Now" (this form: the seller creates the
+  subscription) or "When a customer pays" (``/subscriptions/new/payment-link/``:
+  a payment link of recurring items, from the product library or custom, made
+  by ``commerce.payment_links`` like any other; the checkout creates the
+  subscriptions when the buyer pays). Made, it shows the link's page with its
+  URL to send. From a deal's record the link is tied to the deal. Both keep
+  the record the page came from (``?contact=``, ``?company=``, ``?deal=``).
 - ``/subscriptions/new/?contact=<id>`` preselects the contact (and, when they
   have one, their newest saved payment method with "Charge automatically",
   and their address as the billing address); ``?company=<id>`` preselects the
@@ -13,40 +20,51 @@ Rules:
   unless the seller typed a billing address, the billing address (htmx: the
   same page with ``?contact=`` and the address shown, of which those parts are
   picked out).
-- A valid first POST creates nothing: the service drafts the subscription
-  (every rule checked, nothing written) and the page shows it in a
+- Line items that differ in billing frequency, terms or number of payments
+  make one subscription each (``subscriptions.grouping``, as payment links
+  and deal conversion split them); the confirmation says so ("This creates 2
+  subscriptions: monthly (2 items, $40.00/month) and annually (1 item,
+  $120.00/year)") and shows each. One made: its page; several: the contact's
+  record, whose card lists them.
+- A valid first POST creates nothing: the service drafts the subscriptions
+  (every rule checked, nothing written) and the page shows them in a
   confirmation dialog over the form (inert behind it). "Create subscription"
-  posts the same values again with ``confirmed=1`` and creates it; "Back to
+  posts the same values again with ``confirmed=1`` and creates them; "Back to
   the form" (``back=1``) shows the form again with everything kept. An error,
   at either step, goes beside its field (422) with everything kept.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
+from recurra.commerce import payment_links
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
 from recurra.crm import selectors as crm
 from recurra.crm.models import Company, Contact, Deal
 from recurra.payments.models import MethodType
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.services import Draft, subscription_draft
-from recurra.subscriptions.services import subscription_create as create
+from recurra.subscriptions.services import Draft, subscriptions_create, subscriptions_draft
 from recurra.web.access import actor, editor
+from recurra.web.forms.payment_links import SubscriptionLinkForms
 from recurra.web.forms.subscriptions import NewSubscriptionForms, prefilled
-from recurra.web.present import LineRow, LineTable, label
-from recurra.web.selectors import upcoming_payments
-from recurra.web.views.common import posted, reposted
+from recurra.web.present import PER_PERIOD, LineRow, LineTable, label
+from recurra.web.selectors import UpcomingPayment, upcoming_payments
+from recurra.web.views.common import form_page, posted, reposted
 from recurra.web.views.record_search import COMPANY_BLANK, companies_picked, contact_label, contacts_picked
 
 TEMPLATE = "web/subscriptions/new.html"
+LINK_TEMPLATE = "web/subscriptions/new_link.html"
+ORIGIN = ("contact", "company", "deal")
 FIRST_PAYMENTS = 3  # shown in the confirmation
 
 
@@ -75,15 +93,44 @@ def _origin(request: HttpRequest) -> tuple[Contact | None, Company | None, Deal 
     return contact, company, deal
 
 
-def _confirmation(draft: Draft, data: QueryDict) -> dict[str, Any]:
-    """What the confirmation shows of ``draft``, and the posted values its "Create subscription" posts."""
+def _choice(request: HttpRequest) -> str:
+    """The query both choices keep: the record the page came from (``?contact=…&deal=…``), or ""."""
+    kept = QueryDict(mutable=True)
+    for name in ORIGIN:
+        if request.GET.get(name):
+            kept[name] = request.GET[name]
+    return f"?{kept.urlencode()}" if kept else ""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One subscription the confirmation shows: the draft, its line items, its first payment dates."""
+
+    sub: Subscription
+    lines: LineTable
+    first_payments: list[UpcomingPayment]
+
+    @property
+    def per_period(self) -> str:
+        """What follows its amount in the split's sentence: "/month"."""
+        return str(PER_PERIOD[self.sub.billing_frequency])
+
+
+def _planned(draft: Draft) -> Planned:
     sub = draft.subscription
+    lines = LineTable([LineRow(item, item.amounts) for item in draft.line_items], sub.currency)
+    return Planned(sub, lines, upcoming_payments(sub, count=FIRST_PAYMENTS))
+
+
+def _confirmation(drafts: list[Draft], data: QueryDict) -> dict[str, Any]:
+    """What the confirmation shows of ``drafts`` (one per subscription; the contact, company, collection
+    and address are theirs alike), and the posted values its "Create subscription" posts."""
+    sub = drafts[0].subscription
     return {
         "draft": sub,
+        "planned": [_planned(draft) for draft in drafts],
         "contact_label": contact_label(sub.contact),
         "accepted_methods": [label(MethodType, method) for method in sub.allowed_payment_methods],
-        "lines": LineTable([LineRow(item, item.amounts) for item in draft.line_items], sub.currency),
-        "first_payments": upcoming_payments(sub, count=FIRST_PAYMENTS),
         "reposted": reposted(data, "confirmed", "back"),
     }
 
@@ -105,7 +152,7 @@ def subscription_new(request: HttpRequest) -> HttpResponse:
     contact, company, deal = _origin(request)
     back = deal or company or contact
     new = NewSubscriptionForms(posted(request), initial=prefilled(contact, company, request.GET, deal))
-    context = {"back": back, "back_url": back_url(back)}
+    context = {"back": back, "back_url": back_url(back), "origin_query": _choice(request)}
     if request.method == "GET" or request.POST.get("back"):
         return _page(request, new, 200, **context)
     if not new.is_valid():
@@ -113,14 +160,44 @@ def subscription_new(request: HttpRequest) -> HttpResponse:
     values = new.service_values()
     try:
         if request.POST.get("confirmed") == "1":
-            sub = create(actor=actor(request), at=clock.now(), **values)
-            messages.success(request, "Subscription created.")
-            return redirect(subscription_url(sub))
-        draft = subscription_draft(at=clock.now(), **values)
+            made = subscriptions_create(actor=actor(request), at=clock.now(), **values)
+            return _created(request, made)
+        drafts = subscriptions_draft(at=clock.now(), **values)
     except ValidationFailed as exc:
         new.add_service_errors(exc)
         return _page(request, new, 422, **context)
-    return _page(request, new, 200, **context, **_confirmation(draft, request.POST))
+    return _page(request, new, 200, **context, **_confirmation(drafts, request.POST))
+
+
+def _created(request: HttpRequest, made: list[Subscription]) -> HttpResponse:
+    """One subscription made: its page; several: the contact's record, whose card lists them."""
+    if len(made) == 1:
+        messages.success(request, "Subscription created.")
+        return redirect(subscription_url(made[0]))
+    names = {"names": ", ".join(sub.name for sub in made[:-1]), "last": made[-1].name, "count": len(made)}
+    messages.success(request, gettext("%(count)d subscriptions created: %(names)s and %(last)s.") % names)
+    return redirect(back_url(made[0].contact))
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def subscription_new_link(request: HttpRequest) -> HttpResponse:
+    """The "When a customer pays" choice: a payment link of recurring items (``commerce.payment_links``),
+    then its page with the URL to send."""
+    contact, company, deal = _origin(request)
+    back = deal or company or contact
+    initial = {"deal": deal.pk} if deal is not None else None
+    return form_page(
+        request,
+        SubscriptionLinkForms(posted(request), initial=initial),
+        template=LINK_TEMPLATE,
+        save=lambda values: payment_links.payment_link_create(actor=actor(request), at=clock.now(), **values),
+        success=lambda link: reverse("web:payment_link", args=[link.pk]),
+        message=gettext(
+            "Payment link created: send its link to the customer. Their subscription starts when they pay."
+        ),
+        context={"back": back, "back_url": back_url(back), "origin_query": _choice(request)},
+    )
 
 
 def back_url(record: Contact | Company | Deal | None) -> str:

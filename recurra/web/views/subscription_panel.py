@@ -1,8 +1,10 @@
 """The index's side panel: a subscription's key properties, line items, next payments, latest
-invoices and payments, its Actions menu, and the way to its full page.
+invoices and payments, its Actions menu, and the way to its full page. A record's Subscriptions
+card opens the same panel ("Preview").
 
-Actions taken from the panel come back to the index with the panel open
-(``?panel=<id>``), so the seller sees the outcome where they acted.
+Actions taken from the panel come back to where it was open, with it open again,
+so the seller sees the outcome where they acted: the index (``?panel=<id>``) or
+the record's page (``?preview=<id>``, which app.js opens).
 """
 
 from __future__ import annotations
@@ -30,14 +32,21 @@ def panel_context(request: HttpRequest, sub: Subscription) -> dict[str, Any]:
         "invoices": list(selectors.invoice_list(subscription_id=sub.pk)[:PANEL_ROWS]),
         "payments": list(selectors.payment_list(subscription_id=sub.pk)[:PANEL_ROWS]),
         "actions": actions_for(sub),
-        "back": index_url_with_panel(request, sub),
+        "back": back_with_panel(request, sub),
     }
 
 
-def index_url_with_panel(request: HttpRequest, sub: Subscription) -> str:
-    """The index as the seller sees it (htmx names the page it asks from), with this panel open."""
+def back_with_panel(request: HttpRequest, sub: Subscription) -> str:
+    """Where the panel's actions come back to, with this panel open. htmx names the page it asks from:
+    the index as the seller sees it, or a record's page (a card's "Preview"); asked without it (the
+    index rendering ``?panel=``), the index."""
     index = reverse("web:subscriptions")
-    seen = urlsplit(request.headers.get("HX-Current-URL") or request.get_full_path())
+    asked_from = request.headers.get("HX-Current-URL")
+    seen = urlsplit(asked_from or request.get_full_path())
+    if asked_from and seen.path != index:
+        query = QueryDict(seen.query, mutable=True)
+        query["preview"] = sub.pk
+        return f"{seen.path}?{query.urlencode()}"
     query = QueryDict(seen.query, mutable=True) if seen.path == index else QueryDict(mutable=True)
     query["panel"] = sub.pk
     return f"{index}?{query.urlencode()}"

@@ -39,6 +39,7 @@ from recurra.subscriptions import update_links
 from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
 from recurra.web.access import actor, editor
 from recurra.web.views.common import next_url, post_action, statement
+from recurra.web.views.public_pages import keep_private
 
 log = logging.getLogger(__name__)
 PageView = Callable[..., HttpResponseBase]
@@ -56,7 +57,8 @@ _csrf_protect = decorator_from_middleware(_QuietCsrf)
 
 
 def _unlogged(view: PageView) -> PageView:
-    """Answers Django will not log with the path, nor may browsers, proxies or search engines keep."""
+    """Answers Django will not log with the path, nor may browsers, proxies or search engines keep
+    (``public_pages.keep_private``)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, token: str) -> HttpResponseBase:
@@ -65,11 +67,7 @@ def _unlogged(view: PageView) -> PageView:
         except Exception:
             log.exception("payment-method update page failed")  # no request: its path holds the token
             response = _public(request, "web/public/update_error.html", {}, status=500)
-        response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
-        response["Referrer-Policy"] = "no-referrer"
-        response["Cache-Control"] = "no-store"
-        response["X-Robots-Tag"] = "noindex"
-        return response
+        return keep_private(response)
 
     return wrapped
 
