@@ -26,6 +26,7 @@ from recurra.crm.models import Company, Contact
 from recurra.crm.services import deal_create
 from recurra.exports import services as exports
 from recurra.invoicing.links import pay_url
+from recurra.notifications.models import EmailMessage
 from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.update_links import update_link_create
@@ -98,6 +99,7 @@ def business(frozen_clock: Any) -> dict[str, Any]:
     )
     quote_publish(quote=quote, actor=SYSTEM, at=clock.now())
     _, update_url = update_link_create(subscription=unpaid, actor=SYSTEM, at=clock.now(), email=False)
+    update_link_create(subscription=paid, actor=SYSTEM, at=clock.now(), email=True)  # one in the log
     export = exports.export_create(
         source=exports.Source("all", "All", DEFAULT_VIEWS["all"].spec, {}),
         format="csv",
@@ -183,6 +185,8 @@ def test_the_sellers_pages_log_no_policy_violation(
         "/settings/api-keys/new/",
         "/settings/users/",
         "/settings/users/new/",
+        "/emails/",
+        f"/emails/{EmailMessage.objects.get().pk}/",  # its HTML in a sandboxed frame, under its own policy
         "/nothing-here/",
         "/api/v1/docs",
     ):
@@ -213,6 +217,8 @@ def test_the_sellers_pages_log_no_policy_violation(
     page.locator(".sub-card details.menu summary").click()
     page.keyboard.press("Escape")
     assert page.locator(".sub-card details.menu").get_attribute("open") is None
+    page.locator("[data-record-preview]").first.click()
+    expect(page.locator("#record-panel .panel")).to_be_visible()
     for path, field in (
         (f"/invoices/{b['invoice'].pk}/", "#pay-url"),
         (f"/payment-links/{b['link'].pk}/", "#checkout-url"),
