@@ -9,7 +9,7 @@ year 9999, and a day's start in any time zone is still an instant in UTC.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2200, 12, 31)
@@ -25,7 +25,8 @@ def out_of_range(day: date | datetime) -> str | None:
 
 
 def clamped(day: date) -> date:
-    """``day`` moved into the range (its first or last day). Instants Recurra records (created,
-    canceled, paid at) come from the clock, which stays inside the range, so a day outside it
-    compares with them as the range's nearest end does."""
-    return min(max(day, EARLIEST), LATEST)
+    """``day``, or, beyond the range, the day just past its nearest end (1899-12-31, 2201-01-01).
+    Every instant Recurra records (created, canceled, paid at) comes from the clock, which stays
+    inside the range, so a comparison with the clamped day answers as with ``day``; and the day
+    after it, and its start in UTC, still exist."""
+    return min(max(day, EARLIEST - timedelta(days=1)), LATEST + timedelta(days=1))

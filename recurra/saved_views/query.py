@@ -69,14 +69,14 @@ def due_condition(due: Due, today: date) -> Q:
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant of ``day`` in ``zone``; a day outside the supported range (a view saved
-    before it was checked) as the range's nearest end, so the next day and UTC both exist."""
-    return datetime.combine(clamped(day), time.min, tzinfo=zone)
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
     """``compare(lookup, value)``: a Q on the property's column; a date-time property compares
-    a date with the instants of that day in ``zone``."""
+    a date with the instants of that day in ``zone``. A day far outside the supported range (a
+    view saved before it was checked) is :func:`~recurra.core.dates.clamped` first, so that the
+    next day, and each day's start in UTC, exist."""
     if prop.kind != Kind.DATETIME:
         return lambda lookup, value: Q(**{f"{prop.path}__{lookup}": value})
 
@@ -117,7 +117,7 @@ def condition(c: Condition, zone: ZoneInfo) -> Q:
         low, high = values
         if prop.kind == Kind.DATETIME:  # from the first day's start to the last day's end
             end = _day_start(clamped(high) + timedelta(days=1), zone)
-            return Q(**{f"{prop.path}__gte": _day_start(low, zone), f"{prop.path}__lt": end})
+            return Q(**{f"{prop.path}__gte": _day_start(clamped(low), zone), f"{prop.path}__lt": end})
         return Q(**{f"{prop.path}__gte": low, f"{prop.path}__lte": high})
     lookup = "lt" if c.operator in (Op.BEFORE, Op.LESS_THAN) else "gt"
     return compare(lookup, values[0])

@@ -185,8 +185,8 @@ def parse_filters(data: Any, *, where: str = "filters") -> Filters:
 
 def stored_filters(data: Any) -> Filters:
     """A saved view's stored filters, never an error: a condition that no longer reads is left
-    out, and a date outside the supported range (saved before it was checked) is kept; the query
-    compares it as the range's nearest end (:func:`recurra.core.dates.clamped`)."""
+    out, and a date outside the supported range (saved before it was checked) is kept: the query
+    compares it as it is (:func:`recurra.core.dates.clamped`)."""
     return _filters(data, "filters", _Errors(any_date=True))
 
 

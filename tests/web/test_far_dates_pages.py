@@ -7,7 +7,7 @@ view saved with one broke that tab for everyone. Clock: 2027-01-15 09:30 UTC; zo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from html import unescape
 from typing import Any
 
@@ -77,7 +77,7 @@ def test_a_team_view_saved_with_a_far_date_still_opens_for_everyone(
     client_as: Any, subs: Any, condition: dict[str, Any], expected: list[str]
 ) -> None:
     """Saved before the range was checked (written here straight to its row): the tab, its count and
-    its export all work, each far day compared as the range's nearest end."""
+    its export all work, each far day answering as it should."""
     account_settings_update(timezone="Pacific/Kiritimati", actor=SYSTEM, at=T0)  # UTC+14
     view = SavedView.objects.create(
         name="Far", visibility=Visibility.TEAM, filters={"groups": [{"conditions": [condition]}]}
@@ -90,6 +90,27 @@ def test_a_team_view_saved_with_a_far_date_still_opens_for_everyone(
     made = editor.post("/exports/new/", {"view": view.pk, "format": "csv"})
     assert made.status_code == 302
     assert Export.objects.get().rows_total == len(expected)
+
+
+def test_the_last_day_of_the_range_is_a_whole_day(viewer: Client, subs: Any) -> None:
+    """The range's last day is a whole day, and a stored far day (compared as 2201-01-01) still
+    answers as itself: everything is before 9999-12-31, nothing on or after it."""
+    Subscription.objects.filter(pk=subs[1].pk).update(created_at=datetime(2200, 12, 31, 12, tzinfo=UTC))
+    for operator, day, expected in [
+        ("is", "2200-12-31", ["Bravo"]),
+        ("after", "2200-12-31", []),
+        ("before", "2200-12-31", ["Alpha"]),
+    ]:
+        query = f"edited=1&c0.0.p=created_at&c0.0.o={operator}&c0.0.v={day}"
+        assert names(viewer, query) == expected, operator
+    for operator, expected in [("is", []), ("after", []), ("before", ["Alpha", "Bravo"])]:
+        condition = {"property": "created_at", "operator": operator, "value": "9999-12-31"}
+        view = SavedView.objects.create(
+            name=f"Far {operator}",
+            visibility=Visibility.TEAM,
+            filters={"groups": [{"conditions": [condition]}]},
+        )
+        assert names(viewer, f"view={view.pk}") == expected, operator
 
 
 def test_a_start_date_outside_the_range_is_a_form_error(editor: Client, records: Any) -> None:
