@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -27,19 +28,58 @@ def mode() -> str:
 
 
 def data_dir() -> Path:
-    """RECURRA_DATA_DIR, else $XDG_DATA_HOME/recurra (~/.local/share/recurra)."""
+    """RECURRA_DATA_DIR, else $XDG_DATA_HOME/recurra (~/.local/share/recurra); created private
+    (0700: the database, the secret key and the demo login are in it). One that exists is left
+    as its owner set it."""
     explicit = os.environ.get("RECURRA_DATA_DIR")
     if explicit:
         path = Path(explicit).expanduser()
     else:
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(xdg) / "recurra"
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # whatever the umask
     return path.resolve()
+
+
+def private_file(path: Path) -> Path:
+    """``path``, created empty and readable by this user alone (0600) when missing. SQLite writes
+    into the empty file and gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
+
+
+def positive_int(name: str, default: int) -> int:
+    """The whole number of at least 1 in the environment variable ``name`` (``default`` unset)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def login_throttle() -> tuple[int, timedelta]:
+    """How many wrong passwords in a row lock the sign-in form for one username from one address
+    (RECURRA_LOGIN_FAILURE_LIMIT, 5), and for how long (RECURRA_LOGIN_COOLOFF_MINUTES, 15)."""
+    limit = positive_int("RECURRA_LOGIN_FAILURE_LIMIT", 5)
+    return limit, timedelta(minutes=positive_int("RECURRA_LOGIN_COOLOFF_MINUTES", 15))
 
 
 def base_url() -> str:
     return os.environ.get("RECURRA_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def hsts_seconds(public_url: str) -> int:
+    """How long browsers are told to use https only: a year when the base URL is https, else 0 (none)."""
+    return HSTS_SECONDS if public_url.startswith("https://") else 0
 
 
 def allowed_hosts(public_url: str) -> list[str]:

@@ -11,13 +11,17 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 
 from recurra.config import (
     allowed_hosts,
     base_url,
     data_dir,
     email_settings,
+    hsts_seconds,
+    login_throttle,
     mode,
+    private_file,
     secret_key,
 )
 
@@ -40,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "axes",
+    "csp",
     "recurra.core",
     "recurra.accounts",
     "recurra.crm",
@@ -61,7 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, before the headers below
+    "csp.middleware.CSPMiddleware",
+    "recurra.web.headers.ResponseHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "recurra.web.middleware.account_time_zone",
     "recurra.api.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "recurra.urls"
@@ -94,7 +103,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{RECURRA_DATA_DIR / 'recurra.sqlite3'}",
+        os.environ.get("DATABASE_URL") or f"sqlite:///{private_file(RECURRA_DATA_DIR / 'recurra.sqlite3')}",
         conn_max_age=60,
     )
 }
@@ -115,6 +124,20 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# Sign-in throttle (django-axes, its database handler): after RECURRA_LOGIN_FAILURE_LIMIT wrong
+# passwords in a row for one username from one address, that pair is locked out for
+# RECURRA_LOGIN_COOLOFF_MINUTES (each try while locked starts the wait again). The answer is the
+# same whether the username exists or not. API keys do not sign in here and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME = login_throttle()
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "recurra.web.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets the earlier typos
+AXES_DISABLE_ACCESS_LOG = True  # no table of every sign-in's address and browser
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -137,9 +160,25 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_HSTS_SECONDS = hsts_seconds(RECURRA_BASE_URL)  # sent by recurra.web.headers (TLS ends at the proxy)
 if RECURRA_BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Content-Security-Policy (django-csp) on every answer but static files: scripts and styles only
+# from Recurra's own static files (no inline code, no eval: htmx runs with allowEval off), images
+# also as data: URLs, no framing, forms post only to Recurra, no <base>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+        "base-uri": [csp.NONE],
+    }
+}
 
 globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
 DEFAULT_FROM_EMAIL = os.environ.get("RECURRA_FROM_EMAIL", "Recurra <billing@localhost>")
@@ -160,5 +199,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("RECURRA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lockouts, not every sign-in
+    },
 }

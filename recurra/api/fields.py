@@ -1,5 +1,6 @@
 """Field types shared by the API schemas: text, money, currency, percent, ids, addresses, line items.
 
+Dates are ``YYYY-MM-DD`` within the supported range (:mod:`recurra.core.dates`).
 Money is a strict integer of minor units (``19.99`` or ``"1999"`` are refused,
 not coerced); percents are strings or integers, never floats. Every string is
 checked by :data:`TEXT`: NUL characters and lone surrogates, which no
@@ -20,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from recurra.catalog.line_items import BillingStart, LineItemInput
 from recurra.catalog.models import MAX_AMOUNT, MAX_QUANTITY, LineItemFields
 from recurra.catalog.terms import MAX_NUMBER_OF_PAYMENTS, BillingFrequency, BillingTerms
+from recurra.core.dates import RANGE_TEXT, out_of_range
 from recurra.core.money import CurrencyError, currencies, normalize_currency
 
 
@@ -130,7 +132,25 @@ def _date_text(value: object) -> object:
     raise ValueError("must be a date as YYYY-MM-DD")
 
 
-Date = Annotated[dt.date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+def _date_in_range(value: dt.date) -> dt.date:
+    problem = out_of_range(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Date = Annotated[
+    dt.date,
+    BeforeValidator(_date_text),
+    AfterValidator(_date_in_range),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"YYYY-MM-DD, {RANGE_TEXT}",
+        }
+    ),
+]
 
 
 def percent_text(value: Decimal) -> str:

@@ -35,6 +35,7 @@ _KINDS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "Bad request"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("request-too-large", "Request too large"),
+    500: ("server-error", "Internal server error"),
     **{
         e.status: (e.slug, e.title)
         for e in (Unauthenticated, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -101,6 +102,11 @@ def _message(error: dict[str, Any]) -> str:
 
 def too_large() -> HttpResponse:
     return http_problem(413, "the request body is larger than this server accepts")
+
+
+def server_error() -> HttpResponse:
+    """An unexpected error under /api/ (the project's handler500 asks): a 500 problem, never HTML."""
+    return http_problem(500, "the server could not answer this request; the error has been logged")
 
 
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -3,9 +3,10 @@
 Input names a product (its name, price, currency, tax rate and frequency are
 copied unless given) or is custom (name, unit_amount and currency required).
 Rules: all items of one document share its currency; ``fixed`` terms need a
-number of payments and one-time items take no terms; a start date, delay in
-days or delay in months comes with its own value; no line, and no document,
-comes to more than ``MAX_AMOUNT`` (so every total fits the database).
+number of payments and one-time items take no terms; a start date (in the
+range of :mod:`recurra.core.dates`), delay in days or delay in months comes
+with its own value; no line, and no document, comes to more than
+``MAX_AMOUNT`` (so every total fits the database).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from recurra.catalog.terms import (
     BillingTerms,
     is_recurring,
 )
+from recurra.core.dates import out_of_range
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.core.money import CurrencyError, normalize_currency
 
@@ -115,6 +117,9 @@ def _resolve_one(
     elif item.number_of_payments is not None:
         errors.append(FieldError(f"{at}.number_of_payments", "only fixed terms have a number of payments"))
     needed = _START_VALUE.get(item.billing_start.type)
+    start_problem = out_of_range(item.billing_start.date) if item.billing_start.date else None
+    if needed == "date" and start_problem:
+        errors.append(FieldError(f"{at}.billing_start.date", start_problem))
     if needed and getattr(item.billing_start, needed) is None:
         errors.append(
             FieldError(

@@ -23,6 +23,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from recurra.core.dates import out_of_range
+
 
 class ClockError(ValueError):
     """The test clock was asked to do something it cannot (move back, run live)."""
@@ -53,16 +55,25 @@ def now() -> datetime:
     return state.read(_system_now())
 
 
+def check_target(to: datetime) -> None:
+    """ClockError unless ``to`` is an aware instant on a day Recurra accepts (recurra.core.dates)."""
+    if to.tzinfo is None:
+        raise ClockError("the target time needs a time zone")
+    problem = out_of_range(to)  # its own day: no conversion that could overflow
+    if problem:
+        raise ClockError(f"the target time {problem}")
+
+
 def advance_to(to: datetime) -> datetime:
-    """Move the test clock to ``to`` (aware). Moving backwards raises ClockError.
+    """Move the test clock to ``to`` (aware, within the supported dates). Moving backwards raises
+    ClockError.
 
     Only moves the hands: running the work that falls due on the way is the
     billing engine's job, which calls this.
     """
     if not is_test_clock():
         raise ClockError("the test clock exists only in sandbox mode")
-    if to.tzinfo is None:
-        raise ClockError("the target time needs a time zone")
+    check_target(to)
     from recurra.core.models import TestClock
 
     target = to.astimezone(UTC)

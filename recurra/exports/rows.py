@@ -37,7 +37,7 @@ from recurra.exports.models import Export
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment
 from recurra.saved_views.listing import matching
-from recurra.saved_views.spec import parse_filters
+from recurra.saved_views.spec import stored_filters
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem
 from recurra.subscriptions.properties import CONTACT_NAME, person_name
 from recurra.subscriptions.selectors import sort_keyset
@@ -145,7 +145,7 @@ def owned(kind: str, within: str | None) -> tuple[str, int]:
 
 
 def selected(export: Export, zone: ZoneInfo) -> QuerySet[Subscription]:
-    return matching(parse_filters(export.filters), at=export.as_of, zone=zone, scope=export.scope_filters)
+    return matching(stored_filters(export.filters), at=export.as_of, zone=zone, scope=export.scope_filters)
 
 
 Extract = Callable[[Rows, Found], list[Any]]

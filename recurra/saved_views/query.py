@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from recurra.core.dates import clamped
 from recurra.saved_views.spec import Condition, Due, Filters, Op
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import SubscriptionStatus
@@ -73,12 +74,15 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
 
 def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
     """``compare(lookup, value)``: a Q on the property's column; a date-time property compares
-    a date with the instants of that day in ``zone``."""
+    a date with the instants of that day in ``zone``. A day far outside the supported range (a
+    view saved before it was checked) is :func:`~recurra.core.dates.clamped` first, so that the
+    next day, and each day's start in UTC, exist."""
     if prop.kind != Kind.DATETIME:
         return lambda lookup, value: Q(**{f"{prop.path}__{lookup}": value})
 
     def by_day(lookup: str, value: object) -> Q:
         assert isinstance(value, date)
+        value = clamped(value)
         start, end = _day_start(value, zone), _day_start(value + timedelta(days=1), zone)
         if lookup == "exact":
             return Q(**{f"{prop.path}__gte": start, f"{prop.path}__lt": end})
@@ -112,8 +116,8 @@ def condition(c: Condition, zone: ZoneInfo) -> Q:
     if c.operator == Op.BETWEEN:
         low, high = values
         if prop.kind == Kind.DATETIME:  # from the first day's start to the last day's end
-            end = _day_start(high + timedelta(days=1), zone)
-            return Q(**{f"{prop.path}__gte": _day_start(low, zone), f"{prop.path}__lt": end})
+            end = _day_start(clamped(high) + timedelta(days=1), zone)
+            return Q(**{f"{prop.path}__gte": _day_start(clamped(low), zone), f"{prop.path}__lt": end})
         return Q(**{f"{prop.path}__gte": low, f"{prop.path}__lte": high})
     lookup = "lt" if c.operator in (Op.BEFORE, Op.LESS_THAN) else "gt"
     return compare(lookup, values[0])

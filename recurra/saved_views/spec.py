@@ -16,12 +16,15 @@ Rules and surprises:
   only where the property can be empty (text can always be blank).
 - ``between`` is inclusive at both ends and needs ``[low, high]`` with
   low <= high; ``is``/``is_not`` on a choice take one value or a list (any of).
-- Dates are ``YYYY-MM-DD``; a date-time property is compared by its day in the
-  account's time zone. Money is integer minor units.
+- Dates are ``YYYY-MM-DD`` within :data:`recurra.core.dates.EARLIEST` and
+  ``LATEST``; a date-time property is compared by its day in the account's time
+  zone. Money is integer minor units.
 - Presets stay relative: a view saved with "next 7 days" means the seven days
   from the day it is looked at (today included).
 - Every error names where it is (``filters.groups[0].conditions[1].value``),
   and all of them are reported at once.
+- A saved view's stored filters are read back with :func:`stored_filters`,
+  which never fails: a view saved before a rule existed still opens its tab.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from recurra.core.dates import out_of_range
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.subscriptions.properties import DEFAULT_COLUMNS, PROPERTIES, Kind, Property
 from recurra.subscriptions.selectors import sort_keyset
@@ -159,8 +163,9 @@ class Spec:
 
 
 class _Errors:
-    def __init__(self) -> None:
+    def __init__(self, *, any_date: bool = False) -> None:
         self.found: list[FieldError] = []
+        self.any_date = any_date  # stored filters: a date outside the supported range is kept
 
     def add(self, where: str, message: str) -> None:
         self.found.append(FieldError(where, message))
@@ -176,6 +181,13 @@ def parse_filters(data: Any, *, where: str = "filters") -> Filters:
     filters = _filters(data, where, errors)
     errors.raise_any(where)
     return filters
+
+
+def stored_filters(data: Any) -> Filters:
+    """A saved view's stored filters, never an error: a condition that no longer reads is left
+    out, and a date outside the supported range (saved before it was checked) is kept: the query
+    compares it as it is (:func:`recurra.core.dates.clamped`)."""
+    return _filters(data, "filters", _Errors(any_date=True))
 
 
 def _filters(data: Any, where: str, errors: _Errors) -> Filters:
@@ -218,7 +230,8 @@ def _due(data: Any, where: str, errors: _Errors) -> Due | None:
     start = _date(data.get("from"), f"{where}.from", errors, optional=True)
     end = _date(data.get("to"), f"{where}.to", errors, optional=True)
     if start is None and end is None:
-        errors.add(where, "a custom range needs from, to or both")
+        if all(data.get(bound) in (None, "") for bound in ("from", "to")):  # else: told above
+            errors.add(where, "a custom range needs from, to or both")
         return None
     if start and end and start > end:
         errors.add(f"{where}.to", "must not be before from")
@@ -290,10 +303,15 @@ def _date(value: Any, where: str, errors: _Errors, *, optional: bool = False) ->
     if value in (None, "") and optional:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except (TypeError, ValueError):
         errors.add(where, "must be a date, YYYY-MM-DD")
         return None
+    problem = None if errors.any_date else out_of_range(day)
+    if problem:
+        errors.add(where, problem)
+        return None
+    return day
 
 
 def _value(prop: Property, value: Any, where: str, errors: _Errors) -> Any:

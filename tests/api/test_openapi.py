@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import jsonschema_rs
@@ -48,6 +49,20 @@ def test_the_document_is_openapi_3_1_with_every_resource(document):
     assert {"/api/v1/products/{product_id}/archive", "/api/v1/clock", "/api/v1/events"} <= set(
         document["paths"]
     )
+
+
+def test_no_object_has_a_key_twice(client):
+    """An int and a str status code (200 and "200") both print as "200": Swagger UI then refuses the
+    whole document ("duplicated mapping key") and /api/v1/docs shows nothing."""
+    twice = []
+
+    def pairs(items):
+        keys = [key for key, _ in items]
+        twice.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(items)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
+    assert twice == []
 
 
 def test_operation_ids_are_unique(document):

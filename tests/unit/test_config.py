@@ -1,6 +1,7 @@
 """The environment → settings rules: modes, secrets, data dir, email URL, hosts."""
 
 import stat
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,36 @@ def test_data_dir_from_env_or_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("RECURRA_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert config.data_dir() == (tmp_path / "xdg" / "recurra").resolve()
+
+
+def test_a_new_data_dir_is_private_and_an_existing_one_is_left_alone(monkeypatch, tmp_path):
+    monkeypatch.setenv("RECURRA_DATA_DIR", str(tmp_path / "new" / "data"))
+    created = config.data_dir()
+    assert stat.S_IMODE(created.stat().st_mode) == 0o700
+    (tmp_path / "shared").mkdir(mode=0o755)
+    (tmp_path / "shared").chmod(0o755)
+    monkeypatch.setenv("RECURRA_DATA_DIR", str(tmp_path / "shared"))
+    assert stat.S_IMODE(config.data_dir().stat().st_mode) == 0o755  # its owner's choice
+
+
+def test_private_file_is_created_0600_and_an_existing_one_kept(tmp_path):
+    path = config.private_file(tmp_path / "recurra.sqlite3")
+    assert (stat.S_IMODE(path.stat().st_mode), path.read_bytes()) == (0o600, b"")
+    path.write_bytes(b"SQLite format 3\x00")
+    assert config.private_file(path).read_bytes() == b"SQLite format 3\x00"
+
+
+def test_login_throttle_defaults_and_environment(monkeypatch):
+    monkeypatch.delenv("RECURRA_LOGIN_FAILURE_LIMIT", raising=False)
+    monkeypatch.delenv("RECURRA_LOGIN_COOLOFF_MINUTES", raising=False)
+    assert config.login_throttle() == (5, timedelta(minutes=15))
+    monkeypatch.setenv("RECURRA_LOGIN_FAILURE_LIMIT", "10")
+    monkeypatch.setenv("RECURRA_LOGIN_COOLOFF_MINUTES", " 60 ")
+    assert config.login_throttle() == (10, timedelta(hours=1))
+    for bad in ("0", "-3", "five", "2.5"):
+        monkeypatch.setenv("RECURRA_LOGIN_FAILURE_LIMIT", bad)
+        with pytest.raises(ImproperlyConfigured, match="RECURRA_LOGIN_FAILURE_LIMIT must be a whole number"):
+            config.login_throttle()
 
 
 def test_email_url_mapping():

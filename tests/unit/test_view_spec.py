@@ -22,6 +22,7 @@ from recurra.saved_views.spec import (
     parse_columns,
     parse_filters,
     parse_sort,
+    stored_filters,
 )
 from recurra.subscriptions.properties import DEFAULT_COLUMNS, PROPERTIES, Kind
 
@@ -160,6 +161,49 @@ def test_a_custom_range_needs_an_end_in_order() -> None:
     assert parse_filters({"next_payment_date": {"preset": "custom", "to": "2027-01-01"}}).due == Due(
         "custom", None, date(2027, 1, 1)
     )
+
+
+def test_dates_outside_the_supported_range_are_refused_where_they_are() -> None:
+    far = "must be a date from 1900-01-01 to 2200-12-31"
+    assert errors(
+        {
+            "next_payment_date": {"preset": "custom", "from": "1899-12-31", "to": "9999-12-31"},
+            "groups": [
+                {
+                    "conditions": [
+                        {
+                            "property": "created_at",
+                            "operator": "between",
+                            "value": ["2027-01-01", "2201-01-01"],
+                        }
+                    ]
+                }
+            ],
+        }
+    ) == [
+        ("filters.next_payment_date.from", far),
+        ("filters.next_payment_date.to", far),
+        ("filters.groups[0].conditions[0].value", far),
+    ]
+    assert errors({"next_payment_date": {"preset": "custom", "from": "someday"}}) == [
+        ("filters.next_payment_date.from", "must be a date, YYYY-MM-DD")  # once: not "needs from or to" too
+    ]
+    ends = {"property": "end_date", "operator": "between", "value": ["1900-01-01", "2200-12-31"]}
+    assert parse_filters({"groups": [{"conditions": [ends]}]}).groups[0][0].values == (
+        date(1900, 1, 1),
+        date(2200, 12, 31),
+    )
+
+
+def test_stored_filters_keep_far_dates_and_leave_out_what_no_longer_reads() -> None:
+    """A view saved before the range (or another rule) existed still opens: stored filters never fail."""
+    far = {"property": "created_at", "operator": "after", "value": "9999-12-31"}
+    gone = {"property": "shoe_size", "operator": "is", "value": 42}
+    filters = stored_filters({"status": ["active", "retired"], "groups": [{"conditions": [far, gone]}]})
+    assert filters == Filters(groups=((Condition("created_at", "after", (date(9999, 12, 31),)),),))
+    assert stored_filters("not an object") == Filters()
+    with pytest.raises(ValidationFailed):
+        parse_filters(filters_json(filters))  # sent again, it is checked as new
 
 
 def test_groups_need_conditions() -> None:

@@ -30,7 +30,7 @@ from recurra.payments.services import payment_method_add
 from recurra.subscriptions.services import subscription_create
 from recurra.worker.steps import run_due_work
 from tests.conftest import SYSTEM, T0
-from tests.services.test_update_links import emailed_token, past_due_subscription
+from tests.services.test_update_links import new_token, past_due_subscription
 from tests.web import chromium
 from tests.web.conftest import PASSWORD, make_user
 
@@ -134,7 +134,7 @@ def shop(frozen_clock: Any) -> SimpleNamespace:
         team=team,
         paid=Invoice.objects.get(subscription=team),
         open=Invoice.objects.get(subscription=support, status="open"),
-        update_token=emailed_token(late),
+        update_token=new_token(late, at=clock.now()),  # a sent email keeps its link redacted
         checkout=checkout_url(link),
     )
 

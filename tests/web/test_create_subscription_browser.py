@@ -59,7 +59,7 @@ def test_a_seller_creates_a_subscription_sending_invoices(
     ingrid_radio.wait_for()
     assert page.locator("#contact-results input[type=radio]").count() == 2  # Ingrid and Ingvar
     ingrid_radio.check()
-    page.wait_for_function("document.querySelector('#id_city').value === 'Bergen'")  # her address
+    expect(page.locator("#id_city")).to_have_value("Bergen")  # her address (not wait_for_function: CSP)
     assert page.locator("#id_line1").input_value() == "Strandkaien 3"
     page.locator("#id_items-0-product_id").select_option(pro.pk)
     page.locator("#id_items-0-quantity").fill("2")

@@ -135,7 +135,7 @@ def get_export(request: HttpRequest, export_id: Id) -> ExportOut:
     response={200: None},
     summary="Download an export's file (its maker or a super admin; until it expires)",
     openapi_extra={
-        "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {}}}}
+        "responses": {200: {"description": "the file", "content": {"application/octet-stream": {}}}}
     },
 )
 def download_export(

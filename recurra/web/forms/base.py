@@ -5,6 +5,7 @@ Rules:
   (``service_values()``); the service decides what is valid, and its
   :class:`ValidationFailed` field errors are put back beside the form field of
   the same name (``address.country`` → ``country``).
+- Dates are :class:`DateField`: only days in Recurra's supported range.
 - Prices are typed in major units (``19.99``) and converted with
   :meth:`Money.from_major` (Decimal, never float); more decimals than the
   currency has, or anything that is not a plain number, is a form error.
@@ -17,8 +18,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import MAX_AMOUNT
+from recurra.core.dates import EARLIEST, LATEST, out_of_range
 from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money, currencies, exponent
 
@@ -61,6 +64,20 @@ class ServiceForm(forms.Form):
     def service_values(self) -> dict[str, Any]:
         """The cleaned data as the service's keyword arguments."""
         return dict(self.cleaned_data)
+
+
+class DateField(forms.DateField):
+    """A calendar date in the range Recurra accepts (:mod:`recurra.core.dates`): a day outside
+    it is a form error, never a 500 further on."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and out_of_range(value):
+            raise forms.ValidationError(
+                _("Enter a date from %(earliest)s to %(latest)s."),
+                code="out_of_range",
+                params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+            )
 
 
 def currency_choices(blank: str | None = None) -> list[tuple[str, str]]:

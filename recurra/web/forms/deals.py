@@ -36,6 +36,7 @@ from recurra.crm.models import Company, Contact, Deal, DealLineItem, DealStage
 from recurra.web.forms.base import (
     AmountField,
     CurrencyField,
+    DateField,
     PercentField,
     ServiceForm,
     major,
@@ -76,9 +77,7 @@ class DealForm(ServiceForm):
     name = forms.CharField(label="Deal name", max_length=200)
     stage = forms.ChoiceField(label="Stage", choices=DealStage.choices)
     currency = CurrencyField(label="Currency", help_text="Custom line items are priced in it.")
-    close_date = forms.DateField(
-        label="Close date", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    close_date = DateField(label="Close date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     contact_id = forms.ModelChoiceField(
         label="Contact", queryset=Contact.objects.order_by("email", "id"), required=False, empty_label="—"
     )
@@ -121,7 +120,7 @@ class LineItemForm(ServiceForm):
     billing_start_type = forms.ChoiceField(
         label="Billing starts", choices=BillingStartType.choices, initial=BillingStartType.AT_PURCHASE
     )
-    billing_start_date = forms.DateField(
+    billing_start_date = DateField(
         label="Start date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     billing_start_delay = _number("Delay (days or months)", 1, 3650)

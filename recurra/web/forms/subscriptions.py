@@ -37,7 +37,7 @@ from recurra.crm.models import Address, Company, Contact, Deal
 from recurra.payments.models import MethodType, PaymentMethod
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import INVOICE_LANGUAGES, INVOICE_SETTINGS
-from recurra.web.forms.base import CurrencyField, ServiceForm, sentence
+from recurra.web.forms.base import CurrencyField, DateField, ServiceForm, sentence
 from recurra.web.forms.crm import AddressForm
 from recurra.web.forms.deals import (
     PREFIX,
@@ -114,7 +114,7 @@ class NewSubscriptionForm(AddressForm):
         initial=BillingStartType.AT_PURCHASE,
         widget=forms.RadioSelect,
     )
-    billing_start_date = forms.DateField(
+    billing_start_date = DateField(
         label="Start date", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     billing_start_delay = forms.IntegerField(

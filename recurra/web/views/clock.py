@@ -63,7 +63,7 @@ def clock_advance(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     try:
         to = target(request.POST, now)
-    except ValueError:
+    except (ValueError, OverflowError):  # unreadable, or beyond what a datetime holds in UTC
         messages.error(request, "Enter the date and time to move to, as YYYY-MM-DD HH:MM (UTC).")
         return redirect(next_url(request, "/"))
     if to < now:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from recurra.commerce import conversion, quotes
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import clock
+from recurra.core.dates import RANGE_TEXT, out_of_range
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Deal
 from recurra.web.access import actor, editor
@@ -39,6 +40,8 @@ def quote_new(request: HttpRequest, pk: str) -> HttpResponse:
     deal = get_object_or_404(Deal, pk=pk)
     try:
         expires = date.fromisoformat(request.POST["expires_on"]) if request.POST.get("expires_on") else None
+        if expires is not None and out_of_range(expires):
+            raise ValueError(expires)
         quote = quotes.quote_create(
             deal=deal,
             expires_on=expires,
@@ -48,7 +51,7 @@ def quote_new(request: HttpRequest, pk: str) -> HttpResponse:
             at=clock.now(),
         )
     except ValueError:
-        messages.error(request, "The expiry date is not a date.")
+        messages.error(request, f"The expiry date must be a date {RANGE_TEXT}.")
     except (ValidationFailed, Conflict) as exc:
         problems = getattr(exc, "errors", None) or []
         messages.error(request, " ".join(statement(e.message) for e in problems) or statement(exc.detail))

@@ -46,6 +46,7 @@ from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.editing import ChangeResult, SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
 from recurra.web.access import actor, editor
+from recurra.web.forms.base import DateField
 from recurra.web.forms.crm import AddressForm
 from recurra.web.forms.deals import (
     MAX_LINE_ITEMS,
@@ -83,7 +84,7 @@ class EditForm(AddressForm):
     """The subscription's own fields; the address parts are its billing address."""
 
     name = forms.CharField(label="Subscription name", max_length=200)
-    next_payment_date = forms.DateField(
+    next_payment_date = DateField(
         label="Next payment date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -25,6 +25,7 @@ from recurra.subscriptions import canceling, deleting, pausing
 from recurra.subscriptions.models import Subscription
 from recurra.web import present, selectors
 from recurra.web.access import actor, editor, viewer
+from recurra.web.forms.base import DateField
 from recurra.web.subscription_actions import actions_for, retryable_payment
 from recurra.web.templatetags.recurra_web import day, money
 from recurra.web.views.common import next_url, post_action, preview, statement
@@ -69,11 +70,11 @@ def _dialog(
 
 class PauseForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500, label="Reason")
-    resume_on = forms.DateField(required=False, label="Resume on")
+    resume_on = DateField(required=False, label="Resume on")
 
 
 class ResumeForm(forms.Form):
-    next_payment_date = forms.DateField(required=False, label="Next payment date")
+    next_payment_date = DateField(required=False, label="Next payment date")
 
 
 class CancelForm(forms.Form):

@@ -10,7 +10,10 @@
    - A control marked data-no-autosubmit does not send its htmx form when it changes (a choice
      that a button then applies, such as the column "Add a column" adds).
    - An element marked data-focus-on-load (the edit page's preview) is scrolled into view and
-     focused when the page opens. */
+     focused when the page opens.
+   - A "Copy" button (data-copy=<input id>) selects and copies that field and says "Copied".
+   - A record's Subscriptions card: its preview and "Add" menu, and its "Preview" panel (below).
+   No inline script anywhere (the Content-Security-Policy allows none): behaviour lives here. */
 (function () {
   "use strict";
   var open = [];
@@ -61,6 +64,14 @@
     var item = event.target.closest(".menu-list a, .menu-list button");
     if (item) item.closest("details").open = false; // a chosen action closes its menu
   });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    field.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value);
+    button.textContent = "Copied";
+  });
   document.addEventListener("toggle", function (event) {
     var menu = event.target;
     if (!menu.open || !menu.matches || !menu.matches(MENUS)) return;
@@ -99,6 +110,22 @@
       if (inPanel && !closed) closePanel(); // a first Escape closes the panel's menu, the next the panel
     }
   });
+})();
+
+/* On a page with a record's Subscriptions card (web/subscriptions/card.html; here, not inline, for the
+   Content-Security-Policy): Escape hides an open preview (until the pointer or focus leaves it) and closes
+   the "Add" menu, as a click outside does. */
+(function () {
+  "use strict";
+  function hasCard() { return document.querySelector(".sub-card") !== null; }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !hasCard()) return;
+    document.querySelectorAll(".has-preview:hover, .has-preview:focus-within").forEach(function (el) { el.classList.add("preview-dismissed"); });
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) { menu.open = false; if (menu.contains(document.activeElement)) menu.querySelector("summary").focus(); });
+  });
+  document.addEventListener("mouseleave", function (event) { if (hasCard() && event.target.classList && event.target.classList.contains("has-preview")) event.target.classList.remove("preview-dismissed"); }, true);
+  document.addEventListener("focusout", function (event) { var el = hasCard() && event.target.closest && event.target.closest(".has-preview"); if (el) el.classList.remove("preview-dismissed"); });
+  document.addEventListener("click", function (event) { if (!hasCard()) return; document.querySelectorAll("details.menu[open]").forEach(function (menu) { if (!menu.contains(event.target)) menu.open = false; }); });
 })();
 
 /* A record's Subscriptions card (contact, company, deal, invoice, payment): "Preview" loads the
