@@ -1,28 +1,43 @@
-"""Pages show times in the account's time zone: it is the current time zone while a page renders.
+"""Pages show times in the account's time zone, read at most once per request and only when a page
+shows a time (the sign-in page, say, reads nothing).
 
-The API is left out (its times are ISO 8601 in UTC, and it need not read the settings row).
+``page_zone()`` is that zone: the template filters (``day``, ``moment``) ask it. Outside a request
+it reads the settings each time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import tzinfo
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from recurra.accounts.selectors import account_zone
 
-API_PREFIX = "/api/"
-
-
 View = Callable[[HttpRequest], HttpResponse]
+
+# The current request's zone once read ([None] until then); None outside a request.
+_zone: ContextVar[list[tzinfo | None] | None] = ContextVar("page_zone", default=None)
+
+
+def page_zone() -> tzinfo:
+    """The account's time zone, read once for the request being answered."""
+    held = _zone.get()
+    if held is None:
+        return account_zone()
+    zone = held[0]
+    if zone is None:
+        zone = held[0] = account_zone()
+    return zone
 
 
 def account_time_zone(get_response: View) -> View:
     def middleware(request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIX):
+        token = _zone.set([None])
+        try:
             return get_response(request)
-        with timezone.override(account_zone()):
-            return get_response(request)
+        finally:
+            _zone.reset(token)
 
     return middleware

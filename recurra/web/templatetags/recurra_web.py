@@ -1,7 +1,7 @@
 """Display helpers for templates: money, dates, percentages, codes by their labels, navigation links.
 
 No business rules. Dates and times go through ``core.formats`` (one format everywhere); times
-are shown in the current time zone, the account's (``web.middleware.account_time_zone``).
+are shown in the account's time zone (``web.middleware.page_zone``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from django import template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -24,6 +25,7 @@ from recurra.exports.languages import LANGUAGES
 from recurra.payments.brands import method_text
 from recurra.payments.models import MethodType
 from recurra.web.forms.base import percent_text
+from recurra.web.middleware import page_zone
 
 register = template.Library()
 
@@ -47,16 +49,18 @@ def day(value: date | datetime | None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
-        value = timezone.localtime(value)
+        value = value.astimezone(page_zone())
     return day_text(value, translation.get_language())
 
 
 @register.filter
-def moment(value: datetime | None) -> str:
-    """``{{ payment.created_at|moment }}``: ``7 Jan 2027, 09:30`` in the account's zone; "" for None."""
+def moment(value: datetime | None, zone: str | None = None) -> str:
+    """``{{ payment.created_at|moment }}``: ``7 Jan 2027, 09:30`` in the account's zone (or in
+    ``zone``: ``{{ sandbox_now|moment:"UTC" }}``); "" for None."""
     if value is None or value == "":
         return ""
-    return moment_text(value, timezone.get_current_timezone(), translation.get_language())
+    shown_in = ZoneInfo(zone) if zone else page_zone()
+    return moment_text(value, shown_in, translation.get_language())
 
 
 @register.filter
