@@ -13,6 +13,7 @@ to midnight of that day in the account's zone, which runs that day's billing.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.core import mail
 from django.db.models import F
 
 from recurra.accounts.roles import Role
@@ -29,6 +31,7 @@ from recurra.catalog.line_items import LineItemInput
 from recurra.core import clock
 from recurra.core.actors import Actor
 from recurra.core.models import Event
+from recurra.core.redaction import MARK
 from recurra.crm.models import Contact
 from recurra.crm.services import contact_create
 from recurra.invoicing.models import Invoice, InvoiceLine
@@ -180,6 +183,19 @@ class Scenario:
         if sub is not None:
             qs = qs.filter(subscription_id=sub.pk)
         return list(qs)
+
+    @staticmethod
+    def delivered_link(email: EmailMessage, key: str) -> str:
+        """The buyer link ``email.data[key]`` as it went out (mail.outbox, Django's test backend):
+        what Recurra keeps of a sent email has the token redacted."""
+        kept = str(email.data[key])
+        assert MARK in kept, kept
+        prefix = kept.split(MARK, 1)[0]
+        sent = [m.body for m in mail.outbox if email.to in m.to and prefix in m.body]
+        assert sent, f"no message to {email.to} carried {prefix}"
+        found = re.search(re.escape(prefix) + r"[^/\s]+/", sent[-1])
+        assert found, sent[-1]
+        return found[0]
 
     @staticmethod
     def kinds(sub: Subscription) -> list[tuple[str, str, date]]:

@@ -25,7 +25,7 @@ from recurra.catalog.line_items import LineItemInput
 from recurra.subscriptions.grouping import group_items, group_key
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
-from tests.api.support import assert_problem, ok
+from tests.api.support import ok
 from tests.scenarios.conftest import SYSTEM, freeze_at, item, months
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,8 +43,9 @@ def _key(line: LineItemInput):
     )
 
 
-def test_mixed_frequencies_are_refused_in_one_subscription(scenario, api):
-    freeze_at(2027, 1, 15)
+def test_mixed_frequencies_through_the_api_make_one_subscription_each(scenario, api):
+    """POST /subscriptions splits items by the grouping rule, as payment links and deals do."""
+    freeze_at(2027, 1, 15, 9, 30)
     contact = scenario.contact(BUYER)
     method = scenario.method(contact, "tok_visa")
     body = {
@@ -57,12 +58,18 @@ def test_mixed_frequencies_are_refused_in_one_subscription(scenario, api):
         "payment_method_id": method.pk,
     }
 
-    problem = assert_problem(api.post("/subscriptions", body), 422, "line_items[1].billing_frequency")
+    made = ok(api.post("/subscriptions", body), 201)
 
-    assert "billing frequency (monthly)" in problem["errors"][0]["message"]
-    assert Subscription.objects.count() == 0
-    body["line_items"] = body["line_items"][:1]
-    assert ok(api.post("/subscriptions", body), 201)["billing_frequency"] == "monthly"
+    assert made["billing_frequency"] == "monthly"
+    assert [(s["name"], s["billing_frequency"], s["next_payment_amount"]) for s in made["subscriptions"]] == [
+        ("Seats", "monthly", 1500),
+        ("Licence", "annually", 120000),
+    ]
+    scenario.advance(date(2027, 3, 16))
+    billed = {
+        s.name: [i.total for i in scenario.invoices(s)] for s in Subscription.objects.filter(contact=contact)
+    }
+    assert billed == {"Seats": [1500, 1500, 1500], "Licence": [120000]}
 
 
 def test_a_monthly_and_an_annual_item_bill_on_their_own_schedules(scenario):

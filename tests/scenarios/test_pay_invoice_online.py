@@ -50,7 +50,9 @@ def test_the_buyer_pays_the_emailed_invoice_saves_the_card_and_is_charged_automa
     (email,) = scenario.emails(kind="invoice", sub=sub)
 
     scenario.advance(datetime(2027, 1, 15, 9, 45, tzinfo=UTC))
-    shown = pay_on_the_page(email.data["pay_url"], payment_method_token="tok_visa", save_payment_method="1")
+    shown = pay_on_the_page(
+        scenario.delivered_link(email, "pay_url"), payment_method_token="tok_visa", save_payment_method="1"
+    )
     assert "Thank you! Your payment of $110.00 was received." in shown
     assert (
         "Your payment method Visa •••• 4242 is saved: the next invoices for Hosting will be charged" in shown
@@ -122,7 +124,7 @@ def test_without_saving_the_next_invoice_is_emailed_again(scenario):
     )
     scenario.advance(datetime(2027, 1, 15, 9, 30, tzinfo=UTC))
     (email,) = scenario.emails(kind="invoice", sub=sub)
-    shown = pay_on_the_page(email.data["pay_url"], payment_method_token="tok_mastercard")
+    shown = pay_on_the_page(scenario.delivered_link(email, "pay_url"), payment_method_token="tok_mastercard")
     assert "is saved" not in shown
     scenario.advance(datetime(2027, 1, 15, 10, 0, tzinfo=UTC))
 

@@ -55,7 +55,7 @@ def test_net_30_invoices_are_emailed_and_become_unpaid_the_day_after_they_are_du
         "2027-02-14",
         11000,
     )
-    pay_url = email.data["pay_url"]
+    pay_url = scenario.delivered_link(email, "pay_url")
     assert pay_url.startswith(f"{settings.RECURRA_BASE_URL}/pay/invoices/")
     assert invoice_for_token(pay_url.rstrip("/").rsplit("/", 1)[1]) == first
 
