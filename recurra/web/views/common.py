@@ -29,6 +29,7 @@ PAGE_SIZE = 25
 PREVIEW_SIZE = 10
 MAX_QUERY = 200
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # what a form's service returns
 
 
 class FormLike(Protocol):
@@ -103,12 +104,13 @@ def form_page(
     form: FormLike,
     *,
     template: str,
-    save: Callable[[dict[str, Any]], M],
-    success: Callable[[M], str],
-    message: str,
+    save: Callable[[dict[str, Any]], R],
+    success: Callable[[R], str],
+    message: str | Callable[[R], str],
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Show ``form``; on a valid POST call ``save`` (one service) and redirect to ``success(obj)``."""
+    """Show ``form``; on a valid POST call ``save`` (one service) and redirect to ``success(obj)``,
+    flashing ``message`` (or ``message(obj)``). Refusals show on the form: 422, or 409 on a conflict."""
     status = 200
     if request.method == "POST":
         status = 422
@@ -121,7 +123,7 @@ def form_page(
                 form.add_service_errors(ValidationFailed(exc.detail))
                 status = 409
             else:
-                messages.success(request, message)
+                messages.success(request, message if isinstance(message, str) else message(obj))
                 return redirect(success(obj))
     return render(request, template, {"form": form, **(context or {})}, status=status)
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,7 +25,7 @@ from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Deal
 from recurra.web.access import actor, editor
 from recurra.web.forms.subscriptions import ConvertForm
-from recurra.web.views.common import post_action, posted, statement
+from recurra.web.views.common import form_page, post_action, posted, statement
 from recurra.web.views.deals import made_text, quote_convertible, terms_for
 
 
@@ -91,26 +91,15 @@ def quote_convert(request: HttpRequest, pk: str) -> HttpResponse:
         messages.error(request, f"Quote “{quote.name}” {refusal}.")
         return redirect(back)
     to = "subscription" if quotes.has_recurring(quote) else "invoice"
-    form = terms_for(ConvertForm(posted(request)), plan := conversion.quote_plan(quote, at=clock.now()))
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                done = quotes.quote_convert(
-                    quote=quote,
-                    to=to,
-                    payment_terms=form.cleaned_data["payment_terms"],
-                    actor=actor(request),
-                    at=clock.now(),
-                )
-            except ValidationFailed as exc:
-                form.add_service_errors(exc)
-            except Conflict as exc:
-                form.add_service_errors(ValidationFailed(exc.detail))
-                status = 409
-            else:
-                messages.success(request, f"Quote “{quote.name}” converted into {made_text(done)}.")
-                return redirect(back)
-    context = {"quote": quote, "deal": quote.deal, "form": form, "plan": plan, "to": to}
-    return render(request, "web/deals/quote_convert.html", context, status=status)
+    plan = conversion.quote_plan(quote, at=clock.now())
+    return form_page(
+        request,
+        terms_for(ConvertForm(posted(request)), plan),
+        template="web/deals/quote_convert.html",
+        save=lambda values: quotes.quote_convert(
+            quote=quote, to=to, payment_terms=values["payment_terms"], actor=actor(request), at=clock.now()
+        ),
+        success=lambda done: back,
+        message=lambda done: f"Quote “{quote.name}” converted into {made_text(done)}.",
+        context={"quote": quote, "deal": quote.deal, "plan": plan, "to": to},
+    )
