@@ -84,8 +84,10 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
         page.get_by_role("button", name="+1 month").click()
         page.wait_for_load_state()
     page.goto(f"{base}/subscriptions/")
-    page.get_by_role("link", name="Recurra Pro, monthly + 1 more").first.click()  # the demo sells it twice
-    page.wait_for_selector("h1")
+    # The demo sells it twice; its name opens the side panel, whose "Open record" opens the page.
+    page.get_by_role("link", name="Recurra Pro, monthly + 1 more").first.click()
+    page.get_by_role("link", name="Open record").click()
+    page.wait_for_url(f"{base}/subscriptions/sub_*/")
     save("subscription")
     return saved
 
