@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,8 +16,14 @@ from recurra.accounts.roles import Role
 from recurra.accounts.services import user_create
 from recurra.catalog.line_items import LineItemInput
 from recurra.catalog.services import product_create
+from recurra.core import clock
+from recurra.crm.models import Contact
 from recurra.crm.services import company_create, contact_create, deal_create
-from tests.conftest import SYSTEM
+from recurra.payments.services import payment_method_add
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.services import subscription_create
+from recurra.worker.steps import run_due_work
+from tests.conftest import SYSTEM, T0
 from tests.web import chromium
 
 PASSWORD = "correct horse battery"
@@ -135,9 +142,6 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def signed_in_page(page: Any, live_server: Any) -> Any:
     """A page signed in through the login form as a super admin (at ``live_server.url``)."""
-    from recurra.core import clock
-    from tests.conftest import T0
-
     clock.freeze(T0)
     make_user(Role.SUPER_ADMIN, "admin")
     page.goto(f"{live_server.url}/login/")
@@ -146,3 +150,31 @@ def signed_in_page(page: Any, live_server: Any) -> Any:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/contacts/")
     return page
+
+
+def billed_team_plan(*, last_name: str) -> tuple[Contact, Subscription]:
+    """Carla (of Fjordline Logistics) and her Team plan, $31.00 a month on a Visa, billed and paid on
+    5 Jan 2027 through the sandbox gateway; the clock is left frozen at T0 (15 Jan)."""
+    clock.freeze(datetime(2027, 1, 5, 9, 30, tzinfo=UTC))
+    fjordline = company_create(actor=SYSTEM, name="Fjordline Logistics")
+    carla = contact_create(
+        actor=SYSTEM,
+        email="carla@example.com",
+        first_name="Carla",
+        last_name=last_name,
+        company_id=fjordline.pk,
+    )
+    visa = payment_method_add(contact=carla, token="tok_visa", actor=SYSTEM, at=clock.now())
+    team = subscription_create(
+        contact=carla,
+        line_items=[
+            LineItemInput(name="Team plan", unit_amount=3100, currency="USD", billing_frequency="monthly")
+        ],
+        collection_method="charge_automatically",
+        payment_method=visa,
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    run_due_work(at=clock.now())  # period 0 invoiced and charged
+    clock.freeze(T0)
+    return carla, team

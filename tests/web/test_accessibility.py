@@ -11,7 +11,6 @@ Playwright; the browser contexts bypass the pages' Content-Security-Policy for t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,16 +22,15 @@ from recurra.catalog.line_items import LineItemInput
 from recurra.commerce.links import checkout_url
 from recurra.commerce.payment_links import payment_link_create
 from recurra.core import clock
-from recurra.crm.services import company_create, contact_create
+from recurra.crm.services import contact_create
 from recurra.invoicing.links import pay_token
 from recurra.invoicing.models import Invoice
-from recurra.payments.services import payment_method_add
 from recurra.subscriptions.services import subscription_create
 from recurra.worker.steps import run_due_work
-from tests.conftest import SYSTEM, T0
+from tests.conftest import SYSTEM
 from tests.services.test_update_links import new_token, past_due_subscription
 from tests.web import chromium
-from tests.web.conftest import PASSWORD, make_user
+from tests.web.conftest import PASSWORD, billed_team_plan, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -84,28 +82,7 @@ def context(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def shop(frozen_clock: Any) -> SimpleNamespace:
     """Carla's paid Team plan, Ada's past-due Pro plan, Sofie's open invoice and a payment link."""
-    clock.freeze(datetime(2027, 1, 5, 9, 30, tzinfo=UTC))
-    fjordline = company_create(actor=SYSTEM, name="Fjordline Logistics")
-    carla = contact_create(
-        actor=SYSTEM,
-        email="carla@example.com",
-        first_name="Carla",
-        last_name="Berg",
-        company_id=fjordline.pk,
-    )
-    visa = payment_method_add(contact=carla, token="tok_visa", actor=SYSTEM, at=clock.now())
-    team = subscription_create(
-        contact=carla,
-        line_items=[
-            LineItemInput(name="Team plan", unit_amount=3100, currency="USD", billing_frequency="monthly")
-        ],
-        collection_method="charge_automatically",
-        payment_method=visa,
-        actor=SYSTEM,
-        at=clock.now(),
-    )
-    run_due_work(at=clock.now())  # period 0 invoiced and charged
-    clock.freeze(T0)
+    carla, team = billed_team_plan(last_name="Berg")
     late = past_due_subscription()
     sofie = contact_create(actor=SYSTEM, email="sofie@nordlys.example", first_name="Sofie", last_name="Dahl")
     support = subscription_create(

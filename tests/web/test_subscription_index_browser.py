@@ -11,25 +11,20 @@ The screenshots are ``subscriptions.png`` (the index), ``subscription-panel.png`
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from recurra.catalog.line_items import LineItemInput
-from recurra.core import clock
-from recurra.crm.services import company_create, contact_create
+from recurra.crm.services import contact_create
 from recurra.payments.models import Payment
-from recurra.payments.services import payment_method_add
 from recurra.saved_views.models import SavedView
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.services import subscription_create
-from recurra.worker.steps import run_due_work
-from tests.conftest import SYSTEM, T0
+from tests.conftest import SYSTEM
 from tests.web.chromium import shoot
-from tests.web.conftest import PASSWORD, make_user
+from tests.web.conftest import PASSWORD, billed_team_plan, make_user
 from tests.web.test_subscription_pages import make_subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,28 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def book(signed_in_page: Any) -> dict[str, Subscription]:
     """Carla's Team plan billed on Jan 5 through the sandbox gateway, and a few made as they stand."""
-    clock.freeze(datetime(2027, 1, 5, 9, 30, tzinfo=UTC))
-    fjordline = company_create(actor=SYSTEM, name="Fjordline Logistics")
-    carla = contact_create(
-        actor=SYSTEM,
-        email="carla@example.com",
-        first_name="Carla",
-        last_name="Cancel",
-        company_id=fjordline.pk,
-    )
-    visa = payment_method_add(contact=carla, token="tok_visa", actor=SYSTEM, at=clock.now())
-    team = subscription_create(
-        contact=carla,
-        line_items=[
-            LineItemInput(name="Team plan", unit_amount=3100, currency="USD", billing_frequency="monthly")
-        ],
-        collection_method="charge_automatically",
-        payment_method=visa,
-        actor=SYSTEM,
-        at=clock.now(),
-    )
-    run_due_work(at=clock.now())  # period 0 invoiced and charged
-    clock.freeze(T0)
+    _, team = billed_team_plan(last_name="Cancel")
     ola = contact_create(actor=SYSTEM, email="ola@nordmann.example", first_name="Ola", last_name="Nordmann")
     sofie = contact_create(actor=SYSTEM, email="sofie@nordlys.example", first_name="Sofie", last_name="Berg")
     return {
