@@ -235,3 +235,35 @@ def test_in_the_browser_the_contact_picks_the_payment_methods(signed_in_page: An
         "Hosting + 1 more",
         3000,
     )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_a_search_answer_that_left_before_the_pick_keeps_the_pick(
+    signed_in_page: Any, live_server: Any
+) -> None:
+    """A search still in flight when the seller picks a contact (here held back on purpose) must not
+    redraw the choices without the pick: the form then came back "This field is required"."""
+    contact_create(actor=SYSTEM, email="ingrid@fjordline.example", first_name="Ingrid")
+    page = signed_in_page
+    page.goto(f"{live_server.url}{URL}")
+    search = page.get_by_label("Search contacts by name or email")
+    search.fill("ingrid")
+    search.press("Enter")
+    ingrid = page.get_by_label("Ingrid · ingrid@fjordline.example")
+    expect(ingrid).not_to_be_checked()
+
+    held: list[Any] = []
+    page.route("**/contacts/search/**", lambda route: held.append(route))
+    search.press("Enter")  # a second search, sent before the pick: its answer is held back
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held  # Enter sends the search (and may send the form's own GET too)
+    ingrid.check()
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("networkidle")
+
+    expect(page.get_by_label("Ingrid · ingrid@fjordline.example")).to_be_checked()

@@ -13,6 +13,8 @@
      focused when the page opens.
    - A "Copy" button (data-copy=<input id>) selects and copies that field and says "Copied".
    - A record's Subscriptions card: its preview and "Add" menu, and its "Preview" panel (below).
+   - A record picker's search answer that left before the person picked a record is dropped (it
+     would redraw the choices without the pick; the choices shown hold it already).
    No inline script anywhere (the Content-Security-Policy allows none): behaviour lives here. */
 (function () {
   "use strict";
@@ -172,5 +174,22 @@
   document.addEventListener("DOMContentLoaded", function () {
     var link = previewLink(new URLSearchParams(window.location.search).get("preview"));
     if (link) link.click();
+  });
+})();
+(function () {
+  "use strict";
+  /* A picker's search request carries the radio checked when it left (hx-include), and its answer
+     redraws the choices with that one checked. An answer to a search sent before the person picked
+     (a typed search still in flight after Enter, say) would redraw them unpicked: drop it. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || !target.classList.contains("picker-results") || !config || !config.formData) return;
+    var radio = target.querySelector("input[type=radio]");
+    if (!radio) return;
+    var checked = target.querySelector("input[type=radio]:checked");
+    var now = checked ? checked.value : "";
+    var sent = config.formData.get(radio.name) || "";
+    if (now !== sent) event.detail.shouldSwap = false;
   });
 })();
