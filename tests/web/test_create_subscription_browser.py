@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from recurra.catalog.models import Product
 from recurra.catalog.services import product_create
 from recurra.commerce.links import checkout_url
 from recurra.commerce.models import PaymentLink
@@ -42,14 +43,7 @@ def test_a_seller_creates_a_subscription_sending_invoices(
         address={"line1": "Strandkaien 3", "city": "Bergen", "postal_code": "5013", "country": "NO"},
     )
     contact_create(actor=SYSTEM, email="ingvar@example.com", first_name="Ingvar", last_name="Berg")
-    pro = product_create(
-        actor=SYSTEM,
-        name="Pro plan",
-        sku="PRO-M",
-        unit_amount=4900,
-        currency="USD",
-        billing_frequency="monthly",
-    )
+    pro = pro_plan()
     page = signed_in_page
     page.goto(f"{live_server.url}/subscriptions/")
     page.get_by_role("link", name="Create subscription").click()
@@ -169,14 +163,7 @@ def test_a_monthly_and_an_annual_item_make_two_subscriptions_and_the_dialog_says
 def test_when_a_customer_pays_makes_a_payment_link_the_buyer_opens_and_pays(
     signed_in_page: Any, browser: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    pro = product_create(
-        actor=SYSTEM,
-        name="Pro plan",
-        sku="PRO-M",
-        unit_amount=4900,
-        currency="USD",
-        billing_frequency="monthly",
-    )
+    pro = pro_plan()
     page = signed_in_page
     page.goto(f"{live_server.url}/subscriptions/")
     page.get_by_role("link", name="Create subscription").click()
@@ -230,3 +217,15 @@ def test_when_a_customer_pays_makes_a_payment_link_the_buyer_opens_and_pays(
         1,
     )
     assert [(i.name, i.quantity) for i in sub.line_items.all()] == [("Pro plan", 2), ("Priority support", 1)]
+
+
+def pro_plan() -> Product:
+    """The library's Pro plan: $49.00 a month."""
+    return product_create(
+        actor=SYSTEM,
+        name="Pro plan",
+        sku="PRO-M",
+        unit_amount=4900,
+        currency="USD",
+        billing_frequency="monthly",
+    )

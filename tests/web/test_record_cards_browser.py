@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from recurra.crm.models import Contact
 from recurra.crm.services import company_create, contact_create
 from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM
@@ -27,14 +28,7 @@ def test_a_seller_associates_a_subscription_and_previews_it(
     signed_in_page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     page = signed_in_page
-    company = company_create(actor=SYSTEM, name="Fjordline", domain="fjordline.example")
-    ingrid = contact_create(
-        actor=SYSTEM,
-        email="ingrid@fjordline.example",
-        first_name="Ingrid",
-        last_name="Hansen",
-        company_id=company.pk,
-    )
+    ingrid = fjordline_ingrid()
     ola = contact_create(actor=SYSTEM, email="ola@example.com", first_name="Ola", last_name="Nordmann")
     mine = make_subscription(ingrid, name="Pro monthly")
     theirs = make_subscription(
@@ -140,3 +134,15 @@ def test_a_seller_associates_a_subscription_and_previews_it(
         f"{live_server.url}/subscriptions/{theirs.pk}/preview/",
         f"{live_server.url}/subscriptions/{mine.pk}/preview/",
     ]  # each loaded once, however often shown
+
+
+def fjordline_ingrid() -> Contact:
+    """Ingrid Hansen of Fjordline (fjordline.example), whose record pages the card tests open."""
+    company = company_create(actor=SYSTEM, name="Fjordline", domain="fjordline.example")
+    return contact_create(
+        actor=SYSTEM,
+        email="ingrid@fjordline.example",
+        first_name="Ingrid",
+        last_name="Hansen",
+        company_id=company.pk,
+    )

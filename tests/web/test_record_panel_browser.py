@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from recurra.crm.services import company_create, contact_create
 from recurra.subscriptions.models import Subscription
-from tests.conftest import SYSTEM
 from tests.web.chromium import shoot
+from tests.web.test_record_cards_browser import fjordline_ingrid
 from tests.web.test_subscription_pages import make_subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,14 +26,7 @@ def test_a_seller_previews_a_subscription_from_a_contact_and_pauses_it(
     signed_in_page: Any, live_server: Any, tmp_path: Path
 ) -> None:
     page = signed_in_page
-    company = company_create(actor=SYSTEM, name="Fjordline", domain="fjordline.example")
-    ingrid = contact_create(
-        actor=SYSTEM,
-        email="ingrid@fjordline.example",
-        first_name="Ingrid",
-        last_name="Hansen",
-        company_id=company.pk,
-    )
+    ingrid = fjordline_ingrid()
     monthly = make_subscription(ingrid, name="Pro monthly")
     yearly = make_subscription(
         ingrid, name="Pro yearly", billing_frequency="annually", next_payment_amount=98000
