@@ -147,3 +147,83 @@ def email_settings(url: str) -> dict[str, object]:
         "EMAIL_USE_TLS": not implicit_tls and query.get("tls", ["0"])[0] in ("1", "true"),
         "EMAIL_TIMEOUT": 20,
     }
+
+
+GATEWAYS = ("sandbox", "stripe")
+STRIPE_API = "https://api.stripe.com"
+STRIPE_JS = "https://js.stripe.com/v3/"
+_KEY_PREFIXES = {  # (secret key prefixes, publishable key prefix) per Stripe mode
+    "live": (("sk_live_", "rk_live_"), "pk_live_"),
+    "test": (("sk_test_", "rk_test_"), "pk_test_"),
+}
+
+
+def gateway_settings(run_mode: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """RECURRA_GATEWAY and the STRIPE_* settings, checked so that a wrong set stops start-up.
+
+    Live mode charges real money: it refuses the sandbox gateway and Stripe's test keys. Sandbox
+    mode (the test clock moves time) refuses live keys. With ``stripe`` the secret key, the
+    publishable key (of the same Stripe mode) and the webhook secret are all required.
+
+    >>> gateway_settings("sandbox", {})["RECURRA_GATEWAY"]
+    'sandbox'
+    >>> gateway_settings("live", {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    django.core.exceptions.ImproperlyConfigured: RECURRA_MODE=live charges real money: set ...
+    """
+    source = os.environ if env is None else env
+    gateway = source.get("RECURRA_GATEWAY", "sandbox").strip().lower() or "sandbox"
+    if gateway not in GATEWAYS:
+        raise ImproperlyConfigured(f"RECURRA_GATEWAY must be one of {', '.join(GATEWAYS)}, not {gateway!r}")
+    found = {
+        "RECURRA_GATEWAY": gateway,
+        "STRIPE_SECRET_KEY": source.get("STRIPE_SECRET_KEY", "").strip(),
+        "STRIPE_PUBLISHABLE_KEY": source.get("STRIPE_PUBLISHABLE_KEY", "").strip(),
+        "STRIPE_WEBHOOK_SECRET": source.get("STRIPE_WEBHOOK_SECRET", "").strip(),
+        "STRIPE_API_BASE": (source.get("STRIPE_API_BASE", "").strip() or STRIPE_API).rstrip("/"),
+        "STRIPE_JS_URL": source.get("STRIPE_JS_URL", "").strip() or STRIPE_JS,
+    }
+    if gateway == "sandbox":
+        if run_mode == "live":
+            raise ImproperlyConfigured(
+                "RECURRA_MODE=live charges real money: set RECURRA_GATEWAY=stripe with live keys "
+                "(the sandbox gateway moves play money)"
+            )
+        return found
+    missing = [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+        if not found[name]
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            f"RECURRA_GATEWAY=stripe needs {', '.join(missing)} (see docs/payments.md)"
+        )
+    stripe_mode = "live" if run_mode == "live" else "test"
+    secret_prefixes, publishable_prefix = _KEY_PREFIXES[stripe_mode]
+    if not found["STRIPE_SECRET_KEY"].startswith(secret_prefixes):
+        raise ImproperlyConfigured(
+            f"RECURRA_MODE={run_mode} needs a Stripe {stripe_mode} secret key "
+            f"({' or '.join(p + '…' for p in secret_prefixes)})"
+        )
+    if not found["STRIPE_PUBLISHABLE_KEY"].startswith(publishable_prefix):
+        raise ImproperlyConfigured(
+            f"RECURRA_MODE={run_mode} needs a Stripe {stripe_mode} publishable key ({publishable_prefix}…)"
+        )
+    if not found["STRIPE_WEBHOOK_SECRET"].startswith("whsec_"):
+        raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is the endpoint's signing secret (whsec_…)")
+    for name in ("STRIPE_API_BASE", "STRIPE_JS_URL"):
+        if not found[name].startswith(("https://", "http://")):
+            raise ImproperlyConfigured(f"{name} must be an http(s) URL, not {found[name]!r}")
+    return found
+
+
+def origin(url: str) -> str:
+    """The scheme, host and port of ``url`` (what a Content-Security-Policy names).
+
+    >>> origin("http://127.0.0.1:8420/js.stripe.com/v3/")
+    'http://127.0.0.1:8420'
+    """
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -18,6 +18,7 @@ from recurra.config import (
     base_url,
     data_dir,
     email_settings,
+    gateway_settings,
     hsts_seconds,
     login_throttle,
     mode,
@@ -191,7 +192,16 @@ RECURRA_LEASE_SECONDS = int(os.environ.get("RECURRA_LEASE_SECONDS", "120"))
 # Billing threads per worker process (PostgreSQL; SQLite has one writer): one thread's batch
 # computes while another's waits on the database or the gateway.
 RECURRA_BILLING_THREADS = int(os.environ.get("RECURRA_BILLING_THREADS", "2"))
-RECURRA_GATEWAY = os.environ.get("RECURRA_GATEWAY", "sandbox")
+# The payment processor and its keys, from the environment only (never the database or the UI):
+# RECURRA_GATEWAY, STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET,
+# STRIPE_API_BASE and STRIPE_JS_URL (docs/payments.md). A wrong set stops start-up.
+_gateway = gateway_settings(RECURRA_MODE)
+RECURRA_GATEWAY = _gateway["RECURRA_GATEWAY"]
+STRIPE_SECRET_KEY = _gateway["STRIPE_SECRET_KEY"]
+STRIPE_PUBLISHABLE_KEY = _gateway["STRIPE_PUBLISHABLE_KEY"]
+STRIPE_WEBHOOK_SECRET = _gateway["STRIPE_WEBHOOK_SECRET"]
+STRIPE_API_BASE = _gateway["STRIPE_API_BASE"]
+STRIPE_JS_URL = _gateway["STRIPE_JS_URL"]
 
 LOGGING = {
     "version": 1,
@@ -202,5 +212,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # lockouts, not every sign-in
+        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
     },
 }

@@ -22,6 +22,8 @@ from recurra.accounts.services import api_key_create
 from recurra.core import clock
 from recurra.core.actors import Actor
 
+pytest_plugins = ["tests.localstripe"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = "/usr/bin/chromium"
 

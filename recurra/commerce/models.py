@@ -132,6 +132,10 @@ class Purchase(Timestamped):
     shipping_address = models.JSONField(default=dict, blank=True)
     gateway = models.CharField(max_length=20)
     gateway_method_id = models.CharField(max_length=100, help_text="the gateway's id, never a card number")
+    gateway_customer_id = models.CharField(max_length=100, blank=True)
+    gateway_charge_id = models.CharField(
+        max_length=100, blank=True, help_text="the processor's charge, stored before it is confirmed"
+    )
     method_type = models.CharField(max_length=10)
     brand = models.CharField(max_length=40, blank=True)
     last4 = models.CharField(max_length=4, blank=True)

@@ -19,6 +19,7 @@ from recurra.payments.brands import method_text
 class MethodType(models.TextChoices):
     CARD = "card", "Card"
     ACH = "ach", "Bank debit (ACH)"
+    SEPA_DEBIT = "sepa_debit", "Bank debit (SEPA)"
     OFFLINE = "offline", "Paid offline"  # a payment staff recorded (never a saved method's type)
 
 
@@ -36,11 +37,16 @@ class PaymentMethod(Timestamped):
     contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="payment_methods")
     gateway = models.CharField(max_length=20)
     gateway_method_id = models.CharField(max_length=100)
+    gateway_customer_id = models.CharField(
+        max_length=100, blank=True, help_text="the processor's customer it is attached to (Stripe's cus_…)"
+    )
     type = models.CharField(max_length=10, choices=MethodType.choices)
     brand = models.CharField(max_length=40, blank=True)
     last4 = models.CharField(max_length=4, blank=True)
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    mandate = models.CharField(max_length=100, blank=True, help_text="a bank debit's mandate reference")
     detached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -60,6 +66,7 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    DISPUTED = "disputed", "Disputed"  # the buyer's bank disputes it (a chargeback); see dispute_status
 
 
 class PaymentOrigin(models.TextChoices):
@@ -98,7 +105,12 @@ class Payment(Timestamped):
     status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     gateway = models.CharField(max_length=20)
     idempotency_key = models.CharField(max_length=100, unique=True)
-    gateway_charge_id = models.CharField(max_length=100, blank=True)
+    gateway_charge_id = models.CharField(
+        max_length=100, blank=True, help_text="the processor's id for the charge (Stripe's PaymentIntent)"
+    )
+    dispute_status = models.CharField(
+        max_length=30, blank=True, help_text="Stripe's status of a dispute on it (needs_response, won, lost…)"
+    )
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     retryable = models.BooleanField(default=False)

@@ -19,7 +19,13 @@ def _sandbox() -> PaymentGateway:
     return SandboxGateway()
 
 
-GATEWAYS: dict[str, Callable[[], PaymentGateway]] = {"sandbox": _sandbox}
+def _stripe() -> PaymentGateway:
+    from recurra.payments.gateways.stripe import StripeGateway
+
+    return StripeGateway()
+
+
+GATEWAYS: dict[str, Callable[[], PaymentGateway]] = {"sandbox": _sandbox, "stripe": _stripe}
 
 
 def get_gateway(name: str | None = None) -> PaymentGateway:

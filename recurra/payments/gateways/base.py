@@ -10,14 +10,22 @@ A gateway stands for an external system, so its calls that move money
 (charge, charge_many, lookup, refund) commit on their own and refuse to run
 inside a caller's transaction (:func:`own_transaction`): a rollback there
 would otherwise forget a charge that the processor has made.
+
+Some processors (Stripe) create a charge object before confirming it:
+:meth:`PaymentGateway.prepare` returns each request with the processor's
+``reference`` for it, which the caller stores (committed) before it calls
+:meth:`~PaymentGateway.charge`. Such a gateway never confirms a charge whose
+reference the caller has not stored, so a look-up by that reference tells
+every charge it made; a reference lost to a crash belongs to a charge never
+confirmed, which moves no money.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -29,6 +37,19 @@ class ChargeStatus(StrEnum):
     SUCCEEDED = "succeeded"
     PROCESSING = "processing"  # bank debits: the outcome comes days later (see lookup)
     FAILED = "failed"
+    # Only for an on-session charge (``ChargeRequest.on_session``): the buyer, still on the page,
+    # must authenticate it (3-D Secure) with ``Charge.action_secret``; an off-session charge that
+    # needs it is FAILED with ``authentication_required`` instead.
+    REQUIRES_ACTION = "requires_action"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Whom a method is saved for: the processor keeps one customer per contact (none yet: by email)."""
+
+    contact_id: str | None
+    email: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +57,14 @@ class MethodDetails:
     """A tokenized method: the gateway's id for it and display hints, never the number itself."""
 
     gateway_method_id: str
-    type: str  # "card" | "ach"
+    type: str  # "card" | "ach" | "sepa_debit"
     brand: str
     last4: str
     exp_month: int | None
     exp_year: int | None
+    customer_id: str = ""  # the processor's customer it is attached to ("" where there is none)
+    bank_name: str = ""
+    mandate: str = ""  # a bank debit's mandate reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +74,11 @@ class ChargeRequest:
     currency: str
     method_id: str
     description: str = ""
+    method_type: str = "card"  # the saved method's type ("card", "ach", "sepa_debit")
+    customer_id: str = ""
+    reference: str = ""  # the processor's id for this charge once prepared (see the module's notes)
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    on_session: bool = False  # the buyer is on the page and can authenticate (3-D Secure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +92,7 @@ class Charge:
     failure_code: str | None = None
     failure_message: str = ""
     retryable: bool = False
+    action_secret: str = ""  # REQUIRES_ACTION: what the buyer's page authenticates with
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +146,17 @@ class PaymentGateway(ABC):
     name: str
 
     @abstractmethod
-    def tokenize(self, token: str, *, at: datetime) -> MethodDetails:
-        """The method a client-side token stands for; an unknown token is a 422 on ``token``."""
+    def tokenize(self, token: str, *, at: datetime, customer: Customer | None = None) -> MethodDetails:
+        """The method a client-side token stands for, attached to ``customer`` where the processor
+        keeps customers; an unknown or declined token is a 422 on ``token``."""
+
+    def prepare(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[ChargeRequest]:
+        """The requests ready to charge, in order: each with its ``reference`` where the processor
+        creates the charge before confirming it (store it, committed, before :meth:`charge`).
+
+        The default needs no step: requests come back unchanged. Idempotent on each key.
+        """
+        return list(requests)
 
     @abstractmethod
     def charge(self, request: ChargeRequest, *, at: datetime) -> Charge:
@@ -142,8 +181,9 @@ class PaymentGateway(ABC):
         return cast(list[Charge], charges)
 
     @abstractmethod
-    def lookup(self, idempotency_key: str, *, at: datetime) -> Charge | None:
-        """The charge made with this key as it stands at ``at``; None when there is none."""
+    def lookup(self, idempotency_key: str, *, at: datetime, reference: str = "") -> Charge | None:
+        """The charge made with this key (and the stored ``reference``, for a gateway that prepares)
+        as it stands at ``at``; None when there is none."""
 
     @abstractmethod
     def refund(self, *, charge_id: str, amount: int, idempotency_key: str, at: datetime) -> Refund:
@@ -155,3 +195,21 @@ class PaymentGateway(ABC):
         The sandbox knows; real processors do not say (None), and Recurra polls them.
         """
         return None
+
+    def poll_processing_from(self, started: datetime) -> datetime:
+        """From when a charge still ``processing`` since ``started`` is looked up (before that its
+        processor's webhook tells). By default at once."""
+        return started
+
+
+def prepared(
+    gateway: PaymentGateway, request: ChargeRequest, *, store: Callable[[str], None], at: datetime
+) -> ChargeRequest:
+    """``request`` ready to charge: prepared and its reference handed to ``store`` (which commits it)
+    when the gateway needs that and it has none yet."""
+    if request.reference:
+        return request
+    ready = gateway.prepare([request], at=at)[0]
+    if ready.reference:
+        store(ready.reference)
+    return replace(request, reference=ready.reference)

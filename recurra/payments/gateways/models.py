@@ -85,3 +85,19 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key} ({self.fault})"
+
+
+class StripeCustomer(models.Model):
+    """Which Stripe Customer stands for a contact (``contact/<id>``), or for a buyer's email before
+    the contact exists (``email/<address>``): one per contact, so its saved methods stay together.
+
+    A cache of Stripe's side that only the Stripe gateway writes; lost, it is found again at Stripe
+    by the creation's idempotency key (24 hours) or a new Customer is made.
+    """
+
+    key = models.CharField(primary_key=True, max_length=300)
+    customer_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.customer_id}"

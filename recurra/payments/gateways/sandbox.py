@@ -45,6 +45,7 @@ from recurra.payments.gateways.base import (
     Charge,
     ChargeRequest,
     ChargeStatus,
+    Customer,
     GatewayError,
     MethodDetails,
     PartlyAnswered,
@@ -178,7 +179,7 @@ def _as_charge(row: SandboxCharge, at: datetime) -> Charge:
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
 
-    def tokenize(self, token: str, *, at: datetime) -> MethodDetails:
+    def tokenize(self, token: str, *, at: datetime, customer: Customer | None = None) -> MethodDetails:
         spec = TOKENS.get(token)
         if spec is None:
             raise ValidationFailed.field("token", f"is not a sandbox test token (one of {', '.join(TOKENS)})")
@@ -303,7 +304,7 @@ class SandboxGateway(PaymentGateway):
             .get("first")
         )
 
-    def lookup(self, idempotency_key: str, *, at: datetime) -> Charge | None:
+    def lookup(self, idempotency_key: str, *, at: datetime, reference: str = "") -> Charge | None:
         with own_transaction():
             row = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
             if row is None:
