@@ -8,10 +8,11 @@ send gateway tokens).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from recurra.core import records
 from recurra.core.actors import Actor
-from recurra.core.errors import FieldError, ValidationFailed
+from recurra.core.errors import FieldError, RecurraError, ValidationFailed
 from recurra.crm.models import Contact
 from recurra.payments.gateways import get_gateway
 from recurra.payments.models import PaymentMethod
@@ -47,3 +48,20 @@ class PaymentDeclined(ValidationFailed):
         self.reason = reason
         message = f"Your payment was declined: {reason}"
         super().__init__(f"payment_method: {message}", errors=[FieldError("payment_method", message)])
+
+
+class PaymentNeedsAction(RecurraError):
+    """An on-session payment waits for the buyer to authenticate it (3-D Secure) on the page.
+
+    402 with ``client_secret`` (Stripe.js ``confirmCardPayment``); submitting the same attempt
+    again once authenticated records the outcome. Nothing is charged twice.
+    """
+
+    status, slug, title = 402, "requires-action", "Authentication required"
+
+    def __init__(self, client_secret: str) -> None:
+        self.client_secret = client_secret
+        super().__init__("Your bank asks you to confirm this payment.")
+
+    def problem(self) -> dict[str, Any]:
+        return {**super().problem(), "client_secret": self.client_secret}
