@@ -18,6 +18,7 @@ from recurra.jobs.models import QueuedWork
 class EmailKind(models.TextChoices):
     RECEIPT = "receipt", "Receipt"
     PAYMENT_FAILED = "payment_failed", "Payment failed"
+    PAYMENT_ACTION_REQUIRED = "payment_action_required", "Confirm your payment"
     PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
     PAYMENT_METHOD_UPDATE = "payment_method_update", "Update payment method"
     CANCELLATION = "cancellation", "Cancellation"
@@ -25,6 +26,7 @@ class EmailKind(models.TextChoices):
     INVOICE = "invoice", "Invoice"
     ADMIN_PAYMENT_SUCCEEDED = "admin_payment_succeeded", "Payment succeeded (admin)"
     ADMIN_PAYMENT_FAILED = "admin_payment_failed", "Payment failed (admin)"
+    ADMIN_PAYMENT_DISPUTED = "admin_payment_disputed", "Payment disputed (admin)"
     EXPORT_READY = "export_ready", "Export ready"
     ADMIN_DIGEST = "admin_digest", "Daily payments summary (admin)"
 

@@ -61,6 +61,9 @@ class PaymentMethod(Timestamped):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # written, gateway not yet answered (or answer not yet recorded)
+    # On-session (the buyer on the invoice page): the processor waits for the buyer to authenticate
+    # it (3-D Secure); its lease says until when, then the reconciler cancels and fails it.
+    REQUIRES_ACTION = "requires_action", "Awaiting authentication"
     PROCESSING = "processing", "Processing"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
