@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 
 from recurra.core.errors import ValidationFailed
 from recurra.payments.gateways.base import (
+    AUTHENTICATION_REQUIRED,
     Charge,
     ChargeRequest,
     Customer,
@@ -205,7 +206,7 @@ class StripeGateway(PaymentGateway):
                     from_stripe(int(intent["amount"]), str(intent["currency"]).upper()),
                     str(intent["currency"]).upper(),
                     method_type,
-                    code="authentication_required",
+                    code=AUTHENTICATION_REQUIRED,
                     message="Your bank asks you to confirm this payment.",
                 )
         return charge_of(intent, key=key, method_type=method_type, on_session=on_session)
