@@ -161,6 +161,10 @@ class StripeGateway(PaymentGateway):
                         code=exc.code or "invalid_request",
                         message=exc.user_message or str(exc),
                     )
+        if request.on_session and intent["status"] == "requires_action":
+            # Stripe answers a repeated key with its first answer: read where it stands now.
+            with answered():
+                intent = api.v1.payment_intents.retrieve(request.reference).to_dict()
         charge = self._answer(
             intent, request.idempotency_key, request.method_type, on_session=request.on_session
         )
