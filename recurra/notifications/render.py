@@ -47,8 +47,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.ADMIN_DIGEST: ("business_name", "day", "succeeded", "failed"),
 }
 # Optional keys, for reference: receipt next_payment_date; payment_failed update_url;
-# admin_payment_disputed dispute_status; payment_method_update expires_on; cancellation access_until, refund_amount;
-# subscription_changed next_payment_date; admin_* app_url; admin_digest app_url.
+# admin_payment_disputed dispute_status; payment_method_update expires_on; cancellation
+# access_until, refund_amount; subscription_changed next_payment_date; admin_* app_url;
+# admin_digest app_url.
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\r\n]+")
