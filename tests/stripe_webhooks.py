@@ -15,10 +15,21 @@ from django.test import Client
 
 from recurra.core import clock
 from recurra.jobs.runner import run_due
-from tests.localstripe import WEBHOOK_SECRET
+from tests.localstripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
 URL = "/webhooks/stripe"
+
+
+def use_stripe(settings: Any) -> Any:
+    """Recurra on Stripe (pytest-django's ``settings``), with a Stripe that no call reaches: for
+    events whose processing asks Stripe nothing."""
+    settings.RECURRA_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # the discard port: nothing answers
+    return settings
 
 
 def fixture(

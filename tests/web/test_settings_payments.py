@@ -18,7 +18,7 @@ from recurra.core import clock
 from recurra.payments.models import StripeEvent
 from tests.conftest import T0
 from tests.localstripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
-from tests.stripe_webhooks import deliver, fixture
+from tests.stripe_webhooks import deliver, fixture, use_stripe
 from tests.web.chromium import shoot
 from tests.web.test_browser import UNLABELLED
 
@@ -31,11 +31,8 @@ def text(html: str) -> str:
 
 @pytest.fixture
 def on_stripe(settings: Any) -> Any:
-    settings.RECURRA_GATEWAY = "stripe"
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    use_stripe(settings)
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_51HrecurraPublishable9f3c"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
     settings.RECURRA_BASE_URL = "https://billing.example.com"
     return settings
 

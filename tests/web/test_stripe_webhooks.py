@@ -33,8 +33,7 @@ from recurra.payments.models import Payment, PaymentMethod, Refund, StripeEvent
 from recurra.payments.refunds import refund_reserve
 from recurra.subscriptions.models import Subscription
 from tests.conftest import SYSTEM, T0
-from tests.localstripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
-from tests.stripe_webhooks import deliver, fixture, process, signature
+from tests.stripe_webhooks import deliver, fixture, process, signature, use_stripe
 from tests.web.conftest import make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
@@ -46,12 +45,7 @@ PAID_PI = "pi_3QcardPaid00000000001"
 @pytest.fixture
 def stripe_settings(settings: Any, frozen_clock: Any) -> Any:
     """Recurra on Stripe, with a Stripe that no call reaches (these events need none)."""
-    settings.RECURRA_GATEWAY = "stripe"
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # the discard port: nothing answers
-    return settings
+    return use_stripe(settings)
 
 
 @pytest.fixture
