@@ -58,7 +58,14 @@ from recurra.payments.gateways.base import Refund as GatewayRefund
 from recurra.payments.gateways.stripe import KEY_METADATA, method_details
 from recurra.payments.gateways.stripe_amounts import from_stripe
 from recurra.payments.gateways.stripe_outcomes import charge_of
-from recurra.payments.models import Payment, PaymentMethod, Refund, StripeEvent, StripeEventOutcome
+from recurra.payments.models import (
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    StripeEvent,
+    StripeEventOutcome,
+)
 from recurra.payments.refunds import refund_record, refund_record_outside
 from recurra.payments.services import PaymentDeclined, payment_method_add
 from recurra.payments.stripe_events import JOB, newer_event_done, refunds_of_charge, stripe_event_finish
@@ -192,7 +199,7 @@ def _intent_of_payment(payment: Payment, intent: Mapping[str, Any], at: datetime
     if payment.pk in outcome.by_payment:
         return processed(f"payment {payment.pk} {outcome.by_payment[payment.pk]}")
     now = Payment.objects.get(pk=payment.pk).status
-    if charge.status == ChargeStatus.SUCCEEDED and now == "failed":
+    if charge.status == ChargeStatus.SUCCEEDED and now == PaymentStatus.FAILED:
         raise Conflict(
             f"Stripe says {charge.charge_id} succeeded, but payment {payment.pk} is recorded failed"
         )
