@@ -24,8 +24,8 @@ event or two events racing change nothing twice:
   method's display hints, or its ``detached_at``; a late update changes nothing.
 
 Any other type is stored and marked ``ignored``. A handler whose news
-depends on something not yet known (no answer from Stripe, a dispute before
-the payment's own outcome) fails its job, which runs again with backoff; the
+depends on something not yet known (no answer from Stripe, a dispute or a
+refund before the payment's own outcome) fails its job, which runs again with backoff; the
 domain refusing (a mismatch) marks the event ``failed`` with the reason, for
 Settings → Payments to show, and is not retried.
 """
@@ -52,7 +52,7 @@ from recurra.core.errors import Conflict, RecurraError, Unavailable
 from recurra.crm.models import Contact
 from recurra.jobs.runner import job_handler
 from recurra.notifications.services import emails_queue
-from recurra.payments.disputes import OutcomeNotYetKnown, payment_dispute_update
+from recurra.payments.disputes import UNSETTLED, OutcomeNotYetKnown, payment_dispute_update
 from recurra.payments.gateways.base import Charge, ChargeStatus, GatewayError
 from recurra.payments.gateways.base import Refund as GatewayRefund
 from recurra.payments.gateways.stripe import KEY_METADATA, method_details
@@ -238,6 +238,10 @@ def _charge_refunded(charge: Mapping[str, Any], event: StripeEvent, at: datetime
     payment = _payment_of(intent_id) if intent_id else None
     if payment is None:
         return ignored(f"no Recurra payment has {intent_id or charge.get('id')}")
+    if payment.status in UNSETTLED:  # its charge's own news is late: refunds wait for it
+        raise OutcomeNotYetKnown(
+            f"payment {payment.pk} is {payment.status}: its refunds wait for its outcome"
+        )
     currency = str(charge["currency"]).upper()
     done, refused = [], []
     refunds = [r for r in refunds_of_charge(charge) if r.get("status") in ("succeeded", "pending")]

@@ -447,6 +447,20 @@ def test_a_pending_refund_of_recurra_is_completed_by_the_event(stripe_settings: 
     assert state(payment)[0] == "partially_refunded"
 
 
+def test_a_refund_before_the_payments_outcome_waits_for_it(stripe_settings: Any) -> None:
+    payment = charged(status="pending", pi=PAID_PI, key="renewal/inv_paid/1")
+    deliver(fixture("charge.refunded"))
+    process()
+    assert outcome("evt_3QchargeRefunded000001")[0] == "failed"
+    assert Refund.objects.count() == 0
+    deliver(fixture("payment_intent.succeeded", id=PAID_PI, currency="usd", metadata={}))
+    clock.freeze(T0 + timedelta(minutes=2))
+    process()
+    assert outcome("evt_3QchargeRefunded000001")[0] == "processed"
+    row = Payment.objects.get(pk=payment.pk)
+    assert (row.status, row.amount_refunded) == ("partially_refunded", 3000)
+
+
 def test_a_refund_of_a_disputed_payment_keeps_it_disputed(stripe_settings: Any) -> None:
     payment = charged(status="succeeded", pi=PAID_PI, key="renewal/inv_paid/1", payments_made=1)
     deliver(fixture("charge.dispute.created"))
