@@ -122,7 +122,10 @@ def test_a_charge_whose_answer_was_lost_is_recorded_from_localstripes_webhook(
     row = Payment.objects.get(pk=payment.pk)
     assert (row.status, row.invoice.status) == ("succeeded", "paid")
     assert [i.id for i in stripe_gateway.succeeded_intents()] == [ready.reference]
-    assert deliveries.seen == [("payment_intent.succeeded", ready.reference)]
+    # Only this test's intent counts: localstripe may still deliver an earlier test's late events.
+    assert [seen for seen in deliveries.seen if seen[1] == ready.reference] == [
+        ("payment_intent.succeeded", ready.reference)
+    ]
 
 
 def test_a_refund_list_left_out_of_the_event_is_asked_of_stripe(
