@@ -33,7 +33,19 @@ from tests.conftest import SYSTEM
 from tests.web.conftest import PASSWORD, make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
-PUBLIC = {"login", "logout", "public_invoice", "update_payment_method", "checkout", "public_quote"}
+PUBLIC = {
+    "login",
+    "logout",
+    "public_invoice",
+    "update_payment_method",
+    "checkout",
+    "public_quote",
+    # each buyer page's SetupIntent for Stripe.js, under the page's own token
+    "invoice_setup_intent",
+    "update_link_setup_intent",
+    "checkout_setup_intent",
+    "quote_setup_intent",
+}
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 
 
