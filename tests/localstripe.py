@@ -10,6 +10,9 @@ A plugin of the whole suite (``tests/conftest.py``): a test asks for the
   idempotency keys the SDK sends (localstripe ignores them), and it can lose
   a reply (forward the request, then close the connection unanswered) or
   fail before forwarding, as a network would.
+- For what localstripe cannot answer (a SEPA debit still ``processing``: its
+  debits settle at once), :meth:`Proxy.patch_reply` changes top-level fields of
+  a reply to Stripe's documented values.
 - localstripe's confirm endpoint refuses ``off_session``, which Stripe takes
   (docs.stripe.com/api/payment_intents/confirm); the proxy records it and
   forwards the rest. Nothing else is changed.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -99,8 +103,9 @@ class Recorded:
 @dataclass
 class Fault:
     pattern: re.Pattern[str]
-    kind: str  # "lose_reply": forwarded, answer dropped; "no_answer": not forwarded, dropped
+    kind: str  # "lose_reply": forwarded, answer dropped; "no_answer": not forwarded, dropped; "patch"
     times: int
+    changes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +127,10 @@ class Proxy:
         """The next ``times`` matching requests never reach localstripe and get no answer."""
         self.faults.append(Fault(re.compile(path), "no_answer", times))
 
+    def patch_reply(self, path: str, changes: dict[str, Any], *, times: int = 1) -> None:
+        """The next ``times`` matching replies reach Recurra with ``changes`` set in their JSON."""
+        self.faults.append(Fault(re.compile(path), "patch", times, changes))
+
     def calls(self, method: str, path: str) -> list[Recorded]:
         """Recorded requests of ``method`` whose path matches ``path`` (a regex), in order."""
         pattern = re.compile(path)
@@ -132,12 +141,12 @@ class Proxy:
             self.requests.clear()
             self.faults.clear()
 
-    def _fault_for(self, path: str) -> str | None:
+    def _fault_for(self, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.times and fault.pattern.search(path):
                     fault.times -= 1
-                    return fault.kind
+                    return fault
         return None
 
 
@@ -160,7 +169,8 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
                     Recorded(self.command, path, {k.lower(): v for k, v in self.headers.items()}, fields)
                 )
             fault = proxy._fault_for(path)
-            if fault == "no_answer":
+            kind = fault.kind if fault else None
+            if kind == "no_answer":
                 self.close_connection = True
                 return
             if self.command == "POST" and CONFIRM.match(path):
@@ -172,9 +182,11 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
             answer = upstream.getresponse()
             data = answer.read()
             upstream.close()
-            if fault == "lose_reply":
+            if kind == "lose_reply":
                 self.close_connection = True
                 return
+            if fault is not None and kind == "patch":
+                data = json.dumps({**json.loads(data), **fault.changes}).encode()
             self.send_response(answer.status)
             for name, value in answer.getheaders():
                 if name.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -215,6 +227,17 @@ class StripeWorld:
         card = {"number": number, "exp_month": "12", "exp_year": str(exp_year), "cvc": "123"}
         confirmed = api.v1.setup_intents.confirm(
             intent.id, params={"payment_method_data": {"type": "card", "card": card}}
+        )
+        return str(confirmed.payment_method)
+
+    def sepa_debit(self, iban: str = "DE89370400440532013000") -> str:
+        """A SEPA Direct Debit PaymentMethod set up the same way (its charges process, then settle)."""
+        api = self.client()
+        intent = api.v1.setup_intents.create(
+            params={"usage": "off_session", "payment_method_types": ["sepa_debit"]}
+        )
+        confirmed = api.v1.setup_intents.confirm(
+            intent.id, params={"payment_method_data": {"type": "sepa_debit", "sepa_debit": {"iban": iban}}}
         )
         return str(confirmed.payment_method)
 

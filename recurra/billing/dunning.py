@@ -23,14 +23,14 @@ from django.db.models.functions import Coalesce
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.outcomes import Outcomes
-from recurra.billing.retries import IN_FLIGHT, charge_invoices
+from recurra.billing.retries import charge_invoices
 from recurra.catalog.schedule import local_date
 from recurra.catalog.terms import CollectionMethod
 from recurra.core.actors import Actor
 from recurra.core.due import day_due
 from recurra.core.errors import Conflict
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions.canceling import subscription_cancel
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.pausing import subscription_pause

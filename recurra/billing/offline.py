@@ -15,13 +15,12 @@ from datetime import datetime
 from django.db import transaction
 
 from recurra.billing.outcomes import record_charges
-from recurra.billing.retries import IN_FLIGHT
 from recurra.core import events, ids
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.gateways.base import Charge, ChargeStatus
-from recurra.payments.models import MethodType, OfflineMethod, Payment, PaymentOrigin
+from recurra.payments.models import IN_FLIGHT, MethodType, OfflineMethod, Payment, PaymentOrigin
 
 GATEWAY = "offline"
 

@@ -36,6 +36,12 @@ Rules of :func:`invoice_pay`:
 - A new method that is not kept (not saved, or declined) is detached right
   after its charge: the payment still names it (brand, last4), but it is
   never offered or charged again.
+- The buyer is on the page, so the charge is made on session: a bank that
+  wants them to authenticate it (3-D Secure) leaves the payment
+  ``requires_action`` and raises ``PaymentNeedsAction`` (402, with the
+  secret the page authenticates with). The same request again, once they
+  have, records the answer as above (it charges nothing more); one they
+  never finish is canceled and failed by the reconciler.
 """
 
 from __future__ import annotations
@@ -47,15 +53,17 @@ from typing import Any
 
 from django.db import transaction
 
-from recurra.billing.retries import IN_FLIGHT, charge_invoices
+from recurra.billing.charging import charge_pending
+from recurra.billing.outcomes import Outcomes
+from recurra.billing.retries import charge_invoices
 from recurra.catalog.terms import CollectionMethod
 from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, Unavailable, ValidationFailed
 from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.payments.services import PaymentDeclined, payment_method_add
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction, payment_method_add
 from recurra.subscriptions.lifecycle import TERMINAL
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import billing_address_columns, payment_method_errors
@@ -115,6 +123,16 @@ def invoice_pay(
     the gateway did not answer and the reconciler will ask it later).
     """
     invoice = Invoice.objects.select_related("contact").get(pk=invoice.pk)
+    awaiting = _awaiting_buyer(invoice)
+    if awaiting is not None:  # authenticated (or not) on the page since: ask again, with the same key
+        method = awaiting.payment_method
+        assert method is not None, "an online payment always has its method"
+        terms = online_terms(invoice)
+        keep = save_payment_method and terms is not None and terms.can_save
+        new = terms is None or method.pk != terms.subscription.payment_method_id
+        charged = charge_pending([awaiting], at=at)
+        payment = Payment.objects.get(pk=awaiting.pk)
+        return _answered(payment, charged, method, terms, new=new, keep=keep, actor=actor, at=at)
     terms = _payable(invoice)
     errors: list[FieldError] = []
     if (token is None) == (payment_method is None):
@@ -133,20 +151,43 @@ def invoice_pay(
         _store_addresses(invoice, billing, shipping, actor=actor)
     new = payment_method is None
     try:
-        payment = _charge(invoice, method, actor=actor, at=at)
+        payment, charged = _charge(invoice, method, actor=actor, at=at)
     except Conflict:
         if new:
             records.update(method, actor=actor, verb="detached", detached_at=at)
         raise
+    return _answered(payment, charged, method, terms, new=new, keep=save_payment_method, actor=actor, at=at)
+
+
+def _awaiting_buyer(invoice: Invoice) -> Payment | None:
+    """The invoice's payment made on its page that waits for the buyer to authenticate it."""
+    waiting = invoice.payments.filter(status=PaymentStatus.REQUIRES_ACTION, origin=PaymentOrigin.ONLINE)
+    return waiting.select_related("payment_method").first()
+
+
+def _answered(
+    payment: Payment,
+    charged: Outcomes,
+    method: PaymentMethod,
+    terms: OnlineTerms | None,
+    *,
+    new: bool,
+    keep: bool,
+    actor: Actor,
+    at: datetime,
+) -> Payment:
+    """What the buyer is told of their payment, and whether the method stays (the module's rules)."""
+    if payment.status == PaymentStatus.REQUIRES_ACTION:  # the method stays until it is answered
+        raise PaymentNeedsAction(charged.actions.get(payment.pk, ""))
     declined = payment.status == PaymentStatus.FAILED
     if payment.status == PaymentStatus.PENDING:  # the gateway did not answer
-        if new and not save_payment_method:
+        if new and not keep:
             records.update(method, actor=actor, verb="detached", detached_at=at)
         raise Unavailable(
             f"the payment processor did not answer; payment {payment.pk} is recorded once it does "
             "(it is never charged twice)"
         )
-    if save_payment_method and not declined:
+    if keep and not declined and terms is not None:
         _make_subscriptions(terms.subscription, method, actor=actor)
     elif new:  # a new method nobody asked to keep (or that was declined)
         records.update(method, actor=actor, verb="detached", detached_at=at)
@@ -229,10 +270,13 @@ def _store_addresses(
         records.update(contact, actor=actor, **{Address.column(p): v for p, v in billing.items()})
 
 
-def _charge(invoice: Invoice, method: PaymentMethod, *, actor: Actor, at: datetime) -> Payment:
-    """The attempt this call made (outside any transaction); 409 when another caller's came first."""
+def _charge(
+    invoice: Invoice, method: PaymentMethod, *, actor: Actor, at: datetime
+) -> tuple[Payment, Outcomes]:
+    """The attempt this call made (outside any transaction) and its answers; 409 when another
+    caller's came first."""
     earlier = set(invoice.payments.values_list("pk", flat=True))
-    charge_invoices([invoice.pk], origin=PaymentOrigin.ONLINE, actor=actor, at=at, method=method)
+    charged = charge_invoices([invoice.pk], origin=PaymentOrigin.ONLINE, actor=actor, at=at, method=method)
     made = (
         invoice.payments.filter(origin=PaymentOrigin.ONLINE, payment_method=method)
         .exclude(pk__in=earlier)
@@ -241,7 +285,7 @@ def _charge(invoice: Invoice, method: PaymentMethod, *, actor: Actor, at: dateti
     )
     if made is None:
         raise Conflict("this invoice was paid meanwhile, or another payment of it is on its way")
-    return made
+    return made, charged
 
 
 def _make_subscriptions(sub: Subscription, method: PaymentMethod, *, actor: Actor) -> None:

@@ -24,17 +24,21 @@ from recurra.billing.first_payments import first_payment_failed, first_payment_s
 from recurra.billing.periods import paid_for_period
 from recurra.billing.writes import SYSTEM, Batch
 from recurra.billing.written import Written, lock
+from recurra.core import clock
 from recurra.core.actors import Actor
 from recurra.core.instances import fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-from recurra.payments.gateways.base import Charge, ChargeStatus
-from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
+from recurra.payments.gateways.base import AUTHENTICATION_REQUIRED, Charge, ChargeStatus
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentOrigin, PaymentStatus
 from recurra.subscriptions import notices
 from recurra.subscriptions.canceling import cancellation_refund_queue
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.update_links import update_link_new
 
-OPEN_OUTCOMES = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+OPEN_OUTCOMES = IN_FLIGHT
+# How long a buyer has to authenticate an on-session payment (3-D Secure) before the reconciler
+# cancels it at the processor and records it failed.
+AUTHENTICATION_WINDOW_MS = 15 * 60 * 1000
 
 
 @dataclass
@@ -42,15 +46,20 @@ class Outcomes:
     succeeded: int = 0
     failed: int = 0
     processing: int = 0
+    requires_action: int = 0
     skipped: int = 0
     by_payment: dict[str, str] = field(default_factory=dict)
+    # payment id → the secret the buyer's page authenticates it with (REQUIRES_ACTION answers)
+    actions: dict[str, str] = field(default_factory=dict)
 
     def __iadd__(self, other: Outcomes) -> Outcomes:
         self.succeeded += other.succeeded
         self.failed += other.failed
         self.processing += other.processing
+        self.requires_action += other.requires_action
         self.skipped += other.skipped
         self.by_payment.update(other.by_payment)
+        self.actions.update(other.actions)
         return self
 
 
@@ -102,6 +111,8 @@ def record_charges(
                 _apply(batch, payment, charge, invoice, sub, lines[invoice.pk], account, recipients, overdue)
             result.by_payment[payment.pk] = payment.status
             setattr(result, payment.status, getattr(result, payment.status) + 1)
+            if charge.status == ChargeStatus.REQUIRES_ACTION:
+                result.actions[payment.pk] = charge.action_secret
         batch.flush()
         if result.succeeded or result.failed:
             digest_schedule(at=at)  # with the daily digest on, that day's summary is due
@@ -141,9 +152,18 @@ def _changes(payment: Payment, charge: Charge) -> bool:
     return not (payment.status == PaymentStatus.PROCESSING and charge.status == ChargeStatus.PROCESSING)
 
 
+# Charges made while the buyer is away: a bank that wants them to authenticate one emails them.
+ASKS_BUYER = frozenset(
+    {PaymentOrigin.RENEWAL, PaymentOrigin.RETRY, PaymentOrigin.MANUAL, PaymentOrigin.PRORATION}
+)
+WAITING = (ChargeStatus.PROCESSING, ChargeStatus.REQUIRES_ACTION)  # no outcome yet: nothing else moves
+
+
 def _settle(batch: Batch, payment: Payment, charge: Charge) -> None:
     """The payment's own columns for the answer."""
     batch.change(payment, status=str(charge.status), gateway_charge_id=charge.charge_id)
+    if charge.status == ChargeStatus.REQUIRES_ACTION:  # the buyer's window to authenticate it
+        batch.change(payment, lease_until_ms=clock.epoch_ms() + AUTHENTICATION_WINDOW_MS)
     if charge.status == ChargeStatus.FAILED:
         batch.change(
             payment,
@@ -177,7 +197,7 @@ def _apply_first(
 ) -> None:
     """A checkout's first payment: the invoice, then every subscription it paid the first period of."""
     _settle(batch, payment, charge)
-    if charge.status == ChargeStatus.PROCESSING:
+    if charge.status in WAITING:
         return
     if charge.status == ChargeStatus.FAILED and payment.origin == PaymentOrigin.ONLINE:
         return  # the buyer tried on the invoice's page and was told; it is Unpaid only once overdue
@@ -208,7 +228,7 @@ def _apply(
     overdue: Counter[str],
 ) -> None:
     _settle(batch, payment, charge)
-    if charge.status == ChargeStatus.PROCESSING:
+    if charge.status in WAITING:
         return
     if charge.status == ChargeStatus.FAILED and payment.origin == PaymentOrigin.ONLINE:
         return  # the buyer tried on the invoice's page and was told; it is Unpaid only once overdue
@@ -218,7 +238,12 @@ def _apply(
             overdue[invoice.subscription_id or ""] += 1
         if sub is not None:
             batch.change(sub, status=status.after_failure(sub.status))
-            if payment.origin == PaymentOrigin.RENEWAL:  # told of the first failure; dunning retries quietly
+            if payment.origin in ASKS_BUYER and charge.failure_code == AUTHENTICATION_REQUIRED:
+                # The bank wants the buyer: they confirm it on the invoice's page (3-D Secure there).
+                batch.email(notices.payment_action_required(sub, invoice, payment, account))
+            elif (
+                payment.origin == PaymentOrigin.RENEWAL
+            ):  # told of the first failure; dunning retries quietly
                 if account.failed_payment_emails_enabled:
                     link, update_url = update_link_new(sub, at=batch.at)  # the email's "Update" button
                     batch.add(link)

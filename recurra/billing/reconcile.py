@@ -5,8 +5,16 @@
   payment's idempotency key; if it never saw the charge, make it now with the
   same key (the gateway makes at most one charge per key). Either way the
   answer is recorded once (``billing.outcomes``).
-- ``processing`` (ACH): ask the gateway for the charge's state now; it
-  settles (succeeded or failed) days later, by the clock.
+- ``requires_action`` past its lease: the buyer did not authenticate it in
+  time; the gateway cancels it if it still waits, and says how it ended.
+- ``processing`` (bank debits): ask the gateway for the charge's state now;
+  it settles (succeeded or failed) days later, by the clock. A processor
+  whose webhooks tell (Stripe) is asked only once its
+  ``poll_processing_from`` has come.
+
+A gateway that prepares its charges is asked by the reference stored on the
+payment; one with none stored made no charge, so the charge is prepared (its
+reference stored) and made now.
 
 Progress under crashes: answers are recorded in small groups, as soon as
 :data:`RECORD_EVERY` are waiting or the oldest has waited
@@ -23,10 +31,10 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 
 from recurra.accounts.selectors import account_zone
-from recurra.billing.charging import request_for
+from recurra.billing.charging import request_for, store_references
 from recurra.billing.outcomes import Outcomes, record_charges
 from recurra.core import clock
 from recurra.core.due import midnight
@@ -55,7 +63,8 @@ def pending_next_due(*, after: datetime) -> datetime | None:
 
 
 def _stale() -> QuerySet[Payment]:
-    return Payment.objects.filter(status=PaymentStatus.PENDING, lease_until_ms__lt=clock.epoch_ms())
+    leased = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
+    return Payment.objects.filter(status__in=leased, lease_until_ms__lt=clock.epoch_ms())
 
 
 def settle_processing(*, at: datetime) -> Outcomes:
@@ -68,12 +77,17 @@ def processing_next_due(*, after: datetime) -> datetime | None:
     """When :func:`settle_processing` next has work: the next settlement of a bank debit still
     ``processing``, as its gateway tells; a gateway that cannot tell is asked again at the next local
     midnight."""
-    names = set(Payment.objects.filter(status=PaymentStatus.PROCESSING).values_list("gateway", flat=True))
-    if not names:
+    processing = Payment.objects.filter(status=PaymentStatus.PROCESSING)
+    oldest = dict(processing.values_list("gateway").annotate(first=Min("created_at")).order_by())
+    if not oldest:
         return None
     zone = account_zone()
     polled = midnight(after.astimezone(zone).date() + timedelta(days=1), zone)
-    return min(get_gateway(name).next_change_at(after=after) or polled for name in names)
+    return min(
+        get_gateway(name).next_change_at(after=after)
+        or max(polled, get_gateway(name).poll_processing_from(first))
+        for name, first in oldest.items()
+    )
 
 
 def _settle(qs: QuerySet[Payment], *, at: datetime, charge_missing: bool, seconds: float | None) -> Outcomes:
@@ -85,10 +99,16 @@ def _settle(qs: QuerySet[Payment], *, at: datetime, charge_missing: bool, second
 
     for payment in _each(qs.select_related("payment_method").order_by("pk")):
         gateway = get_gateway(payment.gateway)
+        if (
+            payment.status == PaymentStatus.PROCESSING
+            and gateway.poll_processing_from(payment.created_at) > at
+        ):
+            continue  # its processor's webhook tells first
         try:
-            charge = gateway.lookup(payment.idempotency_key, at=at)
+            charge = gateway.lookup(payment.idempotency_key, at=at, reference=payment.gateway_charge_id)
             if charge is None and charge_missing:
-                charge = gateway.charge(request_for(payment), at=at)
+                ready = gateway.prepare([request_for(payment)], at=at)
+                charge = gateway.charge(store_references([payment], ready)[0], at=at)
         except GatewayError:
             charge = None  # still unknown: the next pass asks again
         now = time.monotonic()

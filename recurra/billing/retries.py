@@ -26,9 +26,8 @@ from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict
 from recurra.invoicing.models import Invoice, InvoiceStatus
-from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 MANUAL_RETRIES = 3  # per invoice
 
 

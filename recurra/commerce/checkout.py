@@ -9,9 +9,14 @@ In order, so that a cent is never lost nor charged twice:
    idempotency key (``purchase/<source>/<attempt>``: the page's attempt id,
    so a double submit is one charge).
 3. Outside any transaction the gateway charges what is due today
-   (``commerce.plan``). No answer: the gateway is asked again at once, a
-   look-up by key, else the same charge with the same key. Still none: the
-   purchase stays pending and ``commerce.reconcile`` settles it by key. Declined: the purchase is
+   (``commerce.plan``), on session (the buyer is there); a gateway that
+   prepares a charge first (Stripe) has its reference stored on the purchase
+   before it confirms. A bank asking the buyer to authenticate it: 402
+   (``PaymentNeedsAction``), the purchase stays pending, and the same attempt
+   again after the buyer has authenticated records the answer. No answer:
+   the gateway is asked again at once, a look-up by key, else the same
+   charge with the same key. Still none: the purchase stays pending and
+   ``commerce.reconcile`` settles it by key. Declined: the purchase is
    marked ``declined`` and nothing else exists; the buyer is told why.
 4. Succeeded, or ``processing`` (a bank debit, authorised but not settled):
    one transaction finds the contact by email or creates it, saves the
@@ -55,9 +60,16 @@ from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
 from recurra.invoicing.models import Invoice
 from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_source
 from recurra.payments.gateways import get_gateway
-from recurra.payments.gateways.base import Charge, ChargeRequest, ChargeStatus, GatewayError
+from recurra.payments.gateways.base import (
+    Charge,
+    ChargeRequest,
+    ChargeStatus,
+    Customer,
+    GatewayError,
+    prepared,
+)
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.payments.services import PaymentDeclined
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction, customer_of
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
 
@@ -164,7 +176,7 @@ def checkout(
         return _again(existing, at)
     gateway = get_gateway()
     try:
-        details = gateway.tokenize(token, at=at)
+        details = gateway.tokenize(token, at=at, customer=_customer(buyer))
     except ValidationFailed as exc:
         raise ValidationFailed.field(
             "payment_method.token", exc.errors[0].message if exc.errors else str(exc)
@@ -183,6 +195,7 @@ def checkout(
         shipping_address=buyer.shipping_address or {},
         gateway=gateway.name,
         gateway_method_id=details.gateway_method_id,
+        gateway_customer_id=details.customer_id,
         method_type=details.type,
         brand=details.brand,
         last4=details.last4,
@@ -219,17 +232,42 @@ def _declined(purchase: Purchase) -> PaymentDeclined:
     return PaymentDeclined(purchase.failure_message or "no reason was given")
 
 
+def _customer(buyer: Buyer) -> Customer:
+    """Whom the gateway saves the method for: the contact with the buyer's email, if there is one."""
+    contact = Contact.objects.filter(email__iexact=buyer.email).first()
+    if contact is not None:
+        return customer_of(contact)
+    return Customer(contact_id=None, email=buyer.email, name=f"{buyer.first_name} {buyer.last_name}".strip())
+
+
 def charge_and_complete(purchase: Purchase, at: datetime) -> CheckoutResult:
-    """Charge a pending purchase by its key (at most once at the gateway), then settle it."""
+    """Charge a pending purchase by its key (at most once at the gateway), then settle it.
+
+    The buyer is on the page: a charge their bank wants them to authenticate raises
+    :class:`PaymentNeedsAction` and leaves the purchase pending; the same attempt again
+    (once authenticated) records the outcome.
+    """
     request = ChargeRequest(
         idempotency_key=purchase.idempotency_key,
         amount=purchase.amount,
         currency=purchase.currency,
         method_id=purchase.gateway_method_id,
         description=source_of(purchase).name,
+        method_type=purchase.method_type,
+        customer_id=purchase.gateway_customer_id,
+        reference=purchase.gateway_charge_id,
+        metadata={"purchase": purchase.pk},
+        on_session=True,
     )
+    gateway = get_gateway()
+
+    def store(reference: str) -> None:
+        Purchase.objects.filter(pk=purchase.pk).update(gateway_charge_id=reference)
+        purchase.gateway_charge_id = reference
+
     try:
-        charge: Charge | None = get_gateway().charge(request, at=at)
+        request = prepared(gateway, request, store=store, at=at)
+        charge: Charge | None = gateway.charge(request, at=at)
     except GatewayError:
         charge = _ask_again(request, at)
     if charge is None:
@@ -246,13 +284,17 @@ def _ask_again(request: ChargeRequest, at: datetime) -> Charge | None:
     None while still unknown (``commerce.reconcile`` settles it later)."""
     gateway = get_gateway()
     try:
-        return gateway.lookup(request.idempotency_key, at=at) or gateway.charge(request, at=at)
+        found = gateway.lookup(request.idempotency_key, at=at, reference=request.reference)
+        return found or gateway.charge(request, at=at)
     except GatewayError:
         return None
 
 
 def purchase_settle(purchase: Purchase, charge: Charge, *, at: datetime) -> CheckoutResult:
-    """Record the gateway's answer to a purchase's charge: declined, or the whole purchase."""
+    """Record the gateway's answer to a purchase's charge: declined, or the whole purchase
+    (one still waiting for the buyer to authenticate: :class:`PaymentNeedsAction`)."""
+    if charge.status == ChargeStatus.REQUIRES_ACTION:
+        raise PaymentNeedsAction(charge.action_secret)
     if charge.status == ChargeStatus.FAILED:
         with transaction.atomic():
             locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
@@ -357,6 +399,7 @@ def _method(purchase: Purchase, contact: Contact, actor: Actor, at: datetime) ->
         contact=contact,
         gateway=purchase.gateway,
         gateway_method_id=purchase.gateway_method_id,
+        gateway_customer_id=purchase.gateway_customer_id,
         type=purchase.method_type,
         brand=purchase.brand,
         last4=purchase.last4,

@@ -20,6 +20,7 @@ from recurra.core.due import not_before
 from recurra.core.errors import Unavailable, ValidationFailed
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import GatewayError
+from recurra.payments.services import PaymentNeedsAction
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
@@ -32,13 +33,15 @@ def reconcile_purchases(*, at: datetime) -> int:
     settled = 0
     for purchase in stale.order_by("created_at", "pk")[:BATCH]:
         try:
-            charge = get_gateway().lookup(purchase.idempotency_key, at=at)
+            charge = get_gateway().lookup(
+                purchase.idempotency_key, at=at, reference=purchase.gateway_charge_id
+            )
             if charge is None:
                 charge_and_complete(purchase, at)
             else:
                 purchase_settle(purchase, charge, at=at)
-        except ValidationFailed:
-            pass  # declined: recorded on the purchase
+        except (ValidationFailed, PaymentNeedsAction):
+            pass  # declined: recorded on the purchase; or the buyer is still authenticating it
         except (GatewayError, Unavailable):
             log.warning("purchase %s: the gateway did not answer; trying again later", purchase.pk)
             continue

@@ -64,7 +64,7 @@ def payment_list(
     if invoice_id:
         qs = qs.filter(invoice_id=invoice_id)
     if status == PaymentStatus.PROCESSING:
-        qs = qs.filter(status__in=(PaymentStatus.PROCESSING, PaymentStatus.PENDING))
+        qs = qs.filter(status__in=(PaymentStatus.PROCESSING, PaymentStatus.PENDING))  # as shown
     elif status:
         qs = qs.filter(status=status)
     return qs

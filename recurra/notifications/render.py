@@ -36,6 +36,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         *("invoice_number", "amount_due", "issued_on", "due_on", "payment_terms", "pay_url", "lines"),
     ),
     EmailKind.PAYMENT_FAILED: (*_CONTACT, "amount", "invoice_number", "failure_message"),
+    EmailKind.PAYMENT_ACTION_REQUIRED: (*_CONTACT, "amount", "invoice_number", "pay_url"),
     EmailKind.PAYMENT_METHOD_UPDATE: (*_CONTACT, "update_url"),
     EmailKind.CANCELLATION: (*_CONTACT, "canceled_on"),
     EmailKind.SUBSCRIPTION_CHANGED: (*_CONTACT, "next_payment_amount", "lines"),

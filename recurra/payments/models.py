@@ -72,6 +72,10 @@ class PaymentStatus(models.TextChoices):
     DISPUTED = "disputed", "Disputed"  # the buyer's bank disputes it (a chargeback); see dispute_status
 
 
+# A payment whose outcome is not yet known: nothing else may charge its invoice meanwhile.
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
+
+
 class PaymentOrigin(models.TextChoices):
     """What made a payment attempt: dunning counts only ``renewal`` and ``retry`` (billing.dunning)."""
 

@@ -15,6 +15,7 @@ from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, RecurraError, ValidationFailed
 from recurra.crm.models import Contact
 from recurra.payments.gateways import get_gateway
+from recurra.payments.gateways.base import Customer, MethodDetails
 from recurra.payments.models import PaymentMethod
 
 
@@ -25,20 +26,35 @@ def payment_method_add(*, contact: Contact, token: str, actor: Actor, at: dateti
     422 on ``token`` and saves nothing.
     """
     gateway = get_gateway()
-    details = gateway.tokenize(token, at=at)
+    details = gateway.tokenize(token, at=at, customer=customer_of(contact))
     return records.create(
         PaymentMethod,
         actor=actor,
         contact=contact,
         gateway=gateway.name,
-        gateway_method_id=details.gateway_method_id,
-        type=details.type,
-        brand=details.brand,
-        last4=details.last4,
-        exp_month=details.exp_month,
-        exp_year=details.exp_year,
         created_at=at,
+        **method_columns(details),
     )
+
+
+def customer_of(contact: Contact) -> Customer:
+    """The gateway's view of ``contact``: whom its methods are saved for."""
+    return Customer(contact_id=contact.pk, email=contact.email, name=contact.full_name)
+
+
+def method_columns(details: MethodDetails) -> dict[str, Any]:
+    """A tokenized method's columns on ``PaymentMethod`` (its ids and display hints only)."""
+    return {
+        "gateway_method_id": details.gateway_method_id,
+        "gateway_customer_id": details.customer_id,
+        "type": details.type,
+        "brand": details.brand,
+        "last4": details.last4,
+        "exp_month": details.exp_month,
+        "exp_year": details.exp_year,
+        "bank_name": details.bank_name,
+        "mandate": details.mandate,
+    }
 
 
 class PaymentDeclined(ValidationFailed):

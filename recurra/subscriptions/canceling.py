@@ -42,7 +42,7 @@ from recurra.invoicing.selectors import payments_of
 from recurra.jobs.queue import job_enqueue
 from recurra.jobs.runner import job_handler
 from recurra.notifications.services import email_queue
-from recurra.payments.models import Payment, PaymentStatus
+from recurra.payments.models import IN_FLIGHT, Payment
 from recurra.payments.models import Refund as RefundRow
 from recurra.payments.refunds import refund_follow_up, refund_reserve
 from recurra.subscriptions import notices, proration
@@ -52,7 +52,6 @@ from recurra.subscriptions.unused import refunds_due
 
 When = Literal["now", "period_end"]
 RefundChoice = Literal["none", "prorated"]
-UNSETTLED = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 LATE_REFUND_JOB = "cancellation_refund"
 
 
@@ -203,7 +202,7 @@ def _end(sub: Subscription, *, actor: Actor, at: datetime, refund: str = "") -> 
 def _unsettled(sub: Subscription) -> list[str]:
     """The payments of ``sub``'s invoices still on their way."""
     return list(
-        Payment.objects.filter(payments_of(sub.pk), status__in=UNSETTLED)
+        Payment.objects.filter(payments_of(sub.pk), status__in=IN_FLIGHT)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

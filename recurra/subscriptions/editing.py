@@ -62,7 +62,7 @@ from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
 from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
-from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentMethod, PaymentOrigin
 from recurra.subscriptions import proration as prorating
 from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.lifecycle import BILLABLE
@@ -78,7 +78,6 @@ from recurra.subscriptions.pausing import next_date_errors
 from recurra.subscriptions.services import billing_address_columns, checked_text, payment_method_errors
 
 Proration = Literal["none", "prorate"]
-IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
 # The fields an edit may change on the subscription row (line items aside).
 _ROW_FIELDS = (
     "name",

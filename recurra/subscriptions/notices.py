@@ -162,6 +162,21 @@ def payment_failed(
     )
 
 
+def payment_action_required(
+    sub: Subscription, invoice: Invoice, payment: Payment, account: AccountSettings
+) -> EmailDraft:
+    """The bank wants the buyer to authenticate a charge made while they were away: they confirm
+    it on the invoice's page (a signed link), 3-D Secure there."""
+    data = _common(sub, account) | {
+        "amount": invoice.amount_due,
+        "invoice_number": invoice.number,
+        "pay_url": pay_url(invoice, at=payment.created_at),
+    }
+    return _draft(
+        "payment_action_required", sub.contact.email, sub, data, invoice_id=invoice.pk, payment_id=payment.pk
+    )
+
+
 def payment_method_update(
     sub: Subscription, account: AccountSettings, *, url: str, expires_at: datetime
 ) -> EmailDraft:

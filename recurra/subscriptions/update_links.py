@@ -48,7 +48,7 @@ from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.jobs.runner import job_run_now
 from recurra.notifications.services import email_queue
-from recurra.payments.models import Payment, PaymentOrigin, PaymentStatus
+from recurra.payments.models import IN_FLIGHT, Payment, PaymentOrigin, PaymentStatus
 from recurra.payments.services import payment_method_add
 from recurra.subscriptions import notices
 from recurra.subscriptions.lifecycle import TERMINAL
@@ -159,7 +159,7 @@ class Charged:
     @property
     def processing(self) -> int:
         """How many await the gateway's answer (a bank debit, a charge with no answer yet)."""
-        return sum(p.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING) for p in self.payments)
+        return sum(p.status in IN_FLIGHT for p in self.payments)
 
 
 def update_link_use(*, link: PaymentMethodUpdateLink, token: str, at: datetime) -> Charged:

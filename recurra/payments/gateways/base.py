@@ -43,6 +43,10 @@ class ChargeStatus(StrEnum):
     REQUIRES_ACTION = "requires_action"
 
 
+# The failure_code of a charge the buyer's bank wants them to authenticate (off session it cannot be).
+AUTHENTICATION_REQUIRED = "authentication_required"
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     """Whom a method is saved for: the processor keeps one customer per contact (none yet: by email)."""

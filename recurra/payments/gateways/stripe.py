@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 
 from recurra.core.errors import ValidationFailed
 from recurra.payments.gateways.base import (
+    AUTHENTICATION_REQUIRED,
     Charge,
     ChargeRequest,
     Customer,
@@ -160,6 +161,10 @@ class StripeGateway(PaymentGateway):
                         code=exc.code or "invalid_request",
                         message=exc.user_message or str(exc),
                     )
+        if request.on_session and intent["status"] == "requires_action":
+            # Stripe answers a repeated key with its first answer: read where it stands now.
+            with answered():
+                intent = api.v1.payment_intents.retrieve(request.reference).to_dict()
         charge = self._answer(
             intent, request.idempotency_key, request.method_type, on_session=request.on_session
         )
@@ -205,7 +210,7 @@ class StripeGateway(PaymentGateway):
                     from_stripe(int(intent["amount"]), str(intent["currency"]).upper()),
                     str(intent["currency"]).upper(),
                     method_type,
-                    code="authentication_required",
+                    code=AUTHENTICATION_REQUIRED,
                     message="Your bank asks you to confirm this payment.",
                 )
         return charge_of(intent, key=key, method_type=method_type, on_session=on_session)

@@ -27,10 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recurra.payments.gateways.base import Charge, ChargeStatus
+from recurra.payments.gateways.base import AUTHENTICATION_REQUIRED, Charge, ChargeStatus
 from recurra.payments.gateways.stripe_amounts import from_stripe
-
-AUTHENTICATION_REQUIRED = "authentication_required"
 
 
 @dataclass(frozen=True, slots=True)
