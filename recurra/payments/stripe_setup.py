@@ -35,6 +35,7 @@ from recurra.crm.models import Contact
 from recurra.payments.gateways.base import Customer, GatewayError
 from recurra.payments.gateways.stripe import customer_id_for
 from recurra.payments.gateways.stripe_client import answered, client, refusal
+from recurra.payments.services import customer_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +47,11 @@ class SetupStarted:
     customer_id: str
 
 
-def contact_customer(contact: Contact) -> Customer:
-    """The Stripe customer of a known contact (an invoice's, a subscription's)."""
-    name = f"{contact.first_name} {contact.last_name}".strip()
-    return Customer(contact_id=contact.pk, email=contact.email, name=name)
-
-
 def buyer_customer(*, email: str, name: str = "") -> Customer:
-    """The Stripe customer of a buyer known by ``email``: its contact's when one has that email.
+    """The Stripe customer of a buyer known by ``email``: its contact's when one has that email
+    (as the checkout's ``tokenize`` has it). A 422 on ``email`` when it is not a valid address.
 
-    A 422 on ``email`` when it is not a valid address.
+    A known contact's (an invoice's, a subscription's): ``payments.services.customer_of``.
     """
     email = (email or "").strip()
     try:
@@ -63,7 +59,9 @@ def buyer_customer(*, email: str, name: str = "") -> Customer:
     except DjangoValidationError:
         raise ValidationFailed.field("email", "is not a valid email address") from None
     contact = Contact.objects.filter(email__iexact=email).first()  # one at most (unique in any case)
-    return Customer(contact_id=contact.pk if contact else None, email=email, name=name.strip()[:200])
+    if contact is not None:
+        return customer_of(contact)
+    return Customer(contact_id=None, email=email, name=name.strip()[:200])
 
 
 def setup_intent_create(*, customer: Customer, at: datetime) -> SetupStarted:

@@ -8,7 +8,8 @@ from recurra.core.errors import Conflict, Unavailable, ValidationFailed
 from recurra.crm.models import Contact
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.stripe import customer_id_for
-from recurra.payments.stripe_setup import buyer_customer, contact_customer, setup_intent_create
+from recurra.payments.services import customer_of
+from recurra.payments.stripe_setup import buyer_customer, setup_intent_create
 from tests.conftest import T0
 from tests.localstripe import StripeWorld
 
@@ -32,7 +33,7 @@ def test_a_contacts_setup_intent_is_off_session_on_its_customer_and_tokenize_tak
     stripe_gateway: StripeWorld,
 ) -> None:
     ada = Contact.objects.create(email="ada@example.com", first_name="Ada", last_name="Lovelace")
-    customer = contact_customer(ada)
+    customer = customer_of(ada)
     assert (customer.contact_id, customer.email, customer.name) == (ada.pk, "ada@example.com", "Ada Lovelace")
 
     started = setup_intent_create(customer=customer, at=T0)
@@ -56,7 +57,7 @@ def test_a_contacts_setup_intent_is_off_session_on_its_customer_and_tokenize_tak
 
 def test_a_buyer_is_their_contacts_customer_by_email_in_any_case_else_the_emails() -> None:
     ada = Contact.objects.create(email="ada@example.com", first_name="Ada")
-    assert buyer_customer(email=" ADA@example.com ", name="Ada L").contact_id == ada.pk
+    assert buyer_customer(email=" ADA@example.com ", name="Ada L") == customer_of(ada)
     stranger = buyer_customer(email="mia@example.com", name=" Mia Hansen ")
     assert (stranger.contact_id, stranger.email, stranger.name) == (None, "mia@example.com", "Mia Hansen")
 

@@ -38,7 +38,8 @@ from recurra.core.errors import Conflict, NotFound, RecurraError, Unavailable, V
 from recurra.invoicing.links import invoice_for_token
 from recurra.invoicing.models import InvoiceStatus
 from recurra.payments.gateways.base import Customer
-from recurra.payments.stripe_setup import buyer_customer, contact_customer, setup_intent_create
+from recurra.payments.services import customer_of
+from recurra.payments.stripe_setup import buyer_customer, setup_intent_create
 from recurra.subscriptions.update_links import update_link_for_token
 from recurra.web.languages import public_language
 from recurra.web.views.public_pages import keep_private
@@ -136,7 +137,7 @@ def invoice_setup_intent(request: HttpRequest, token: str) -> Customer:
     payable = invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0
     if not payable or online_terms(invoice) is None or payment_on_its_way(invoice) is not None:
         raise Conflict("this invoice cannot be paid online now")
-    return contact_customer(invoice.contact)
+    return customer_of(invoice.contact)
 
 
 @_endpoint
@@ -145,4 +146,4 @@ def update_link_setup_intent(request: HttpRequest, token: str) -> Customer:
     link = update_link_for_token(token, at=clock.now())
     if link is None:
         raise NotFound("no such update link")
-    return contact_customer(link.subscription.contact)
+    return customer_of(link.subscription.contact)
