@@ -25,14 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from csp import constants as csp
 from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
-
-from recurra.config import origin
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 STRIPE_API_ORIGIN = "https://api.stripe.com"
@@ -74,7 +73,8 @@ def csp_sources(js_url: str) -> dict[str, list[str]]:
     >>> csp_sources("http://127.0.0.1:8420/js.stripe.com/v3/")
     {'script-src': ['http://127.0.0.1:8420'], 'connect-src': ["'self'", 'http://127.0.0.1:8420']}
     """
-    served_from = origin(js_url)
+    parts = urlsplit(js_url)
+    served_from = f"{parts.scheme}://{parts.netloc}"
     if served_from == STRIPE_JS_ORIGIN:
         return {
             "script-src": [STRIPE_JS_ORIGIN],
