@@ -1,4 +1,4 @@
-"""The ``recurra`` command: serve, worker, clock, migrate, demo, apikey; ``manage`` runs Django's."""
+"""The ``recurra`` command: serve, worker, clock, migrate, demo, apikey, doctor; ``manage`` runs Django's."""
 
 from __future__ import annotations
 
@@ -154,6 +154,19 @@ def cmd_apikey_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """One line per check of the payment processor (``payments.doctor``); 1 if any failed."""
+    from recurra.payments.doctor import processor_checks
+
+    checks = processor_checks()
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        print(f"{'ok' if check.ok else 'FAIL':<4}  {check.name:<{width}}  {check.message}")
+    failed = sum(not check.ok for check in checks)
+    print(f"{failed} of {len(checks)} checks failed." if failed else f"All {len(checks)} checks passed.")
+    return 1 if failed else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -201,6 +214,10 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_apikey_revoke)
 
+    sub.add_parser(
+        "doctor", help="check the payment processor: keys, their mode, the webhook secret and URL"
+    ).set_defaults(func=cmd_doctor)
+
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
@@ -208,10 +225,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A wrong setting (an unknown RECURRA_GATEWAY, missing Stripe keys, a weak
+    SECRET_KEY in live mode…) is one line on stderr and status 2, before anything starts."""
+    from django.core.exceptions import ImproperlyConfigured
+
     args = parser().parse_args(argv)
-    _setup()
     func: Callable[[argparse.Namespace], int] = args.func
-    return func(args)
+    try:
+        _setup()
+        return func(args)
+    except ImproperlyConfigured as exc:
+        print(f"recurra: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -211,7 +211,8 @@ def gateway_settings(run_mode: str, env: dict[str, str] | None = None) -> dict[s
         raise ImproperlyConfigured(
             f"RECURRA_MODE={run_mode} needs a Stripe {stripe_mode} publishable key ({publishable_prefix}…)"
         )
-    if not found["STRIPE_WEBHOOK_SECRET"].startswith("whsec_"):
+    webhook_secret = found["STRIPE_WEBHOOK_SECRET"]
+    if not webhook_secret.startswith("whsec_") or len(webhook_secret) == len("whsec_"):
         raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is the endpoint's signing secret (whsec_…)")
     for name in ("STRIPE_API_BASE", "STRIPE_JS_URL"):
         if not found[name].startswith(("https://", "http://")):

@@ -20,19 +20,11 @@ from recurra.commerce.minimums import minimum_charge
 from recurra.commerce.plan import plan
 from recurra.core.errors import FieldError
 from recurra.core.money import Money
-from recurra.payments.models import MethodType
+from recurra.payments.method_types import online_types_errors
 
 
 def methods_errors(methods: Iterable[str]) -> list[FieldError]:
-    chosen = list(methods)
-    errors = [
-        FieldError(f"allowed_payment_methods[{index}]", "must be card or ach")
-        for index, method in enumerate(chosen)
-        if method not in MethodType.values or method == MethodType.OFFLINE
-    ]
-    if not chosen:
-        errors.append(FieldError("allowed_payment_methods", "needs at least one of card, ach"))
-    return errors
+    return online_types_errors(methods, required=True)
 
 
 def checkout_errors(

@@ -40,7 +40,8 @@ from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
-from recurra.payments.models import MethodType, PaymentMethod
+from recurra.payments.method_types import online_types_errors
+from recurra.payments.models import PaymentMethod
 from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.grouping import GroupKey, group_items, group_key
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
@@ -167,14 +168,10 @@ def _collection(
 ) -> dict[str, Any]:
     """How the subscription is paid: the collection fields, checked."""
     allowed = list(dict.fromkeys(allowed_payment_methods))
-    for index, method_type in enumerate(allowed):
-        if method_type not in MethodType.values:
-            errors.append(FieldError(f"allowed_payment_methods[{index}]", "must be card or ach"))
     automatic = collection_method == CollectionMethod.CHARGE_AUTOMATICALLY
+    errors.extend(online_types_errors(allowed, required=automatic or accept_online_payment))
     if collection_method not in CollectionMethod.values:
         errors.append(FieldError("collection_method", "must be charge_automatically or send_invoice"))
-    if not allowed and (automatic or accept_online_payment):
-        errors.append(FieldError("allowed_payment_methods", "needs at least one of card, ach"))
     if payment_method is not None:
         errors.extend(payment_method_errors(payment_method, contact, allowed))
     elif automatic:

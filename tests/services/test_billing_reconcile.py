@@ -221,7 +221,7 @@ def test_a_crash_loses_at_most_one_group_of_answers(
     real_lookup = SandboxGateway.lookup
     calls = [0]
 
-    def dying_lookup(self: SandboxGateway, key: str, *, at: datetime) -> object:
+    def dying_lookup(self: SandboxGateway, key: str, *, at: datetime, reference: str = "") -> object:
         calls[0] += 1
         if calls[0] == killed_at:
             raise Killed

@@ -343,10 +343,10 @@ def test_sending_invoices_needs_payment_terms_and_no_payment_method(contact):
 
 def test_unknown_methods_and_an_empty_choice_are_refused(contact):
     assert refused(contact, [item()], allowed_payment_methods=["card", "cash"]) == [
-        ("allowed_payment_methods[1]", "must be card or ach")
+        ("allowed_payment_methods[1]", "must be card, ach or sepa_debit")
     ]
     assert refused(contact, [item()], allowed_payment_methods=[]) == [
-        ("allowed_payment_methods", "needs at least one of card, ach")
+        ("allowed_payment_methods", "needs at least one payment method")
     ]
     sub = create(contact, [item()], allowed_payment_methods=[], accept_online_payment=False)
     assert (sub.allowed_payment_methods, sub.accept_online_payment) == ([], False)

@@ -73,6 +73,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     EmailKind.ADMIN_PAYMENT_SUCCEEDED: COMMON | {"amount": 123450, "invoice_number": "INV-0007"},
     EmailKind.ADMIN_PAYMENT_FAILED: COMMON
     | {"amount": 123450, "invoice_number": "INV-0009", "failure_message": "Card declined."},
+    EmailKind.ADMIN_PAYMENT_DISPUTED: COMMON
+    | {"amount": 123450, "invoice_number": "INV-0009", "dispute_status": "needs_response"},
+    EmailKind.PAYMENT_ACTION_REQUIRED: COMMON
+    | {"amount": 123450, "invoice_number": "INV-0009", "pay_url": "https://billing.example/pay/invoices/t/"},
     EmailKind.EXPORT_READY: {
         "business_name": "Fjord Software AS",
         "download_url": "https://billing.example.com/exports/exp_1/file",
@@ -195,6 +199,8 @@ def test_norwegian_subjects() -> None:
         "subscription_changed": "Abonnementet ditt Pro plan er endret",
         "admin_payment_succeeded": "Betaling mottatt: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "admin_payment_failed": "Betaling mislyktes: 1\xa0234,50\xa0kr fra Kari Nordmann",
+        "admin_payment_disputed": "Betaling bestridt: 1\xa0234,50\xa0kr fra Kari Nordmann",
+        "payment_action_required": "Bekreft betalingen for Pro plan",
         "export_ready": "Eksporten din er klar",
         "admin_digest": "Betalingsoversikt for 15. jan. 2027",
     }

@@ -182,7 +182,7 @@ def test_each_checkout_rule_is_shown_beside_its_field(editor: Client, records: A
         "Must be on for recurring items: their later payments are charged to the saved method"
     ]
     no_method = post([{"name": "Setup", "unit_price": "150"}], allowed_payment_methods=None)
-    assert field_errors(no_method, "id_allowed_payment_methods") == ["Needs at least one of card, ach"]
+    assert field_errors(no_method, "id_allowed_payment_methods") == ["Needs at least one payment method"]
     past = {"billing_frequency": "monthly", "billing_start_type": "date", "billing_start_date": "2027-01-14"}
     started = post([{"name": "Setup", "unit_price": "150"}, {"name": "Support", "unit_price": "25", **past}])
     assert field_errors(started, "id_items-1-billing_start_date") == ["Must be today (2027-01-15) or later"]

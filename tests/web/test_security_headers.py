@@ -94,6 +94,11 @@ def test_hsts_only_when_the_base_url_is_https(tmp_path: Path, base_url: str, hst
         "RECURRA_BASE_URL": base_url,
         "RECURRA_MODE": "live",  # no test clock on the sign-in page: no database read
         "SECRET_KEY": "s" * 50,
+        # live mode starts only with a processor that moves real money (nothing calls it here)
+        "RECURRA_GATEWAY": "stripe",
+        "STRIPE_SECRET_KEY": "sk_live_unused",
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_unused",
+        "STRIPE_WEBHOOK_SECRET": "whsec_unused",
         "RECURRA_DATA_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "recurra.settings",
         "PYTHONPATH": str(ROOT),

@@ -37,9 +37,9 @@ from recurra.crm.models import Deal
 from recurra.subscriptions.selectors import with_associations
 
 router = Router(tags=["payment links"])
-Method = Literal["card", "ach"]
+Method = Literal["card", "ach", "sepa_debit"]
 LineItems = Annotated[list[LineItemIn], Field(min_length=1, max_length=100)]
-Methods = Annotated[list[Method], Field(min_length=1, max_length=2)]
+Methods = Annotated[list[Method], Field(min_length=1, max_length=3)]
 
 
 class PaymentLinkIn(In):

@@ -38,7 +38,7 @@ class PaymentMethodIn(In):
 class PaymentMethodOut(BaseModel):
     id: str
     contact_id: str
-    type: Literal["card", "ach"]
+    type: Literal["card", "ach", "sepa_debit"]
     brand: str
     last4: str
     exp_month: int | None

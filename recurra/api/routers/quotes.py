@@ -29,7 +29,7 @@ from recurra.core import clock
 from recurra.crm.models import Deal
 
 router = Router(tags=["quotes"])
-Method = Literal["card", "ach"]
+Method = Literal["card", "ach", "sepa_debit"]
 
 
 class QuoteIn(In):
@@ -40,7 +40,7 @@ class QuoteIn(In):
     name: Name | None = None
     expires_on: Date | None = Field(None, description="left out: 30 days from today")
     payment_enabled: bool = Field(False, description="the buyer pays on the quote page when accepting")
-    allowed_payment_methods: Annotated[list[Method], Field(min_length=1, max_length=2)] = ["card", "ach"]
+    allowed_payment_methods: Annotated[list[Method], Field(min_length=1, max_length=3)] = ["card", "ach"]
     collect_billing_address: bool = False
     collect_shipping_address: bool = False
     save_payment_method: bool = True

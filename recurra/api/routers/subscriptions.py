@@ -36,7 +36,7 @@ from recurra.subscriptions.models import Subscription, SubscriptionStatus
 router = Router(tags=["subscriptions"])
 Collection = Literal[tuple(CollectionMethod.values)]  # type: ignore[valid-type]
 Terms = Literal[tuple(PaymentTerms.values)]  # type: ignore[valid-type]
-MethodTypeIn = Literal["card", "ach"]
+MethodTypeIn = Literal["card", "ach", "sepa_debit"]
 Language = Literal[services.INVOICE_LANGUAGES]  # type: ignore[valid-type]
 SearchText = Annotated[
     str, Field(max_length=200, description="words in the name or the contact's email or name"), TEXT
@@ -75,7 +75,7 @@ class SubscriptionIn(In):
         None, description="required to send invoices; due_on_receipt when charging automatically"
     )
     accept_online_payment: StrictBool = True
-    allowed_payment_methods: Annotated[list[MethodTypeIn], Field(max_length=2)] = ["card", "ach"]
+    allowed_payment_methods: Annotated[list[MethodTypeIn], Field(max_length=3)] = ["card", "ach"]
     collect_billing_address: StrictBool = False
     collect_shipping_address: StrictBool = False
     save_payment_method: StrictBool = True

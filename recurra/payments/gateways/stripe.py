@@ -33,7 +33,6 @@ from django.db import IntegrityError, transaction
 
 from recurra.core.errors import ValidationFailed
 from recurra.payments.gateways.base import (
-    AUTHENTICATION_REQUIRED,
     Charge,
     ChargeRequest,
     Customer,
@@ -48,8 +47,8 @@ from recurra.payments.gateways.stripe_client import answered, client, refusal
 from recurra.payments.gateways.stripe_outcomes import (
     METHOD_TYPES,
     STRIPE_METHOD_TYPES,
+    Attempt,
     charge_of,
-    failed,
 )
 
 log = logging.getLogger(__name__)
@@ -114,17 +113,10 @@ class StripeGateway(PaymentGateway):
 
     def charge(self, request: ChargeRequest, *, at: datetime) -> Charge:
         """Confirm the request's prepared PaymentIntent (see the module's steps)."""
+        attempt = _attempt(request)
         reason = unpayable_reason(request.amount, request.currency)
         if reason:
-            return failed(
-                request.idempotency_key,
-                "",
-                request.amount,
-                request.currency,
-                request.method_type,
-                code="amount_too_small",
-                message=reason,
-            )
+            return attempt.failed(code="amount_too_small", message=reason)
         if not request.reference:
             raise GatewayError(f"no PaymentIntent prepared for {request.idempotency_key}; asked again later")
         api = client()
@@ -137,29 +129,16 @@ class StripeGateway(PaymentGateway):
                     options={"idempotency_key": f"{request.idempotency_key}/confirm"},
                 ).to_dict()
             except stripe.CardError as exc:
-                error = exc.error
-                return failed(
-                    request.idempotency_key,
-                    request.reference,
-                    request.amount,
-                    request.currency,
-                    request.method_type,
-                    code=exc.code,
-                    decline_code=getattr(error, "decline_code", None),
-                    message=exc.user_message or str(exc),
+                decline_code = getattr(exc.error, "decline_code", None)
+                return attempt.failed(
+                    code=exc.code, decline_code=decline_code, message=exc.user_message or str(exc)
                 )
             except stripe.InvalidRequestError as exc:
                 # Confirmed already (a retry after a lost reply), or refused: read what it is.
                 intent = api.v1.payment_intents.retrieve(request.reference).to_dict()
                 if intent["status"] == "requires_confirmation":
-                    return failed(
-                        request.idempotency_key,
-                        request.reference,
-                        request.amount,
-                        request.currency,
-                        request.method_type,
-                        code=exc.code or "invalid_request",
-                        message=exc.user_message or str(exc),
+                    return attempt.failed(
+                        code=exc.code or "invalid_request", message=exc.user_message or str(exc)
                     )
         if request.on_session and intent["status"] == "requires_action":
             # Stripe answers a repeated key with its first answer: read where it stands now.
@@ -203,16 +182,8 @@ class StripeGateway(PaymentGateway):
             self.cancel_pending_action(reference=str(intent["id"]))
             with answered():
                 intent = client().v1.payment_intents.retrieve(str(intent["id"])).to_dict()
-            if intent["status"] == "canceled":
-                return failed(
-                    key,
-                    str(intent["id"]),
-                    from_stripe(int(intent["amount"]), str(intent["currency"]).upper()),
-                    str(intent["currency"]).upper(),
-                    method_type,
-                    code=AUTHENTICATION_REQUIRED,
-                    message="Your bank asks you to confirm this payment.",
-                )
+            if intent["status"] == "canceled":  # canceled by us: it failed for want of authentication
+                intent = {**intent, "status": "requires_action"}
         return charge_of(intent, key=key, method_type=method_type, on_session=on_session)
 
     def poll_processing_from(self, started: datetime) -> datetime:
@@ -264,6 +235,12 @@ def business_days_after(start: datetime, days: int) -> datetime:
         if moment.weekday() < 5:
             days -= 1
     return moment
+
+
+def _attempt(request: ChargeRequest) -> Attempt:
+    return Attempt(
+        request.idempotency_key, request.reference, request.amount, request.currency, request.method_type
+    )
 
 
 def _intent_params(request: ChargeRequest) -> Any:

@@ -119,29 +119,32 @@ METHOD_TYPES = {"card": "card", "sepa_debit": "sepa_debit", "us_bank_account": "
 STRIPE_METHOD_TYPES = {ours: theirs for theirs, ours in METHOD_TYPES.items()}
 
 
-def failed(
-    key: str,
-    intent_id: str,
-    amount: int,
-    currency: str,
-    method_type: str,
-    *,
-    code: str | None,
-    decline_code: str | None = None,
-    message: str = "",
-) -> Charge:
-    """A failed charge, with Stripe's own code (its decline code where it gave one) and message."""
-    return Charge(
-        idempotency_key=key,
-        charge_id=intent_id,
-        amount=amount,
-        currency=currency,
-        status=ChargeStatus.FAILED,
-        method_type=method_type,
-        failure_code=(decline_code or code or "card_declined")[:40],
-        failure_message=(message or "The payment was declined.")[:300],
-        retryable=decline_of(code=code, decline_code=decline_code).retryable,
-    )
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What a Stripe answer is about: Recurra's key, Stripe's PaymentIntent (if any), what was asked."""
+
+    key: str
+    intent_id: str
+    amount: int
+    currency: str
+    method_type: str
+
+    def failed(self, *, code: str | None, decline_code: str | None = None, message: str = "") -> Charge:
+        """A failed charge, with Stripe's own code (its decline code where it gave one) and message."""
+        return Charge(
+            idempotency_key=self.key,
+            charge_id=self.intent_id,
+            amount=self.amount,
+            currency=self.currency,
+            status=ChargeStatus.FAILED,
+            method_type=self.method_type,
+            failure_code=(decline_code or code or "card_declined")[:40],
+            failure_message=(message or "The payment was declined.")[:300],
+            retryable=decline_of(code=code, decline_code=decline_code).retryable,
+        )
+
+
+ASK_BUYER = "Your bank asks you to confirm this payment."
 
 
 def charge_of(intent: Mapping[str, Any], *, key: str, method_type: str, on_session: bool) -> Charge | None:
@@ -152,36 +155,24 @@ def charge_of(intent: Mapping[str, Any], *, key: str, method_type: str, on_sessi
     if status.charge is None:
         return None
     currency = str(intent["currency"]).upper()
-    amount = from_stripe(int(intent["amount"]), currency)
-    intent_id = str(intent["id"])
+    attempt = Attempt(
+        key, str(intent["id"]), from_stripe(int(intent["amount"]), currency), currency, method_type
+    )
     if status.charge == ChargeStatus.REQUIRES_ACTION and not on_session:
-        return failed(
-            key,
-            intent_id,
-            amount,
-            currency,
-            method_type,
-            code=AUTHENTICATION_REQUIRED,
-            message="Your bank asks you to confirm this payment.",
-        )
+        return attempt.failed(code=AUTHENTICATION_REQUIRED, message=ASK_BUYER)
     if status.charge == ChargeStatus.FAILED:
         error = intent.get("last_payment_error") or {}
         if intent["status"] == "canceled":
             error = {"code": "canceled", "message": "The payment was canceled before it completed."}
-        return failed(
-            key,
-            intent_id,
-            amount,
-            currency,
-            method_type,
+        return attempt.failed(
             code=error.get("code"),
             decline_code=error.get("decline_code"),
             message=str(error.get("message") or ""),
         )
     return Charge(
         idempotency_key=key,
-        charge_id=intent_id,
-        amount=amount,
+        charge_id=attempt.intent_id,
+        amount=attempt.amount,
         currency=currency,
         status=status.charge,
         method_type=method_type,

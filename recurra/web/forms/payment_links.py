@@ -32,6 +32,7 @@ from recurra.catalog.terms import BillingFrequency, is_recurring
 from recurra.commerce.models import PaymentLink
 from recurra.core.errors import ValidationFailed
 from recurra.crm.models import Deal
+from recurra.payments.method_types import online_type_choices
 from recurra.payments.models import MethodType
 from recurra.web.forms.base import CurrencyField, ServiceForm, sentence
 from recurra.web.forms.deals import (
@@ -43,7 +44,6 @@ from recurra.web.forms.deals import (
     products_for,
 )
 
-METHOD_CHOICES = [(MethodType.CARD, MethodType.CARD.label), (MethodType.ACH, MethodType.ACH.label)]
 CHECKOUT_FIELDS = (
     "allowed_payment_methods",
     "collect_billing_address",
@@ -67,7 +67,7 @@ class PaymentLinkForm(ServiceForm):
     )
     allowed_payment_methods = forms.MultipleChoiceField(
         label="Payment methods the buyer may use",
-        choices=METHOD_CHOICES,
+        choices=online_type_choices,
         required=False,  # none ticked: the service's message
         initial=[MethodType.CARD, MethodType.ACH],
         widget=forms.CheckboxSelectMultiple,

@@ -34,6 +34,7 @@ from django.http import QueryDict
 from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
+from recurra.payments.method_types import online_type_choices
 from recurra.payments.models import MethodType, PaymentMethod
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import INVOICE_LANGUAGES, INVOICE_SETTINGS
@@ -61,7 +62,6 @@ START_CHOICES = [
     (BillingStartType.DELAY_MONTHS, "Delayed by a number of months"),
 ]
 _DELAY_UNIT = {BillingStartType.DELAY_DAYS: "days", BillingStartType.DELAY_MONTHS: "months"}
-ONLINE_METHODS = [(MethodType.CARD, "Card"), (MethodType.ACH, "Bank debit (ACH)")]
 MANUAL_OPTIONS = (
     "accept_online_payment",
     "allowed_payment_methods",
@@ -148,7 +148,7 @@ class NewSubscriptionForm(AddressForm):
     )
     allowed_payment_methods = forms.MultipleChoiceField(
         label="Accepted methods",
-        choices=ONLINE_METHODS,
+        choices=online_type_choices,
         initial=[MethodType.CARD, MethodType.ACH],
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -61,7 +61,11 @@ def billing_words(item: Any) -> str:
     return words
 
 
-METHOD_WORDS = {"card": gettext_lazy("card"), "ach": gettext_lazy("bank debit (ACH)")}
+METHOD_WORDS = {
+    "card": gettext_lazy("card"),
+    "ach": gettext_lazy("bank debit (ACH)"),
+    "sepa_debit": gettext_lazy("bank debit (SEPA)"),
+}
 
 
 @register.filter

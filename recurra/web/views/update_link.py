@@ -137,7 +137,7 @@ def _page(
     return _public(request, "web/public/update_payment_method.html", context, status=status)
 
 
-_METHOD_NAMES = {"card": "card", "ach": "bank debit (ACH)"}
+_METHOD_NAMES = {"card": "card", "ach": "bank debit (ACH)", "sepa_debit": "bank debit (SEPA)"}
 
 
 def _sandbox_choices(sub: Subscription) -> list[tuple[str, str]]:
