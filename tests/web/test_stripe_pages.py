@@ -181,7 +181,7 @@ def test_the_checkouts_setup_intent_is_the_buyers_customers(
 ) -> None:
     response = ask_setup(path(checkout_url(link)), **BUYER, attempt="att_1", payment_method="")
     assert response.status_code == 200, response.content
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/json"  # the answer; a refusal is a problem+json
     assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
     secret = response.json()["client_secret"]
     intent = stripe_gateway.client().v1.setup_intents.retrieve(secret.split("_secret_")[0])
@@ -243,6 +243,27 @@ def test_a_link_not_selling_and_the_sandbox_answer_409(
     payment_link_update(link=link, active=False, actor=SYSTEM, at=clock.now())
     closed = client.post(path(checkout_url(link)) + "setup-intent/", {"csrfmiddlewaretoken": token, **BUYER})
     assert closed.status_code == 409
+
+
+def test_a_failure_is_a_json_500_that_keeps_the_link_out_of_the_log(
+    stripe_gateway: StripeWorld,
+    link: PaymentLink,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from recurra.web.views import stripe_setup
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(stripe_setup, "setup_intent_create", broken)
+    url = path(checkout_url(link))
+    with caplog.at_level(logging.DEBUG):
+        response = ask_setup(url, **BUYER)
+    assert response.status_code == 500 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["message"] == "Something went wrong. Please try again."
+    assert "checkout_setup_intent failed" in caplog.text and "RuntimeError: boom" in caplog.text
+    assert url.split("/")[2] not in caplog.text and "/buy/" not in caplog.text
 
 
 def test_no_answer_from_stripe_is_a_503_with_a_message(

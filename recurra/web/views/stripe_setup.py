@@ -45,11 +45,17 @@ from recurra.web.languages import public_language
 from recurra.web.views.public_pages import keep_private
 
 log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
 Endpoint = Callable[[HttpRequest, str], HttpResponseBase]
 
 
 def _problem(exc: RecurraError, message: str) -> JsonResponse:
-    return JsonResponse({**exc.problem(), "message": message}, status=exc.status)
+    return _answer({**exc.problem(), "message": message})
+
+
+def _answer(problem_body: dict[str, Any]) -> JsonResponse:
+    """A problem (RFC 9457, as the API's) with the ``message`` the page shows the buyer."""
+    return JsonResponse(problem_body, status=problem_body["status"], content_type=PROBLEM_JSON)
 
 
 class _JsonCsrf(CsrfViewMiddleware):
@@ -58,8 +64,7 @@ class _JsonCsrf(CsrfViewMiddleware):
     def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
         log.warning("buyer page's SetupIntent: CSRF check failed (%s)", reason)
         body = problem(403, "form-expired", "Form expired", "the form's CSRF check failed")
-        message = _("This page has expired. Please reload it and try again.")
-        return JsonResponse({**body, "message": message}, status=403)
+        return _answer({**body, "message": _("This page has expired. Please reload it and try again.")})
 
 
 def _endpoint(view: Callable[[HttpRequest, str], Customer]) -> Endpoint:
@@ -75,8 +80,7 @@ def _endpoint(view: Callable[[HttpRequest, str], Customer]) -> Endpoint:
             except Exception:
                 log.exception("%s failed", view.__name__)  # no request: its path holds the token
                 body = problem(500, "server-error", "Server error", "something went wrong on our side")
-                message = _("Something went wrong. Please try again.")
-                response = JsonResponse({**body, "message": message}, status=500)
+                response = _answer({**body, "message": _("Something went wrong. Please try again.")})
         return keep_private(response)
 
     @decorator_from_middleware(_JsonCsrf)
