@@ -93,6 +93,16 @@ SUBSCRIPTIONS = [
     ("ola.nordmann@fjordline.example", "tok_mastercard", [("PRO-Y", 1)], None, 14),
 ]
 
+# On Stripe (test keys: the demo runs only in sandbox mode), Stripe's own test PaymentMethods stand
+# for the sandbox's cards: a card that pays, and one that attaches but declines every charge.
+# A bank debit has no such test method: that buyer is sent invoices instead.
+STRIPE_TEST_METHODS = {
+    "tok_visa": "pm_card_visa",
+    "tok_mastercard": "pm_card_visa",
+    "tok_fail_renewals": "pm_card_chargeCustomerFail",
+    "tok_insufficient_funds": "pm_card_chargeCustomerFail",
+}
+
 
 def _credentials_file() -> Path:
     return Path(settings.RECURRA_DATA_DIR) / "demo-credentials.json"
@@ -199,13 +209,21 @@ def seed_demo() -> Credentials:
     return credentials
 
 
+def _token_for(sandbox_token: str | None) -> str | None:
+    """The method token of the configured gateway for a sandbox token of the seed."""
+    if settings.RECURRA_GATEWAY != "stripe" or sandbox_token is None:
+        return sandbox_token
+    return STRIPE_TEST_METHODS.get(sandbox_token)
+
+
 def _seed_subscriptions() -> None:
     """Outside the seed's transaction: saving a card calls the gateway, which runs on its own.
 
     The worker bills them as soon as it runs (their first payment is due today).
     """
     at = clock.now()
-    for email, token, items, payments, delay in SUBSCRIPTIONS:
+    for email, sandbox_token, items, payments, delay in SUBSCRIPTIONS:
+        token = _token_for(sandbox_token)
         contact = Contact.objects.get(email__iexact=email)
         if contact.subscriptions.exists():
             continue

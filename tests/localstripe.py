@@ -241,6 +241,18 @@ class StripeWorld:
         )
         return str(confirmed.payment_method)
 
+    def authenticate(self, intent_id: str, client_secret: str, *, success: bool = True) -> None:
+        """What localstripe's Stripe.js sends when the buyer completes (or fails) 3-D Secure."""
+        body = urlencode(
+            {"client_secret": client_secret, "success": str(success).lower(), "key": PUBLISHABLE_KEY}
+        )
+        request = urllib.request.Request(
+            f"{self.server.url}/v1/payment_intents/{intent_id}/_authenticate",
+            data=body.encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
     def intents(self) -> list[Any]:
         """Every PaymentIntent localstripe holds."""
         return list(self.client().v1.payment_intents.list(params={"limit": 100}).auto_paging_iter())

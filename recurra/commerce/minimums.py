@@ -1,47 +1,25 @@
 """The smallest first payment a checkout may take, per currency (processors refuse smaller charges).
 
 USD 0.50, EUR 1.00 and GBP 0.60, as HubSpot asks; the rest follow the
-processors' published minimums. A currency missing from the table needs at
-least one major unit (100 cents, 1 yen): a guess on the safe side, which an
-operator can correct by adding the currency here.
+processor's published minimums (Stripe's, kept in
+``payments.gateways.stripe_amounts``). A currency in neither needs at least
+one major unit (100 cents, 1 yen): a guess on the safe side, which an
+operator can correct by adding the currency there.
+
+>>> minimum_charge("EUR"), minimum_charge("NOK"), minimum_charge("JPY"), minimum_charge("ISK")
+(100, 300, 50, 1)
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from recurra.core.money import exponent
+from recurra.payments.gateways.stripe_amounts import MINIMUM as PROCESSOR_MINIMUMS
 
-MINIMUMS = {
-    "USD": "0.50",
-    "EUR": "1.00",
-    "GBP": "0.60",
-    "AED": "2.00",
-    "AUD": "0.50",
-    "BGN": "1.00",
-    "BRL": "0.50",
-    "CAD": "0.50",
-    "CHF": "0.50",
-    "CZK": "15.00",
-    "DKK": "2.50",
-    "HKD": "4.00",
-    "HUF": "175.00",
-    "INR": "0.50",
-    "JPY": "50",
-    "MXN": "10.00",
-    "MYR": "2.00",
-    "NOK": "3.00",
-    "NZD": "0.50",
-    "PLN": "2.00",
-    "RON": "2.00",
-    "SEK": "3.00",
-    "SGD": "0.50",
-    "THB": "10.00",
-}
-_FALLBACK = "1"
+HUBSPOT_MINIMUMS = {"USD": 50, "EUR": 100, "GBP": 60}  # minor units
 
 
 def minimum_charge(currency: str) -> int:
     """The minimum charge in ``currency``'s minor units."""
-    major = Decimal(MINIMUMS.get(currency.upper(), _FALLBACK))
-    return int(major.scaleb(exponent(currency)))
+    code = currency.upper()
+    found = HUBSPOT_MINIMUMS.get(code, PROCESSOR_MINIMUMS.get(code))
+    return found if found is not None else 10 ** exponent(code)

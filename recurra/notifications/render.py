@@ -42,14 +42,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.SUBSCRIPTION_CHANGED: (*_CONTACT, "next_payment_amount", "lines"),
     EmailKind.ADMIN_PAYMENT_SUCCEEDED: (*_CONTACT, "amount", "invoice_number"),
     EmailKind.ADMIN_PAYMENT_FAILED: (*_CONTACT, "amount", "invoice_number", "failure_message"),
-    EmailKind.ADMIN_PAYMENT_DISPUTED: (*_CONTACT, "amount", "invoice_number"),
+    EmailKind.ADMIN_PAYMENT_DISPUTED: (*_CONTACT, "amount", "invoice_number", "outcome"),
     EmailKind.EXPORT_READY: ("business_name", "download_url", "expires_on", "format"),
     EmailKind.ADMIN_DIGEST: ("business_name", "day", "succeeded", "failed"),
 }
 # Optional keys, for reference: receipt next_payment_date; payment_failed update_url;
-# admin_payment_disputed dispute_status; payment_method_update expires_on; cancellation
-# access_until, refund_amount; subscription_changed next_payment_date; admin_* app_url;
-# admin_digest app_url.
+# payment_method_update expires_on; cancellation access_until, refund_amount;
+# subscription_changed next_payment_date; admin_* app_url; admin_digest app_url;
+# admin_payment_disputed (outcome "opened" | "won" | "lost") reason, respond_by.
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\r\n]+")

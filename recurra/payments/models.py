@@ -194,3 +194,42 @@ class Refund(Timestamped):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.payment.currency)
+
+
+class StripeEventOutcome(models.TextChoices):
+    RECEIVED = "received", "Received"  # stored; its job has not run yet
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"  # a type Recurra does not use, or about nothing of Recurra's
+    FAILED = "failed", "Failed"  # see ``detail``; its job retries one that may pass later
+
+
+class StripeEvent(models.Model):
+    """An event Stripe sent to ``/webhooks/stripe``, stored once by Stripe's id with its whole payload.
+
+    Stored (signature checked) in the transaction that queues the job processing it, so a
+    delivery Stripe sends again, or twice at once, is one row and one job. ``created`` is
+    Stripe's (when it happened there); ``received_at`` and ``processed_at`` are Recurra's clock.
+    """
+
+    id = models.CharField(primary_key=True, max_length=255, help_text="Stripe's event id (evt_…)")
+    type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True, help_text="the id of the event's data.object")
+    livemode = models.BooleanField(default=False)
+    created = models.DateTimeField(help_text="when it happened at Stripe")
+    payload = models.JSONField(help_text="the event as Stripe sent it")
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=20, choices=StripeEventOutcome.choices, default=StripeEventOutcome.RECEIVED
+    )
+    detail = models.CharField(max_length=500, blank=True, help_text="what processing did, or why it failed")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="stripe_event_received"),
+            models.Index(fields=["object_id", "created"], name="stripe_event_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.type} ({self.outcome})"

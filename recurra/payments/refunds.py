@@ -23,6 +23,12 @@ Rules of :func:`payment_refund`:
   gateway answers the first refund made with a key, never refunding twice).
   Calling again with the same ``key`` completes it too; without a key each
   call is a new refund.
+- A refund made at the processor without Recurra (Stripe's Dashboard) is
+  recorded when its webhook tells (:func:`refund_record_outside`): a
+  ``succeeded`` refund keyed by the processor's refund id, within what the
+  payment has left, through the same recording as any refund.
+- A disputed payment stays ``disputed`` when a refund of it succeeds (its
+  dispute decides its status; ``amount_refunded`` still grows).
 - Events: ``refund.created``, then ``refund.succeeded`` with
   ``payment.partially_refunded`` / ``payment.refunded`` (before and after),
   or ``refund.failed``. What a succeeded refund changes above this layer (the
@@ -134,7 +140,7 @@ def refund_send(*, refund: Refund, actor: Actor, at: datetime) -> Refund:
     except (RecurraError, ValueError) as exc:  # the gateway refused: nothing was refunded
         _fail(refund, exc, actor)
         raise
-    return _record(refund, answer, actor)
+    return refund_record(refund=refund, answer=answer, actor=actor)
 
 
 @job_handler(REFUND_JOB)
@@ -233,8 +239,9 @@ def _fail(refund: Refund, exc: Exception, actor: Actor) -> None:
         events.record_update(type="refund.failed", obj=row, actor=actor, before=before)
 
 
-def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Refund:
-    """Apply the gateway's refund to the payment once (a twin call that recorded it first wins)."""
+def refund_record(*, refund: Refund, answer: GatewayRefund, actor: Actor) -> Refund:
+    """Apply the gateway's answer for a pending refund to its payment, once: the refund as it then
+    is (a twin call, or the webhook, that recorded it first wins; a settled refund is left as is)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         row = Refund.objects.select_for_update().get(pk=refund.pk)
@@ -248,8 +255,9 @@ def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Refund:
 
         payment_before = events.snapshot(payment)
         payment.amount_refunded += row.amount
-        full = payment.amount_refunded == payment.amount
-        payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+        if payment.status != PaymentStatus.DISPUTED:
+            full = payment.amount_refunded == payment.amount
+            payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
         payment.save(update_fields=["amount_refunded", "status"])
         before, after = events.changes(payment_before, events.snapshot(payment))
         events.record(
@@ -263,3 +271,45 @@ def _record(refund: Refund, answer: GatewayRefund, actor: Actor) -> Refund:
         for hook in _SUCCEEDED_HOOKS.values():
             hook(row, payment, actor)
     return row
+
+
+OUTSIDE_REFUNDABLE = (*REFUNDABLE, PaymentStatus.DISPUTED)
+
+
+def refund_record_outside(
+    *, payment: Payment, gateway_refund_id: str, amount: int, actor: Actor, at: datetime
+) -> Refund | None:
+    """Record a refund the processor made without Recurra (its Dashboard): a ``succeeded`` refund
+    keyed ``<gateway>:<its id>``, recorded like any other (events, hooks); the one recorded before
+    when it is known. None (nothing recorded) when the payment was never paid or has less left than
+    ``amount`` (the processor refunds no more than was paid: Recurra's records are then behind).
+    """
+    if amount <= 0:
+        raise ValueError("a refund's amount is positive")
+    key = f"{payment.gateway}:{gateway_refund_id}"[:100]
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        existing = Refund.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        if locked.status not in OUTSIDE_REFUNDABLE or amount > locked.amount - locked.amount_refunded:
+            return None
+        refund = Refund(
+            payment=locked,
+            subscription_id=locked.subscription_id,
+            amount=amount,
+            idempotency_key=key,
+            created_at=at,
+        )
+        refund.save(force_insert=True)
+        events.record(
+            type="refund.created",
+            obj=refund,
+            actor=actor,
+            after=events.snapshot(refund),
+            extra={"outside": True},
+        )
+        answer = GatewayRefund(
+            refund_id=gateway_refund_id, charge_id=locked.gateway_charge_id, amount=amount, status="succeeded"
+        )
+        return refund_record(refund=refund, answer=answer, actor=actor)

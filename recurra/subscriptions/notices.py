@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -249,6 +249,57 @@ def admin_notices(
             data=data,
             subscription_id=sub.pk if sub else None,
             **links,
+        )
+        for to in recipients
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeNews:
+    """What an admin is told of a dispute: ``outcome`` is ``opened``, ``won`` or ``lost``."""
+
+    dispute_id: str
+    outcome: str
+    amount: int  # disputed, in the payment's minor units
+    reason: str = ""
+    respond_by: date | None = None
+
+
+def admin_dispute_notices(
+    sub: Subscription | None,
+    invoice: Invoice,
+    payment: Payment,
+    account: AccountSettings,
+    recipients: list[str],
+    *,
+    dispute: DisputeNews,
+) -> list[EmailDraft]:
+    """One ``admin_payment_disputed`` per super admin when a dispute opens or closes, unless merchant
+    notices are off. Sent at once even with the daily digest chosen (a dispute has a deadline, and
+    the digest counts payments, not disputes); one per dispute, stage and admin, however often the
+    processor tells."""
+    if not account.admin_notifications_enabled:
+        return []
+    data = _about(sub, invoice, account) | {
+        "amount": dispute.amount,
+        "currency": payment.currency,
+        "invoice_number": invoice.number,
+        "outcome": dispute.outcome,
+        "reason": dispute.reason.replace("_", " "),
+        "respond_by": _iso(dispute.respond_by),
+        "app_url": settings.RECURRA_BASE_URL + reverse("web:payment", args=[payment.pk]),
+    }
+    stage = "opened" if dispute.outcome == "opened" else "closed"
+    return [
+        EmailDraft(
+            kind="admin_payment_disputed",
+            to=to,
+            language=account.default_language,
+            data=data,
+            subscription_id=sub.pk if sub else None,
+            invoice_id=invoice.pk,
+            payment_id=payment.pk,
+            dedupe_key=f"dispute:{dispute.dispute_id}:{stage}:{to}"[:200],
         )
         for to in recipients
     ]

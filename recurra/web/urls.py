@@ -23,6 +23,7 @@ from recurra.web.views import (
     saved_views,
     settings,
     stripe_setup,
+    stripe_webhook,
     subscription_edit,
     subscription_index,
     subscription_new,
@@ -86,6 +87,7 @@ urlpatterns = [
     path("settings/account/", settings.account_edit, name="settings_account"),
     path("settings/notifications/", settings.notifications_edit, name="settings_notifications"),
     path("settings/dunning/", settings.dunning_edit, name="settings_dunning"),
+    path("settings/payments/", settings.payments_settings, name="settings_payments"),
     path("settings/api-keys/", settings.api_key_list, name="api_keys"),
     path("settings/api-keys/new/", settings.api_key_create, name="api_key_new"),
     path("settings/api-keys/<str:pk>/revoke/", settings.api_key_revoke, name="api_key_revoke"),
@@ -172,4 +174,6 @@ urlpatterns = [
         stripe_setup.update_link_setup_intent,
         name="update_link_setup_intent",
     ),
+    # Stripe's events: no sign-in, no role, no CSRF token; each delivery's signature is checked.
+    path("webhooks/stripe", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]

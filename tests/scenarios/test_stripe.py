@@ -23,9 +23,7 @@ per succeeded payment, the same id and amount.
 
 from __future__ import annotations
 
-import urllib.request
 from datetime import UTC, date, datetime
-from urllib.parse import urlencode
 
 import pytest
 
@@ -38,7 +36,7 @@ from recurra.payments.refunds import payment_refund
 from recurra.payments.services import PaymentNeedsAction
 from recurra.subscriptions.services import subscription_create
 from recurra.subscriptions.update_links import update_link_for_token, update_link_use
-from tests.localstripe import SECRET_KEY, StripeWorld
+from tests.localstripe import StripeWorld
 from tests.scenarios.conftest import freeze_at, item, months
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,7 +162,7 @@ def test_a_card_that_wants_3d_secure_is_confirmed_by_the_buyer_on_the_invoice_pa
     waiting = Payment.objects.get(invoice=invoice, origin="online")
     assert waiting.status == "requires_action" and secret.startswith(waiting.gateway_charge_id)
 
-    _authenticate_like_stripe_js(stripe_gateway, waiting.gateway_charge_id, secret)
+    stripe_gateway.authenticate(waiting.gateway_charge_id, secret)
     paid = invoice_pay(invoice=invoice, payment_method=method, actor=buyer, at=clock.now())
 
     assert paid.pk == waiting.pk and paid.status == "succeeded"
@@ -173,16 +171,6 @@ def test_a_card_that_wants_3d_secure_is_confirmed_by_the_buyer_on_the_invoice_pa
     assert scenario.fresh(sub).status == "active"
     assert len(stripe_gateway.proxy.calls("POST", r"^/v1/payment_intents$")) == 2  # renewal, page
     assert_stripe_agrees(stripe_gateway)
-
-
-def _authenticate_like_stripe_js(world: StripeWorld, intent_id: str, secret: str) -> None:
-    """What localstripe's Stripe.js does when the buyer clicks "Complete authentication"."""
-    body = urlencode({"client_secret": secret, "success": "true", "key": "pk_test_recurra"}).encode()
-    request = urllib.request.Request(
-        f"{world.server.url}/v1/payment_intents/{intent_id}/_authenticate", data=body, method="POST"
-    )
-    request.add_header("Authorization", f"Bearer {SECRET_KEY}")
-    urllib.request.urlopen(request, timeout=10).close()
 
 
 def test_a_bank_debit_still_processing_is_looked_up_after_16_business_days(scenario, stripe_gateway):

@@ -11,6 +11,8 @@ from recurra.cli import main
 from recurra.core import clock
 from recurra.crm.models import Company, Contact, Deal, DealLineItem
 from recurra.demo import seed_demo
+from recurra.payments.models import PaymentMethod
+from recurra.subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,23 @@ def test_demo_recovers_a_lost_credentials_file(settings, tmp_path):
     assert User.objects.get(username="admin").check_password(second.password)
     assert ApiKey.objects.count() == 2  # the old key's secret is gone with the file: a new one
     assert Deal.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_on_stripe_saves_stripes_test_methods(settings, tmp_path, stripe_gateway):
+    settings.RECURRA_DATA_DIR = tmp_path
+    seed_demo()
+    methods = PaymentMethod.objects.order_by("contact__email")
+    assert {(m.contact.email, m.gateway, m.last4) for m in methods} == {
+        ("ingrid.hansen@fjordline.example", "stripe", "4242"),
+        ("leo.garcia@acme-analytics.example", "stripe", "0341"),
+        ("ola.nordmann@fjordline.example", "stripe", "4242"),
+        ("tom.baker@example.com", "stripe", "0341"),
+    }
+    sofie = Subscription.objects.get(contact__email="sofie.berg@nordlys.example")
+    assert (sofie.collection_method, sofie.payment_method) == ("send_invoice", None)  # no test bank debit
+    customers = {m.gateway_customer_id for m in methods}
+    assert len(customers) == 4 and all(c.startswith("cus_") for c in customers)
 
 
 def test_demo_refuses_live_mode(settings, tmp_path):

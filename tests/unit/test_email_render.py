@@ -74,7 +74,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     EmailKind.ADMIN_PAYMENT_FAILED: COMMON
     | {"amount": 123450, "invoice_number": "INV-0009", "failure_message": "Card declined."},
     EmailKind.ADMIN_PAYMENT_DISPUTED: COMMON
-    | {"amount": 123450, "invoice_number": "INV-0009", "dispute_status": "needs_response"},
+    | {
+        "amount": 123450,
+        "invoice_number": "INV-0007",
+        "outcome": "opened",
+        "reason": "product not received",
+        "respond_by": "2027-01-29",
+        "app_url": "https://billing.example.com/payments/pay_1/",
+    },
     EmailKind.PAYMENT_ACTION_REQUIRED: COMMON
     | {"amount": 123450, "invoice_number": "INV-0009", "pay_url": "https://billing.example/pay/invoices/t/"},
     EmailKind.EXPORT_READY: {
@@ -241,6 +248,28 @@ def test_admin_notice_falls_back_to_the_email_and_links_the_app() -> None:
         "Reason: Card declined.\n\n"
         "View the subscription: https://billing.example.com/app/subscriptions/sub_1\n"
     )
+
+
+def test_dispute_notice_opened_won_and_lost() -> None:
+    opened = render("admin_payment_disputed", "en", SAMPLES["admin_payment_disputed"])
+    assert opened.subject == "Payment disputed: NOK1,234.50 from Kari Nordmann"
+    assert opened.text == (
+        "The bank of Kari Nordmann disputes a payment of NOK1,234.50 for Pro plan (invoice INV-0007).\n"
+        "Reason given: product not received\n"
+        "Send your evidence from the Stripe Dashboard by 29 Jan 2027.\n\n"
+        "View the payment: https://billing.example.com/payments/pay_1/\n\n"
+        "--\nSent by Fjord Software AS.\n"
+    )
+    won = render("admin_payment_disputed", "en", SAMPLES["admin_payment_disputed"] | {"outcome": "won"})
+    assert won.subject == "Dispute won: NOK1,234.50 from Kari Nordmann"
+    assert won.text.startswith(
+        "The dispute of a payment of NOK1,234.50 from Kari Nordmann for Pro plan (invoice INV-0007) "
+        "was closed in your favour: the payment stands.\n\nView the payment:"
+    )
+    assert "evidence" not in won.text and "evidence" not in won.html
+    lost = render("admin_payment_disputed", "nb", SAMPLES["admin_payment_disputed"] | {"outcome": "lost"})
+    assert lost.subject == "Tvist tapt: 1\xa0234,50\xa0kr fra Kari Nordmann"
+    assert "ble tapt: banken har gitt pengene tilbake til kjøperen." in lost.text
 
 
 def test_digest_counts_with_plurals_and_lists_failures() -> None:

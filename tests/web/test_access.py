@@ -34,17 +34,10 @@ from tests.web.conftest import PASSWORD, make_user
 from tests.web.test_subscription_pages import make_invoice, make_payment, make_subscription
 
 PUBLIC = {
-    "login",
-    "logout",
-    "public_invoice",
-    "update_payment_method",
-    "checkout",
-    "public_quote",
+    *("login", "logout", "public_invoice", "update_payment_method", "checkout", "public_quote"),
+    "stripe_webhook",  # Stripe's events: each delivery's signature is checked instead
     # each buyer page's SetupIntent for Stripe.js, under the page's own token
-    "invoice_setup_intent",
-    "update_link_setup_intent",
-    "checkout_setup_intent",
-    "quote_setup_intent",
+    *("invoice_setup_intent", "update_link_setup_intent", "checkout_setup_intent", "quote_setup_intent"),
 }
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 
@@ -78,6 +71,7 @@ def test_every_view_declares_its_role() -> None:
         "settings_account",
         "settings_notifications",
         "settings_dunning",
+        "settings_payments",
         "api_keys",
         "api_key_new",
         "api_key_revoke",

@@ -181,6 +181,7 @@ def test_the_sellers_pages_log_no_policy_violation(
         "/settings/account/",
         "/settings/notifications/",
         "/settings/dunning/",
+        "/settings/payments/",
         "/settings/api-keys/",
         "/settings/api-keys/new/",
         "/settings/users/",

@@ -194,6 +194,7 @@ def test_settings_open_on_the_account_tab(admin: Client) -> None:
         "Account",
         "Notifications",
         "Dunning",
+        "Payments",
         "API keys",
         "Users",
     ]

@@ -1,13 +1,18 @@
-"""Settings (super admins only): the account, notifications, dunning, API keys and users.
+"""Settings (super admins only): the account, notifications, dunning, payments, API keys and users.
 
 The account, notification and dunning pages are forms over the one settings
 row, each posting to itself and saving through ``account_settings_update``.
 A new API key's secret appears once, in the response to the POST that made
-it (never stored, never cached, never shown again).
+it (never stored, never cached, never shown again). The payments page only
+reads: the processor is configured by environment (docs/payments.md), and no
+key is ever shown (at most the publishable key's last four characters).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +24,10 @@ from recurra.accounts import services
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings
+from recurra.commerce.stripe_events import EVENT_TYPES
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
+from recurra.payments.stripe_events import stripe_events_recent
 from recurra.web.access import actor, current_user, super_admin
 from recurra.web.forms.accounts import (
     AccountSettingsForm,
@@ -74,6 +81,60 @@ def notifications_edit(request: HttpRequest) -> HttpResponse:
 def dunning_edit(request: HttpRequest) -> HttpResponse:
     form = DunningSettingsForm(posted(request), initial=DunningSettingsForm.initial_for(account_settings()))
     return _settings_page(request, form, page="dunning", message="Dunning settings saved.")
+
+
+@dataclass(frozen=True, slots=True)
+class Processor:
+    """What Settings → Payments says of the configured processor (nothing secret)."""
+
+    name: str  # "sandbox" | "stripe"
+    live: bool
+    publishable_hint: str  # "pk_test_…abcd"
+    webhook_secret_set: bool
+
+
+def stripe_mode_live(secret_key: str) -> bool:
+    """Whether a Stripe secret key moves real money (its prefix says).
+
+    >>> stripe_mode_live("sk_live_abc"), stripe_mode_live("rk_live_abc"), stripe_mode_live("sk_test_abc")
+    (True, True, False)
+    """
+    return secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+def key_hint(key: str) -> str:
+    """A key's kind and last four characters, never more.
+
+    >>> key_hint("pk_test_51Habcdefghijkl1234"), key_hint("")
+    ('pk_test_…1234', '')
+    """
+    if not key:
+        return ""
+    kind = "_".join(key.split("_")[:2]) + "_" if key.count("_") >= 2 else ""
+    return f"{kind}…{key[-4:]}"
+
+
+def processor() -> Processor:
+    stripe = settings.RECURRA_GATEWAY == "stripe"
+    return Processor(
+        name=settings.RECURRA_GATEWAY,
+        live=stripe and stripe_mode_live(settings.STRIPE_SECRET_KEY),
+        publishable_hint=key_hint(settings.STRIPE_PUBLISHABLE_KEY) if stripe else "",
+        webhook_secret_set=stripe and bool(settings.STRIPE_WEBHOOK_SECRET),
+    )
+
+
+@super_admin
+@require_GET
+def payments_settings(request: HttpRequest) -> HttpResponse:
+    """Which processor is connected, in which mode, the webhook to register and the last received."""
+    context = {
+        "processor": processor(),
+        "webhook_url": settings.RECURRA_BASE_URL + reverse("web:stripe_webhook"),
+        "event_types": EVENT_TYPES,
+        "events": stripe_events_recent(limit=10),
+    }
+    return render(request, "web/settings/payments.html", context)
 
 
 @super_admin
