@@ -5,7 +5,10 @@ request it is a 422. The key is reserved in its own committed row before the
 request runs, so a concurrent twin waits for it and replays it (or gets a
 409 if it is still running after ``WAIT``); the side effects and the stored
 response then commit in one transaction, so a crash leaves either both or
-neither. A 5xx is not stored: the key can be retried. A reservation left by
+neither. A 5xx is not stored: the key can be retried. Nor is a 402 (a
+payment waiting for the buyer to authenticate it, ``PaymentNeedsAction``):
+the same request with the same key, once they have, records the payment
+(the key is the payment's attempt, so it is still charged once). A reservation left by
 a crashed process is taken over after ``STALE`` of real time (not sandbox
 time, which a clock advance can move by months). Keys live at least
 ``RETENTION``.
@@ -32,6 +35,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
@@ -143,18 +147,23 @@ class IdempotencyMiddleware:
     def _run(self, request: HttpRequest, record: IdempotencyRecord) -> HttpResponse:
         if any(path.match(request.path) for path in OWN_TRANSACTIONS):
             response = self.get_response(request)
-            if response.status_code < 500:
+            if _final(response):
                 _complete(record, response)
                 return response
         else:
             with transaction.atomic():
                 response = self.get_response(request)
-                if response.status_code < 500:
+                if _final(response):
                     _complete(record, response)
                     return response
                 transaction.set_rollback(True)
         IdempotencyRecord.objects.filter(pk=record.pk, status=Status.IN_PROGRESS).delete()
         return response
+
+
+def _final(response: HttpResponse) -> bool:
+    """Whether ``response`` is the request's last word, stored and replayed (see the module's notes)."""
+    return response.status_code < 500 and response.status_code != HTTPStatus.PAYMENT_REQUIRED
 
 
 def _complete(record: IdempotencyRecord, response: HttpResponse) -> None:

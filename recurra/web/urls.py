@@ -22,6 +22,7 @@ from recurra.web.views import (
     record_subscriptions,
     saved_views,
     settings,
+    stripe_setup,
     stripe_webhook,
     subscription_edit,
     subscription_index,
@@ -159,6 +160,19 @@ urlpatterns = [
     path("q/<str:token>/", public_quote.quote_page, name="public_quote"),
     path(
         "update-payment-method/<str:token>/", update_link.update_payment_method, name="update_payment_method"
+    ),
+    # Each buyer page's SetupIntent for Stripe.js, scoped like its page (views/stripe_setup.py).
+    path(
+        "pay/invoices/<str:token>/setup-intent/",
+        stripe_setup.invoice_setup_intent,
+        name="invoice_setup_intent",
+    ),
+    path("buy/<str:token>/setup-intent/", stripe_setup.checkout_setup_intent, name="checkout_setup_intent"),
+    path("q/<str:token>/setup-intent/", stripe_setup.quote_setup_intent, name="quote_setup_intent"),
+    path(
+        "update-payment-method/<str:token>/setup-intent/",
+        stripe_setup.update_link_setup_intent,
+        name="update_link_setup_intent",
     ),
     # Stripe's events: no sign-in, no role, no CSRF token; each delivery's signature is checked.
     path("webhooks/stripe", stripe_webhook.stripe_webhook, name="stripe_webhook"),

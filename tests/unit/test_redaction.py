@@ -116,12 +116,21 @@ def test_every_public_page_with_a_token_is_covered() -> None:
     from recurra.web import urls
 
     tokened = [p.name for p in urls.urlpatterns if "<str:token>" in str(p.pattern)]
-    assert sorted(tokened) == ["checkout", "public_invoice", "public_quote", "update_payment_method"]
+    assert sorted(tokened) == [
+        "checkout",
+        "checkout_setup_intent",  # each page's SetupIntent for Stripe.js, under the page's token
+        "invoice_setup_intent",
+        "public_invoice",
+        "public_quote",
+        "quote_setup_intent",
+        "update_link_setup_intent",
+        "update_payment_method",
+    ]
     for name in tokened:
         path = reverse(f"web:{name}", args=["Tok3n-value:signed"])
         assert (
             redact(f"Not Found: {path}x/", logged=True)
             == f"Not Found: {path.replace('Tok3n-value:signed', MARK)}x/"
         )
-        public = name == "checkout"  # a payment link's page: public by design, only logs drop it
+        public = name.startswith("checkout")  # a payment link's page: public by design, only logs drop it
         assert (redact(f"https://h{path}") == f"https://h{path}") is public, name

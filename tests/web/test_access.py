@@ -36,6 +36,8 @@ from tests.web.test_subscription_pages import make_invoice, make_payment, make_s
 PUBLIC = {
     *("login", "logout", "public_invoice", "update_payment_method", "checkout", "public_quote"),
     "stripe_webhook",  # Stripe's events: each delivery's signature is checked instead
+    # each buyer page's SetupIntent for Stripe.js, under the page's own token
+    *("invoice_setup_intent", "update_link_setup_intent", "checkout_setup_intent", "quote_setup_intent"),
 }
 PATTERNS: list[URLPattern] = [p for p in web_urls.urlpatterns if isinstance(p, URLPattern)]
 

@@ -7,6 +7,11 @@ submit or a reload of the answer is the same purchase (charged once). A
 declined payment shows why and the form again; nothing was created. An
 unknown link is a 404 page, a deleted one a 410, an inactive one says it is
 not taking payments.
+
+On Stripe the card is typed into Stripe.js (``web.stripe_js``); a payment
+the buyer's bank wants authenticated (3-D Secure) answers the page again
+with the same attempt and the payment's client secret: Stripe.js asks the
+buyer, then posts the same attempt again, which records the outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from recurra.commerce.plan import Plan, group_amount
 from recurra.core import clock, ids
 from recurra.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from recurra.crm.models import Address
-from recurra.payments.services import PaymentDeclined
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction
+from recurra.web import stripe_js
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 ADDRESS_PARTS = Address.ADDRESS_FIELDS
@@ -71,6 +77,7 @@ def plan_context(bought: Plan) -> dict[str, Any]:
 
 
 @csrf_exempt  # checked by quiet_csrf below, quietly
+@stripe_js.allows_stripe_js
 @unlogged("web/public/checkout_error.html")
 @quiet_csrf
 def checkout_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -97,6 +104,8 @@ def checkout_page(request: HttpRequest, token: str) -> HttpResponse:
             attempt=request.POST.get("attempt", "").strip()[:40] or None,
             at=clock.now(),
         )
+    except PaymentNeedsAction as exc:
+        return _page(request, link, action_secret=exc.client_secret, status=exc.status)
     except PaymentDeclined as exc:
         return _page(request, link, declined=exc.reason, status=422)
     except ValidationFailed as exc:
@@ -106,12 +115,21 @@ def checkout_page(request: HttpRequest, token: str) -> HttpResponse:
     return _done(request, link, done)
 
 
+def posted_attempt(request: HttpRequest, action_secret: str) -> str:
+    """The attempt id the page carries: the posted one while its payment awaits authentication
+    (posting it again records that payment's outcome), else a fresh one."""
+    if action_secret:
+        return request.POST.get("attempt", "").strip()[:40] or ids.new_id("att")
+    return ids.new_id("att")
+
+
 def _page(
     request: HttpRequest,
     link: PaymentLink,
     *,
     errors: dict[str, str] | None = None,
     declined: str = "",
+    action_secret: str = "",
     status: int = 200,
 ) -> HttpResponse:
     context = {
@@ -122,8 +140,11 @@ def _page(
         "errors": errors or {},
         "declined": declined,
         "choices": sandbox_choices(link.allowed_payment_methods),
-        "attempt": ids.new_id("att"),
+        "attempt": posted_attempt(request, action_secret),
         "address_parts": ADDRESS_PARTS,
+        "stripe_js": stripe_js.page_context(
+            request, endpoint="checkout_setup_intent", action_secret=action_secret
+        ),
     }
     return public_render(request, "web/public/checkout.html", context, status=status)
 

@@ -6,7 +6,10 @@ payment shows a form (a payment method, the addresses the subscription
 collects, "save for future charges" where allowed) that posts to the same
 URL and pays through ``billing.online.invoice_pay``; the answer is the page
 again with the outcome: paid, on its way (a bank debit), or declined with
-the reason and the form to try again.
+the reason and the form to try again. On Stripe the card is typed into
+Stripe.js (``web.stripe_js``); a payment the buyer's bank wants
+authenticated answers the form again with the payment's client secret, and
+Stripe.js posts it once more when the buyer has confirmed.
 
 A link that is tampered with, expired or unknown gets the same 404 page,
 which says nothing about whether any invoice exists; Django may log its path,
@@ -32,7 +35,8 @@ from recurra.crm.models import Address
 from recurra.invoicing.links import invoice_for_token
 from recurra.invoicing.models import Invoice, InvoiceStatus
 from recurra.payments.models import Payment
-from recurra.payments.services import PaymentDeclined
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction
+from recurra.web import stripe_js
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 METHOD_FIELD = "payment_method_token"
@@ -40,6 +44,7 @@ ADDRESS_KINDS = ("billing", "shipping")
 
 
 @csrf_exempt  # a working link's page checks it quietly (_invoice_page)
+@stripe_js.allows_stripe_js
 def public_invoice(request: HttpRequest, token: str) -> HttpResponseBase:
     invoice = _invoice(token)
     if invoice is None:
@@ -75,6 +80,8 @@ def _pay(request: HttpRequest, invoice: Invoice) -> HttpResponse:
         return _page(request, invoice, form=form, error=_("Choose a payment method."), status=422)
     try:
         payment = invoice_pay(invoice=invoice, **form.values(), actor=buyer(invoice), at=clock.now())
+    except PaymentNeedsAction as exc:
+        return _page(request, invoice, form=form, action_secret=exc.client_secret, status=exc.status)
     except PaymentDeclined as declined:
         return _page(request, invoice, form=form, declined=_(declined.reason), status=422)
     except ValidationFailed as exc:
@@ -142,11 +149,13 @@ def _page(
     declined: Any = "",
     paid: Payment | None = None,
     saved: bool = False,
+    action_secret: str = "",
     status: int = 200,
 ) -> HttpResponse:
     terms = online_terms(invoice)
     on_its_way = payment_on_its_way(invoice) if invoice.status == InvoiceStatus.OPEN else None
-    state = _state(invoice, terms, on_its_way)
+    # A payment awaiting the buyer's authentication is on its way, yet its form stays to post it again.
+    state = "payable" if action_secret and terms else _state(invoice, terms, on_its_way)
     context: dict[str, Any] = {
         "invoice": invoice,
         "state": state,
@@ -161,6 +170,9 @@ def _page(
     }
     if state == "payable" and terms is not None:
         context |= _form_context(invoice, terms, form)
+        context["stripe_js"] = stripe_js.page_context(
+            request, endpoint="invoice_setup_intent", action_secret=action_secret
+        )
     return public_render(
         request, "web/public/invoice.html", context, language=invoice.language, status=status
     )

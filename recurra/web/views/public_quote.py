@@ -4,7 +4,9 @@ payment is enabled, pays it there (which starts their subscriptions). No sign-in
 A draft, tampered or unknown quote is a 404 page; an expired one shows the
 quote and says it can no longer be accepted; an accepted one shows who
 signed it and when. A declined payment leaves the quote unaccepted and shows
-why. Like the checkout, each page carries a fresh attempt id (one charge).
+why. Like the checkout, each page carries a fresh attempt id (one charge),
+takes the card with Stripe.js on Stripe, and answers a payment the buyer's
+bank wants authenticated with the same attempt and its client secret.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from recurra.commerce.checkout import CheckoutResult, checkout_plan
 from recurra.commerce.links import quote_for_token
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.commerce.quotes import is_expired, quote_accept
-from recurra.core import clock, ids
+from recurra.core import clock
 from recurra.core.errors import Conflict, Unavailable, ValidationFailed
-from recurra.payments.services import PaymentDeclined
-from recurra.web.views.checkout import ADDRESS_PARTS, buyer_from, field_errors, plan_context
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction
+from recurra.web import stripe_js
+from recurra.web.views.checkout import ADDRESS_PARTS, buyer_from, field_errors, plan_context, posted_attempt
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 
 @csrf_exempt  # checked by quiet_csrf below, quietly
+@stripe_js.allows_stripe_js
 @unlogged("web/public/checkout_error.html")
 @quiet_csrf
 def quote_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -47,6 +51,8 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
             attempt=data.get("attempt", "").strip()[:40] or None,
             at=clock.now(),
         )
+    except PaymentNeedsAction as exc:
+        return _page(request, quote, action_secret=exc.client_secret, status=exc.status)
     except PaymentDeclined as exc:
         return _page(request, quote, declined=exc.reason, status=422)
     except ValidationFailed as exc:
@@ -73,24 +79,29 @@ def _page(
     declined: str = "",
     paid: CheckoutResult | None = None,
     accepted_now: bool = False,
+    action_secret: str = "",
     status: int = 200,
 ) -> HttpResponse:
     now = clock.now()
     items = list(quote.line_items.all())
+    is_open = quote.status == QuoteStatus.PUBLISHED and not is_expired(quote, now)
+    card = is_open and quote.payment_enabled  # the form takes a card (Stripe.js on Stripe)
     context = {
         "quote": quote,
         "items": items,
         "total": sum(i.amounts.total for i in items),
         **plan_context(checkout_plan(quote, now)),
         "expired": is_expired(quote, now),
-        "open": quote.status == QuoteStatus.PUBLISHED and not is_expired(quote, now),
+        "open": is_open,
         "values": request.POST if request.method == "POST" else _contact_values(quote),
         "errors": errors or {},
         "declined": declined,
         "paid": paid,
         "accepted_now": accepted_now,
         "choices": sandbox_choices(quote.allowed_payment_methods),
-        "attempt": ids.new_id("att"),
+        "attempt": posted_attempt(request, action_secret),
         "address_parts": ADDRESS_PARTS,
+        "stripe_js": card
+        and stripe_js.page_context(request, endpoint="quote_setup_intent", action_secret=action_secret),
     }
     return public_render(request, "web/public/quote.html", context, language=quote.language, status=status)

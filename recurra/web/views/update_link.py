@@ -5,7 +5,9 @@ subscription (``subscriptions.update_links``). It shows what is owed and a
 form for a new method (in sandbox mode, a choice of the test tokens the
 subscription allows); saving it charges every past-due invoice and shows the
 outcome. A tampered, expired, revoked or unknown token gets a page (200) that
-names the business and changes nothing.
+names the business and changes nothing. On Stripe the card is typed into
+Stripe.js (``web.stripe_js``) and saved through a SetupIntent of the
+subscription's contact.
 
 The path holds the token, so nothing here may let Django log the path: every
 answer of the page is marked as logged (Django logs each 4xx/5xx with the
@@ -38,6 +40,7 @@ from recurra.payments.gateways.sandbox_tokens import TOKENS
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions import update_links
 from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
+from recurra.web import stripe_js
 from recurra.web.access import actor, editor
 from recurra.web.views.common import next_url, post_action, statement
 from recurra.web.views.public_pages import keep_private
@@ -79,6 +82,7 @@ def _public(request: HttpRequest, template: str, context: dict[str, Any], status
 
 
 @csrf_exempt  # checked by _csrf_protect below, quietly
+@stripe_js.allows_stripe_js
 @_unlogged
 @_csrf_protect
 def update_payment_method(request: HttpRequest, token: str) -> HttpResponse:
@@ -115,6 +119,7 @@ def _page(
     sub = Subscription.objects.select_related("payment_method").get(pk=link.subscription_id)
     owed = list(update_links.past_due_invoices(sub))
     failed = [p for p in payments or [] if p.status == PaymentStatus.FAILED]
+    show_form = not saved or bool(failed) or not sub.payment_method
     context = {
         "sub": sub,
         "owed": owed,
@@ -126,7 +131,8 @@ def _page(
         "saved": saved,
         "payments": payments or [],
         "failed": failed,
-        "show_form": not saved or bool(failed) or not sub.payment_method,
+        "show_form": show_form,
+        "stripe_js": show_form and stripe_js.page_context(request, endpoint="update_link_setup_intent"),
     }
     return _public(request, "web/public/update_payment_method.html", context, status=status)
 
