@@ -69,7 +69,7 @@ from recurra.payments.gateways.base import (
     prepared,
 )
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
-from recurra.payments.services import PaymentDeclined, PaymentNeedsAction, customer_of
+from recurra.payments.services import PaymentDeclined, PaymentNeedsAction, customer_by_email
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.services import subscription_create
 
@@ -233,11 +233,8 @@ def _declined(purchase: Purchase) -> PaymentDeclined:
 
 
 def _customer(buyer: Buyer) -> Customer:
-    """Whom the gateway saves the method for: the contact with the buyer's email, if there is one."""
-    contact = Contact.objects.filter(email__iexact=buyer.email).first()
-    if contact is not None:
-        return customer_of(contact)
-    return Customer(contact_id=None, email=buyer.email, name=f"{buyer.first_name} {buyer.last_name}".strip())
+    """Whom the gateway saves the method for (``payments.services.customer_by_email``)."""
+    return customer_by_email(email=buyer.email, name=f"{buyer.first_name} {buyer.last_name}")
 
 
 def charge_and_complete(purchase: Purchase, at: datetime) -> CheckoutResult:

@@ -42,6 +42,15 @@ def customer_of(contact: Contact) -> Customer:
     return Customer(contact_id=contact.pk, email=contact.email, name=contact.full_name)
 
 
+def customer_by_email(*, email: str, name: str = "") -> Customer:
+    """Whom a buyer known only by ``email`` saves methods for: the contact with that email (any
+    case) when there is one, so one Customer stands for each contact."""
+    contact = Contact.objects.filter(email__iexact=email).first()
+    if contact is not None:
+        return customer_of(contact)
+    return Customer(contact_id=None, email=email, name=name.strip()[:200])
+
+
 def method_columns(details: MethodDetails) -> dict[str, Any]:
     """A tokenized method's columns on ``PaymentMethod`` (its ids and display hints only)."""
     return {

@@ -31,11 +31,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from recurra.core.errors import Conflict, Unavailable, ValidationFailed
-from recurra.crm.models import Contact
 from recurra.payments.gateways.base import Customer, GatewayError
 from recurra.payments.gateways.stripe import customer_id_for
 from recurra.payments.gateways.stripe_client import answered, client, refusal
-from recurra.payments.services import customer_of
+from recurra.payments.services import customer_by_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +57,7 @@ def buyer_customer(*, email: str, name: str = "") -> Customer:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationFailed.field("email", "is not a valid email address") from None
-    contact = Contact.objects.filter(email__iexact=email).first()  # one at most (unique in any case)
-    if contact is not None:
-        return customer_of(contact)
-    return Customer(contact_id=None, email=email, name=name.strip()[:200])
+    return customer_by_email(email=email, name=name)
 
 
 def setup_intent_create(*, customer: Customer, at: datetime) -> SetupStarted:
