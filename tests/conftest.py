@@ -22,7 +22,7 @@ from recurra.accounts.services import api_key_create
 from recurra.core import clock
 from recurra.core.actors import Actor
 
-pytest_plugins = ["tests.localstripe"]
+pytest_plugins = ["tests.localstripe", "tests.books"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = "/usr/bin/chromium"

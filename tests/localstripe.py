@@ -106,6 +106,7 @@ class Fault:
     kind: str  # "lose_reply": forwarded, answer dropped; "no_answer": not forwarded, dropped; "patch"
     times: int
     changes: dict[str, Any] = field(default_factory=dict)
+    method: str | None = None  # only requests of this method (None: any)
 
 
 @dataclass
@@ -118,14 +119,14 @@ class Proxy:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
-    def lose_reply(self, path: str, *, times: int = 1) -> None:
-        """The next ``times`` requests whose path matches ``path`` (a regex) reach localstripe, but
-        their answers are lost (the connection closes unanswered)."""
-        self.faults.append(Fault(re.compile(path), "lose_reply", times))
+    def lose_reply(self, path: str, *, times: int = 1, method: str | None = None) -> None:
+        """The next ``times`` requests whose path matches ``path`` (a regex), of ``method`` if given,
+        reach localstripe, but their answers are lost (the connection closes unanswered)."""
+        self.faults.append(Fault(re.compile(path), "lose_reply", times, method=method))
 
-    def no_answer(self, path: str, *, times: int = 1) -> None:
+    def no_answer(self, path: str, *, times: int = 1, method: str | None = None) -> None:
         """The next ``times`` matching requests never reach localstripe and get no answer."""
-        self.faults.append(Fault(re.compile(path), "no_answer", times))
+        self.faults.append(Fault(re.compile(path), "no_answer", times, method=method))
 
     def patch_reply(self, path: str, changes: dict[str, Any], *, times: int = 1) -> None:
         """The next ``times`` matching replies reach Recurra with ``changes`` set in their JSON."""
@@ -141,10 +142,10 @@ class Proxy:
             self.requests.clear()
             self.faults.clear()
 
-    def _fault_for(self, path: str) -> Fault | None:
+    def _fault_for(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.times and fault.pattern.search(path):
+                if fault.times and fault.method in (None, method) and fault.pattern.search(path):
                     fault.times -= 1
                     return fault
         return None
@@ -155,6 +156,9 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer goes out as headers, then body: with Nagle's algorithm the body waits for the
+        # client's delayed ACK of the headers, 40 ms a request; the worker tests make hundreds.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -168,7 +172,7 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
                 proxy.requests.append(
                     Recorded(self.command, path, {k.lower(): v for k, v in self.headers.items()}, fields)
                 )
-            fault = proxy._fault_for(path)
+            fault = proxy._fault_for(self.command, path)
             kind = fault.kind if fault else None
             if kind == "no_answer":
                 self.close_connection = True
@@ -200,9 +204,15 @@ def _handler(proxy: Proxy) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a caller that died mid-call: no news
+            super().handle_error(request, client_address)
+
+
 def start_proxy(target: str) -> tuple[Proxy, http.server.ThreadingHTTPServer]:
     proxy = Proxy(target=target)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
+    server = _Server(("127.0.0.1", 0), _handler(proxy))
     server.daemon_threads = True
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, name="stripe-proxy", daemon=True).start()

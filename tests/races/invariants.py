@@ -3,6 +3,8 @@
 Every check states an exact count; each returns nothing and fails with the
 offending rows. The seed is ``bench.seed``: subscription ``i`` belongs to
 contact ``<tag><i>@bench.example``, its kind and total follow from ``i``.
+Charges are compared with the processor's own records (``tests.books``): the
+sandbox's rows, or localstripe's PaymentIntents.
 """
 
 from __future__ import annotations
@@ -12,23 +14,24 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-from bench.seed import FAIL_RENEWALS, SEND_INVOICE, VISA, Seeded, kind_of, total_of
+from bench.seed import SEND_INVOICE, VISA, Seeded, kind_of, total_of
 from recurra.core.models import Event
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceSequence
 from recurra.notifications.models import EmailMessage
-from recurra.payments.gateways.models import SandboxCharge
 from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription
+from tests.books import Books, SandboxBooks
 
 
-def _index(email: str) -> int:
+def index_of(email: str) -> int:
+    """The seed index of a seeded contact's email."""
     return int(email.split("@")[0].lstrip("abcdefghijklmnopqrstuvwxyz"))
 
 
 def kinds() -> dict[str, tuple[int, str]]:
     """Subscription id -> (seed index, kind)."""
     rows = Subscription.objects.values_list("pk", "contact__email")
-    return {pk: (_index(email), kind_of(_index(email))) for pk, email in rows}
+    return {pk: (index_of(email), kind_of(index_of(email))) for pk, email in rows}
 
 
 def assert_billed_exactly_once(seeded: Seeded) -> None:
@@ -55,8 +58,9 @@ def assert_billed_exactly_once(seeded: Seeded) -> None:
     assert schedule == {(2, today + relativedelta(months=1)): seeded.n}
 
 
-def assert_charged_exactly_once(seeded: Seeded) -> None:
-    """One payment per automatic invoice, none pending; gateway charges and payments match one to one."""
+def assert_charged_exactly_once(seeded: Seeded, books: Books) -> None:
+    """One payment per automatic invoice, none pending; the processor's charges and payments match one
+    to one (none made twice for a key, each method charged once), so each paid invoice was paid once."""
     subs = kinds()
     automatic = {sub for sub, (_, kind) in subs.items() if kind != SEND_INVOICE}
     payments = list(
@@ -66,16 +70,14 @@ def assert_charged_exactly_once(seeded: Seeded) -> None:
     )
     assert Counter(p[1] for p in payments) == Counter(automatic), "one payment per automatic renewal"
     assert [p for p in payments if p[4] != p[5]] == [], "a payment's amount is its invoice's total"
-    charges = {
-        key: (pk, status, amount)
-        for key, pk, status, amount in SandboxCharge.objects.exclude(
-            idempotency_key__startswith="seed/"
-        ).values_list("idempotency_key", "pk", "status", "amount")
-    }
+    made = books.charges()
+    charges = {c.key: c for c in made}
+    assert len(charges) == len(made), f"a key charged twice: {sorted(c.key for c in made)}"
     keys = [p[0] for p in payments]
     assert len(set(keys)) == len(keys)
     assert set(charges) == set(keys), "every gateway charge has exactly one payment, and vice versa"
-    mismatched = [p for p in payments if charges[p[0]][:2] != (p[3], p[2]) or charges[p[0]][2] != p[4]]
+    mine = {key: (charge_id, status, amount) for key, _, status, charge_id, amount, _ in payments}
+    mismatched = [key for key, c in charges.items() if (c.charge_id, c.status, c.amount) != mine[key]]
     assert mismatched == [], "each payment records its own charge's id, status and amount"
     expected = Counter(
         "succeeded" if kind == VISA else "failed" for sub, (_, kind) in subs.items() if sub in automatic
@@ -83,11 +85,12 @@ def assert_charged_exactly_once(seeded: Seeded) -> None:
     assert Counter(p[2] for p in payments) == expected, (
         "none left pending; visa succeeds, fail_renewals fails"
     )
-    per_method = Counter(SandboxCharge.objects.values_list("method_ref", flat=True))
-    assert set(per_method.values()) <= {1, 2}
-    assert sum(1 for c in per_method.values() if c == 2) == sum(
-        1 for _, k in subs.values() if k == FAIL_RENEWALS
-    )
+    per_method = Counter(c.method for c in made)
+    assert len(per_method) == len(automatic) and set(per_method.values()) == {1}, "each card charged once"
+    paid = Counter(Payment.objects.filter(status="succeeded").values_list("invoice_id", flat=True))
+    assert [invoice for invoice, count in paid.items() if count != 1] == []
+    paid_invoices = set(Invoice.objects.filter(status="paid").values_list("pk", flat=True))
+    assert set(paid) == paid_invoices, "each paid invoice has exactly one succeeded charge"
 
 
 def assert_recorded_once() -> None:
@@ -124,8 +127,9 @@ def assert_numbers_gapless(n: int, prefix: str = "INV-") -> None:
     assert InvoiceSequence.objects.get(prefix=prefix).last_number == n
 
 
-def assert_all(seeded: Seeded) -> None:
+def assert_all(seeded: Seeded, books: Books | None = None) -> None:
+    """Every invariant; charges against ``books`` (the sandbox's by default)."""
     assert_billed_exactly_once(seeded)
-    assert_charged_exactly_once(seeded)
+    assert_charged_exactly_once(seeded, books or SandboxBooks())
     assert_recorded_once()
     assert_numbers_gapless(seeded.n)

@@ -10,7 +10,8 @@ takes over a killed worker's payments quickly. SIGTERM stops it between
 passes; SIGKILL is the crash. What it logs at WARNING and above, and on a
 clean stop how many subscriptions it billed, go to a file the test reads.
 A ``reconciler`` child runs only ``reconcile_pending`` (the first step of
-every pass), in a tight loop.
+every pass), in a tight loop. A child inherits the settings (so a test on
+Stripe forks workers on Stripe) but opens its own HTTP connections to it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection, connections
+from django.urls import get_resolver
 
 FORK = mp.get_context("fork")
 _numbers = itertools.count()
@@ -39,8 +41,10 @@ def _child(batch_size: int, lease_seconds: int, log_path: str, ready: Any, recon
     from django.conf import settings
 
     from recurra.billing import run
+    from recurra.payments.gateways import stripe_client
     from recurra.worker import loop, steps
 
+    stripe_client._client.cache_clear()  # the parent's pooled connections are not the child's
     settings.RECURRA_LEASE_SECONDS = lease_seconds
     assert run.billing_run.__kwdefaults__ is not None
     run.billing_run.__kwdefaults__["batch_size"] = batch_size  # what run_due_work's call gets
@@ -85,7 +89,10 @@ def start_worker(
     """Fork one worker, or with ``reconciler`` a loop of ``reconcile_pending`` alone.
 
     The caller's connections are closed first: a child must not share them.
+    What every child would otherwise load on its own is loaded here once: the
+    URL conf (a worker's notices reverse URLs), seconds of imports.
     """
+    get_resolver().reverse_dict  # noqa: B018  # populated now, inherited by every fork
     connections.close_all()
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / f"{'reconciler' if reconciler else 'worker'}-{next(_numbers)}.log"

@@ -157,11 +157,12 @@ def test_refunds_partial_then_full_and_a_lost_reply_is_found_by_its_key(stripe_g
     ready, charge = _charge(_request(stripe_gateway, "4242424242424242"))
     part = gateway.refund(charge_id=charge.charge_id, amount=1000, idempotency_key="re_1", at=T0)
     assert (part.amount, part.status) == (1000, "succeeded")
-    stripe_gateway.proxy.lose_reply(r"^/v1/refunds$")
+    stripe_gateway.proxy.lose_reply(r"^/v1/refunds$", method="POST")  # made; not the look-up before it
     with pytest.raises(GatewayError):
         gateway.refund(charge_id=charge.charge_id, amount=1500, idempotency_key="re_2", at=T0)
     rest = gateway.refund(charge_id=charge.charge_id, amount=1500, idempotency_key="re_2", at=T0)
     assert rest.amount == 1500
+    assert len(stripe_gateway.proxy.calls("POST", r"^/v1/refunds$")) == 2  # the lost one was found
     refunds = stripe_gateway.client().v1.refunds.list(params={"payment_intent": ready.reference}).data
     assert sorted(r.amount for r in refunds) == [1000, 1500]
 

@@ -11,6 +11,9 @@ Never a Stripe Subscription, Invoice or Price. For each payment:
    not been charged; an intent a crash orphaned is never confirmed and moves
    no money.
 
+Stripe refusing to create an intent (its Customer or method gone) fails that
+charge with Stripe's reason; it never stops the other charges of a batch.
+
 Both keys derive from the payment's own key, so a retried attempt sends the
 same keys and parameters. An intent left waiting for authentication is
 canceled before Recurra records it failed, so it cannot succeed later unseen.
@@ -91,7 +94,8 @@ class StripeGateway(PaymentGateway):
     def prepare(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[ChargeRequest]:
         """Each request with its new, unconfirmed PaymentIntent as ``reference`` (one already
         prepared, or one Stripe would refuse, comes back as it is; one without an answer too, and
-        :meth:`charge` then leaves its outcome unknown)."""
+        :meth:`charge` then leaves its outcome unknown; one Stripe refuses too, and :meth:`charge`
+        fails it)."""
         api = client()
         ready = []
         for request in requests:
@@ -99,12 +103,8 @@ class StripeGateway(PaymentGateway):
                 ready.append(request)
                 continue
             try:
-                with answered():
-                    intent = api.v1.payment_intents.create(
-                        params=_intent_params(request),
-                        options={"idempotency_key": f"{request.idempotency_key}/create"},
-                    ).to_dict()
-            except GatewayError as error:
+                intent = _create_intent(api, request)
+            except (GatewayError, stripe.InvalidRequestError) as error:
                 log.warning("Stripe: no PaymentIntent yet for %s: %s", request.idempotency_key, error)
                 ready.append(request)
                 continue
@@ -117,9 +117,9 @@ class StripeGateway(PaymentGateway):
         reason = unpayable_reason(request.amount, request.currency)
         if reason:
             return attempt.failed(code="amount_too_small", message=reason)
-        if not request.reference:
-            raise GatewayError(f"no PaymentIntent prepared for {request.idempotency_key}; asked again later")
         api = client()
+        if not request.reference:
+            return _refused(api, request, attempt)
         params: Any = {} if request.on_session else {"off_session": True}
         with answered():
             try:
@@ -255,6 +255,24 @@ def _intent_params(request: ChargeRequest) -> Any:
         "payment_method_types": [STRIPE_METHOD_TYPES.get(request.method_type, "card")],
         "metadata": metadata,
     }
+
+
+def _create_intent(api: stripe.StripeClient, request: ChargeRequest) -> Any:
+    with answered():
+        return api.v1.payment_intents.create(
+            params=_intent_params(request), options={"idempotency_key": f"{request.idempotency_key}/create"}
+        ).to_dict()
+
+
+def _refused(api: stripe.StripeClient, request: ChargeRequest, attempt: Attempt) -> Charge:
+    """A request without a stored PaymentIntent: failed if Stripe refuses to create it (asked again
+    with the same key, so a first one made meanwhile comes back, never another); otherwise its
+    outcome is unknown (``GatewayError``) until an intent is stored and confirmed."""
+    try:
+        _create_intent(api, request)
+    except stripe.InvalidRequestError as exc:
+        return attempt.failed(code=exc.code or "invalid_request", message=exc.user_message or str(exc))
+    raise GatewayError(f"no PaymentIntent stored for {request.idempotency_key}; asked again later")
 
 
 def _refund_made(api: stripe.StripeClient, intent_id: str, key: str) -> Any | None:
