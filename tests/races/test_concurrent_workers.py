@@ -4,7 +4,7 @@ On the sandbox, 2,000 renewals and batches of 40, so the four claim, number,
 charge and record some fifty batches side by side. Afterwards every renewal
 is invoiced and charged exactly once, gateway charges and payments match one
 to one, outcomes are recorded once, and invoice numbers run 1..2000. On Stripe
-(localstripe: some 20 ms a call) 24 renewals in batches of 3, so that every
+(localstripe: some 20 ms a call) 48 renewals in batches of 3, so that every
 worker still takes part; localstripe must then hold one confirmed
 PaymentIntent per payment.
 
@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WORKERS = 4
 PROCESSORS = [  # books, renewals, batch
     pytest.param("sandbox", 2000, 40, id="sandbox"),
-    pytest.param("stripe", 24, 3, id="stripe"),
+    pytest.param("stripe", 48, 3, id="stripe"),
 ]
 
 
