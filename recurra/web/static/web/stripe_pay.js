@@ -47,6 +47,7 @@
   Array.prototype.forEach.call(choices, function (choice) {
     choice.addEventListener("change", function () { show(""); showChosen(); });
   });
+  if (iban) iban.addEventListener("input", function () { if (!busy) show(""); });
 
   function show(message) {
     shown.textContent = message || "";
