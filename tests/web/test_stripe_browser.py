@@ -1,10 +1,12 @@
 """The buyer's pages on Stripe in Debian's Chromium, with localstripe's Stripe.js: cards typed into its Card
-Element, confirmed through each page's SetupIntent, 3-D Secure in its modal; no CSP violation anywhere.
+Element, confirmed through each page's SetupIntent, 3-D Secure in its modal; SEPA Direct Debit on a page
+in euros (an IBAN typed into the page, confirmed with confirmSepaDebitSetup); no CSP violation anywhere.
 
 localstripe's Card Element is plain inputs (placeholders number, exp_month, exp_year of two digits, cvc,
-postal_code); its 3-D Secure modal has "Complete authentication" and "Fail authentication". Screenshot:
-``checkout-stripe.png`` (the filled-in hosted checkout), ``checkout-stripe-sepa.png`` (the same by SEPA Direct Debit). axe-core checks the pages around the card fields
-(those are Stripe's own: localstripe's bare inputs stand in for Stripe's labelled frame).
+postal_code); its 3-D Secure modal has "Complete authentication" and "Fail authentication". Screenshots:
+``checkout-stripe.png`` (the filled-in hosted checkout) and ``checkout-stripe-sepa.png`` (the same in
+euros, by SEPA Direct Debit). axe-core checks the pages around the card fields (those are Stripe's own:
+localstripe's bare inputs stand in for Stripe's labelled frame).
 """
 
 from __future__ import annotations
@@ -309,6 +311,45 @@ def test_the_stripe_pages_have_no_serious_accessibility_violations_around_the_ca
                 page.get_by_role("group", name="Card").get_by_placeholder(
                     "number"
                 ).wait_for()  # Stripe.js ran
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate(run_axe)
+                assert result["ran"] > 50, result
+                found += [
+                    f"{name} at {viewport['width']} px: {v['id']} {v['targets']}"
+                    for v in result["violations"]
+                ]
+    finally:
+        context.close()
+    assert found == []
+
+
+def test_the_sepa_choice_has_no_serious_accessibility_violations(
+    browser: Any, live_server: Any, records: Any, request: pytest.FixtureRequest
+) -> None:
+    link = payment_link_create(
+        name="Pro plan",
+        line_items=[EURO_MONTHLY],
+        allowed_payment_methods=("card", "sepa_debit"),
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    sub = make_subscription(records.contact, currency="EUR", allowed_payment_methods=["sepa_debit"], **UNPAID)
+    _, update_url = update_link_create(subscription=sub, actor=SYSTEM, at=T0, email=False)
+    request.getfixturevalue("stripe_gateway")
+    run_axe = RUN_AXE.replace("axe.run(document,", "axe.run({exclude: [['#card-element']]},")
+    context = browser.new_context(viewport=chromium.VIEWPORT, bypass_csp=True, locale="en-US")
+    context.set_default_timeout(5000)
+    found = []
+    try:
+        page = context.new_page()
+        for name, url in {"checkout": path(checkout_url(link)), "update link": path(update_url)}.items():
+            for viewport in (chromium.VIEWPORT, PHONE):
+                page.set_viewport_size(viewport)
+                page.goto(live_server.url + url)
+                choice = page.get_by_role("radio", name="SEPA Direct Debit")
+                if choice.count():
+                    choice.check()
+                expect(page.get_by_label("IBAN")).to_be_visible()  # the SEPA panel is shown
                 page.add_script_tag(path=str(AXE))
                 result = page.evaluate(run_axe)
                 assert result["ran"] > 50, result
