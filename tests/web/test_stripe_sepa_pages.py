@@ -16,10 +16,12 @@ from django.test import Client
 
 from recurra.accounts.services import account_settings_update
 from recurra.catalog.line_items import LineItemInput
-from recurra.commerce.links import checkout_url
+from recurra.commerce.links import checkout_url, quote_url
 from recurra.commerce.models import PaymentLink
 from recurra.commerce.payment_links import payment_link_create
+from recurra.commerce.quotes import quote_create, quote_publish
 from recurra.core import clock
+from recurra.crm.services import contact_create, deal_create
 from recurra.invoicing.links import pay_token
 from recurra.subscriptions.update_links import update_link_create
 from tests.conftest import SYSTEM, T0
@@ -210,3 +212,27 @@ def test_the_invoice_and_update_endpoints_follow_their_subscriptions_methods_and
         ("dollars", "pay"): 422,
         ("dollars", "update-payment-method"): 422,
     }
+
+
+def test_a_euro_quote_that_allows_sepa_offers_it_and_its_endpoint_makes_a_sepa_setup_intent(
+    stripe_gateway: StripeWorld,
+) -> None:
+    ola = contact_create(actor=SYSTEM, email="ola@example.com", first_name="Ola", last_name="Nordmann")
+    deal = deal_create(actor=SYSTEM, name="Acme", contact_id=ola.pk, line_items=[EURO])
+    quote = quote_create(
+        deal=deal,
+        payment_enabled=True,
+        allowed_payment_methods=("card", "sepa_debit"),
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    quote_publish(quote=quote, actor=SYSTEM, at=clock.now())
+    url = path(quote_url(quote))
+    html = Client().get(url).content.decode()
+    assert 'value="sepa_debit" data-method-choice' in html and "name=" not in tag(html, "sepa-iban")
+    assert MANDATE in words(html)
+    response = ask_setup(url, email="ola@example.com", type="sepa_debit")
+    assert response.status_code == 200, response.content
+    intent_id = response.json()["client_secret"].split("_secret_")[0]
+    intent = stripe_gateway.client().v1.setup_intents.retrieve(intent_id)
+    assert (intent.payment_method_types, intent.metadata["recurra_contact"]) == (["sepa_debit"], ola.pk)
