@@ -172,8 +172,6 @@ def test_a_buyer_pays_a_euro_checkout_by_sepa_direct_debit_and_the_iban_never_re
         "eur",
         method.gateway_method_id,
     )
-    if not method.mandate:  # the checkout's Purchase keeps no bank_name/mandate yet (commerce.checkout)
-        pytest.xfail("commerce.checkout does not carry the method's mandate to the saved PaymentMethod")
     assert method.mandate == "NXDSYREGC9PSMKWY"
 
 
