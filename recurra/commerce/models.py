@@ -141,6 +141,8 @@ class Purchase(Timestamped):
     last4 = models.CharField(max_length=4, blank=True)
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    mandate = models.CharField(max_length=100, blank=True, help_text="a bank debit's mandate reference")
     amount = models.BigIntegerField(help_text="charged today")
     currency = models.CharField(max_length=3)
     idempotency_key = models.CharField(max_length=100, unique=True)

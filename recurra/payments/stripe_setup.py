@@ -1,13 +1,19 @@
-"""SetupIntents for the buyer's pages: Stripe.js saves a card without it ever reaching Recurra.
+"""SetupIntents for the buyer's pages: Stripe.js saves a card or a bank account without either ever
+reaching Recurra.
 
 A buyer page (checkout, quote, invoice, update link) asks for one just
 before Stripe.js confirms the card typed into Stripe's Card Element
-(``confirmCardSetup``); the ``pm_…`` it yields is then posted with the form
-as any gateway token is (``tokenize`` attaches it; PCI SAQ A).
+(``confirmCardSetup``) or the IBAN typed into the page (``confirmSepaDebitSetup``);
+the ``pm_…`` it yields is then posted with the form as any gateway token is
+(``tokenize`` attaches it; PCI SAQ A).
 
 Rules:
 
 - Only on the Stripe gateway (else a 409: the sandbox takes its test tokens).
+- Of one type, ``card`` (the default) or ``sepa_debit``, that the page takes
+  (``page_method_types``: cards where the page allows them; SEPA Direct Debit
+  where it allows them and its currency is the euro); any other is a 422 on
+  ``type`` and asks Stripe nothing.
 - ``usage=off_session``: the saved card is charged later without the buyer.
 - It belongs to the Stripe Customer of whom the page is for
   (``stripe.customer_id_for``), so the method lands on the same Customer
@@ -21,6 +27,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +41,11 @@ from recurra.core.errors import Conflict, Unavailable, ValidationFailed
 from recurra.payments.gateways.base import Customer, GatewayError
 from recurra.payments.gateways.stripe import customer_id_for
 from recurra.payments.gateways.stripe_client import answered, client, refusal
+from recurra.payments.models import MethodType
 from recurra.payments.services import customer_by_email
+
+SETUP_TYPES: tuple[str, ...] = (str(MethodType.CARD), str(MethodType.SEPA_DEBIT))
+SEPA_CURRENCY = "EUR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +71,46 @@ def buyer_customer(*, email: str, name: str = "") -> Customer:
     return customer_by_email(email=email, name=name)
 
 
-def setup_intent_create(*, customer: Customer, at: datetime) -> SetupStarted:
-    """A card SetupIntent (``usage=off_session``) for ``customer``'s Stripe Customer (module rules)."""
+def page_method_types(*, allowed: Iterable[str], currency: str) -> tuple[str, ...]:
+    """The method types a buyer page takes through Stripe.js, cards first: cards where ``allowed``,
+    SEPA Direct Debit where ``allowed`` and the page's ``currency`` is the euro (ACH: not yet).
+
+    >>> page_method_types(allowed=["card", "ach", "sepa_debit"], currency="EUR")
+    ('card', 'sepa_debit')
+    >>> page_method_types(allowed=["sepa_debit", "card"], currency="USD")
+    ('card',)
+    >>> page_method_types(allowed=["sepa_debit"], currency="eur")
+    ('sepa_debit',)
+    >>> page_method_types(allowed=["ach"], currency="USD")
+    ()
+    """
+    chosen = set(allowed)
+    return tuple(
+        kind
+        for kind in SETUP_TYPES
+        if kind in chosen and (kind != "sepa_debit" or currency.upper() == SEPA_CURRENCY)
+    )
+
+
+def setup_intent_create(
+    *,
+    customer: Customer,
+    allowed: Iterable[str],
+    currency: str,
+    at: datetime,
+    method_type: str = "card",
+) -> SetupStarted:
+    """A SetupIntent (``usage=off_session``) of ``method_type`` for ``customer``'s Stripe Customer, on a
+    page that ``allowed`` those types in ``currency`` (module rules)."""
     if settings.RECURRA_GATEWAY != "stripe":
         raise Conflict("cards are saved through Stripe.js only when Stripe is the payment processor")
+    if method_type not in SETUP_TYPES:
+        raise ValidationFailed.field("type", "must be card or sepa_debit")
+    if method_type not in page_method_types(allowed=allowed, currency=currency):
+        raise ValidationFailed.field("type", f"{method_type} is not accepted on this page")
     params: Any = {
         "usage": "off_session",
-        "payment_method_types": ["card"],
+        "payment_method_types": [method_type],
         "metadata": {"recurra_contact": customer.contact_id} if customer.contact_id else {},
     }
     try:

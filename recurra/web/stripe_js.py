@@ -7,6 +7,15 @@ its own SetupIntent endpoint (``views/stripe_setup.py``), Stripe.js confirms
 the card with Stripe, and the form posts the ``pm_…`` it got, in the token
 field the page already had (hidden then). On the sandbox nothing changes.
 
+A page in euros that allows SEPA Direct Debit also offers it
+(``payments.stripe_setup.page_method_types``): the buyer picks "Card" or
+"SEPA Direct Debit" (cards first, and the default; SEPA alone where cards
+are not allowed), types the IBAN into a field that has no ``name`` (it is
+never posted to Recurra), and reads the mandate; Stripe.js confirms it
+(``confirmSepaDebitSetup``) with the account holder's name and email: the
+page's buyer fields where it has them, else fields of its own (``holder``,
+filled in with the contact's).
+
 The Content-Security-Policy of these pages (and only these, only on Stripe)
 lets exactly Stripe.js in, on top of the strict one of every page:
 
@@ -22,7 +31,7 @@ lets exactly Stripe.js in, on top of the strict one of every page:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +41,8 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
+
+from recurra.payments.stripe_setup import page_method_types
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 STRIPE_API_ORIGIN = "https://api.stripe.com"
@@ -45,21 +56,37 @@ def in_use() -> bool:
     return settings.RECURRA_GATEWAY == "stripe"
 
 
-def page_context(request: HttpRequest, *, endpoint: str, action_secret: str = "") -> dict[str, str] | None:
+def page_context(
+    request: HttpRequest,
+    *,
+    endpoint: str,
+    allowed: Iterable[str],
+    currency: str,
+    holder: dict[str, str] | None = None,
+    action_secret: str = "",
+) -> dict[str, Any] | None:
     """What ``web/public/_stripe_card.html`` and ``stripe_pay.js`` need; None on the sandbox.
 
     ``endpoint``: the name of the page's SetupIntent endpoint (under the same token as the page).
+    ``allowed``, ``currency``: the page's accepted method types and currency (which of card and
+    SEPA Direct Debit it offers; a page that allows neither shows the card, which its endpoint
+    then refuses). ``holder``: the account holder's ``name`` and ``email`` to fill in, on a page
+    without buyer fields (None: the page's own ``first_name``, ``last_name`` and ``email``).
     ``action_secret``: a payment's client secret the buyer must authenticate (3-D Secure) before
     the page posts the same attempt again.
     """
     if not in_use():
         return None
     token = request.resolver_match.kwargs["token"] if request.resolver_match else ""
+    offered = page_method_types(allowed=allowed, currency=currency) or ("card",)
     return {
         "js_url": settings.STRIPE_JS_URL,
         "key": settings.STRIPE_PUBLISHABLE_KEY,
         "setup_url": reverse(f"web:{endpoint}", kwargs={"token": token}),
         "action_secret": action_secret,
+        "card": "card" in offered,
+        "sepa": "sepa_debit" in offered,
+        "holder": holder,
     }
 
 

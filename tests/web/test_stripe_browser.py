@@ -1,10 +1,12 @@
 """The buyer's pages on Stripe in Debian's Chromium, with localstripe's Stripe.js: cards typed into its Card
-Element, confirmed through each page's SetupIntent, 3-D Secure in its modal; no CSP violation anywhere.
+Element, confirmed through each page's SetupIntent, 3-D Secure in its modal; SEPA Direct Debit on a page
+in euros (an IBAN typed into the page, confirmed with confirmSepaDebitSetup); no CSP violation anywhere.
 
 localstripe's Card Element is plain inputs (placeholders number, exp_month, exp_year of two digits, cvc,
-postal_code); its 3-D Secure modal has "Complete authentication" and "Fail authentication". Screenshot:
-``checkout-stripe.png`` (the filled-in hosted checkout). axe-core checks the pages around the card fields
-(those are Stripe's own: localstripe's bare inputs stand in for Stripe's labelled frame).
+postal_code); its 3-D Secure modal has "Complete authentication" and "Fail authentication". Screenshots:
+``checkout-stripe.png`` (the filled-in hosted checkout) and ``checkout-stripe-sepa.png`` (the same in
+euros, by SEPA Direct Debit). axe-core checks the pages around the card fields (those are Stripe's own:
+localstripe's bare inputs stand in for Stripe's labelled frame).
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ from tests.web.test_subscription_pages import make_invoice, make_subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SETUP_INTENTS = r"^/v1/setup_intents$"
 MONTHLY = LineItemInput(name="Pro plan", unit_amount=4900, currency="USD", billing_frequency="monthly")
 VISA = "4242424242424242"
 DECLINED_ON_ATTACH = "4000000000000002"
 THREE_D_SECURE = "4000002760003184"
+EURO_MONTHLY = LineItemInput(name="Pro plan", unit_amount=4900, currency="EUR", billing_frequency="monthly")
+IBAN = "DE89 3704 0044 0532 0130 00"  # as a buyer types it, spaces and all
 
 
 @pytest.fixture(autouse=True)
@@ -102,6 +107,112 @@ def test_a_buyer_pays_the_hosted_checkout_with_a_card_typed_into_stripe_js(
     assert [(s.usage, s.customer, s.status) for s in setups] == [
         ("off_session", method.gateway_customer_id, "succeeded")
     ]
+
+
+def test_a_buyer_pays_a_euro_checkout_by_sepa_direct_debit_and_the_iban_never_reaches_recurra(
+    page: Any, live_server: Any, stripe_gateway: StripeWorld, tmp_path: Path
+) -> None:
+    link = payment_link_create(
+        name="Pro plan",
+        line_items=[EURO_MONTHLY],
+        allowed_payment_methods=("card", "sepa_debit"),
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    posted: list[str] = []  # every request body the page sends to Recurra
+    page.on(
+        "request",
+        lambda sent: posted.append(sent.post_data or "") if sent.url.startswith(live_server.url) else None,
+    )
+    watch = Watch(page)
+    watch.visit(live_server.url + path(checkout_url(link)))
+    page.get_by_label("Email").fill("mia@example.com")
+    page.get_by_label("First name").fill("Mia")
+    page.get_by_label("Last name").fill("Hansen")
+    choice = page.get_by_role("group", name="Pay with")
+    expect(choice.get_by_role("radio", name="Card")).to_be_checked()  # cards stay the default
+    expect(page.get_by_label("IBAN")).to_be_hidden()
+    choice.get_by_role("radio", name="SEPA Direct Debit").check()
+    expect(page.get_by_role("group", name="Card")).to_be_hidden()
+    expect(page.get_by_text("you authorise (A) Fjordline Software AS and Stripe")).to_be_visible()
+
+    page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 01")  # a digit wrong: its checksum says so
+    page.get_by_role("button", name="Pay €49.00").click()
+    expect(page.get_by_role("alert")).to_have_text("Please check the IBAN: it does not look right.")
+    assert stripe_gateway.proxy.calls("POST", SETUP_INTENTS) == []
+
+    page.get_by_label("IBAN").fill(IBAN)
+    page.evaluate("document.activeElement.blur()")
+    shoot(page, "checkout-stripe-sepa.png", tmp_path)
+    page.get_by_role("button", name="Pay €49.00").click()
+
+    expect(page.get_by_test_id("outcome")).to_be_visible()
+    watch.collect()
+    assert watch.found == []
+    assert not [body for body in posted if "0532" in body or "DE89" in body.upper()]
+    sub = Subscription.objects.select_related("payment_method", "contact").get(payment_link=link)
+    method = sub.payment_method
+    assert method is not None and sub.contact.email == "mia@example.com"
+    assert (method.gateway, method.type, method.last4) == ("stripe", "sepa_debit", "3000")
+    assert method.gateway_method_id.startswith("pm_") and method.gateway_customer_id.startswith("cus_")
+    (setup,) = stripe_gateway.client().v1.setup_intents.list(params={"limit": 10}).data
+    assert (setup.payment_method_types, setup.status, setup.customer) == (
+        ["sepa_debit"],
+        "succeeded",
+        method.gateway_customer_id,
+    )
+    made = stripe_gateway.client().v1.payment_methods.retrieve(method.gateway_method_id)
+    assert (made.billing_details.name, made.billing_details.email) == ("Mia Hansen", "mia@example.com")
+    (payment,) = Payment.objects.filter(payment_method=method)
+    assert payment.status in ("processing", "succeeded") and payment.amount == 4900
+    (intent,) = stripe_gateway.intents()
+    assert (intent.id, intent.amount, intent.currency, intent.payment_method) == (
+        payment.gateway_charge_id,
+        4900,
+        "eur",
+        method.gateway_method_id,
+    )
+    assert method.mandate == "NXDSYREGC9PSMKWY"
+
+
+def test_the_update_page_saves_an_iban_for_a_sepa_only_subscription_with_its_holder_and_mandate(
+    page: Any, live_server: Any, records: Any, request: pytest.FixtureRequest
+) -> None:
+    sub = make_subscription(
+        records.contact, currency="EUR", allowed_payment_methods=["sepa_debit"], **UNPAID
+    )  # nothing owed: saving the method charges nothing
+    _, url = update_link_create(subscription=sub, actor=SYSTEM, at=T0, email=False)
+    world: StripeWorld = request.getfixturevalue("stripe_gateway")
+    watch = Watch(page)
+    watch.visit(live_server.url + path(url))
+    expect(page.get_by_role("radio")).to_have_count(0)  # SEPA alone: cards are not allowed
+    expect(page.get_by_label("Account holder's name")).to_have_value("Ingrid Hansen")
+    expect(page.get_by_label("Email")).to_have_value("ingrid@fjordline.example")
+
+    page.get_by_label("Account holder's name").fill("")
+    page.get_by_label("IBAN").fill(IBAN)
+    page.get_by_role("button", name="Save payment method").click()
+    expect(page.get_by_role("alert")).to_have_text("Please enter the account holder's name and email.")
+    page.get_by_label("Account holder's name").fill("Fjordline Software AS")
+    page.get_by_role("button", name="Save payment method").click()
+
+    expect(page.get_by_role("region", name="Your payment method is saved")).to_be_visible()
+    watch.collect()
+    assert watch.found == []
+    method = Subscription.objects.select_related("payment_method").get(pk=sub.pk).payment_method
+    assert method is not None
+    assert (method.gateway, method.type, method.last4, method.mandate) == (
+        "stripe",
+        "sepa_debit",
+        "3000",
+        "NXDSYREGC9PSMKWY",
+    )
+    made = world.client().v1.payment_methods.retrieve(method.gateway_method_id)
+    assert (made.billing_details.name, made.billing_details.email) == (
+        "Fjordline Software AS",
+        "ingrid@fjordline.example",
+    )
+    assert world.intents() == []
 
 
 def test_the_update_page_saves_a_new_card_with_stripe_js_and_a_declined_one_saves_nothing(
@@ -198,6 +309,45 @@ def test_the_stripe_pages_have_no_serious_accessibility_violations_around_the_ca
                 page.get_by_role("group", name="Card").get_by_placeholder(
                     "number"
                 ).wait_for()  # Stripe.js ran
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate(run_axe)
+                assert result["ran"] > 50, result
+                found += [
+                    f"{name} at {viewport['width']} px: {v['id']} {v['targets']}"
+                    for v in result["violations"]
+                ]
+    finally:
+        context.close()
+    assert found == []
+
+
+def test_the_sepa_choice_has_no_serious_accessibility_violations(
+    browser: Any, live_server: Any, records: Any, request: pytest.FixtureRequest
+) -> None:
+    link = payment_link_create(
+        name="Pro plan",
+        line_items=[EURO_MONTHLY],
+        allowed_payment_methods=("card", "sepa_debit"),
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    sub = make_subscription(records.contact, currency="EUR", allowed_payment_methods=["sepa_debit"], **UNPAID)
+    _, update_url = update_link_create(subscription=sub, actor=SYSTEM, at=T0, email=False)
+    request.getfixturevalue("stripe_gateway")
+    run_axe = RUN_AXE.replace("axe.run(document,", "axe.run({exclude: [['#card-element']]},")
+    context = browser.new_context(viewport=chromium.VIEWPORT, bypass_csp=True, locale="en-US")
+    context.set_default_timeout(5000)
+    found = []
+    try:
+        page = context.new_page()
+        for name, url in {"checkout": path(checkout_url(link)), "update link": path(update_url)}.items():
+            for viewport in (chromium.VIEWPORT, PHONE):
+                page.set_viewport_size(viewport)
+                page.goto(live_server.url + url)
+                choice = page.get_by_role("radio", name="SEPA Direct Debit")
+                if choice.count():
+                    choice.check()
+                expect(page.get_by_label("IBAN")).to_be_visible()  # the SEPA panel is shown
                 page.add_script_tag(path=str(AXE))
                 result = page.evaluate(run_axe)
                 assert result["ran"] > 50, result

@@ -143,7 +143,11 @@ def _page(
         "attempt": posted_attempt(request, action_secret),
         "address_parts": ADDRESS_PARTS,
         "stripe_js": stripe_js.page_context(
-            request, endpoint="checkout_setup_intent", action_secret=action_secret
+            request,
+            endpoint="checkout_setup_intent",
+            allowed=link.allowed_payment_methods,
+            currency=link.currency,
+            action_secret=action_secret,
         ),
     }
     return public_render(request, "web/public/checkout.html", context, status=status)

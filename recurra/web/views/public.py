@@ -171,7 +171,12 @@ def _page(
     if state == "payable" and terms is not None:
         context |= _form_context(invoice, terms, form)
         context["stripe_js"] = stripe_js.page_context(
-            request, endpoint="invoice_setup_intent", action_secret=action_secret
+            request,
+            endpoint="invoice_setup_intent",
+            allowed=terms.allowed,
+            currency=invoice.currency,
+            holder={"name": invoice.contact.full_name, "email": invoice.contact.email},
+            action_secret=action_secret,
         )
     return public_render(
         request, "web/public/invoice.html", context, language=invoice.language, status=status

@@ -102,6 +102,12 @@ def _page(
         "attempt": posted_attempt(request, action_secret),
         "address_parts": ADDRESS_PARTS,
         "stripe_js": card
-        and stripe_js.page_context(request, endpoint="quote_setup_intent", action_secret=action_secret),
+        and stripe_js.page_context(
+            request,
+            endpoint="quote_setup_intent",
+            allowed=quote.allowed_payment_methods,
+            currency=quote.currency,
+            action_secret=action_secret,
+        ),
     }
     return public_render(request, "web/public/quote.html", context, language=quote.language, status=status)

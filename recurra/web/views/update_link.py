@@ -116,7 +116,7 @@ def _page(
     saved: bool = False,
     status: int = 200,
 ) -> HttpResponse:
-    sub = Subscription.objects.select_related("payment_method").get(pk=link.subscription_id)
+    sub = Subscription.objects.select_related("payment_method", "contact").get(pk=link.subscription_id)
     owed = list(update_links.past_due_invoices(sub))
     failed = [p for p in payments or [] if p.status == PaymentStatus.FAILED]
     show_form = not saved or bool(failed) or not sub.payment_method
@@ -132,7 +132,14 @@ def _page(
         "payments": payments or [],
         "failed": failed,
         "show_form": show_form,
-        "stripe_js": show_form and stripe_js.page_context(request, endpoint="update_link_setup_intent"),
+        "stripe_js": show_form
+        and stripe_js.page_context(
+            request,
+            endpoint="update_link_setup_intent",
+            allowed=sub.allowed_payment_methods,
+            currency=sub.currency,
+            holder={"name": sub.contact.full_name, "email": sub.contact.email},
+        ),
     }
     return _public(request, "web/public/update_payment_method.html", context, status=status)
 
