@@ -182,19 +182,28 @@ def _stored_elsewhere(stored: str, intent: Mapping[str, Any], what: str) -> None
         raise Conflict(f"{intent['id']} is not the PaymentIntent of {what} ({stored})")
 
 
-def _intent_of_payment(payment: Payment, intent: Mapping[str, Any], at: datetime) -> Done:
-    _stored_elsewhere(payment.gateway_charge_id, intent, f"payment {payment.pk}")
+def _news_for(record: Payment | Purchase, intent: Mapping[str, Any], what: str) -> Charge | Done:
+    """The intent's news for ``record`` (a payment, or a pending purchase) as the charge to record,
+    or why there is nothing to record."""
+    _stored_elsewhere(record.gateway_charge_id, intent, what)
     if _waits_for_buyer(intent):
-        return processed(f"payment {payment.pk} waits for the buyer's authentication: nothing to record")
+        return processed(f"{what} waits for the buyer's authentication: nothing to record")
     charge = _charge(
         intent,
-        key=payment.idempotency_key,
-        method_type=payment.method_type,
-        amount=payment.amount,
-        currency=payment.currency,
+        key=record.idempotency_key,
+        method_type=record.method_type,
+        amount=record.amount,
+        currency=record.currency,
     )
     if charge is None:
         return processed(f"{intent['id']} is not confirmed: nothing to record")
+    return charge
+
+
+def _intent_of_payment(payment: Payment, intent: Mapping[str, Any], at: datetime) -> Done:
+    charge = _news_for(payment, intent, f"payment {payment.pk}")
+    if not isinstance(charge, Charge):
+        return charge
     outcome = record_charges([(payment.pk, charge)], at=at, actor=STRIPE)
     if payment.pk in outcome.by_payment:
         return processed(f"payment {payment.pk} {outcome.by_payment[payment.pk]}")
@@ -207,18 +216,9 @@ def _intent_of_payment(payment: Payment, intent: Mapping[str, Any], at: datetime
 
 
 def _intent_of_purchase(purchase: Purchase, intent: Mapping[str, Any], at: datetime) -> Done:
-    _stored_elsewhere(purchase.gateway_charge_id, intent, f"purchase {purchase.pk}")
-    if _waits_for_buyer(intent):
-        return processed(f"purchase {purchase.pk} waits for the buyer's authentication: nothing to record")
-    charge = _charge(
-        intent,
-        key=purchase.idempotency_key,
-        method_type=purchase.method_type,
-        amount=purchase.amount,
-        currency=purchase.currency,
-    )
-    if charge is None:
-        return processed(f"{intent['id']} is not confirmed: nothing to record")
+    charge = _news_for(purchase, intent, f"purchase {purchase.pk}")
+    if not isinstance(charge, Charge):
+        return charge
     try:
         result = purchase_settle(purchase, charge, at=at)
     except PaymentDeclined:
