@@ -24,6 +24,7 @@ from recurra.core import clock, events
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.core.money import currencies
+from recurra.core.prepared import Prepared
 from recurra.crm.services import address_columns
 
 KEY_PREFIX = "rk_"
@@ -81,6 +82,11 @@ def api_key_revoke(*, key: ApiKey, actor: Actor, at: datetime) -> ApiKey:
     return key
 
 
+_ACTIVE_KEY = Prepared(
+    ApiKey, lambda digest: ApiKey.objects.filter(secret_hash=digest, revoked_at__isnull=True).order_by()
+)
+
+
 def api_key_authenticate(*, secret: str, at: datetime) -> ApiKey | None:
     """The active key for a presented secret, or None. Notes use at minute precision.
 
@@ -88,9 +94,10 @@ def api_key_authenticate(*, secret: str, at: datetime) -> ApiKey | None:
     """
     if not secret.startswith(KEY_PREFIX):
         return None
-    key = ApiKey.objects.filter(secret_hash=hash_secret(secret), revoked_at__isnull=True).first()
-    if key is None:
+    found = _ACTIVE_KEY.objects(hash_secret(secret))  # secret_hash is unique: one indexed lookup
+    if not found:
         return None
+    key = found[0]
     if key.last_used_at is None or at - key.last_used_at >= LAST_USED_PRECISION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=at)
         key.last_used_at = at

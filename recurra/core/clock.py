@@ -16,14 +16,21 @@ port :func:`advance_running_due_work`, which the worker app registers.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
 from recurra.core.dates import out_of_range
+from recurra.core.prepared import Prepared
+
+if TYPE_CHECKING:
+    from recurra.core.models import TestClock
 
 
 class ClockError(ValueError):
@@ -47,12 +54,48 @@ def now() -> datetime:
     """The current instant, timezone-aware in UTC."""
     if not is_test_clock():
         return _system_now()
+    held = _held.get()
+    if held:
+        state = held[0]
+    else:
+        found = _test_clock().objects()
+        state = found[0] if found else None
+        if held is not None:
+            held.append(state)
+    return state.read(_system_now()) if state is not None else _system_now()
+
+
+# The test clock's row as read in the current scope: [] until read, [row or None] after; None
+# outside a scope (each now() reads it).
+_held: ContextVar[list[TestClock | None] | None] = ContextVar("test_clock_held", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within, the test clock's row is read at most once (a request is one moment of its hands;
+    time still runs at real speed from them). Moving or freezing the clock within forgets it.
+
+    Threads started within read it afresh (a new thread starts outside the scope).
+    """
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+def _forget_held() -> None:
+    held = _held.get()
+    if held is not None:
+        held.clear()
+
+
+@functools.cache
+def _test_clock() -> Prepared[TestClock]:
+    """The test clock's row, read at every request in sandbox mode: compiled once."""
     from recurra.core.models import TestClock
 
-    state = TestClock.objects.filter(pk=TestClock.SINGLETON).first()
-    if state is None:
-        return _system_now()
-    return state.read(_system_now())
+    return Prepared(TestClock, lambda: TestClock.objects.filter(pk=TestClock.SINGLETON).order_by())
 
 
 def check_target(to: datetime) -> None:
@@ -85,6 +128,7 @@ def advance_to(to: datetime) -> datetime:
     TestClock.objects.update_or_create(
         pk=TestClock.SINGLETON, defaults={"simulated_at": target, "real_at": _system_now()}
     )
+    _forget_held()
     return target
 
 
@@ -96,6 +140,7 @@ def freeze(at: datetime) -> None:
         pk=TestClock.SINGLETON,
         defaults={"simulated_at": at.astimezone(UTC), "real_at": _system_now(), "frozen": True},
     )
+    _forget_held()
 
 
 class AdvanceSummary(Protocol):

@@ -9,7 +9,8 @@ refresh, related access and ``_state`` behave as usual), but their
 - :func:`build` makes a new, unsaved instance: the values given, every other
   field at its default (ids come from their field's default like any other).
 - :func:`fetch` loads a queryset's rows as stored instances: every concrete
-  field, read through ``values_list`` (so the backend's converters run).
+  field, read through ``values_list`` (so the backend's converters run);
+  :func:`stored` makes one from values already read.
 - :func:`fetch_by_pk` is :func:`fetch` of some ids, by id.
 - :func:`attach` caches related instances loaded by another :func:`fetch`,
   and :func:`load_related` loads and caches those not cached yet: in place
@@ -32,7 +33,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 @functools.cache
-def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+def attnames(model: type[models.Model]) -> tuple[str, ...]:
+    """The attribute names of ``model``'s concrete fields (``contact_id`` for ``contact``), in order."""
     return tuple(f.attname for f in model._meta.concrete_fields)
 
 
@@ -58,8 +60,8 @@ def build(model: type[M], **values: Any) -> M:
     name (``contact=``): its id is set and the instance cached.
     """
     related = {}
-    attnames = _attnames(model)
-    for name in [name for name in values if name not in attnames]:
+    names = attnames(model)
+    for name in [name for name in values if name not in names]:
         field = model._meta.get_field(name)  # a foreign key by its field name
         related[name] = value = values.pop(name)
         values[field.attname] = None if value is None else value.pk  # type: ignore[union-attr]
@@ -72,10 +74,16 @@ def build(model: type[M], **values: Any) -> M:
     return obj
 
 
+def stored(model: type[M], values: dict[str, Any], db: str) -> M:
+    """A stored instance of ``model`` from ``values`` of every concrete field by attribute name
+    (as read from database ``db``; the dict becomes the instance's)."""
+    return _made(model, values, db)
+
+
 def fetch(qs: models.QuerySet[M]) -> list[M]:
     """The rows of ``qs`` as stored instances of its model (all concrete fields)."""
     model = qs.model
-    names = _attnames(model)
+    names = attnames(model)
     db = qs.db
     return [_made(model, dict(zip(names, row, strict=True)), db) for row in qs.values_list(*names)]
 
@@ -103,3 +111,15 @@ def attach(objs: Iterable[models.Model], name: str, related: Mapping[Any, models
     attname = objs[0]._meta.get_field(name).attname  # type: ignore[union-attr]
     for obj in objs:
         obj._state.fields_cache[name] = related.get(getattr(obj, attname))
+
+
+def attach_many(objs: Iterable[models.Model], name: str, related: Mapping[Any, list[models.Model]]) -> None:
+    """Cache ``related[obj.pk]`` (none when absent) as what ``obj.<name>.all()`` returns, as
+    ``prefetch_related`` does: the reverse relation ``name``'s rows loaded by another query."""
+    for obj in objs:
+        manager = getattr(obj, name)
+        qs = manager.get_queryset()  # filtered to obj: a .filter() on it still asks the database
+        qs._result_cache = related.get(obj.pk, [])
+        qs._prefetch_done = True
+        cache = {**getattr(obj, "_prefetched_objects_cache", {}), name: qs}
+        obj._prefetched_objects_cache = cache  # type: ignore[attr-defined]

@@ -55,6 +55,9 @@ class Subscription(Timestamped, Address):
     The address columns (from :class:`Address`) are the billing address.
     """
 
+    # Not a column: (invoice ids, payment ids), set by selectors.with_associations.
+    billed_ids: tuple[list[str], list[str]]
+
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sub"))
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=SubscriptionStatus.choices)

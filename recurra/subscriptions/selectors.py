@@ -8,18 +8,20 @@ directions, on every database (see :func:`recurra.core.pagination.paginate_keyse
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import reduce
 from operator import and_
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
+from recurra.core.instances import attach_many
 from recurra.core.pagination import DEFAULT_LIMIT, Keyset, Page, paginate_keyset
+from recurra.core.prepared import Prepared
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment
-from recurra.subscriptions.models import Subscription, SubscriptionStatus
+from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus
 from recurra.subscriptions.properties import PROPERTIES
 
 DEFAULT_SORT = "-created_at"
@@ -53,27 +55,68 @@ def parse_statuses(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(statuses))
 
 
-def with_associations(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
-    """Everything the API object shows, in a fixed number of queries however many rows."""
-    return qs.prefetch_related(
-        "line_items",
-        Prefetch("invoice_lines", queryset=InvoiceLine.objects.only("id", "subscription_id", "invoice_id")),
-        Prefetch("invoice_lines__invoice", queryset=Invoice.objects.only("id")),
-        Prefetch("invoice_lines__invoice__payments", queryset=Payment.objects.only("id", "invoice_id")),
-        Prefetch("invoices", queryset=Invoice.objects.only("id", "subscription_id")),
-        Prefetch("invoices__payments", queryset=Payment.objects.only("id", "invoice_id")),
-        Prefetch("payments", queryset=Payment.objects.only("id", "subscription_id")),
-    )
+def _invoices_of(ids: Sequence[str], *, pairs: bool = True) -> QuerySet[InvoiceLine]:
+    """The invoices with a line of one of the subscriptions or naming one: (subscription id,
+    invoice id) pairs, or the invoice ids alone."""
+    lines = InvoiceLine.objects.filter(subscription_id__in=ids).order_by()
+    named = Invoice.objects.filter(subscription_id__in=ids).order_by()
+    if pairs:
+        return lines.values_list("subscription_id", "invoice_id").union(  # type: ignore[return-value]
+            named.values_list("subscription_id", "id")
+        )
+    return lines.values_list("invoice_id").union(named.values_list("id"))  # type: ignore[return-value]
+
+
+def _payments_of(ids: Sequence[str]) -> QuerySet[Payment]:
+    """The payments naming one of the subscriptions or paying one of their invoices."""
+    invoices = _invoices_of(ids, pairs=False)
+    return Payment.objects.filter(Q(subscription_id__in=ids) | Q(invoice_id__in=invoices)).order_by()
+
+
+_SUBSCRIPTION = Prepared(Subscription, lambda pk: Subscription.objects.filter(pk=pk).order_by())
+_LINE_ITEMS = Prepared(
+    SubscriptionLineItem,
+    lambda ids: SubscriptionLineItem.objects.filter(subscription_id__in=ids).order_by("position", "id"),
+)
+_INVOICES = Prepared(InvoiceLine, _invoices_of, columns=("subscription_id", "invoice_id"))
+_PAYMENTS = Prepared(Payment, _payments_of, columns=("id", "invoice_id", "subscription_id"))
+
+
+def with_associations(subs: Iterable[Subscription]) -> list[Subscription]:
+    """``subs`` with everything the API object shows loaded: three queries however many rows
+    (their line items; the ids of their invoices; the ids of their payments).
+
+    A subscription's invoices are those with a line of it and those that name it; its payments,
+    those of these invoices and those that name it (:func:`billed_records` reads them back).
+    """
+    rows = list(subs)
+    if not rows:
+        return rows
+    ids = [s.pk for s in rows]
+    items: dict[str, list[SubscriptionLineItem]] = {}
+    for item in _LINE_ITEMS.objects(ids):
+        items.setdefault(item.subscription_id, []).append(item)
+    attach_many(rows, "line_items", items)  # type: ignore[arg-type]
+    invoices: dict[str, set[str]] = {pk: set() for pk in ids}
+    of_invoice: dict[str, set[str]] = {}
+    for sub_id, invoice_id in _INVOICES.rows(ids):
+        invoices[sub_id].add(invoice_id)
+        of_invoice.setdefault(invoice_id, set()).add(sub_id)
+    payments: dict[str, set[str]] = {pk: set() for pk in ids}
+    for pay_id, invoice_id, sub_id in _PAYMENTS.rows(ids):
+        for owner in of_invoice.get(invoice_id, set()) | ({sub_id} if sub_id in payments else set()):
+            payments[owner].add(pay_id)
+    for sub in rows:
+        sub.billed_ids = (sorted(invoices[sub.pk], reverse=True), sorted(payments[sub.pk], reverse=True))
+    return rows
 
 
 def billed_records(sub: Subscription) -> tuple[list[str], list[str]]:
-    """``(invoice ids, payment ids)`` of ``sub``, newest first: the invoices with a line of it and their
-    payments (read through :func:`with_associations`' prefetch when there is one)."""
-    invoices = {line.invoice_id: line.invoice for line in sub.invoice_lines.all()}
-    invoices.update((i.pk, i) for i in sub.invoices.all())
-    payments = {p.pk for invoice in invoices.values() for p in invoice.payments.all()}
-    payments.update(p.pk for p in sub.payments.all())
-    return sorted(invoices, reverse=True), sorted(payments, reverse=True)
+    """``(invoice ids, payment ids)`` of ``sub``, newest first (see :func:`with_associations`, which
+    loads them; two queries here when it has not)."""
+    if not hasattr(sub, "billed_ids"):
+        with_associations([sub])
+    return sub.billed_ids
 
 
 def subscription_list(
@@ -119,9 +162,13 @@ def subscription_page(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[Subscription]:
-    """One page of ``qs`` in the ``sort`` order, with associations prefetched."""
-    return paginate_keyset(with_associations(qs), sort_keyset(sort), limit=limit, cursor=cursor)
+    """One page of ``qs`` in the ``sort`` order, with associations loaded."""
+    page = paginate_keyset(qs, sort_keyset(sort), limit=limit, cursor=cursor)
+    with_associations(page.data)
+    return page
 
 
 def subscription_get(pk: str) -> Subscription | None:
-    return with_associations(Subscription.objects.filter(pk=pk)).first()
+    """The subscription ``pk`` with its associations loaded (None when there is none)."""
+    found = with_associations(_SUBSCRIPTION.objects(pk))
+    return found[0] if found else None

@@ -1,8 +1,11 @@
-"""Pages show times in the account's time zone, read at most once per request and only when a page
-shows a time (the sign-in page, say, reads nothing).
+"""What a request reads at most once: the account's time zone and the sandbox test clock.
 
-``page_zone()`` is that zone: the template filters (``day``, ``moment``) ask it. Outside a request
-it reads the settings each time.
+Pages show times in the account's time zone, read at most once per request and only when a page
+shows a time (the sign-in page, say, reads nothing). ``page_zone()`` is that zone: the template
+filters (``day``, ``moment``) ask it. Outside a request it reads the settings each time.
+
+The test clock's row is read once per request too (``core.clock.read_once``): every timestamp a
+request writes (``created_at`` of each row, its events) asks the clock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import tzinfo
 from django.http import HttpRequest, HttpResponse
 
 from recurra.accounts.selectors import account_zone
+from recurra.core import clock
 
 View = Callable[[HttpRequest], HttpResponse]
 
@@ -32,11 +36,12 @@ def page_zone() -> tzinfo:
     return zone
 
 
-def account_time_zone(get_response: View) -> View:
+def read_once_per_request(get_response: View) -> View:
     def middleware(request: HttpRequest) -> HttpResponse:
         token = _zone.set([None])
         try:
-            return get_response(request)
+            with clock.read_once():
+                return get_response(request)
         finally:
             _zone.reset(token)
 
