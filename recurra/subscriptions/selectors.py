@@ -68,9 +68,12 @@ def _invoices_of(ids: Sequence[str], *, pairs: bool = True) -> QuerySet[InvoiceL
 
 
 def _payments_of(ids: Sequence[str]) -> QuerySet[Payment]:
-    """The payments naming one of the subscriptions or paying one of their invoices."""
-    invoices = _invoices_of(ids, pairs=False)
-    return Payment.objects.filter(Q(subscription_id__in=ids) | Q(invoice_id__in=invoices)).order_by()
+    """The payments naming one of the subscriptions or paying one of their invoices (a UNION, so
+    that each half reads its own index: an OR of the two is a scan of every payment)."""
+    columns = ("id", "invoice_id", "subscription_id")
+    named = Payment.objects.filter(subscription_id__in=ids).order_by().values_list(*columns)
+    paying = Payment.objects.filter(invoice_id__in=_invoices_of(ids, pairs=False)).order_by()
+    return named.union(paying.values_list(*columns))  # type: ignore[return-value]
 
 
 _SUBSCRIPTION = Prepared(Subscription, lambda pk: Subscription.objects.filter(pk=pk).order_by())
