@@ -11,6 +11,7 @@ from ninja.openapi.schema import OpenAPISchema
 from recurra.api import problems
 from recurra.api.auth import ApiKeyAuth
 from recurra.api.openapi import document_errors
+from recurra.api.rendering import JSONRenderer
 from recurra.api.routers import (
     companies,
     contacts,
@@ -66,6 +67,7 @@ api = RecurraAPI(
         "Send `Idempotency-Key` on POSTs to make retries safe."
     ),
     auth=ApiKeyAuth(),
+    renderer=JSONRenderer(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -111,15 +111,3 @@ def attach(objs: Iterable[models.Model], name: str, related: Mapping[Any, models
     attname = objs[0]._meta.get_field(name).attname  # type: ignore[union-attr]
     for obj in objs:
         obj._state.fields_cache[name] = related.get(getattr(obj, attname))
-
-
-def attach_many(objs: Iterable[models.Model], name: str, related: Mapping[Any, list[models.Model]]) -> None:
-    """Cache ``related[obj.pk]`` (none when absent) as what ``obj.<name>.all()`` returns, as
-    ``prefetch_related`` does: the reverse relation ``name``'s rows loaded by another query."""
-    for obj in objs:
-        manager = getattr(obj, name)
-        qs = manager.get_queryset()  # filtered to obj: a .filter() on it still asks the database
-        qs._result_cache = related.get(obj.pk, [])
-        qs._prefetch_done = True
-        cache = {**getattr(obj, "_prefetched_objects_cache", {}), name: qs}
-        obj._prefetched_objects_cache = cache  # type: ignore[attr-defined]

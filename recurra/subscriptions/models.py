@@ -55,7 +55,8 @@ class Subscription(Timestamped, Address):
     The address columns (from :class:`Address`) are the billing address.
     """
 
-    # Not a column: (invoice ids, payment ids), set by selectors.with_associations.
+    # Not columns: set by selectors.with_associations (the API object's associations).
+    loaded_line_items: list[SubscriptionLineItem]
     billed_ids: tuple[list[str], list[str]]
 
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sub"))

@@ -16,7 +16,6 @@ from operator import and_
 from django.db.models import Q, QuerySet
 
 from recurra.core.errors import ValidationFailed
-from recurra.core.instances import attach_many
 from recurra.core.pagination import DEFAULT_LIMIT, Keyset, Page, paginate_keyset
 from recurra.core.prepared import Prepared
 from recurra.invoicing.models import Invoice, InvoiceLine
@@ -87,7 +86,8 @@ _PAYMENTS = Prepared(Payment, _payments_of, columns=("id", "invoice_id", "subscr
 
 def with_associations(subs: Iterable[Subscription]) -> list[Subscription]:
     """``subs`` with everything the API object shows loaded: three queries however many rows
-    (their line items; the ids of their invoices; the ids of their payments).
+    (their line items; the ids of their invoices; the ids of their payments), read back by
+    :func:`line_items_of` and :func:`billed_records`.
 
     A subscription's invoices are those with a line of it and those that name it; its payments,
     those of these invoices and those that name it (:func:`billed_records` reads them back).
@@ -96,10 +96,9 @@ def with_associations(subs: Iterable[Subscription]) -> list[Subscription]:
     if not rows:
         return rows
     ids = [s.pk for s in rows]
-    items: dict[str, list[SubscriptionLineItem]] = {}
+    items: dict[str, list[SubscriptionLineItem]] = {pk: [] for pk in ids}
     for item in _LINE_ITEMS.objects(ids):
-        items.setdefault(item.subscription_id, []).append(item)
-    attach_many(rows, "line_items", items)  # type: ignore[arg-type]
+        items[item.subscription_id].append(item)
     invoices: dict[str, set[str]] = {pk: set() for pk in ids}
     of_invoice: dict[str, set[str]] = {}
     for sub_id, invoice_id in _INVOICES.rows(ids):
@@ -110,8 +109,16 @@ def with_associations(subs: Iterable[Subscription]) -> list[Subscription]:
         for owner in of_invoice.get(invoice_id, set()) | ({sub_id} if sub_id in payments else set()):
             payments[owner].add(pay_id)
     for sub in rows:
+        sub.loaded_line_items = items[sub.pk]
         sub.billed_ids = (sorted(invoices[sub.pk], reverse=True), sorted(payments[sub.pk], reverse=True))
     return rows
+
+
+def line_items_of(sub: Subscription) -> list[SubscriptionLineItem]:
+    """``sub``'s line items in their order (as :func:`with_associations` loaded them, else read now)."""
+    if not hasattr(sub, "loaded_line_items"):
+        with_associations([sub])
+    return sub.loaded_line_items
 
 
 def billed_records(sub: Subscription) -> tuple[list[str], list[str]]:

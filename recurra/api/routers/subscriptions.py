@@ -157,7 +157,7 @@ class SubscriptionOut(BaseModel):
             invoice_settings=InvoiceSettingsOut(
                 **{name: getattr(s, column) for name, column in services.INVOICE_SETTINGS.items()}
             ),
-            line_items=[LineItemOut.of(item) for item in s.line_items.all()],
+            line_items=[LineItemOut.of(item) for item in selectors.line_items_of(s)],
             associations=AssociationsOut(
                 deals=[s.deal_id] if s.deal_id else [],
                 quotes=[s.quote_id] if s.quote_id else [],
