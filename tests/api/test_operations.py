@@ -16,13 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, ProgrammingError
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from recurra.core import clock, logs
 from recurra.jobs.models import Job, JobStatus
 from recurra.notifications.models import EmailMessage, EmailStatus
+from recurra.ops import scrape as scrape_module
 from recurra.ops import views
 from recurra.ops.models import WorkerHeartbeat
 from recurra.worker.steps import run_due_work
@@ -129,6 +130,28 @@ def test_readyz_is_unavailable_when_the_database_does_not_answer(monkeypatch: py
         {"status": "unavailable", "database": "unreachable"},
     )
     assert "db.internal" not in response.content.decode()
+
+
+def test_readyz_is_unavailable_when_the_tables_cannot_be_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(**_: Any) -> Any:
+        raise ProgrammingError('relation "ops_workerheartbeat" does not exist')
+
+    monkeypatch.setattr(views, "workers_seen", missing)  # the database answers; not migrated
+    response = Client().get("/readyz")
+    assert (response.status_code, response.json()) == (503, {"status": "unavailable", "database": "error"})
+
+
+@pytest.mark.usefixtures("token")
+def test_metrics_without_the_database_still_serve_the_processes_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(**_: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(scrape_module, "queue_depths", down)
+    Client().get("/healthz")
+    samples = scrape()
+    assert value(samples, "recurra_database_up") == 0
+    assert not [name for name, _ in samples if name.startswith("recurra_queue")]
+    assert [name for name, _ in samples if name.startswith("recurra_http_request_duration_seconds")]
 
 
 def test_metrics_is_off_without_a_token_and_asks_for_it(settings: Any) -> None:
