@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Min, Q
 
@@ -42,7 +43,7 @@ def queue_depths(*, at: datetime) -> dict[str, QueueDepth]:
     rows not done (a range of the queue's index)."""
     found = {}
     for queue in queues():
-        groups = {
+        groups: dict[str, Any] = {
             row["status"]: row
             for row in queue.model._default_manager.filter(
                 status__in=[queue.queued, queue.running, queue.failed]
@@ -55,12 +56,13 @@ def queue_depths(*, at: datetime) -> dict[str, QueueDepth]:
             )
             .order_by()
         }
-        queued = groups.get(queue.queued, {"rows": 0, "due": 0, "oldest": None})
+        none: dict[str, Any] = {"rows": 0, "due": 0, "oldest": None}
+        queued = groups.get(queue.queued, none)
         found[queue.name] = QueueDepth(
             due=queued["due"],
             scheduled=queued["rows"] - queued["due"],
-            running=groups.get(queue.running, {"rows": 0})["rows"],
-            failed=groups.get(queue.failed, {"rows": 0})["rows"],
+            running=groups.get(queue.running, none)["rows"],
+            failed=groups.get(queue.failed, none)["rows"],
             oldest_due_age=_age(at, queued["oldest"]),
         )
     return found
