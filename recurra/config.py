@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -228,3 +229,54 @@ def origin(url: str) -> str:
     """
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+METRICS_TOKEN_MIN_LENGTH = 16
+
+
+def metrics_token() -> str:
+    """RECURRA_METRICS_TOKEN: the bearer token ``GET /metrics`` asks for; empty (unset) turns the
+    endpoint off (404). A short one stops start-up: it guards business numbers."""
+    token = os.environ.get("RECURRA_METRICS_TOKEN", "").strip()
+    if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"RECURRA_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return token
+
+
+LOG_FORMATS = ("plain", "json")
+
+
+def log_format() -> str:
+    """RECURRA_LOG_FORMAT: ``plain`` (default) or ``json`` (one JSON object a line)."""
+    value = os.environ.get("RECURRA_LOG_FORMAT", "plain").strip().lower() or "plain"
+    if value not in LOG_FORMATS:
+        raise ImproperlyConfigured(
+            f"RECURRA_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {value!r}"
+        )
+    return value
+
+
+def logging_settings(log_format: str, level: str) -> dict[str, Any]:
+    """Django's LOGGING: every line to stderr in ``log_format``, each carrying the request id when
+    in a request (``core.logs``); the chatty libraries at WARNING."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "recurra.core.logs.RequestIdFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "recurra.core.logs.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request_id"]}
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "axes": {"level": "WARNING"},  # lockouts, not every sign-in
+            "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
+        },
+    }

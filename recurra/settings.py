@@ -20,8 +20,12 @@ from recurra.config import (
     email_settings,
     gateway_settings,
     hsts_seconds,
+    log_format,
+    logging_settings,
     login_throttle,
+    metrics_token,
     mode,
+    positive_int,
     private_file,
     secret_key,
 )
@@ -63,10 +67,15 @@ INSTALLED_APPS = [
     "recurra.exports",
     "recurra.api",
     "recurra.web",
+    "recurra.ops",
     "recurra.worker",
 ]
 
 MIDDLEWARE = [
+    # First: the request id (every line logged after carries it), the latency histogram, and
+    # /healthz, /readyz and /metrics answered before sessions, CSRF or the host check (probes
+    # come by IP address).
+    "recurra.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, before the headers below
     "csp.middleware.CSPMiddleware",
@@ -203,15 +212,10 @@ STRIPE_WEBHOOK_SECRET = _gateway["STRIPE_WEBHOOK_SECRET"]
 STRIPE_API_BASE = _gateway["STRIPE_API_BASE"]
 STRIPE_JS_URL = _gateway["STRIPE_JS_URL"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("RECURRA_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},  # lockouts, not every sign-in
-        "stripe": {"level": "WARNING"},  # the SDK logs every request at INFO
-    },
-}
+# Operations (docs/operations.md): the bearer token of GET /metrics (unset: no /metrics), and after
+# how many seconds without a heartbeat a worker counts as stale in /readyz and the metrics.
+RECURRA_METRICS_TOKEN = metrics_token()
+RECURRA_WORKER_STALE_SECONDS = positive_int("RECURRA_WORKER_STALE_SECONDS", 120)
+
+# RECURRA_LOG_FORMAT=json: one JSON object a line, with the request id (recurra.core.logs).
+LOGGING = logging_settings(log_format(), os.environ.get("RECURRA_LOG_LEVEL", "INFO"))

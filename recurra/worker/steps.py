@@ -13,6 +13,10 @@ beside the run in the step's own module (``core.due`` says what it answers).
 The test clock asks them when to stop and which steps to run; a step whose
 ``stops`` is False (crash leftovers, housekeeping) runs when due at a stop but
 never makes the clock stop.
+
+The steps that record payments count what their reports say in ``core.metrics``:
+periods billed (``recurra_renewals_billed_total``) and outcomes by step
+(``recurra_payments_total``), whether the loop or the test clock ran them.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from recurra.billing.reconcile import (
 from recurra.billing.reminders import reminders_next_due, send_reminders
 from recurra.billing.run import RunReport, billing_next_due, billing_run
 from recurra.commerce.reconcile import purchases_next_due, reconcile_purchases
-from recurra.core import clock
+from recurra.core import clock, metrics
 from recurra.exports.running import exports_expire, exports_expire_next_due
 from recurra.jobs.runner import jobs_next_due, run_due
 from recurra.subscriptions.canceling import cancel_due, cancel_next_due
@@ -92,8 +96,17 @@ class Step:
     stops: bool = True  # its due instants are stops of the test clock
 
 
+OUTCOMES = ("succeeded", "failed", "processing", "requires_action")
+
+
+def _count(step: str, outcomes: Outcomes) -> None:
+    for outcome in OUTCOMES:
+        metrics.PAYMENTS.add(getattr(outcomes, outcome), outcome=outcome, step=step)
+
+
 def _reconcile(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = reconcile_pending(at=at)
+    _count("reconcile_pending", done)
     report.reconciled += done
     return bool(done.by_payment)
 
@@ -114,18 +127,22 @@ def _cancel(report: WorkReport, *, at: datetime, stop: threading.Event | None) -
 
 def _bill(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = billing_run(at=at, stop=stop)
+    metrics.RENEWALS_BILLED.add(done.invoices)
+    _count("billing_run", done.outcomes)
     report.run += done
     return bool(done.subscriptions)
 
 
 def _settle(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = settle_processing(at=at)
+    _count("settle_processing", done)
     report.settled += done
     return bool(done.by_payment)
 
 
 def _retry(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = retry_due(at=at)
+    _count("retry_due", done.retried)
     report.dunning += done
     return bool(done.retried.by_payment or done.final_actions)
 

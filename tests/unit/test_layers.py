@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("billing",),
     ("commerce",),
     ("automation", "insights", "exports", "saved_views"),
-    ("api", "web"),
+    ("api", "web", "ops"),
     ("worker", "cli", "demo", "urls", "wsgi", "settings", "config"),
 )
 LAYER_OF = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}

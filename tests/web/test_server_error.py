@@ -3,11 +3,15 @@ HTML. The fault is injected (a selector that raises), since a real one is a bug 
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
 
+from recurra.core import logs
 from recurra.web.views import errors
 from tests.api.support import assert_problem
 from tests.conftest import ApiClient
@@ -58,3 +62,26 @@ def test_the_500_page_reads_nothing_from_the_database(django_assert_num_queries:
         response = errors.server_error(RequestFactory().get("/contacts/"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.usefixtures("broken")
+def test_the_500_page_shows_the_request_id_its_log_line_carries(viewer: Client) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+    viewer.raise_request_exception = False
+    try:
+        response = viewer.get("/contacts/", HTTP_X_REQUEST_ID="req-500")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert (response.status_code, response["X-Request-ID"]) == (500, "req-500")
+    assert "Request id: req-500" in text(response.content.decode())
+    (line,) = [json.loads(line) for line in stream.getvalue().splitlines() if '"ERROR"' in line]
+    assert (line["message"], line["request_id"], line["status_code"]) == (
+        "Internal Server Error: /contacts/",
+        "req-500",
+        500,
+    )
+    assert "RuntimeError: injected fault" in line["exc_info"]

@@ -18,19 +18,29 @@ Some processors (Stripe) create a charge object before confirming it:
 reference the caller has not stored, so a look-up by that reference tells
 every charge it made; a reference lost to a crash belongs to a charge never
 confirmed, which moves no money.
+
+Every call of an operation (:data:`OPERATIONS`) that ends without an answer (``GatewayError``) or with
+an unexpected exception is counted in ``recurra_gateway_errors_total`` by gateway and operation
+(``core.metrics``): each gateway class's own operations are wrapped when the class is made. A call
+inside another (the sandbox's ``charge`` asks its ``charge_many``) is counted once, as the outer.
 """
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from recurra.core import metrics
+from recurra.core.errors import RecurraError
 
 
 class ChargeStatus(StrEnum):
@@ -146,14 +156,56 @@ def own_transaction(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
 
 
+OPERATIONS = ("tokenize", "prepare", "charge", "charge_many", "lookup", "refund")
+_in_call: ContextVar[bool] = ContextVar("gateway_call", default=False)
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def counting_errors(operation: str) -> Callable[[Method], Method]:
+    """Decorate a gateway method to count its errors in ``recurra_gateway_errors_total`` (see the
+    module); a RecurraError (a decline, a refusal: the processor's answer) is not an error."""
+
+    def wrap(method: Method) -> Method:
+        @functools.wraps(method)
+        def call(self: PaymentGateway, *args: Any, **kwargs: Any) -> Any:
+            if _in_call.get():
+                return method(self, *args, **kwargs)
+            token = _in_call.set(True)
+            try:
+                return method(self, *args, **kwargs)
+            except GatewayError:
+                metrics.GATEWAY_ERRORS.add(gateway=self.name, operation=operation, kind="unanswered")
+                raise
+            except RecurraError:
+                raise
+            except Exception:
+                metrics.GATEWAY_ERRORS.add(gateway=self.name, operation=operation, kind="error")
+                raise
+            finally:
+                _in_call.reset(token)
+
+        call.counts_errors = True  # type: ignore[attr-defined]
+        return cast(Method, call)
+
+    return wrap
+
+
 class PaymentGateway(ABC):
     name: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for operation in OPERATIONS:
+            method = cls.__dict__.get(operation)
+            if callable(method) and not getattr(method, "counts_errors", False):
+                setattr(cls, operation, counting_errors(operation)(method))
 
     @abstractmethod
     def tokenize(self, token: str, *, at: datetime, customer: Customer | None = None) -> MethodDetails:
         """The method a client-side token stands for, attached to ``customer`` where the processor
         keeps customers; an unknown or declined token is a 422 on ``token``."""
 
+    @counting_errors("prepare")
     def prepare(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[ChargeRequest]:
         """The requests ready to charge, in order: each with its ``reference`` where the processor
         creates the charge before confirming it (store it, committed, before :meth:`charge`).
@@ -166,6 +218,7 @@ class PaymentGateway(ABC):
     def charge(self, request: ChargeRequest, *, at: datetime) -> Charge:
         """Charge a saved method off-session; idempotent on the request's key."""
 
+    @counting_errors("charge_many")
     def charge_many(self, requests: Sequence[ChargeRequest], *, at: datetime) -> list[Charge]:
         """One charge per request, in order (gateways with a faster way override this).
 
