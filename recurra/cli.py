@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Callable
 
+GUNICORN_THREADS = 2  # per process, with --workers (docs/deployment.md: what measured best)
+
 
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recurra.settings")
@@ -38,6 +40,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """waitress with the worker in process (the embedded default), or with ``--workers`` gunicorn's
+    processes and no worker (``recurra.server``). Static files are collected first, either way."""
+    from recurra.server import serve_gunicorn, static_files_collect
+
+    static_files_collect()  # before the app loads: WhiteNoise lists the files when it starts
+    if args.workers:
+        _serve_note(args)
+        serve_gunicorn(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads or GUNICORN_THREADS,
+            access_log=args.access_log,
+        )
+        return 0
+    return _serve_waitress(args)
+
+
+def _serve_note(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    threads = args.threads or GUNICORN_THREADS
+    print(
+        f"Serving Recurra on http://{args.host}:{args.port}/ with {args.workers} processes of {threads} "
+        "threads; run `recurra worker` beside it for billing and emails (SIGTERM or Ctrl+C to stop)",
+        flush=True,
+    )
+    if connection.vendor == "sqlite":
+        print("note: on SQLite every write waits for the one writer; use PostgreSQL with --workers")
+
+
+def _serve_waitress(args: argparse.Namespace) -> int:
     import signal
     import threading
 
@@ -58,7 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         worker.start()
     print(f"Serving Recurra on http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
     try:
-        serve(application, host=args.host, port=args.port, threads=args.threads, ident="recurra")
+        serve(application, host=args.host, port=args.port, threads=args.threads or 8, ident="recurra")
     finally:
         stop.set()
         if worker.is_alive():
@@ -174,6 +208,12 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recurra", description="Subscriptions and recurring billing.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -181,7 +221,19 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="web app, API and an in-process worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--workers",
+        type=_at_least_one,
+        metavar="N",
+        help="production: gunicorn with N web processes and no worker inside (run `recurra worker`)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_at_least_one,
+        metavar="T",
+        help=f"threads per process (default 8 alone, {GUNICORN_THREADS} with --workers)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="with --workers: a line per request")
     serve.add_argument(
         "--no-worker", action="store_true", help="web and API only (run `recurra worker` apart)"
     )

@@ -160,10 +160,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# `recurra serve` collects the static files here (hashed names, gzip copies, a manifest) and
+# WhiteNoise serves them cached for good; before that, the plain names from the apps' directories
+# (recurra.web.staticfiles). The originals are not kept beside the hashed copies: the finders
+# serve the plain names.
 STATIC_ROOT = RECURRA_DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves app static files from finders; keep it quiet
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "recurra.web.staticfiles.CollectedStaticFiles"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,6 +4,7 @@
   PostgreSQL pass runs too (scripts/test), otherwise skipped with the reason.
 - ``browser`` tests need /usr/bin/chromium; outside CI they skip without it.
 - In CI (CI=true) a skipped test fails the run: nothing may be skipped there.
+- Static files keep their plain names (``pytest_configure``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ CHROMIUM = "/usr/bin/chromium"
 
 def _on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Plain static file names in the test process, whatever its data directory holds: the live
+    server's static handler finds files by those names, not by the hashed ones of a manifest an
+    earlier ``recurra serve`` may have collected there. tests/services/test_server.py serves the
+    collected files in a server process of its own."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}).enable()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("commerce",),
     ("automation", "insights", "exports", "saved_views"),
     ("api", "web", "ops"),
-    ("worker", "cli", "demo", "urls", "wsgi", "settings", "config"),
+    ("worker", "cli", "demo", "server", "urls", "wsgi", "settings", "config"),
 )
 LAYER_OF = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}
 ROOT = Path(recurra.__file__).parent
