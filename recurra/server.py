@@ -14,6 +14,10 @@ SIGINT (Ctrl+C) stops at once. A worker silent for ``TIMEOUT`` seconds (stuck,
 not a slow request: a gthread worker's main thread keeps reporting while its
 threads work) is killed and replaced. Without ``--access-log`` no line is
 written per request; errors still go to stderr.
+
+Metrics (``core.metrics``) are kept in files shared by the workers
+(prometheus-client's multiprocess mode, set up before the fork), so
+``/metrics`` on any worker counts the requests of all of them.
 """
 
 from __future__ import annotations
@@ -25,9 +29,13 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from recurra.core import metrics
+
 TIMEOUT = 30
 GRACEFUL_TIMEOUT = 20  # below systemd's default TimeoutStopSec (90 s) with room to spare
 KEEPALIVE = 5  # seconds an idle kept-alive connection stays open (a proxy's pool reuses it)
+# gunicorn's default line and the request id the answer carries (the one in the app's own log lines)
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 STAMP = ".recurra-sources"  # in STATIC_ROOT: what the last collection was made from
 
 
@@ -63,15 +71,18 @@ def gunicorn_options(*, host: str, port: int, workers: int, threads: int, access
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": KEEPALIVE,
         "accesslog": "-" if access_log else None,
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "proc_name": "recurra",
         "pre_fork": _close_connections,
+        "child_exit": metrics.child_exit,  # a gone worker's live values go with it
     }
 
 
 def serve_gunicorn(*, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Run gunicorn until SIGTERM or SIGINT (blocks; gunicorn exits the process when stopped)."""
     options = gunicorn_options(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    metrics.multiprocess_prepare()  # before the fork: every worker's counts add up in /metrics
     GunicornServer(options).run()
 
 
