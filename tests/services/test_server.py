@@ -40,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_CSS = ROOT / "recurra" / "web" / "static" / "web" / "app.css"
 
 
+METRICS_TOKEN = "a-scraper-token-of-sorts"
+
+
 def _database_url(tmp_path: Path) -> str:
     """A URL another process can open: the test database itself, or a file copy of SQLite's."""
     settings = connection.settings_dict
@@ -97,6 +100,7 @@ def served(transactional_db: None, tmp_path: Path) -> Iterator[Callable[[], Serv
             "DATABASE_URL": _database_url(tmp_path),
             "RECURRA_DATA_DIR": str(data),
             "RECURRA_MODE": "sandbox",
+            "RECURRA_METRICS_TOKEN": METRICS_TOKEN,
             "PYTHONPATH": str(ROOT),
         }
         command = [sys.executable, "-m", "recurra.cli", "serve", "--workers", "2", "--port", str(port)]
@@ -125,6 +129,13 @@ def test_gunicorn_serves_the_api_and_hashed_gzipped_static_files_and_stops_on_si
         status, _, body = server.request(f"/api/v1/contacts/{contact.pk}", bearer)
         assert (status, json.loads(body)["email"]) == (200, "ingrid@fjordline.example")
     assert server.request(f"/api/v1/contacts/{contact.pk}")[0] == 401
+    status, _, body = server.request("/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
+    counted = re.search(
+        r'request_duration_seconds_count\{method="GET",route="/api/v1/contacts/<contact_id>",'
+        r'status="2xx"\} (\S+)',
+        body.decode(),
+    )
+    assert (status, counted and float(counted[1])) == (200, 6.0), "both workers' requests, counted once"
 
     status, _, page = server.request("/login/")
     assert status == 200
