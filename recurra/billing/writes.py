@@ -28,8 +28,10 @@ SYSTEM = Actor.system()
 
 
 @functools.cache
-def _attname(model: type[models.Model], name: str) -> str:
-    return model._meta.get_field(name).attname  # type: ignore[union-attr]
+def _attnames(model: type[models.Model]) -> dict[str, str]:
+    """Each concrete field's attribute name (``contact_id``) by its name and by itself."""
+    fields = model._meta.concrete_fields
+    return {f.name: f.attname for f in fields} | {f.attname: f.attname for f in fields}
 
 
 @dataclass
@@ -98,22 +100,20 @@ class Batch:
     def _updated(self, obj: models.Model, changed: dict[str, Any]) -> events.EventRow:
         name = obj._meta.model_name
         verb = str(vars(obj)["status"]) if "status" in changed else "updated"
-        return self._event(
+        attnames = _attnames(type(obj))
+        raw = self._raw
+        return self._event(  # values as they are: the insert makes them JSON (events.dumps)
             f"{name}.{verb}",
             obj,
-            before={self._attname(obj, k): events.jsonable(self._raw(v)) for k, v in changed.items()},
-            after={self._attname(obj, k): events.jsonable(self._raw(getattr(obj, k))) for k in changed},
+            before={attnames[k]: raw(v) for k, v in changed.items()},
+            after={attnames[k]: raw(getattr(obj, k)) for k in changed},
         )
 
     def _created(self, obj: models.Model) -> events.EventRow:
-        return self._event(f"{obj._meta.model_name}.created", obj, after=events.snapshot(obj))
+        return self._event(f"{obj._meta.model_name}.created", obj, after=events.values_of(obj))
 
     def _event(self, type_: str, obj: models.Model, **data: Any) -> events.EventRow:
         return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
-
-    @staticmethod
-    def _attname(obj: models.Model, name: str) -> str:
-        return _attname(type(obj), name)
 
     @staticmethod
     def _raw(value: Any) -> Any:

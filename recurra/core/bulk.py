@@ -20,13 +20,15 @@ input; every value is a bound parameter.
 from __future__ import annotations
 
 import functools
-import json
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from django.db import connection, models
+
+from recurra.core.events import dumps
+from recurra.core.instances import defaults, plain_attributes
 
 CHUNK = 1000
 _NATIVE = frozenset(  # SQLite takes these as they are (Django registers Decimal → str)
@@ -58,11 +60,8 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
         return
     meta = (model or type(objs[0]))._meta
     fields = _stored(meta.model)
-    values = operator.attrgetter(*(f.attname for f in fields))  # a tuple per object, in C
-    if any(_is_json(f) for f in fields):
-        rows: list[Any] = _dump_json(fields, [list(values(obj)) for obj in objs])
-    else:
-        rows = [values(obj) for obj in objs]
+    tuples = _tuples(meta.model, objs)
+    rows: list[Any] = _dump_json(fields, [list(t) for t in tuples]) if any(map(_is_json, fields)) else tuples
     quote = _quote
     columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
@@ -73,6 +72,23 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, max(1, min(CHUNK, 30000 // len(fields)))):  # SQLite's variable limit
             cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), _flat(fields, chunk))
+
+
+def _tuples(model: type[models.Model], objs: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Each object's column values as a tuple, made in C: from the object's ``__dict__`` when every
+    column is a plain attribute there (instances, :func:`new_row`'s rows), which spares a Python
+    descriptor call per foreign key; else through attributes (slotted rows)."""
+    attnames = tuple(f.attname for f in _stored(model))
+    if len(attnames) == 1:
+        return [(getattr(obj, attnames[0]),) for obj in objs]
+    if plain_attributes(model) and hasattr(objs[0], "__dict__"):
+        from_dict = operator.itemgetter(*attnames)
+        try:
+            return [from_dict(obj.__dict__) for obj in objs]
+        except (KeyError, AttributeError):  # a column not set on some object (deferred)
+            pass
+    from_attributes = operator.attrgetter(*attnames)
+    return [from_attributes(obj) for obj in objs]
 
 
 def update_rows(
@@ -183,12 +199,13 @@ def _unnest(fields: Sequence[models.Field]) -> tuple[str, list[str]]:
 
 
 def _dump_json(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[list[Any]]:
-    """JSON columns of ``rows`` as JSON text, in place (both databases take it so)."""
+    """JSON columns of ``rows`` as JSON text, in place (both databases take it so); dates,
+    Decimals and UUIDs in them as ``core.events.jsonable`` writes them (``events.dumps``)."""
     for i, field in enumerate(fields):
         if _is_json(field):
             for row in rows:
                 if row[i] is not None:
-                    row[i] = json.dumps(row[i])
+                    row[i] = dumps(row[i])
     return rows
 
 
@@ -223,10 +240,11 @@ def new_row(model: type[models.Model], **values: Any) -> Any:
     without the instance: in hot paths that make thousands of rows, the ORM's
     per-instance set-up costs more than the insert.
     """
-    for field in _stored(model):
-        if field.attname not in values:
-            values[field.attname] = field.get_default()
-    return _Row(values)
+    constant, makers = _defaults(model)
+    for attname, make in makers:
+        if attname not in values:
+            values[attname] = make()
+    return _Row(constant | values)
 
 
 class _Row:
@@ -234,6 +252,11 @@ class _Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__ = values
+
+
+@functools.cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    return defaults(_stored(model))
 
 
 @functools.cache

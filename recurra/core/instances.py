@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 
 M = TypeVar("M", bound=models.Model)
 
@@ -37,8 +39,37 @@ def _attnames(model: type[models.Model]) -> tuple[str, ...]:
 
 
 @functools.cache
-def _defaults(model: type[models.Model]) -> tuple[tuple[str, models.Field], ...]:
-    return tuple((f.attname, f) for f in model._meta.concrete_fields)  # type: ignore[misc]
+def plain_attributes(model: type[models.Model]) -> bool:
+    """Whether each concrete field's attribute reads what the instance's ``__dict__`` holds (no
+    file or other wrapper fields), so that hot paths may read ``__dict__`` without a Python
+    descriptor call per foreign key."""
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return all(type(getattr(model, f.attname, None)) in plain for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _attname_set(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(_attnames(model))
+
+
+def defaults(fields: Iterable[models.Field]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """The fields' defaults as Django gives them (``Field.get_default``), split in two: the
+    constant ones by attribute name, and the makers called afresh for each row (callables: ids,
+    ``dict``, ``clock.now``): copying one dict costs less than asking each field."""
+    constant: dict[str, Any] = {}
+    makers = []
+    for f in fields:
+        if f.has_default() and callable(f.default):  # a field's own get_default may wrap it (FK)
+            plain = type(f).get_default is models.Field.get_default
+            makers.append((f.attname, f.default if plain else f.get_default))
+        else:  # the default itself, or "" or None: the same object each time
+            constant[f.attname] = f.get_default()
+    return constant, tuple(makers)
+
+
+@functools.cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    return defaults(model._meta.concrete_fields)  # type: ignore[arg-type]
 
 
 def _made(model: type[M], values: dict[str, Any], db: str | None) -> M:
@@ -58,15 +89,16 @@ def build(model: type[M], **values: Any) -> M:
     name (``contact=``): its id is set and the instance cached.
     """
     related = {}
-    attnames = _attnames(model)
+    attnames = _attname_set(model)
     for name in [name for name in values if name not in attnames]:
         field = model._meta.get_field(name)  # a foreign key by its field name
         related[name] = value = values.pop(name)
         values[field.attname] = None if value is None else value.pk  # type: ignore[union-attr]
-    for attname, field in _defaults(model):
+    constant, makers = _defaults(model)
+    for attname, make in makers:
         if attname not in values:
-            values[attname] = field.get_default()
-    obj = _made(model, values, None)
+            values[attname] = make()
+    obj = _made(model, constant | values, None)
     if related:
         obj._state.fields_cache.update(related)
     return obj

@@ -1,0 +1,54 @@
+"""core.instances.build and core.bulk.insert_objects / new_row: rows made and written without the ORM's
+per-instance work, with the defaults and JSON the ORM would give them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from recurra.core.bulk import insert_objects, new_row
+from recurra.core.instances import build
+from recurra.crm.models import Contact, Deal
+from recurra.invoicing.models import Invoice
+from recurra.notifications.models import EmailMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_build_gives_each_field_its_default_and_each_row_its_own_id_and_dicts() -> None:
+    one, two = build(Invoice), build(Invoice, currency="NOK")
+    ordinary = Invoice()
+    for field in Invoice._meta.concrete_fields:
+        if field.attname not in ("id", "created_at", "updated_at"):
+            assert getattr(one, field.attname) == getattr(ordinary, field.attname), field.attname
+    assert one.pk != two.pk and one.pk.startswith("in_")
+    assert one.billing_address == {} and one.billing_address is not two.billing_address  # a dict each
+    assert two.currency == "NOK" and one._state.adding
+
+
+def test_build_takes_a_foreign_key_as_the_related_instance() -> None:
+    contact = Contact.objects.create(email="a@example.com")
+    deal = build(Deal, name="d", currency="USD", contact=contact)
+    assert deal.contact_id == contact.pk and deal.contact is contact
+
+
+def test_inserted_instances_and_plain_rows_read_back_as_written(frozen_clock: dt.datetime) -> None:
+    contact = Contact.objects.create(email="a@example.com")
+    deals = [build(Deal, name=f"d{i}", currency="USD", amount=i, contact=contact) for i in range(3)]
+    insert_objects(deals)
+    assert sorted(Deal.objects.values_list("name", "amount", "contact_id")) == [
+        (f"d{i}", i, contact.pk) for i in range(3)
+    ]
+    data = {"on": dt.date(2027, 2, 28), "at": frozen_clock, "amount": Decimal("1.50"), "lines": [{"n": 1}]}
+    row = new_row(EmailMessage, to="b@example.com", kind="receipt", data=data, run_at=frozen_clock)
+    insert_objects([row], model=EmailMessage)
+    stored = EmailMessage.objects.get()
+    assert stored.data == {
+        "on": "2027-02-28",
+        "at": "2027-01-15T09:30:00Z",
+        "amount": "1.50",
+        "lines": [{"n": 1}],
+    }
+    assert (stored.status, stored.language, stored.attempts, stored.sent_at) == ("queued", "en", 0, None)
