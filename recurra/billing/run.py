@@ -44,7 +44,7 @@ from recurra.catalog.schedule import local_date, period_start, step_for
 from recurra.catalog.terms import PAYMENT_TERM_DAYS, CollectionMethod
 from recurra.core import collector
 from recurra.core.due import day_due
-from recurra.core.instances import build, fetch, load_related
+from recurra.core.instances import any_of, build, fetch, load_related
 from recurra.invoicing.generator import (
     BillingSource,
     InvoiceDraft,
@@ -212,7 +212,7 @@ def _claim(today: date, limit: int) -> list[Subscription]:
 
 def _line_items(sub_ids: list[str]) -> dict[str, list[SubscriptionLineItem]]:
     grouped: dict[str, list[SubscriptionLineItem]] = defaultdict(list)
-    items = SubscriptionLineItem.objects.filter(subscription_id__in=sub_ids).order_by("position", "pk")
+    items = SubscriptionLineItem.objects.filter(any_of("subscription_id", sub_ids)).order_by("position", "pk")
     for item in fetch(items):
         grouped[item.subscription_id].append(item)
     return grouped

@@ -52,3 +52,22 @@ def test_inserted_instances_and_plain_rows_read_back_as_written(frozen_clock: dt
         "lines": [{"n": 1}],
     }
     assert (stored.status, stored.language, stored.attempts, stored.sent_at) == ("queued", "en", 0, None)
+
+
+def test_any_of_selects_what_in_selects() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recurra.core.instances import any_of, fetch_by_pk
+
+    contacts = [Contact.objects.create(email=f"{i}@example.com") for i in range(4)]
+    some = {contacts[0].pk, contacts[2].pk, "con_missing"}
+    with CaptureQueriesContext(connection) as queries:
+        assert set(Contact.objects.filter(any_of("pk", some)).values_list("pk", flat=True)) == some - {
+            "con_missing"
+        }
+    assert Contact.objects.exclude(any_of("pk", some)).count() == 2
+    assert not Contact.objects.filter(any_of("email", [])).exists()
+    assert set(fetch_by_pk(Contact, [contacts[1].pk, None])) == {contacts[1].pk}
+    if connection.vendor == "postgresql":  # one parameter, however many ids
+        assert "= ANY(" in queries.captured_queries[0]["sql"]
