@@ -33,7 +33,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 
 from recurra.accounts.models import AccountSettings
-from recurra.accounts.selectors import account_settings, account_zone
+from recurra.accounts.selectors import account_settings, account_settings_held, account_zone
 from recurra.billing import status
 from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes
@@ -137,27 +137,29 @@ def _bill_batches(
 ) -> bool:
     """Claim, invoice, charge and record batch after batch until a claim comes back empty
     (False), ``stop`` is set (False), or ``batches`` of them (True when the last was full:
-    more may be due)."""
+    more may be due). Each batch reads the account settings once: a change saved meanwhile
+    applies from the next batch."""
     conflicts = 0
     while True:
         if stop is not None and stop.is_set():
             return False
-        try:
+        with account_settings_held():  # read once per batch (invoicing, charging and recording)
+            try:
+                with collector.paused():
+                    claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
+            except IntegrityError:
+                # The database refused a second invoice for a period: another writer billed it
+                # between our claim and our insert (only possible when a claim is bypassed). The
+                # batch rolled back whole; claim afresh, and give up if it keeps happening.
+                conflicts += 1
+                log.warning("billing batch met an already-billed period (%d)", conflicts, exc_info=True)
+                if conflicts >= MAX_CONFLICTS:
+                    raise
+                continue
+            if not claimed:
+                return False
             with collector.paused():
-                claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
-        except IntegrityError:
-            # The database refused a second invoice for a period: another writer billed it
-            # between our claim and our insert (only possible when a claim is bypassed). The
-            # batch rolled back whole; claim afresh, and give up if it keeps happening.
-            conflicts += 1
-            log.warning("billing batch met an already-billed period (%d)", conflicts, exc_info=True)
-            if conflicts >= MAX_CONFLICTS:
-                raise
-            continue
-        if not claimed:
-            return False
-        with collector.paused():
-            report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
+                report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
         if batches is not None:
             batches -= 1
             if not batches:

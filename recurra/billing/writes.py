@@ -20,7 +20,7 @@ from django.db import models
 
 from recurra.core import events
 from recurra.core.actors import Actor
-from recurra.core.bulk import insert_objects, update_rows
+from recurra.core.bulk import insert_objects, update_columns
 from recurra.core.models import Event
 from recurra.notifications.services import EmailDraft, emails_queue
 
@@ -32,6 +32,11 @@ def _attnames(model: type[models.Model]) -> dict[str, str]:
     """Each concrete field's attribute name (``contact_id``) by its name and by itself."""
     fields = model._meta.concrete_fields
     return {f.name: f.attname for f in fields} | {f.attname: f.attname for f in fields}
+
+
+@functools.cache
+def _timestamped(model: type[models.Model]) -> bool:
+    return any(f.name == "updated_at" for f in model._meta.concrete_fields)
 
 
 @dataclass
@@ -87,15 +92,18 @@ class Batch:
                 by_model.setdefault(model, []).append((obj, changed))
         for model, changes in by_model.items():
             names = sorted({name for _, changed in changes for name in changed})
-            timestamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+            timestamped = _timestamped(model)
             fields = [*names, "updated_at"] if timestamped else names
-            rows = []
+            pks = []
+            columns: list[list[Any]] = [[] for _ in fields]
             for obj, changed in changes:
                 if timestamped:
                     obj.updated_at = self.at  # type: ignore[attr-defined]
-                rows.append({"pk": obj.pk, **{name: getattr(obj, name) for name in fields}})
+                pks.append(obj.pk)
+                for column, name in zip(columns, fields, strict=True):
+                    column.append(getattr(obj, name))
                 self._events.append(self._updated(obj, changed))
-            update_rows(model, rows, fields)
+            update_columns(model, pks, dict(zip(fields, columns, strict=True)))
 
     def _updated(self, obj: models.Model, changed: dict[str, Any]) -> events.EventRow:
         name = obj._meta.model_name

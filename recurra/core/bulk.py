@@ -103,14 +103,28 @@ def update_rows(
     ``where`` (field name → value) narrows it to rows that also hold those values (a row
     claimed under a lease: ``{"lease_until_ms": lease}``).
     """
-    if not rows:
+    columns = {name: [row[name] for row in rows] for name in fields}
+    return update_columns(model, [row["pk"] for row in rows], columns, where=where)
+
+
+def update_columns(
+    model: type[models.Model],
+    pks: Sequence[Any],
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """:func:`update_rows` by column: row ``pks[i]`` gets ``columns[name][i]`` for each field
+    ``name`` (what a caller holding many rows' changes can make without a mapping per row)."""
+    if not pks:
         return 0
     meta = model._meta
     assert meta.pk is not None
-    columns = cast(list[models.Field], [meta.pk, *(meta.get_field(name) for name in fields)])
-    values = _dump_json(
-        columns, [[_plain(row["pk"]), *(_plain(row[name]) for name in fields)] for row in rows]
-    )
+    fields = cast(list[models.Field], [meta.pk, *(meta.get_field(name) for name in columns)])
+    arrays = [[_plain(pk) for pk in pks], *([_plain(v) for v in values] for values in columns.values())]
+    for field, values in zip(fields, arrays, strict=True):
+        if _is_json(field):  # as JSON text (both databases take it so)
+            values[:] = [None if v is None else dumps(v) for v in values]
     quote = _quote
     table = quote(meta.db_table)
     conditions = cast(list[models.Field], [meta.get_field(name) for name in where or {}])
@@ -121,22 +135,25 @@ def update_rows(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             extra = [_plain(value) for value in (where or {}).values()]
-            source, selected = _unnest(columns)
-            sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(columns) if i)
-            for chunk in _chunks(values, 5 * CHUNK):
+            source, selected = _unnest(fields)
+            sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(fields) if i)
+            size = 5 * CHUNK
+            for start in range(0, len(pks), size):
                 sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608 (names from model metadata)
-                updated += _execute_binary(cursor, sql, [*_arrays(columns, chunk), *extra])
+                chunk = [values[start : start + size] for values in arrays]
+                updated += _execute_binary(cursor, sql, [*chunk, *extra])
             return updated
         extra = [
             _sqlite_converter(f)(_plain(v)) for f, v in zip(conditions, (where or {}).values(), strict=True)
         ]
-        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
-        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for chunk in _chunks(values, max(1, min(CHUNK, 30000 // len(columns)))):
+        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields) if i)
+        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(fields)))
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        rows = [list(values) for values in zip(*arrays, strict=True)]
+        for chunk in _chunks(rows, max(1, min(CHUNK, 30000 // len(fields)))):
             source = f"(SELECT {renamed} FROM (VALUES {', '.join([row] * len(chunk))})) AS v"  # noqa: S608
             sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608
-            cursor.execute(sql, [*_flat(columns, chunk), *extra])
+            cursor.execute(sql, [*_flat(fields, chunk), *extra])
             updated += cursor.rowcount
     return updated
 
@@ -207,11 +224,6 @@ def _dump_json(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[li
                 if row[i] is not None:
                     row[i] = dumps(row[i])
     return rows
-
-
-def _arrays(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[list[Any]]:
-    """One list per column."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
 
 
 def _flat(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[Any]:

@@ -36,7 +36,9 @@ class _TzLoader(Loader):
         self._load = _C_LOADER(oid, context).load  # type: ignore[misc]
 
     def load(self, data: Any) -> Any:
-        return self._load(data).replace(tzinfo=self.timezone)
+        value = self._load(data)  # in the connection's zone, which Django sets to its own
+        zone = self.timezone
+        return value if value.tzinfo is zone else value.replace(tzinfo=zone)
 
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
