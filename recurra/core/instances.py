@@ -51,6 +51,12 @@ def plain_attributes(model: type[models.Model]) -> bool:
 
 
 @functools.cache
+def _foreign_keys(model: type[models.Model]) -> dict[str, str]:
+    """Each foreign key's attribute name (``contact_id``) by its field name (``contact``)."""
+    return {f.name: f.attname for f in model._meta.concrete_fields if f.name != f.attname}
+
+
+@functools.cache
 def _attname_set(model: type[models.Model]) -> frozenset[str]:
     return frozenset(_attnames(model))
 
@@ -92,11 +98,11 @@ def build(model: type[M], **values: Any) -> M:
     name (``contact=``): its id is set and the instance cached.
     """
     related = {}
-    attnames = _attname_set(model)
-    for name in [name for name in values if name not in attnames]:
-        field = model._meta.get_field(name)  # a foreign key by its field name
+    foreign = _foreign_keys(model)
+    for name in values.keys() - _attname_set(model):  # a foreign key by its field name
+        attname = foreign[name] if name in foreign else model._meta.get_field(name).attname  # type: ignore[union-attr]
         related[name] = value = values.pop(name)
-        values[field.attname] = None if value is None else value.pk  # type: ignore[union-attr]
+        values[attname] = None if value is None else value.pk
     constant, makers = _defaults(model)
     for attname, make in makers:
         if attname not in values:
