@@ -54,9 +54,13 @@ class Batch:
     def change(self, obj: models.Model, **values: Any) -> None:
         """Set fields on a stored row; the first value seen of each field is its 'before'."""
         key = (type(obj), str(obj.pk))
-        _, before = self._before.setdefault(key, (obj, {}))
+        seen = self._before.get(key)
+        if seen is None:
+            seen = self._before[key] = (obj, {})
+        before = seen[1]
         for name, value in values.items():
-            before.setdefault(name, getattr(obj, name))
+            if name not in before:
+                before[name] = getattr(obj, name)
             setattr(obj, name, value)
 
     def add(self, *objs: models.Model, event: bool = True) -> None:
@@ -75,6 +79,7 @@ class Batch:
         for objs in self._new.values():
             insert_objects(objs)
             self._events.extend(self._created(obj) for obj in objs if id(obj) not in self._silent)
+        events.number(self._events)  # their ids all at once, in the order they were made
         insert_objects(self._events, model=Event)
         if self._emails:
             emails_queue(self._emails, at=self.at)
@@ -121,7 +126,7 @@ class Batch:
         return self._event(f"{obj._meta.model_name}.created", obj, after=events.values_of(obj))
 
     def _event(self, type_: str, obj: models.Model, **data: Any) -> events.EventRow:
-        return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
+        return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, numbered=False, **data)
 
     @staticmethod
     def _raw(value: Any) -> Any:

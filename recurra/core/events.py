@@ -25,6 +25,7 @@ from recurra.core.instances import plain_attributes
 from recurra.core.models import Event
 
 _PLAIN = frozenset({str, int, bool, float})
+EVENT_ID_PREFIX = "evt"
 
 
 def jsonable(value: Any) -> Any:
@@ -187,9 +188,12 @@ def row(
     at: dt.datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    numbered: bool = True,
 ) -> EventRow:
+    """An event row; ``numbered=False`` leaves its id empty for the caller to give it, who
+    makes its rows' ids all at once (:func:`number`)."""
     return EventRow(
-        id=ids.new_id("evt"),
+        id=ids.new_id(EVENT_ID_PREFIX) if numbered else "",
         type=type,
         object_type=_object_type(obj, type),
         object_id=str(obj.pk),
@@ -199,6 +203,12 @@ def row(
         data=_data(before, after, None),
         created_at=at,
     )
+
+
+def number(rows: list[EventRow]) -> None:
+    """Give event rows made with ``numbered=False`` their ids, in their order (``ids.new_ids``)."""
+    for event, id_ in zip(rows, ids.new_ids(EVENT_ID_PREFIX, len(rows)), strict=True):
+        event.id = id_
 
 
 def _object_type(obj: models.Model, type: str) -> str:

@@ -88,6 +88,22 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{_encode_body(_next_body())}"
 
 
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` ids, as ``count`` calls of :func:`new_id` would make them in one millisecond
+    (consecutive, increasing), for one clock read and one lock: for rows made by the thousand."""
+    if count <= 0:
+        return []
+    global _last
+    ms = clock.epoch_ms()
+    with _lock:
+        if ms == _last >> _RANDOM_BITS:
+            first = _last + 1
+        else:
+            first = max((ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS), _last + 1)
+        _last = first + count - 1
+    return [f"{prefix}_{_encode_body(body)}" for body in range(first, first + count)]
+
+
 def factory(prefix: str) -> functools.partial[str]:
     """A model-field default that makes ids with ``prefix`` (serialisable in migrations)."""
     return functools.partial(new_id, prefix)

@@ -23,6 +23,7 @@ receivers for them (Recurra has none).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -139,12 +140,34 @@ class _AnyOf(Lookup):  # type: ignore[type-arg]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        _, values = self.get_db_prep_lookup(self.rhs, connection)
         if connection.vendor == "postgresql":
+            literal = _array_literal([v for v in self.rhs if v is not None])
+            if literal is not None:  # PostgreSQL parses each element as the column's type
+                cast = self.lhs.output_field.cast_db_type(connection)
+                return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, literal]
+            _, values = self.get_db_prep_lookup(self.rhs, connection)
             return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        _, values = self.get_db_prep_lookup(self.rhs, connection)
         if not values:
             raise EmptyResultSet
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+# In an array's text form an element is quoted when it holds a delimiter, brace, quote, backslash
+# or space, or is empty or NULL (any case).
+_NEEDS_QUOTES = re.compile(r'[{}"\\\s]|(?:^|,)(?:null)?(?=,|$)', re.IGNORECASE)
+
+
+def _array_literal(values: list[Any]) -> str | None:
+    """``{a,b,c}``, PostgreSQL's text form of an array of strings or integers none of which needs
+    quoting (ids, keys, numbers), made in C by one join; else None. psycopg would dump such a
+    list element by element in Python (about 1 us each, a batch's 500 ids in each of ten queries)."""
+    if not all(type(v) is str or type(v) is int for v in values):
+        return None
+    text = ",".join(map(str, values))
+    if text.count(",") != len(values) - 1 or _NEEDS_QUOTES.search(text):  # a comma in an element, ...
+        return None
+    return "{" + text + "}"
 
 
 def any_of(field: str, values: Iterable[Any]) -> Lookup:  # type: ignore[type-arg]

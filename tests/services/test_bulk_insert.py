@@ -71,3 +71,20 @@ def test_any_of_selects_what_in_selects() -> None:
     assert set(fetch_by_pk(Contact, [contacts[1].pk, None])) == {contacts[1].pk}
     if connection.vendor == "postgresql":  # one parameter, however many ids
         assert "= ANY(" in queries.captured_queries[0]["sql"]
+
+
+@pytest.mark.parametrize(
+    "emails",
+    [
+        ["a@example.com", "b@example.com"],  # an array's text form, made by one join
+        ["a,b@example.com", 'q"@example.com', "null", "", "sp ace@example.com"],  # elements to quote
+    ],
+)
+def test_any_of_matches_values_that_an_array_must_quote(emails: list[str]) -> None:
+    from recurra.core.instances import any_of
+
+    for email in emails:
+        Contact.objects.create(email=email)
+    Contact.objects.create(email="other@example.com")
+    got = set(Contact.objects.filter(any_of("email", [*emails, None])).values_list("email", flat=True))
+    assert got == set(emails)

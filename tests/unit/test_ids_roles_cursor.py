@@ -95,3 +95,12 @@ def test_ids_counting_up_are_encoded_as_a_whole(monkeypatch):
     bodies = [(1_800_000_000_000 << 80) | (2**20 - 3 + k) for k in range(1, 7)]
     assert made == [f"x_{ids._encode(body, 26)}" for body in bodies]
     assert made == sorted(made) and len(set(made)) == 6
+
+
+def test_ids_made_together_are_those_made_one_by_one(monkeypatch):
+    monkeypatch.setattr(ids.clock, "epoch_ms", lambda: 1_800_000_000_000)
+    monkeypatch.setattr(ids, "_last", (1_800_000_000_000 << 80) | 5)
+    together = ids.new_ids("evt", 4)
+    monkeypatch.setattr(ids, "_last", (1_800_000_000_000 << 80) | 5)
+    assert together == [ids.new_id("evt") for _ in range(4)]
+    assert ids.new_id("evt") > together[-1] and ids.new_ids("evt", 0) == []
