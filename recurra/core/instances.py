@@ -23,7 +23,6 @@ receivers for them (Recurra has none).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -153,19 +152,22 @@ class _AnyOf(Lookup):  # type: ignore[type-arg]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
-# In an array's text form an element is quoted when it holds a delimiter, brace, quote, backslash
-# or space, or is empty or NULL (any case).
-_NEEDS_QUOTES = re.compile(r'[{}"\\\s]|(?:^|,)(?:null)?(?=,|$)', re.IGNORECASE)
+# In an array's text form an element is quoted when it holds a brace, quote, backslash or
+# whitespace (or a comma, the delimiter), or is empty or NULL.
+_QUOTED = '{}"\\ \t\n\r\v\f'
 
 
 def _array_literal(values: list[Any]) -> str | None:
     """``{a,b,c}``, PostgreSQL's text form of an array of strings or integers none of which needs
-    quoting (ids, keys, numbers), made in C by one join; else None. psycopg would dump such a
-    list element by element in Python (about 1 us each, a batch's 500 ids in each of ten queries)."""
+    quoting (ids, keys, numbers), made in C by one join and a few scans; else None. psycopg
+    would dump a list element by element in Python (about 1 us each, a batch's 500 ids in each
+    of ten queries)."""
     if not all(type(v) is str or type(v) is int for v in values):
         return None
     text = ",".join(map(str, values))
-    if text.count(",") != len(values) - 1 or _NEEDS_QUOTES.search(text):  # a comma in an element, ...
+    if not text or text.count(",") != len(values) - 1 or ",," in text or text[0] == "," or text[-1] == ",":
+        return None  # no values, a comma in one, or an empty one
+    if any(c in text for c in _QUOTED) or "null" in text.lower():
         return None
     return "{" + text + "}"
 
