@@ -40,11 +40,12 @@ _labels: dict[tuple[str, str, str, str | None], str] = {}
 
 
 def method_label(method: PaymentMethod | None) -> str:
-    """``str(method)`` (``Visa •••• 4242``), remembered by what it is made of and the language:
-    every receipt names one, and Django's ``get_type_display`` rebuilds the choices each time."""
+    """``str(method)`` (``Visa •••• 4242``), remembered by what it is made of: every receipt names
+    one, and Django's ``get_type_display`` rebuilds the choices each time. Only a method without
+    a brand shows its (translated) type, so only its label depends on the language."""
     if method is None:
         return ""
-    key = (method.type, method.brand, method.last4, translation.get_language())
+    key = (method.type, method.brand, method.last4, None if method.brand else translation.get_language())
     label = _labels.get(key)
     if label is None:
         if len(_labels) >= 4096:
