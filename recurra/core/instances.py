@@ -124,32 +124,31 @@ def fetch(qs: models.QuerySet[M]) -> list[M]:
 def fetch_by_pk(model: type[M], pks: Iterable[Any]) -> dict[Any, M]:
     """The stored rows of ``pks`` (None ignored), unlocked, by id."""
     wanted = {pk for pk in pks if pk is not None}
-    return (
-        {obj.pk: obj for obj in fetch(model._default_manager.filter(any_of("pk", wanted)))} if wanted else {}
-    )
+    if not wanted:
+        return {}
+    return {obj.pk: obj for obj in fetch(model._default_manager.filter(any_of("pk", wanted)))}
 
 
 class _AnyOf(Lookup):  # type: ignore[type-arg]
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+    def _prepared(self, connection: Any) -> list[Any]:
         field = self.lhs.output_field
-        return "%s", [field.get_db_prep_value(v, connection, prepared=False) for v in value]
+        return [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
             literal = _array_literal([v for v in self.rhs if v is not None])
             if literal is not None:  # PostgreSQL parses each element as the column's type
                 cast = self.lhs.output_field.cast_db_type(connection)
-                return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, literal]
-            _, values = self.get_db_prep_lookup(self.rhs, connection)
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        _, values = self.get_db_prep_lookup(self.rhs, connection)
+                return f"{lhs} = ANY(%s::{cast}[])", (*lhs_params, literal)
+            return f"{lhs} = ANY(%s)", (*lhs_params, self._prepared(connection))
+        values = self._prepared(connection)
         if not values:
             raise EmptyResultSet
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
 
 
 # In an array's text form an element is quoted when it holds a brace, quote, backslash or
