@@ -88,7 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="a PostgreSQL database to DROP and create for the benchmark")
     p.add_argument("--batch-size", type=int, default=None, help="billing_run's batch size (default: its own)")
     p.add_argument("--profile", help="write cProfile's top 30 and SQL statement counts (worker 0) here")
-    p.add_argument("--sample", help="write a sampling CPU profile (worker 0) here (bench/sampler.py)")
+    p.add_argument(
+        "--sample",
+        help="write a sampling CPU profile (worker 0) here (bench/sampler.py); worker 0 then bills with "
+        "one thread (a signal samples only the main thread)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     return p
 
@@ -147,6 +151,8 @@ def _worker(index: int, barrier: Any, results: Any, batch_size: int | None, prof
 
         kwargs = {"batch_size": batch_size} if batch_size else {}
         profiler = _profiler(profile)
+        if profile and profile.startswith("sample:"):
+            kwargs["threads"] = 1  # the sampler sees the main thread only: bill on it
         barrier.wait()
         start = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
         if profiler:

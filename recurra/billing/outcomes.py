@@ -26,7 +26,7 @@ from recurra.billing.writes import SYSTEM, Batch
 from recurra.billing.written import Written, lock
 from recurra.core import clock
 from recurra.core.actors import Actor
-from recurra.core.instances import fetch, load_related
+from recurra.core.instances import any_of, fetch, load_related
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.payments.gateways.base import AUTHENTICATION_REQUIRED, Charge, ChargeStatus
 from recurra.payments.models import IN_FLIGHT, Payment, PaymentOrigin, PaymentStatus
@@ -123,7 +123,8 @@ def _lines_of(invoice_ids: list[str]) -> dict[str, list[InvoiceLine]]:
     grouped: dict[str, list[InvoiceLine]] = defaultdict(list)
     if not invoice_ids:
         return grouped
-    for line in fetch(InvoiceLine.objects.filter(invoice_id__in=invoice_ids).order_by("position", "id")):
+    lines = InvoiceLine.objects.filter(any_of("invoice_id", invoice_ids)).order_by("position", "id")
+    for line in fetch(lines):
         grouped[line.invoice_id].append(line)
     return grouped
 
@@ -142,7 +143,7 @@ def _first_payment_subs(payments: Iterable[Payment]) -> dict[str, list[str]]:
 def _overdue_open(subs: dict[str, Subscription]) -> Counter[str]:
     """How many overdue invoices each subscription has open (those that made it Unpaid)."""
     rows = Invoice.objects.filter(
-        subscription_id__in=list(subs), status=InvoiceStatus.OPEN, overdue_at__isnull=False
+        any_of("subscription_id", subs), status=InvoiceStatus.OPEN, overdue_at__isnull=False
     ).values_list("subscription_id", flat=True)
     return Counter(rows)
 

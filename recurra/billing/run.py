@@ -33,7 +33,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 
 from recurra.accounts.models import AccountSettings
-from recurra.accounts.selectors import account_settings, account_zone
+from recurra.accounts.selectors import account_settings, account_settings_held, account_zone
 from recurra.billing import status
 from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes
@@ -44,7 +44,7 @@ from recurra.catalog.schedule import local_date, period_start, step_for
 from recurra.catalog.terms import PAYMENT_TERM_DAYS, CollectionMethod
 from recurra.core import collector
 from recurra.core.due import day_due
-from recurra.core.instances import build, fetch, load_related
+from recurra.core.instances import any_of, build, fetch, load_related
 from recurra.invoicing.generator import (
     BillingSource,
     InvoiceDraft,
@@ -137,27 +137,29 @@ def _bill_batches(
 ) -> bool:
     """Claim, invoice, charge and record batch after batch until a claim comes back empty
     (False), ``stop`` is set (False), or ``batches`` of them (True when the last was full:
-    more may be due)."""
+    more may be due). Each batch reads the account settings once: a change saved meanwhile
+    applies from the next batch."""
     conflicts = 0
     while True:
         if stop is not None and stop.is_set():
             return False
-        try:
+        with account_settings_held():  # read once per batch (invoicing, charging and recording)
+            try:
+                with collector.paused():
+                    claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
+            except IntegrityError:
+                # The database refused a second invoice for a period: another writer billed it
+                # between our claim and our insert (only possible when a claim is bypassed). The
+                # batch rolled back whole; claim afresh, and give up if it keeps happening.
+                conflicts += 1
+                log.warning("billing batch met an already-billed period (%d)", conflicts, exc_info=True)
+                if conflicts >= MAX_CONFLICTS:
+                    raise
+                continue
+            if not claimed:
+                return False
             with collector.paused():
-                claimed, written = _invoice_batch(at=at, today=today, limit=batch_size, report=report)
-        except IntegrityError:
-            # The database refused a second invoice for a period: another writer billed it
-            # between our claim and our insert (only possible when a claim is bypassed). The
-            # batch rolled back whole; claim afresh, and give up if it keeps happening.
-            conflicts += 1
-            log.warning("billing batch met an already-billed period (%d)", conflicts, exc_info=True)
-            if conflicts >= MAX_CONFLICTS:
-                raise
-            continue
-        if not claimed:
-            return False
-        with collector.paused():
-            report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
+                report.outcomes += charge_pending(list(written.payments.values()), at=at, written=written)
         if batches is not None:
             batches -= 1
             if not batches:
@@ -212,7 +214,7 @@ def _claim(today: date, limit: int) -> list[Subscription]:
 
 def _line_items(sub_ids: list[str]) -> dict[str, list[SubscriptionLineItem]]:
     grouped: dict[str, list[SubscriptionLineItem]] = defaultdict(list)
-    items = SubscriptionLineItem.objects.filter(subscription_id__in=sub_ids).order_by("position", "pk")
+    items = SubscriptionLineItem.objects.filter(any_of("subscription_id", sub_ids)).order_by("position", "pk")
     for item in fetch(items):
         grouped[item.subscription_id].append(item)
     return grouped

@@ -20,7 +20,7 @@ from django.db import models
 
 from recurra.core import events
 from recurra.core.actors import Actor
-from recurra.core.bulk import insert_objects, update_rows
+from recurra.core.bulk import insert_objects, update_columns
 from recurra.core.models import Event
 from recurra.notifications.services import EmailDraft, emails_queue
 
@@ -28,8 +28,15 @@ SYSTEM = Actor.system()
 
 
 @functools.cache
-def _attname(model: type[models.Model], name: str) -> str:
-    return model._meta.get_field(name).attname  # type: ignore[union-attr]
+def _attnames(model: type[models.Model]) -> dict[str, str]:
+    """Each concrete field's attribute name (``contact_id``) by its name and by itself."""
+    fields = model._meta.concrete_fields
+    return {f.name: f.attname for f in fields} | {f.attname: f.attname for f in fields}
+
+
+@functools.cache
+def _timestamped(model: type[models.Model]) -> bool:
+    return any(f.name == "updated_at" for f in model._meta.concrete_fields)
 
 
 @dataclass
@@ -47,9 +54,13 @@ class Batch:
     def change(self, obj: models.Model, **values: Any) -> None:
         """Set fields on a stored row; the first value seen of each field is its 'before'."""
         key = (type(obj), str(obj.pk))
-        _, before = self._before.setdefault(key, (obj, {}))
+        seen = self._before.get(key)
+        if seen is None:
+            seen = self._before[key] = (obj, {})
+        before = seen[1]
         for name, value in values.items():
-            before.setdefault(name, getattr(obj, name))
+            if name not in before:
+                before[name] = getattr(obj, name)
             setattr(obj, name, value)
 
     def add(self, *objs: models.Model, event: bool = True) -> None:
@@ -68,6 +79,7 @@ class Batch:
         for objs in self._new.values():
             insert_objects(objs)
             self._events.extend(self._created(obj) for obj in objs if id(obj) not in self._silent)
+        events.number(self._events)  # their ids all at once, in the order they were made
         insert_objects(self._events, model=Event)
         if self._emails:
             emails_queue(self._emails, at=self.at)
@@ -85,35 +97,36 @@ class Batch:
                 by_model.setdefault(model, []).append((obj, changed))
         for model, changes in by_model.items():
             names = sorted({name for _, changed in changes for name in changed})
-            timestamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+            timestamped = _timestamped(model)
             fields = [*names, "updated_at"] if timestamped else names
-            rows = []
+            pks = []
+            columns: list[list[Any]] = [[] for _ in fields]
             for obj, changed in changes:
                 if timestamped:
                     obj.updated_at = self.at  # type: ignore[attr-defined]
-                rows.append({"pk": obj.pk, **{name: getattr(obj, name) for name in fields}})
+                pks.append(obj.pk)
+                for column, name in zip(columns, fields, strict=True):
+                    column.append(getattr(obj, name))
                 self._events.append(self._updated(obj, changed))
-            update_rows(model, rows, fields)
+            update_columns(model, pks, dict(zip(fields, columns, strict=True)))
 
     def _updated(self, obj: models.Model, changed: dict[str, Any]) -> events.EventRow:
         name = obj._meta.model_name
         verb = str(vars(obj)["status"]) if "status" in changed else "updated"
-        return self._event(
+        attnames = _attnames(type(obj))
+        raw = self._raw
+        return self._event(  # values as they are: the insert makes them JSON (events.dumps)
             f"{name}.{verb}",
             obj,
-            before={self._attname(obj, k): events.jsonable(self._raw(v)) for k, v in changed.items()},
-            after={self._attname(obj, k): events.jsonable(self._raw(getattr(obj, k))) for k in changed},
+            before={attnames[k]: raw(v) for k, v in changed.items()},
+            after={attnames[k]: raw(getattr(obj, k)) for k in changed},
         )
 
     def _created(self, obj: models.Model) -> events.EventRow:
-        return self._event(f"{obj._meta.model_name}.created", obj, after=events.snapshot(obj))
+        return self._event(f"{obj._meta.model_name}.created", obj, after=events.values_of(obj))
 
     def _event(self, type_: str, obj: models.Model, **data: Any) -> events.EventRow:
-        return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, **data)
-
-    @staticmethod
-    def _attname(obj: models.Model, name: str) -> str:
-        return _attname(type(obj), name)
+        return events.row(type=type_, obj=obj, actor=self.actor, at=self.at, numbered=False, **data)
 
     @staticmethod
     def _raw(value: Any) -> Any:

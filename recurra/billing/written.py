@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 
-from recurra.core.instances import fetch
+from recurra.core.instances import any_of, fetch
 from recurra.invoicing.models import Invoice, InvoiceLine
 from recurra.payments.models import Payment
 from recurra.subscriptions.models import Subscription
@@ -57,11 +57,11 @@ def writer_xid(payment: Payment) -> str | None:
 def lock(qs: models.QuerySet[M], pks: set[Any], known: Mapping[Any, M], xid: str | None) -> dict[Any, M]:
     """The rows of ``qs`` among ``pks``, locked in id order (the same in every worker: no deadlocks);
     those in ``known`` still as transaction ``xid`` wrote them are taken from ``known``."""
-    locked = qs.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    locked = qs.select_for_update(of=("self",)).filter(any_of("pk", pks)).order_by("pk")
     if xid is None or not known:
         return {obj.pk: obj for obj in fetch(locked)}
     column = f"{connection.ops.quote_name(qs.model._meta.db_table)}.xmin::text"
     stamps = dict(locked.annotate(row_xmin=RawSQL(column, [])).values_list("pk", "row_xmin"))  # noqa: S611 (a table name from model metadata)
     stale = [pk for pk, stamp in stamps.items() if stamp != xid or pk not in known]
-    fresh = {obj.pk: obj for obj in fetch(qs.filter(pk__in=stale))} if stale else {}
+    fresh = {obj.pk: obj for obj in fetch(qs.filter(any_of("pk", stale)))} if stale else {}
     return {pk: fresh[pk] if pk in fresh else known[pk] for pk in stamps}

@@ -20,13 +20,15 @@ input; every value is a bound parameter.
 from __future__ import annotations
 
 import functools
-import json
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from django.db import connection, models
+
+from recurra.core.events import dumps
+from recurra.core.instances import defaults, plain_attributes
 
 CHUNK = 1000
 _NATIVE = frozenset(  # SQLite takes these as they are (Django registers Decimal → str)
@@ -58,11 +60,8 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
         return
     meta = (model or type(objs[0]))._meta
     fields = _stored(meta.model)
-    values = operator.attrgetter(*(f.attname for f in fields))  # a tuple per object, in C
-    if any(_is_json(f) for f in fields):
-        rows: list[Any] = _dump_json(fields, [list(values(obj)) for obj in objs])
-    else:
-        rows = [values(obj) for obj in objs]
+    tuples = _tuples(meta.model, objs)
+    rows: list[Any] = _dump_json(fields, [list(t) for t in tuples]) if any(map(_is_json, fields)) else tuples
     quote = _quote
     columns = ", ".join(quote(f.column) for f in fields)
     if connection.vendor == "postgresql":
@@ -73,6 +72,23 @@ def insert_objects(objs: Sequence[Any], model: type[models.Model] | None = None)
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, max(1, min(CHUNK, 30000 // len(fields)))):  # SQLite's variable limit
             cursor.execute(head + "VALUES " + ", ".join([row] * len(chunk)), _flat(fields, chunk))
+
+
+def _tuples(model: type[models.Model], objs: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Each object's column values as a tuple, made in C: from the object's ``__dict__`` when every
+    column is a plain attribute there (instances, :func:`new_row`'s rows), which spares a Python
+    descriptor call per foreign key; else through attributes (slotted rows)."""
+    attnames = tuple(f.attname for f in _stored(model))
+    if len(attnames) == 1:
+        return [(getattr(obj, attnames[0]),) for obj in objs]
+    if plain_attributes(model) and hasattr(objs[0], "__dict__"):
+        from_dict = operator.itemgetter(*attnames)
+        try:
+            return [from_dict(obj.__dict__) for obj in objs]
+        except (KeyError, AttributeError):  # a column not set on some object (deferred)
+            pass
+    from_attributes = operator.attrgetter(*attnames)
+    return [from_attributes(obj) for obj in objs]
 
 
 def update_rows(
@@ -87,14 +103,28 @@ def update_rows(
     ``where`` (field name → value) narrows it to rows that also hold those values (a row
     claimed under a lease: ``{"lease_until_ms": lease}``).
     """
-    if not rows:
+    columns = {name: [row[name] for row in rows] for name in fields}
+    return update_columns(model, [row["pk"] for row in rows], columns, where=where)
+
+
+def update_columns(
+    model: type[models.Model],
+    pks: Sequence[Any],
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """:func:`update_rows` by column: row ``pks[i]`` gets ``columns[name][i]`` for each field
+    ``name`` (what a caller holding many rows' changes can make without a mapping per row)."""
+    if not pks:
         return 0
     meta = model._meta
     assert meta.pk is not None
-    columns = cast(list[models.Field], [meta.pk, *(meta.get_field(name) for name in fields)])
-    values = _dump_json(
-        columns, [[_plain(row["pk"]), *(_plain(row[name]) for name in fields)] for row in rows]
-    )
+    fields = cast(list[models.Field], [meta.pk, *(meta.get_field(name) for name in columns)])
+    arrays = [[_plain(pk) for pk in pks], *([_plain(v) for v in values] for values in columns.values())]
+    for field, values in zip(fields, arrays, strict=True):
+        if _is_json(field):  # as JSON text (both databases take it so)
+            values[:] = [None if v is None else dumps(v) for v in values]
     quote = _quote
     table = quote(meta.db_table)
     conditions = cast(list[models.Field], [meta.get_field(name) for name in where or {}])
@@ -105,22 +135,25 @@ def update_rows(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             extra = [_plain(value) for value in (where or {}).values()]
-            source, selected = _unnest(columns)
-            sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(columns) if i)
-            for chunk in _chunks(values, 5 * CHUNK):
+            source, selected = _unnest(fields)
+            sets = ", ".join(f"{quote(f.column)} = {selected[i]}" for i, f in enumerate(fields) if i)
+            size = 5 * CHUNK
+            for start in range(0, len(pks), size):
                 sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608 (names from model metadata)
-                updated += _execute_binary(cursor, sql, [*_arrays(columns, chunk), *extra])
+                chunk = [values[start : start + size] for values in arrays]
+                updated += _execute_binary(cursor, sql, [*chunk, *extra])
             return updated
         extra = [
             _sqlite_converter(f)(_plain(v)) for f, v in zip(conditions, (where or {}).values(), strict=True)
         ]
-        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns) if i)
-        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(columns)))
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for chunk in _chunks(values, max(1, min(CHUNK, 30000 // len(columns)))):
+        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(fields) if i)
+        renamed = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(fields)))
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        rows = [list(values) for values in zip(*arrays, strict=True)]
+        for chunk in _chunks(rows, max(1, min(CHUNK, 30000 // len(fields)))):
             source = f"(SELECT {renamed} FROM (VALUES {', '.join([row] * len(chunk))})) AS v"  # noqa: S608
             sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {where_sql}"  # noqa: S608
-            cursor.execute(sql, [*_flat(columns, chunk), *extra])
+            cursor.execute(sql, [*_flat(fields, chunk), *extra])
             updated += cursor.rowcount
     return updated
 
@@ -183,18 +216,14 @@ def _unnest(fields: Sequence[models.Field]) -> tuple[str, list[str]]:
 
 
 def _dump_json(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[list[Any]]:
-    """JSON columns of ``rows`` as JSON text, in place (both databases take it so)."""
+    """JSON columns of ``rows`` as JSON text, in place (both databases take it so); dates,
+    Decimals and UUIDs in them as ``core.events.jsonable`` writes them (``events.dumps``)."""
     for i, field in enumerate(fields):
         if _is_json(field):
             for row in rows:
                 if row[i] is not None:
-                    row[i] = json.dumps(row[i])
+                    row[i] = dumps(row[i])
     return rows
-
-
-def _arrays(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[list[Any]]:
-    """One list per column."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
 
 
 def _flat(fields: Sequence[models.Field], rows: list[list[Any]]) -> list[Any]:
@@ -223,10 +252,11 @@ def new_row(model: type[models.Model], **values: Any) -> Any:
     without the instance: in hot paths that make thousands of rows, the ORM's
     per-instance set-up costs more than the insert.
     """
-    for field in _stored(model):
-        if field.attname not in values:
-            values[field.attname] = field.get_default()
-    return _Row(values)
+    constant, makers = _defaults(model)
+    for attname, make in makers:
+        if attname not in values:
+            values[attname] = make()
+    return _Row(constant | values)
 
 
 class _Row:
@@ -234,6 +264,11 @@ class _Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__ = values
+
+
+@functools.cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    return defaults(_stored(model))
 
 
 @functools.cache

@@ -7,18 +7,25 @@ deletion only ``before``, for an update the changed fields on both sides.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import operator
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from django.db import models
 
 from recurra.core import ids
 from recurra.core.actors import Actor
+from recurra.core.instances import plain_attributes
 from recurra.core.models import Event
 
 _PLAIN = frozenset({str, int, bool, float})
+EVENT_ID_PREFIX = "evt"
 
 
 def jsonable(value: Any) -> Any:
@@ -38,14 +45,89 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_SEEN: dict[int, tuple[Any, Any]] = {}  # id → (value, its JSON): values met again and again
+_DAYS: dict[dt.date, str] = {}  # a day's JSON by the day (equal days are often distinct objects)
+_REMEMBERED = 1024
+
+
+def _json_default(value: Any) -> Any:
+    """``jsonable`` of a value JSON has no type for (dates, Decimals, UUIDs; all immutable).
+
+    The same object comes back often (a batch's ``at`` is every row's
+    ``created_at``), and so do the same days (a batch's periods), so the last
+    thousand of each are remembered: objects by identity (each kept, so its id
+    is not reused meanwhile), days by value.
+    """
+    seen = _SEEN.get(id(value))
+    if seen is not None and seen[0] is value:
+        return seen[1]
+    if type(value) is dt.date:
+        day = _DAYS.get(value)
+        if day is None:
+            if len(_DAYS) >= _REMEMBERED:
+                _DAYS.clear()
+            day = _DAYS[value] = value.isoformat()
+        return day
+    converted = jsonable(value)
+    if converted is value:  # not a type jsonable converts: refused, as json.dumps refuses it
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    if len(_SEEN) >= _REMEMBERED:
+        _SEEN.clear()
+    _SEEN[id(value)] = (value, converted)
+    return converted
+
+
+# json.dumps's own C encoder, made once (JSONEncoder.encode makes one per call) and without the
+# circular-reference check (the values are trees of fresh dicts and lists): json.dumps's text.
+_C_ENCODE = (
+    c_make_encoder(None, _json_default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+_ENCODER = json.JSONEncoder(default=_json_default)
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(jsonable(value))``, the same text, in one pass of the C encoder: it calls back
+    only for the values JSON has no type for (dates, Decimals, UUIDs), so nothing walks the plain ones."""
+    if _C_ENCODE is None or type(value) is not dict:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+@functools.cache
+def _getter(model: type[models.Model]) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    names = tuple(field.attname for field in model._meta.concrete_fields)
+    get = operator.itemgetter(*names)  # from __dict__: no descriptor call per foreign key
+    return names, (get if len(names) > 1 else lambda values: (get(values),))
+
+
+def values_of(instance: models.Model) -> dict[str, Any]:
+    """The instance's concrete fields (foreign keys as ``<name>_id``) as they are: JSON-ready
+    once through :func:`dumps` (``core.bulk`` writes JSON columns so), the hot paths' snapshot."""
+    names, get = _getter(type(instance))
+    try:
+        if not plain_attributes(type(instance)):
+            raise KeyError
+        values = get(instance.__dict__)
+    except KeyError:  # a deferred field (or a wrapped one): read as attribute access does
+        values = tuple(getattr(instance, name) for name in names)
+    return dict(zip(names, values, strict=True))
+
+
 def snapshot(instance: models.Model, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The instance's concrete fields (foreign keys as ``<name>_id``), JSON-ready."""
-    result = {}
-    for field in instance._meta.concrete_fields:
-        if field.attname in exclude or field.name in exclude:
-            continue
-        result[field.attname] = jsonable(getattr(instance, field.attname))
-    return result
+    if exclude:
+        return {
+            field.attname: jsonable(getattr(instance, field.attname))
+            for field in instance._meta.concrete_fields
+            if field.attname not in exclude and field.name not in exclude
+        }
+    plain = _PLAIN
+    return {
+        name: value if value is None or type(value) in plain else jsonable(value)
+        for name, value in values_of(instance).items()
+    }
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -84,7 +166,8 @@ def build(
 class EventRow:
     """An event as plain values, for the billing run's bulk writes
     (``core.bulk.insert_objects(rows, model=Event)``): no model instance per event
-    (and not frozen: a frozen dataclass pays for every field it sets)."""
+    (and not frozen: a frozen dataclass pays for every field it sets). Its ``data`` may hold
+    values not yet JSON-ready (:func:`values_of`): the insert writes it through :func:`dumps`."""
 
     id: str
     type: str
@@ -105,9 +188,12 @@ def row(
     at: dt.datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    numbered: bool = True,
 ) -> EventRow:
+    """An event row; ``numbered=False`` leaves its id empty for the caller to give it, who
+    makes its rows' ids all at once (:func:`number`)."""
     return EventRow(
-        id=ids.new_id("evt"),
+        id=ids.new_id(EVENT_ID_PREFIX) if numbered else "",
         type=type,
         object_type=_object_type(obj, type),
         object_id=str(obj.pk),
@@ -117,6 +203,12 @@ def row(
         data=_data(before, after, None),
         created_at=at,
     )
+
+
+def number(rows: list[EventRow]) -> None:
+    """Give event rows made with ``numbered=False`` their ids, in their order (``ids.new_ids``)."""
+    for event, id_ in zip(rows, ids.new_ids(EVENT_ID_PREFIX, len(rows)), strict=True):
+        event.id = id_
 
 
 def _object_type(obj: models.Model, type: str) -> str:

@@ -62,8 +62,46 @@ def _next_body() -> int:
         return _last
 
 
+_LOW_BITS = 20  # the last four digits
+_head: tuple[int, str] = (-1, "")  # the last body's bits above the last four digits, and their 22 digits
+
+
+def _encode_body(value: int) -> str:
+    """``_encode(value, 26)``, re-encoding only the last four digits while the rest is the last one's.
+
+    Ids made in one millisecond count up by one, so nearly every id shares its
+    first 22 digits with the one before: the billing run makes a dozen ids per
+    renewal, and this spares each of them 22 digits of encoding. (Threads may
+    race on ``_head``; a stale pair is only a miss: its bits are compared whole.)
+    """
+    global _head
+    high, digits = _head
+    if value >> _LOW_BITS != high:
+        text = _encode(value, 26)
+        _head = (value >> _LOW_BITS, text[:22])
+        return text
+    pairs = _PAIRS
+    return digits + pairs[(value >> 10) & 1023] + pairs[value & 1023]
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{_encode(_next_body(), 26)}"
+    return f"{prefix}_{_encode_body(_next_body())}"
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` ids, as ``count`` calls of :func:`new_id` would make them in one millisecond
+    (consecutive, increasing), for one clock read and one lock: for rows made by the thousand."""
+    if count <= 0:
+        return []
+    global _last
+    ms = clock.epoch_ms()
+    with _lock:
+        if ms == _last >> _RANDOM_BITS:
+            first = _last + 1
+        else:
+            first = max((ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS), _last + 1)
+        _last = first + count - 1
+    return [f"{prefix}_{_encode_body(body)}" for body in range(first, first + count)]
 
 
 def factory(prefix: str) -> functools.partial[str]:

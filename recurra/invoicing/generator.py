@@ -13,6 +13,7 @@ due after the payment terms.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -97,10 +98,14 @@ def line_columns(
     }
 
 
+# Pure and mostly asked the same few questions (a batch bills the same prices again and again).
+_line_amounts = functools.lru_cache(maxsize=4096)(line_amounts)
+
+
 def price_lines(lines: tuple[LineSource, ...]) -> tuple[LineDraft, ...]:
     drafts = []
     for line in lines:
-        amounts = line_amounts(
+        amounts = _line_amounts(
             unit_amount=line.unit_amount,
             quantity=line.quantity,
             discount_percent=line.discount_percent,

@@ -8,6 +8,7 @@ subscription period, however often the billing run passes by.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from recurra.notifications.models import EmailMessage
 from recurra.notifications.render import missing_keys, supported_language
 
 BATCH_SIZE = 1000
+_language = functools.lru_cache(maxsize=256)(supported_language)  # a few values, asked per email
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,18 @@ class EmailDraft:
             raise ValueError(f"{self.kind} email data lacks {', '.join(missing)}")
 
     def row(self, at: datetime) -> EmailMessage:
-        return EmailMessage(**self.values(at))
+        return EmailMessage(**self.values(at, data=jsonable(dict(self.data))))
 
-    def values(self, at: datetime) -> dict[str, Any]:
+    def values(self, at: datetime, *, data: Any = None) -> dict[str, Any]:
+        """The message's columns; ``data`` as given, else ``self.data`` as it is (not yet JSON-ready:
+        ``core.bulk`` writes it through ``core.events.dumps``)."""
+        if data is None:
+            data = self.data if type(self.data) is dict else dict(self.data)
         return dict(
             to=self.to,
             kind=self.kind,
-            language=supported_language(self.language),
-            data=jsonable(dict(self.data)),
+            language=_language(self.language),
+            data=data,
             dedupe_key=self.dedupe_key,
             contact_id=self.contact_id or "",
             subscription_id=self.subscription_id or "",

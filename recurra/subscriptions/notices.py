@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from recurra.accounts.models import AccountSettings
 from recurra.invoicing.links import pay_url
@@ -35,10 +36,22 @@ if TYPE_CHECKING:
     from recurra.subscriptions.editing import ProrationResult
 
 
+_labels: dict[tuple[str, str, str, str | None], str] = {}
+
+
 def method_label(method: PaymentMethod | None) -> str:
+    """``str(method)`` (``Visa •••• 4242``), remembered by what it is made of: every receipt names
+    one, and Django's ``get_type_display`` rebuilds the choices each time. Only a method without
+    a brand shows its (translated) type, so only its label depends on the language."""
     if method is None:
         return ""
-    return str(method)
+    key = (method.type, method.brand, method.last4, None if method.brand else translation.get_language())
+    label = _labels.get(key)
+    if label is None:
+        if len(_labels) >= 4096:
+            _labels.clear()
+        label = _labels[key] = str(method)
+    return label
 
 
 def _common(sub: Subscription, account: AccountSettings) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -43,3 +43,19 @@ def test_decimals_keep_their_exact_value() -> None:
 
 def test_nothing_to_write_is_no_statement() -> None:
     assert update_rows(Deal, [], ["amount"]) == 0
+
+
+def test_update_columns_writes_json_as_events_dumps_it() -> None:
+    from recurra.core.bulk import update_columns
+    from recurra.notifications.models import EmailMessage
+
+    at = datetime(2027, 1, 15, tzinfo=UTC)
+    emails = [EmailMessage.objects.create(to=f"{i}@example.com", kind="receipt", run_at=at) for i in range(2)]
+    data = [{"on": date(2027, 2, 28), "amount": Decimal("1.50")}, {"lines": [{"n": 1}]}]
+    assert update_columns(EmailMessage, [e.pk for e in emails], {"data": data, "attempts": [2, 3]}) == 2
+    got = dict(EmailMessage.objects.values_list("to", "data"))
+    assert got == {
+        "0@example.com": {"on": "2027-02-28", "amount": "1.50"},
+        "1@example.com": {"lines": [{"n": 1}]},
+    }
+    assert sorted(EmailMessage.objects.values_list("attempts", flat=True)) == [2, 3]

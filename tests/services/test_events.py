@@ -70,3 +70,45 @@ def test_deleting_a_company_records_the_links_it_clears(frozen_clock):
     deal.refresh_from_db()
     assert deal.company_id is None and deal.contact_id == contact.pk
     assert not Event.objects.filter(object_id=deal.pk, data__after__contact_id=None).exists()
+
+
+def test_dumps_writes_the_text_json_dumps_writes_of_jsonable():
+    """The bulk writers' one-pass encoder: the same text as ``json.dumps(jsonable(value))``."""
+    import datetime as dt
+    import json
+    import uuid
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    at = dt.datetime(2027, 1, 15, 9, 30, tzinfo=dt.UTC)
+    values = [
+        {"after": {"on": dt.date(2027, 2, 28), "at": at, "again": at, "same_day": dt.date(2027, 2, 28)}},
+        {
+            "oslo": dt.datetime(2027, 7, 1, 12, tzinfo=ZoneInfo("Europe/Oslo")),
+            "naive": dt.datetime(2027, 1, 1),
+        },
+        {"money": [Decimal("12.50"), Decimal(3)], "id": uuid.UUID(int=7), "nested": {"t": (1, None, True)}},
+        {"name": 'Bjørn "Q" \\ ☃\n', 1: "an int key", "float": 2.5, "empty": {}, "list": []},
+        [dt.date(2020, 1, 1)],
+        "plain",
+    ]
+    for value in values:
+        assert events.dumps(value) == json.dumps(events.jsonable(value))
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        events.dumps({"x": {1, 2}})
+
+
+def test_snapshot_and_values_of_read_every_concrete_field(frozen_clock):
+    import datetime as dt
+
+    company = company_create(actor=ALICE, name="Acme")
+    fields = Company._meta.concrete_fields
+    assert events.values_of(company) == {f.attname: getattr(company, f.attname) for f in fields}
+    assert events.snapshot(company) == {
+        f.attname: events.jsonable(getattr(company, f.attname)) for f in fields
+    }
+    assert events.snapshot(company)["created_at"] == "2027-01-15T09:30:00Z"
+    assert isinstance(events.values_of(company)["created_at"], dt.datetime)  # JSON once dumped
+    assert "name" not in events.snapshot(company, exclude=("name",))
+    deferred = Company.objects.only("pk").get(pk=company.pk)  # read field by field, as attributes load
+    assert events.snapshot(deferred) == events.snapshot(Company.objects.get(pk=company.pk))

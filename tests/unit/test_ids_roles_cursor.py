@@ -84,3 +84,23 @@ def test_an_id_starts_with_its_millisecond_in_crockford_base32(monkeypatch):
     assert made[:12] == "x_01aryz6s41"
     assert len(made) == 2 + 26 and set(made[2:]) <= set("0123456789abcdefghjkmnpqrstvwxyz")
     assert ids._encode(2**128 - 1, 26) == "7" + "z" * 25  # 128 bits: the first digit holds 3
+
+
+def test_ids_counting_up_are_encoded_as_a_whole(monkeypatch):
+    """Consecutive ids re-encode only their last digits: the result is the whole encoding still,
+    also where counting up carries into the digits kept (every 2**20)."""
+    monkeypatch.setattr(ids.clock, "epoch_ms", lambda: 1_800_000_000_000)
+    monkeypatch.setattr(ids, "_last", (1_800_000_000_000 << 80) | (2**20 - 3))  # 3 before a carry
+    made = [ids.new_id("x") for _ in range(6)]
+    bodies = [(1_800_000_000_000 << 80) | (2**20 - 3 + k) for k in range(1, 7)]
+    assert made == [f"x_{ids._encode(body, 26)}" for body in bodies]
+    assert made == sorted(made) and len(set(made)) == 6
+
+
+def test_ids_made_together_are_those_made_one_by_one(monkeypatch):
+    monkeypatch.setattr(ids.clock, "epoch_ms", lambda: 1_800_000_000_000)
+    monkeypatch.setattr(ids, "_last", (1_800_000_000_000 << 80) | 5)
+    together = ids.new_ids("evt", 4)
+    monkeypatch.setattr(ids, "_last", (1_800_000_000_000 << 80) | 5)
+    assert together == [ids.new_id("evt") for _ in range(4)]
+    assert ids.new_id("evt") > together[-1] and ids.new_ids("evt", 0) == []

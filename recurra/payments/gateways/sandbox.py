@@ -40,7 +40,7 @@ from django.db.models import Min
 
 from recurra.core.bulk import insert_objects
 from recurra.core.errors import Conflict, ValidationFailed
-from recurra.core.instances import build, fetch
+from recurra.core.instances import any_of, build, fetch
 from recurra.payments.gateways.base import (
     Charge,
     ChargeRequest,
@@ -78,7 +78,7 @@ def _by(model: type[M], field: str, values: Iterable[Any]) -> dict[Any, M]:
     distinct = list(dict.fromkeys(values))
     found: dict[Any, M] = {}
     for chunk in _chunks(distinct):
-        for row in fetch(model._default_manager.filter(**{f"{field}__in": chunk})):
+        for row in fetch(model._default_manager.filter(any_of(field, chunk))):
             found[getattr(row, field)] = row
     return found
 
