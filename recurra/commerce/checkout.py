@@ -57,6 +57,7 @@ from recurra.core import events, ids, records
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, NotFound, Unavailable, ValidationFailed
 from recurra.crm.models import REQUIRED_ADDRESS, Address, Contact
+from recurra.crm.selectors import contacts_with_email
 from recurra.invoicing.models import Invoice
 from recurra.invoicing.one_off import Billed, invoice_build, invoice_save, line_source
 from recurra.payments.gateways import get_gateway
@@ -369,7 +370,7 @@ def _contact(purchase: Purchase, actor: Actor, at: datetime) -> Contact:
     An existing contact's blank names and address are filled in; nothing they have is overwritten.
     """
     address = {Address.column(part): value for part, value in purchase.billing_address.items()}
-    contact = Contact.objects.select_for_update().filter(email__iexact=purchase.email).first()
+    contact = contacts_with_email(purchase.email).select_for_update().first()
     if contact is None:
         return records.create(
             Contact,

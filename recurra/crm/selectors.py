@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from recurra.crm.models import Company, Contact, Deal
+
+
+def contacts_with_email(email: str) -> QuerySet[Contact]:
+    """The contact with ``email`` in any case (at most one: emails are unique whatever their case),
+    read through the unique index on ``lower(email)``. ``email__iexact`` compares ``upper()``,
+    which no index serves: a scan of every contact."""
+    return Contact.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
 
 
 def _terms(q: str | None) -> list[str]:

@@ -16,6 +16,7 @@ from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.core.money import CurrencyError, normalize_currency
 from recurra.crm.models import Address, Company, Contact, Deal, DealLineItem, DealStage
+from recurra.crm.selectors import contacts_with_email
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -80,7 +81,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _email_taken(email: str, exclude_pk: str | None = None) -> bool:
-    return Contact.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+    return contacts_with_email(email).exclude(pk=exclude_pk).exists()
 
 
 def contact_create(*, actor: Actor, **values: Any) -> Contact:

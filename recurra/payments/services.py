@@ -14,6 +14,7 @@ from recurra.core import records
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, RecurraError, ValidationFailed
 from recurra.crm.models import Contact
+from recurra.crm.selectors import contacts_with_email
 from recurra.payments.gateways import get_gateway
 from recurra.payments.gateways.base import Customer, MethodDetails
 from recurra.payments.models import PaymentMethod
@@ -45,7 +46,7 @@ def customer_of(contact: Contact) -> Customer:
 def customer_by_email(*, email: str, name: str = "") -> Customer:
     """Whom a buyer known only by ``email`` saves methods for: the contact with that email (any
     case) when there is one, so one Customer stands for each contact."""
-    contact = Contact.objects.filter(email__iexact=email).first()
+    contact = contacts_with_email(email).first()
     if contact is not None:
         return customer_of(contact)
     return Customer(contact_id=None, email=email, name=name.strip()[:200])
