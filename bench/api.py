@@ -217,8 +217,12 @@ def _measure(
         generator = ctx.Process(target=drive, args=(target, phases, args.warmup, args.duration, send))
         generator.start()
         send.close()
-        results: list[dict[str, Any]] = receive.recv()
-        generator.join()
+        try:
+            results: list[dict[str, Any]] = receive.recv()
+        except EOFError:
+            raise SystemExit("the load generator failed (its traceback is above)") from None
+        finally:
+            generator.join()
     finally:
         _stop(process)
     by_endpoint: dict[str, dict[str, Any]] = {}
