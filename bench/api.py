@@ -9,7 +9,8 @@ PostgreSQL DATABASE_URL), or with ``--sqlite`` a SQLite file in a temporary
 directory. ``--reuse`` keeps one seeded by an earlier run (and keeps it
 afterwards); ``--keep`` keeps a fresh one.
 
-Seeded, untimed: N subscriptions (``bench/seed_listing.py``: their contacts
+Seeded, untimed: N subscriptions with their associations (``bench/seed_listing.py``: one or two
+line items, one or two paid invoices with a payment each, a deal for one in ten; their contacts
 and companies, the sandbox clock frozen), then a super admin ``bench`` with a
 known password and a new super_admin API key.
 
@@ -163,7 +164,7 @@ def _prepare(n: int, fresh: bool) -> tuple[int, str, list[str]]:
     from recurra.core.actors import Actor
     from recurra.subscriptions.models import Subscription
 
-    seeded = prepared(n, fresh=fresh, at=AT)
+    seeded = prepared(n, fresh=fresh, at=AT, associations=True)
     user = User.objects.filter(username=USERNAME).first() or User(
         username=USERNAME, email="bench@bench.example", role=Role.SUPER_ADMIN
     )
