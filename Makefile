@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python scripts/compilemessages.py
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

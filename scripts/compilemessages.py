@@ -6,7 +6,8 @@
                                         or fuzzy message, a placeholder that does not match its
                                         msgid, or a .mo that differs from a fresh compile
 
-The .mo files are committed, so an installed Recurra needs no build step.
+The .mo files are committed (a plain ``pip install`` needs no build step) and compiled again by
+``make install`` when a catalogue changed; a file with the same messages is left alone.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             failures.extend(problems(po, catalog))
         else:
-            po.with_suffix(".mo").write_bytes(compiled(catalog))
+            mo, fresh = po.with_suffix(".mo"), compiled(catalog)
+            if mo.exists() and messages(mo.read_bytes()) == messages(fresh):
+                continue  # the same messages: leave the committed file alone
+            mo.write_bytes(fresh)
             print(f"compiled {po.relative_to(ROOT.parent)}")
     for failure in failures:
         print(failure, file=sys.stderr)

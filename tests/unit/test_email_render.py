@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.extract import extract_python
-from babel.messages.pofile import read_po
-from django.utils.translation.template import templatize
 
 from recurra.notifications.models import EmailKind
 from recurra.notifications.render import REQUIRED, MissingData, render, supported_language
@@ -310,29 +305,3 @@ def test_languages_without_a_catalogue_fall_back_to_english() -> None:
         "en",
     ]
     assert render("export_ready", "de", SAMPLES["export_ready"]).subject == "Your export is ready"
-
-
-def _template_messages() -> set[str]:
-    keywords = {"gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
-    found: set[str] = set()
-    for path in TEMPLATES.rglob("*.*"):
-        code = templatize(path.read_text(), origin=str(path)).encode()
-        for _line, _func, message, _comments in extract_python(io.BytesIO(code), keywords, [], {}):
-            found.add(message if isinstance(message, str) else message[0])
-    return found
-
-
-def test_catalogue_translates_every_template_string() -> None:
-    with CATALOGUE.open("rb") as fh:
-        catalogue = read_po(fh)
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue if m.id and m.string}
-    assert _template_messages() - translated == set()
-
-
-def test_catalogue_is_complete_and_compiled() -> None:
-    script = Path(__file__).resolve().parents[2] / "scripts" / "compilemessages.py"
-    spec = importlib.util.spec_from_file_location("compilemessages", script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.problems(CATALOGUE, module.load(CATALOGUE)) == []

@@ -24,14 +24,13 @@ def test_every_header_is_translated(language: str) -> None:
     assert len(translated - set(english)) >= 40  # MRR, Status… may read the same
 
 
-def test_the_catalogues_are_complete_and_compiled() -> None:
+def test_every_export_language_has_its_catalogue() -> None:  # complete: tests/unit/test_translations.py
     spec = importlib.util.spec_from_file_location("compilemessages", ROOT / "scripts" / "compilemessages.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     catalogues = module.catalogues()
     assert len([c for c in catalogues if "/exports/" in str(c)]) == len(LANGUAGES) - 1
-    assert [problem for po in catalogues for problem in module.problems(po, module.load(po))] == []
 
 
 @pytest.mark.parametrize(("code", "language"), [("de-AT", "de"), ("nn", "nb"), ("pt_BR", "pt"), ("ko", None)])
