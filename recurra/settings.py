@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "recurra.web.middleware.read_once_per_request",
+    "recurra.web.languages.seller_language_per_request",  # the seller's language: who, then the account
     "recurra.api.idempotency.IdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]

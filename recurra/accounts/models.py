@@ -12,6 +12,8 @@ from recurra.crm.models import Address
 
 class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    # The language of their pages (a code of settings.LANGUAGES); blank: the account's language.
+    language = models.CharField(max_length=10, blank=True)
     export_language = models.CharField(
         max_length=10, blank=True, help_text="the language of their last export's headers: their next default"
     )

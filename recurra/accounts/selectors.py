@@ -11,15 +11,35 @@ from recurra.accounts.models import AccountSettings, User
 from recurra.accounts.roles import Role
 
 _held: ContextVar[AccountSettings | None] = ContextVar("account_settings_held", default=None)
+# Inside ``account_settings_read_once``: the row once read ([None] until then).
+_once: ContextVar[list[AccountSettings | None] | None] = ContextVar("account_settings_once", default=None)
 
 
 def account_settings() -> AccountSettings:
-    """The settings row, created with the defaults on first read (the held one, if any)."""
+    """The settings row, created with the defaults on first read (the held one, if any; inside
+    ``account_settings_read_once``, the one read first)."""
     held = _held.get()
     if held is not None:
         return held
+    once = _once.get()
+    if once is not None and once[0] is not None:
+        return once[0]
     row, _ = AccountSettings.objects.get_or_create(pk=AccountSettings.SINGLETON)
+    if once is not None:
+        once[0] = row
     return row
+
+
+@contextmanager
+def account_settings_read_once() -> Iterator[None]:
+    """Read the settings row at most once, and only if asked, inside (a web request: its zone,
+    its language and its currency are one read). ``account_settings_update`` saves a row of its
+    own; a request that changes the settings answers with a redirect, so it shows no stale value."""
+    token = _once.set([None])
+    try:
+        yield
+    finally:
+        _once.reset(token)
 
 
 @contextmanager

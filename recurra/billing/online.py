@@ -52,6 +52,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from recurra.billing.charging import charge_pending
 from recurra.billing.outcomes import Outcomes
@@ -192,7 +193,7 @@ def _answered(
     elif new:  # a new method nobody asked to keep (or that was declined)
         records.update(method, actor=actor, verb="detached", detached_at=at)
     if declined:
-        raise PaymentDeclined(payment.failure_message or "no reason was given")
+        raise PaymentDeclined(payment.failure_message or gettext_noop("no reason was given"))
     return payment
 
 

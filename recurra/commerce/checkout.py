@@ -43,6 +43,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from recurra.accounts.selectors import account_zone
 from recurra.billing.charging import lease_until_ms
@@ -232,7 +233,7 @@ def _again(purchase: Purchase, at: datetime) -> CheckoutResult:
 
 
 def _declined(purchase: Purchase) -> PaymentDeclined:
-    return PaymentDeclined(purchase.failure_message or "no reason was given")
+    return PaymentDeclined(purchase.failure_message or gettext_noop("no reason was given"))
 
 
 def _customer(buyer: Buyer) -> Customer:

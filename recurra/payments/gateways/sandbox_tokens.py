@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.translation import gettext_noop as N_  # stored in English, shown translated
+
 from recurra.payments.gateways.base import ChargeStatus
 
 ACH_SETTLEMENT = timedelta(days=4)
@@ -37,15 +39,21 @@ class Outcome:
 
 OUTCOMES: dict[str, Outcome] = {
     "succeeded": Outcome(ChargeStatus.SUCCEEDED),
-    "card_declined": Outcome(ChargeStatus.FAILED, "card_declined", "Your card was declined."),
+    "card_declined": Outcome(ChargeStatus.FAILED, "card_declined", N_("Your card was declined.")),
     "insufficient_funds": Outcome(
-        ChargeStatus.FAILED, "insufficient_funds", "Your card has insufficient funds.", retryable=True
+        ChargeStatus.FAILED,
+        "insufficient_funds",
+        N_("Your card has insufficient funds."),
+        retryable=True,
     ),
     "ach_insufficient_funds": Outcome(
-        ChargeStatus.FAILED, "insufficient_funds", "The bank account has insufficient funds.", retryable=True
+        ChargeStatus.FAILED,
+        "insufficient_funds",
+        N_("The bank account has insufficient funds."),
+        retryable=True,
     ),
     # A method id the sandbox never issued (Stripe's resource_missing): nothing to retry with.
-    "resource_missing": Outcome(ChargeStatus.FAILED, "resource_missing", "No such payment method."),
+    "resource_missing": Outcome(ChargeStatus.FAILED, "resource_missing", N_("No such payment method.")),
 }
 MISSING_METHOD = "resource_missing"
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import stripe
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop as N_  # stored in English, shown translated
 
 from recurra.core.errors import ValidationFailed
 from recurra.payments.gateways.base import (
@@ -84,9 +85,13 @@ class StripeGateway(PaymentGateway):
                         method = api.v1.payment_methods.attach(token, params={"customer": wanted}).to_dict()
                         customer_id = wanted
             except stripe.CardError as exc:
-                raise ValidationFailed.field("token", exc.user_message or "Your card was declined.") from exc
+                raise ValidationFailed.field(
+                    "token", exc.user_message or N_("Your card was declined.")
+                ) from exc
             except stripe.InvalidRequestError as exc:
-                raise ValidationFailed.field("token", exc.user_message or "No such payment method.") from exc
+                raise ValidationFailed.field(
+                    "token", exc.user_message or N_("No such payment method.")
+                ) from exc
         return method_details(method, customer_id=customer_id)
 
     # -- charges -------------------------------------------------------------------------------
