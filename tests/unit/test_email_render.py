@@ -201,7 +201,7 @@ def test_norwegian_subjects() -> None:
         "subscription_changed": "Abonnementet ditt Pro plan er endret",
         "admin_payment_succeeded": "Betaling mottatt: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "admin_payment_failed": "Betaling mislyktes: 1\xa0234,50\xa0kr fra Kari Nordmann",
-        "admin_payment_disputed": "Betaling bestridt: 1\xa0234,50\xa0kr fra Kari Nordmann",
+        "admin_payment_disputed": "Betaling omtvistet: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "payment_action_required": "Bekreft betalingen for Pro plan",
         "export_ready": "Eksporten din er klar",
         "admin_digest": "Betalingsoversikt for 15. jan. 2027",

@@ -38,6 +38,21 @@ STORED = (
     gettext_noop("Card"),
     gettext_noop("Bank debit (ACH)"),
     gettext_noop("Bank debit (SEPA)"),
+    # A dispute's reason: Stripe's code with spaces (``subscriptions.notices``).
+    gettext_noop("bank cannot process"),
+    gettext_noop("check returned"),
+    gettext_noop("credit not processed"),
+    gettext_noop("customer initiated"),
+    gettext_noop("debit not authorized"),
+    gettext_noop("duplicate"),
+    gettext_noop("fraudulent"),
+    gettext_noop("general"),
+    gettext_noop("incorrect account details"),
+    gettext_noop("insufficient funds"),
+    gettext_noop("product not received"),
+    gettext_noop("product unacceptable"),
+    gettext_noop("subscription canceled"),
+    gettext_noop("unrecognized"),
 )
 METHOD_DOTS = " •••• "
 
