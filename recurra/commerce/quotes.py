@@ -48,8 +48,8 @@ def today(at: datetime) -> date:
 
 
 def _default_title(deal: Deal, language: str) -> str:
-    """The default title ("Quote for <deal>") in the quote's language (the buyer reads it): stored as the quote's name,
-    which the quote's language never changes after."""
+    """The default title ("Quote for <deal>") in the quote's language (the buyer reads it), stored
+    as the quote's name: a quote's language never changes after."""
     with translation.override(language if language in INVOICE_LANGUAGES else "en"):
         return (gettext("Quote for %(deal)s") % {"deal": deal.name})[:NAME_LIMIT]
 
