@@ -45,7 +45,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
 
-from recurra.accounts.selectors import account_zone
+from recurra.accounts.selectors import account_settings, account_zone
 from recurra.billing.charging import lease_until_ms
 from recurra.billing.outcomes import record_charges
 from recurra.billing.run import next_payment_date_after
@@ -73,7 +73,7 @@ from recurra.payments.gateways.base import (
 from recurra.payments.models import Payment, PaymentMethod, PaymentOrigin, PaymentStatus
 from recurra.payments.services import PaymentDeclined, PaymentNeedsAction, customer_by_email
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.services import subscription_create
+from recurra.subscriptions.services import INVOICE_LANGUAGES, subscription_create
 
 Source = PaymentLink | Quote
 
@@ -103,6 +103,17 @@ def buyer_actor(purchase: Purchase) -> Actor:
 
 def source_of(purchase: Purchase) -> Source:
     return purchase.payment_link or purchase.quote  # type: ignore[return-value]
+
+
+def purchase_language(purchase: Purchase, source: Source) -> str:
+    """The language of what a purchase makes: the buyer's page's, else the quote's own, else (a
+    payment link has none) the account's when invoices speak it, else English."""
+    if purchase.language in INVOICE_LANGUAGES:
+        return purchase.language
+    if isinstance(source, Quote):
+        return source.language
+    default = account_settings().default_language
+    return default if default in INVOICE_LANGUAGES else "en"
 
 
 def selling(link: PaymentLink) -> None:
@@ -157,12 +168,20 @@ def checkout_plan(source: Source, at: datetime) -> Plan:
 
 
 def checkout(
-    *, source: Source, buyer: Buyer, token: str, attempt: str | None = None, at: datetime
+    *,
+    source: Source,
+    buyer: Buyer,
+    token: str,
+    attempt: str | None = None,
+    language: str | None = None,
+    at: datetime,
 ) -> CheckoutResult:
     """Buy ``source`` for ``buyer`` with the method ``token`` stands for (see the module's steps).
 
     ``attempt``: the checkout page's id for this try; the same attempt again
     answers the first one's result (a completed purchase) and charges nothing.
+    ``language``: the one the buyer's page was in: their invoice, subscriptions and emails speak
+    it (one Recurra's invoices do not speak, or None: the source's, ``purchase_language``).
     """
     if isinstance(source, PaymentLink):
         selling(source)
@@ -195,6 +214,7 @@ def checkout(
         last_name=buyer.last_name,
         billing_address=buyer.billing_address or {},
         shipping_address=buyer.shipping_address or {},
+        language=language if language in INVOICE_LANGUAGES else "",
         gateway=gateway.name,
         gateway_method_id=details.gateway_method_id,
         gateway_customer_id=details.customer_id,
@@ -440,6 +460,7 @@ def _subscription(
         collect_billing_address=source.collect_billing_address,
         collect_shipping_address=source.collect_shipping_address,
         save_payment_method=source.save_payment_method,
+        invoice_settings={"language": purchase_language(purchase, source)},
         actor=actor,
         at=bought_at,
     )
@@ -470,7 +491,7 @@ def _invoice(
         payment_terms=PaymentTerms.DUE_ON_RECEIPT,
         issued_on=bought.purchased_on,
         name=source.name,
-        language=getattr(source, "language", "en"),
+        language=purchase_language(purchase, source),
         billing_address=purchase.billing_address or None,
     )
     return invoice_save(invoice, lines, actor=actor)

@@ -11,6 +11,7 @@ purchase: no contact, invoice, payment or subscription.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import LineItemFields
 from recurra.core import ids
@@ -28,7 +29,8 @@ class CheckoutSettings(models.Model):
     collect_billing_address = models.BooleanField(default=False)
     collect_shipping_address = models.BooleanField(default=False)
     save_payment_method = models.BooleanField(
-        default=True, help_text="keep the method to charge future payments (needed for recurring items)"
+        default=True,
+        help_text="keep the method to charge future payments (needed for recurring items)",  # i18n: not text
     )
 
     class Meta:
@@ -43,7 +45,11 @@ class PaymentLink(Timestamped, CheckoutSettings):
     deal = models.ForeignKey(
         "crm.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_links"
     )
-    deleted_at = models.DateTimeField(null=True, blank=True, help_text="its page then says it is gone")
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="its page then says it is gone",  # i18n: not text
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -63,10 +69,10 @@ class PaymentLinkLineItem(LineItemFields):
 
 
 class QuoteStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    ACCEPTED = "accepted", "Accepted"  # signed; paid too when payment is enabled
-    CONVERTED = "converted", "Converted"  # turned into subscriptions or an invoice by the seller
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ACCEPTED = "accepted", _("Accepted")  # signed; paid too when payment is enabled
+    CONVERTED = "converted", _("Converted")  # turned into subscriptions or an invoice by the seller
 
 
 class Quote(Timestamped, CheckoutSettings):
@@ -84,12 +90,19 @@ class Quote(Timestamped, CheckoutSettings):
     )
     currency = models.CharField(max_length=3)
     expires_on = models.DateField()
-    payment_enabled = models.BooleanField(default=False, help_text="the buyer pays on the quote page")
+    payment_enabled = models.BooleanField(
+        default=False,
+        help_text="the buyer pays on the quote page",  # i18n: not text
+    )
     language = models.CharField(max_length=10, default="en")
     comments = models.TextField(blank=True, max_length=2000)
     published_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
-    signed_name = models.CharField(max_length=200, blank=True, help_text="the name the buyer typed")
+    signed_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="the name the buyer typed",  # i18n: not text
+    )
     signed_email = models.EmailField(blank=True)
     converted_at = models.DateTimeField(null=True, blank=True)
 
@@ -111,9 +124,9 @@ class QuoteLineItem(LineItemFields):
 
 
 class PurchaseStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # written; the gateway's answer not yet recorded
-    COMPLETED = "completed", "Completed"
-    DECLINED = "declined", "Declined"
+    PENDING = "pending", _("Pending")  # written; the gateway's answer not yet recorded
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
 
 
 class Purchase(Timestamped):
@@ -131,10 +144,15 @@ class Purchase(Timestamped):
     billing_address = models.JSONField(default=dict, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
     gateway = models.CharField(max_length=20)
-    gateway_method_id = models.CharField(max_length=100, help_text="the gateway's id, never a card number")
+    gateway_method_id = models.CharField(
+        max_length=100,
+        help_text="the gateway's id, never a card number",  # i18n: not text
+    )
     gateway_customer_id = models.CharField(max_length=100, blank=True)
     gateway_charge_id = models.CharField(
-        max_length=100, blank=True, help_text="the processor's charge, stored before it is confirmed"
+        max_length=100,
+        blank=True,
+        help_text="the processor's charge, stored before it is confirmed",  # i18n: not text
     )
     method_type = models.CharField(max_length=10)
     brand = models.CharField(max_length=40, blank=True)
@@ -142,9 +160,16 @@ class Purchase(Timestamped):
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
-    mandate = models.CharField(max_length=100, blank=True, help_text="a bank debit's mandate reference")
-    amount = models.BigIntegerField(help_text="charged today")
+    mandate = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="a bank debit's mandate reference",  # i18n: not text
+    )
+    amount = models.BigIntegerField(help_text="charged today")  # i18n: not text
     currency = models.CharField(max_length=3)
+    # The language the buyer bought in (their page's): their invoice's, subscriptions' and emails'.
+    # Blank: the source's (a quote's own language; a payment link's, the account's).
+    language = models.CharField(max_length=10, blank=True, default="")
     idempotency_key = models.CharField(max_length=100, unique=True)
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)

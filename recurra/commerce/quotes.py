@@ -22,6 +22,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog.line_items import LineItemInput, resolve_line_items, stored_input
@@ -43,6 +45,13 @@ NAME_LIMIT: int = Quote._meta.get_field("name").max_length or 200
 
 def today(at: datetime) -> date:
     return local_date(at, account_zone())
+
+
+def _default_title(deal: Deal, language: str) -> str:
+    """The default title ("Quote for <deal>") in the quote's language (the buyer reads it), stored
+    as the quote's name: a quote's language never changes after."""
+    with translation.override(language if language in INVOICE_LANGUAGES else "en"):
+        return (gettext("Quote for %(deal)s") % {"deal": deal.name})[:NAME_LIMIT]
 
 
 def is_expired(quote: Quote, at: datetime) -> bool:
@@ -82,7 +91,7 @@ def quote_create(
     expires_on = expires_on or now + timedelta(days=DEFAULT_DAYS)
     if expires_on < now:
         errors.append(FieldError("expires_on", f"must be today ({now.isoformat()}) or later"))
-    title = (name or "").strip() or f"Quote for {deal.name}"[:NAME_LIMIT]
+    title = (name or "").strip() or _default_title(deal, language)
     if len(title) > NAME_LIMIT:
         errors.append(FieldError("name", f"must be at most {NAME_LIMIT} characters"))
     if language not in INVOICE_LANGUAGES:
@@ -150,12 +159,14 @@ def quote_accept(
     buyer: Buyer | None = None,
     token: str | None = None,
     attempt: str | None = None,
+    language: str | None = None,
     at: datetime,
 ) -> CheckoutResult | None:
     """Accept ``quote`` with the buyer's typed name; pay it when payment is enabled.
 
     Payment comes first: declined (422 on ``payment_method``), the quote
     stays published. Returns the checkout's result (None without payment).
+    ``language``: the buyer's page's (``checkout``).
     """
     _acceptable(quote, at)
     errors = []
@@ -171,7 +182,9 @@ def quote_accept(
     buyer = buyer or Buyer(email=quote.contact.email if quote.contact else "")
     paid = None
     if quote.payment_enabled:
-        paid = checkout(source=quote, buyer=buyer, token=token or "", attempt=attempt, at=at)
+        paid = checkout(
+            source=quote, buyer=buyer, token=token or "", attempt=attempt, language=language, at=at
+        )
     with transaction.atomic():
         locked = Quote.objects.select_for_update().get(pk=quote.pk)
         if locked.status == QuoteStatus.PUBLISHED:

@@ -1,6 +1,7 @@
 """An invoice as a PDF: pure rendering of the invoice, its lines and the account settings.
 
-Labels are English or Norwegian bokmål by the invoice's ``language`` (anything else: English);
+Labels are English or Norwegian bokmål by the invoice's ``language`` (anything else: English), in
+the words of docs/glossary.md;
 money and numbers are written the way that locale writes them (``1 234,50 kr`` / ``$1,234.50``),
 dates the way every page and email writes them (``core.formats``: ``15. jan. 2027`` / ``15 Jan 2027``).
 
@@ -90,12 +91,12 @@ LABELS: dict[str, dict[str, str]] = {
         "description": "Beskrivelse",
         "quantity": "Antall",
         "unit_amount": "Enhetspris",
-        "tax_rate": "MVA",
+        "tax_rate": "Mva.",
         "amount": "Beløp",
         "line_discount": "Rabatt",
-        "subtotal": "Sum eks. MVA",
+        "subtotal": "Delsum",
         "discount": "Rabatt",
-        "tax": "MVA",
+        "tax": "Mva.",
         "total": "Totalt",
         "amount_paid": "Betalt",
         "refunded": "Refundert",

@@ -9,6 +9,7 @@ text, not foreign keys: the log outlives the records it mentions.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import ids
 from recurra.core.models import Timestamped
@@ -16,19 +17,19 @@ from recurra.jobs.models import QueuedWork
 
 
 class EmailKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    PAYMENT_ACTION_REQUIRED = "payment_action_required", "Confirm your payment"
-    PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
-    PAYMENT_METHOD_UPDATE = "payment_method_update", "Update payment method"
-    CANCELLATION = "cancellation", "Cancellation"
-    SUBSCRIPTION_CHANGED = "subscription_changed", "Subscription changed"
-    INVOICE = "invoice", "Invoice"
-    ADMIN_PAYMENT_SUCCEEDED = "admin_payment_succeeded", "Payment succeeded (admin)"
-    ADMIN_PAYMENT_FAILED = "admin_payment_failed", "Payment failed (admin)"
-    ADMIN_PAYMENT_DISPUTED = "admin_payment_disputed", "Payment disputed (admin)"
-    EXPORT_READY = "export_ready", "Export ready"
-    ADMIN_DIGEST = "admin_digest", "Daily payments summary (admin)"
+    RECEIPT = "receipt", _("Receipt")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_ACTION_REQUIRED = "payment_action_required", _("Confirm your payment")
+    PAYMENT_REMINDER = "payment_reminder", _("Payment reminder")
+    PAYMENT_METHOD_UPDATE = "payment_method_update", _("Update payment method")
+    CANCELLATION = "cancellation", _("Cancellation")
+    SUBSCRIPTION_CHANGED = "subscription_changed", _("Subscription changed")
+    INVOICE = "invoice", _("Invoice")
+    ADMIN_PAYMENT_SUCCEEDED = "admin_payment_succeeded", _("Payment succeeded (admin)")
+    ADMIN_PAYMENT_FAILED = "admin_payment_failed", _("Payment failed (admin)")
+    ADMIN_PAYMENT_DISPUTED = "admin_payment_disputed", _("Payment disputed (admin)")
+    EXPORT_READY = "export_ready", _("Export ready")
+    ADMIN_DIGEST = "admin_digest", _("Daily payments summary (admin)")
 
 
 class EmailLanguage(models.TextChoices):
@@ -37,11 +38,11 @@ class EmailLanguage(models.TextChoices):
 
 
 class EmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"  # claimed by a worker (leased)
-    SENT = "sent", "Sent"
-    LOGGED = "logged", "Logged"  # recorded only: no EMAIL_URL, so nothing left the machine
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")  # claimed by a worker (leased)
+    SENT = "sent", _("Sent")
+    LOGGED = "logged", _("Logged")  # recorded only: no EMAIL_URL, so nothing left the machine
+    FAILED = "failed", _("Failed")
 
 
 class EmailMessage(QueuedWork, Timestamped):
@@ -54,7 +55,11 @@ class EmailMessage(QueuedWork, Timestamped):
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="handed to SMTP, or logged")
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="handed to SMTP, or logged",  # i18n: not text
+    )
     # NULL = no dedupe; NULLs never collide in a unique index (SQLite and PostgreSQL).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     contact_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, db_index=True)

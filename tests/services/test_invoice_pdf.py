@@ -217,13 +217,13 @@ def test_the_totals_add_up_as_printed(invoice: Invoice) -> None:
         "25 %",
         "1 371,66 kr",
     ]
-    totals = shown.index("Sum eks. MVA")
+    totals = shown.index("Delsum")
     assert shown[totals : totals + 12] == [
-        "Sum eks. MVA",
+        "Delsum",
         "1 371,66 kr",
         "Rabatt",
         "-137,17 kr",
-        "MVA",
+        "Mva.",
         "308,62 kr",
         "Totalt",
         "1 543,11 kr",

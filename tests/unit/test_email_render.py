@@ -197,11 +197,11 @@ def test_norwegian_subjects() -> None:
         "invoice": "Faktura INV-0008 fra Fjord Software AS",
         "payment_failed": "Betalingen din for Pro plan mislyktes",
         "payment_method_update": "Oppdater betalingsmåten for Pro plan",
-        "cancellation": "Abonnementet ditt Pro plan er avsluttet",
+        "cancellation": "Abonnementet ditt Pro plan er kansellert",
         "subscription_changed": "Abonnementet ditt Pro plan er endret",
         "admin_payment_succeeded": "Betaling mottatt: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "admin_payment_failed": "Betaling mislyktes: 1\xa0234,50\xa0kr fra Kari Nordmann",
-        "admin_payment_disputed": "Betaling bestridt: 1\xa0234,50\xa0kr fra Kari Nordmann",
+        "admin_payment_disputed": "Betaling omtvistet: 1\xa0234,50\xa0kr fra Kari Nordmann",
         "payment_action_required": "Bekreft betalingen for Pro plan",
         "export_ready": "Eksporten din er klar",
         "admin_digest": "Betalingsoversikt for 15. jan. 2027",
@@ -213,7 +213,7 @@ def test_invoice_shows_terms_and_pay_link() -> None:
     assert "Due on: 14 Feb 2027\nPayment terms: net 30 days\n" in email.text
     assert "Pay the invoice online: https://billing.example.com/pay/inv_8" in email.text
     assert 'href="https://billing.example.com/pay/inv_8"' in email.html
-    assert "Betalingsbetingelser: netto 30 dager" in render("invoice", "nb", SAMPLES["invoice"]).text
+    assert "Betalingsbetingelser: 30 dager netto" in render("invoice", "nb", SAMPLES["invoice"]).text
 
 
 def test_optional_data_left_out() -> None:

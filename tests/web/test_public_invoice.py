@@ -119,7 +119,7 @@ def test_discounts_and_taxes_are_told_under_each_line(open_invoice: Invoice) -> 
         ]
     ]
     # 98,00 − 9,80 + 22,05 = 110,25: the figures add up as shown.
-    assert "Sum eks. MVA 98,00 USD Rabatt −9,80 USD MVA 22,05 USD Totalt 110,25 USD Å betale 110,25 USD" in (
+    assert "Delsum 98,00 USD Rabatt −9,80 USD Mva. 22,05 USD Totalt 110,25 USD Å betale 110,25 USD" in (
         text(response.content)
     )
 

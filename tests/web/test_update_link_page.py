@@ -92,7 +92,7 @@ def test_a_method_type_not_allowed_is_refused(sub: Subscription) -> None:
     methods = PaymentMethod.objects.count()
     response = submit(emailed_token(sub), "tok_ach")
     assert response.status_code == 422
-    assert "A ach payment method is not accepted here (card)." in text(response.content)
+    assert "This payment method is not accepted here. Please choose another." in text(response.content)
     assert PaymentMethod.objects.count() == methods
     assert not Payment.objects.filter(origin="update_link").exists()
 

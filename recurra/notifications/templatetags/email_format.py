@@ -12,6 +12,7 @@ from datetime import date
 
 from django import template
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from recurra.core.formats import day_text, period_text
@@ -27,6 +28,33 @@ PAYMENT_TERMS = {
     "net_60": _("net 60 days"),
     "net_90": _("net 90 days"),
 }
+
+
+# English texts an email's data may hold, stored when it was queued (outside any language): each is
+# put in the email's language when it is rendered (``said``). The gateways' decline messages are in
+# the payments catalogue; a method's type names in the payments models'.
+STORED = (
+    gettext_noop("No payment method is saved."),
+    gettext_noop("Card"),
+    gettext_noop("Bank debit (ACH)"),
+    gettext_noop("Bank debit (SEPA)"),
+    # A dispute's reason: Stripe's code with spaces (``subscriptions.notices``).
+    gettext_noop("bank cannot process"),
+    gettext_noop("check returned"),
+    gettext_noop("credit not processed"),
+    gettext_noop("customer initiated"),
+    gettext_noop("debit not authorized"),
+    gettext_noop("duplicate"),
+    gettext_noop("fraudulent"),
+    gettext_noop("general"),
+    gettext_noop("incorrect account details"),
+    gettext_noop("insufficient funds"),
+    gettext_noop("product not received"),
+    gettext_noop("product unacceptable"),
+    gettext_noop("subscription canceled"),
+    gettext_noop("unrecognized"),
+)
+METHOD_DOTS = " •••• "
 
 
 def babel_locale() -> str:
@@ -65,3 +93,20 @@ def _date(value: str | date) -> date:
 def terms(code: str) -> str:
     """``{{ payment_terms|terms }}``: ``net_30`` → ``net 30 days``; unknown codes as given."""
     return str(PAYMENT_TERMS.get(code, code))
+
+
+@register.filter
+def said(text: str | None) -> str:
+    """``{{ failure_message|said }}``: a message stored in English (a gateway's decline, a notice's
+    reason) in the email's language; one no catalogue knows (a bank's own words) as it is."""
+    return gettext(text) if text else ""
+
+
+@register.filter
+def method(label: str | None) -> str:
+    """``{{ payment_method|method }}``: a method as stored (``Visa •••• 4242``; without a brand, its
+    type: ``Bank debit (SEPA) •••• 3000``) with the type in the email's language."""
+    if not label:
+        return ""
+    name, dots, last4 = label.partition(METHOD_DOTS)
+    return f"{gettext(name)}{dots}{last4}"

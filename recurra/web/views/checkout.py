@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from recurra.commerce.checkout import Buyer, CheckoutResult, checkout, checkout_plan, selling
@@ -31,6 +31,7 @@ from recurra.core.errors import Conflict, NotFound, Unavailable, ValidationFaile
 from recurra.crm.models import Address
 from recurra.payments.services import PaymentDeclined, PaymentNeedsAction
 from recurra.web import stripe_js
+from recurra.web.languages import public_language
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 ADDRESS_PARTS = Address.ADDRESS_FIELDS
@@ -50,13 +51,42 @@ def buyer_from(data: Any) -> Buyer:
     )
 
 
-def field_errors(exc: ValidationFailed) -> dict[str, str]:
-    """Errors by form field name: ``billing_address.city`` → ``billing_city``."""
-    shown: dict[str, str] = {}
+# A service's field error (the API's English) in the page's words; lazy: put in the page's language
+# when shown. Anything else: "Check this field."
+FIELD_WORDS = {
+    "is required": _("Required"),
+    "is not a valid email address": _("This is not a valid email address."),
+    "must be a two-letter ISO 3166 country code": _("Two letters, e.g. NO."),
+    "type your full name to accept": _("Type your full name to accept the quote."),
+    "must be at most 200 characters": _("At most 200 characters."),
+    "is required: this quote is paid when accepted": _("Choose a payment method."),
+}
+
+
+def field_errors(exc: ValidationFailed) -> dict[str, Any]:
+    """Errors by form field name (``billing_address.city`` → ``billing_city``), in the page's words."""
+    shown: dict[str, Any] = {}
     for error in exc.errors:
         name = error.field.replace("_address.", "_").replace("payment_method.token", "payment_method")
-        shown.setdefault(name, error.message)
+        message = FIELD_WORDS.get(error.message)
+        if message is None:
+            message = (
+                _("This payment method is not accepted here. Please choose another.")
+                if name.startswith("payment_method")
+                else _("Check this field.")
+            )
+        shown.setdefault(name, message)
     return shown
+
+
+def form_error(exc: Conflict | Unavailable) -> Any:
+    """What the form says when a service refuses it as a whole (its detail is the API's English)."""
+    if isinstance(exc, Unavailable):
+        return _(
+            "The payment is taking longer than usual. If it goes through, you get a receipt by email; "
+            "you are never charged twice. Please check your email in a few minutes."
+        )
+    return _("This cannot be bought right now. Nothing was charged. Please reload the page.")
 
 
 def plan_context(bought: Plan) -> dict[str, Any]:
@@ -102,16 +132,17 @@ def checkout_page(request: HttpRequest, token: str) -> HttpResponse:
             buyer=buyer_from(request.POST),
             token=request.POST.get("payment_method", "").strip()[:100],
             attempt=request.POST.get("attempt", "").strip()[:40] or None,
+            language=public_language(request),
             at=clock.now(),
         )
     except PaymentNeedsAction as exc:
         return _page(request, link, action_secret=exc.client_secret, status=exc.status)
     except PaymentDeclined as exc:
-        return _page(request, link, declined=exc.reason, status=422)
+        return _page(request, link, declined=_(exc.reason), status=422)
     except ValidationFailed as exc:
         return _page(request, link, errors=field_errors(exc), status=422)
     except (Conflict, Unavailable) as exc:
-        return _page(request, link, errors={"form": exc.detail}, status=exc.status)
+        return _page(request, link, errors={"form": form_error(exc)}, status=exc.status)
     return _done(request, link, done)
 
 
@@ -127,8 +158,8 @@ def _page(
     request: HttpRequest,
     link: PaymentLink,
     *,
-    errors: dict[str, str] | None = None,
-    declined: str = "",
+    errors: dict[str, Any] | None = None,
+    declined: Any = "",  # lazy texts: put in the page's language when shown
     action_secret: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -160,6 +191,5 @@ def _done(request: HttpRequest, link: PaymentLink, done: CheckoutResult) -> Http
         "payment": done.payment,
         "invoice": done.invoice,
         "subscriptions": done.subscriptions,
-        "title": _("Thank you"),
     }
     return public_render(request, "web/public/checkout_done.html", context)

@@ -44,11 +44,22 @@ def public_render(
     values = {
         "business": account_settings().business_name,
         "public_page": True,
-        "languages": language_choices(chosen),
+        "languages": _switch(request, chosen),
         **context,
     }
     with translation.override(chosen):
         return render(request, template, values, status=status)
+
+
+def _switch(request: HttpRequest, chosen: str) -> list[dict[str, object]]:
+    """The language switch: each language in its own name, the shown one marked, each a link to
+    this page (its token is in the path) with the rest of its query kept and ``lang`` set."""
+    choices = language_choices(chosen)
+    for choice in choices:
+        query = request.GET.copy()
+        query["lang"] = str(choice["code"])
+        choice["href"] = f"?{query.urlencode()}"
+    return choices
 
 
 class _QuietCsrf(CsrfViewMiddleware):

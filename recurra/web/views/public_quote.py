@@ -11,7 +11,10 @@ bank wants authenticated with the same attempt and its client secret.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from recurra.commerce.checkout import CheckoutResult, checkout_plan
@@ -22,7 +25,15 @@ from recurra.core import clock
 from recurra.core.errors import Conflict, Unavailable, ValidationFailed
 from recurra.payments.services import PaymentDeclined, PaymentNeedsAction
 from recurra.web import stripe_js
-from recurra.web.views.checkout import ADDRESS_PARTS, buyer_from, field_errors, plan_context, posted_attempt
+from recurra.web.languages import public_language
+from recurra.web.views.checkout import (
+    ADDRESS_PARTS,
+    buyer_from,
+    field_errors,
+    form_error,
+    plan_context,
+    posted_attempt,
+)
 from recurra.web.views.public_pages import public_render, quiet_csrf, sandbox_choices, unlogged
 
 
@@ -49,17 +60,22 @@ def quote_page(request: HttpRequest, token: str) -> HttpResponse:
             buyer=buyer,
             token=data.get("payment_method", "").strip()[:100] or None,
             attempt=data.get("attempt", "").strip()[:40] or None,
+            language=public_language(request, quote.language),
             at=clock.now(),
         )
     except PaymentNeedsAction as exc:
         return _page(request, quote, action_secret=exc.client_secret, status=exc.status)
     except PaymentDeclined as exc:
-        return _page(request, quote, declined=exc.reason, status=422)
+        return _page(request, quote, declined=_(exc.reason), status=422)
     except ValidationFailed as exc:
         return _page(request, quote, errors=field_errors(exc), status=422)
-    except (Conflict, Unavailable) as exc:
+    except Unavailable as exc:
         quote.refresh_from_db()
-        return _page(request, quote, errors={"form": exc.detail}, status=exc.status)
+        return _page(request, quote, errors={"form": form_error(exc)}, status=exc.status)
+    except Conflict as exc:  # accepted meanwhile, expired or withdrawn: the page says which
+        quote.refresh_from_db()
+        error = _("This quote can no longer be accepted as it is. Nothing was charged.")
+        return _page(request, quote, errors={"form": error}, status=exc.status)
     return _page(request, quote, paid=paid, accepted_now=True)
 
 
@@ -75,8 +91,8 @@ def _page(
     request: HttpRequest,
     quote: Quote,
     *,
-    errors: dict[str, str] | None = None,
-    declined: str = "",
+    errors: dict[str, Any] | None = None,
+    declined: Any = "",  # lazy texts: put in the page's language when shown
     paid: CheckoutResult | None = None,
     accepted_now: bool = False,
     action_secret: str = "",

@@ -23,27 +23,26 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import decorator_from_middleware
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from recurra.accounts.selectors import account_settings, account_zone
+from recurra.accounts.selectors import account_zone
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
-from recurra.payments.brands import brand_name
-from recurra.payments.gateways.sandbox_tokens import TOKENS
 from recurra.payments.models import Payment, PaymentStatus
 from recurra.subscriptions import update_links
 from recurra.subscriptions.models import PaymentMethodUpdateLink, Subscription
 from recurra.web import stripe_js
 from recurra.web.access import actor, editor
-from recurra.web.views.common import next_url, post_action, statement
-from recurra.web.views.public_pages import keep_private
+from recurra.web.views.common import next_url, post_action
+from recurra.web.views.public_pages import keep_private, public_render, sandbox_choices
 
 log = logging.getLogger(__name__)
 PageView = Callable[..., HttpResponseBase]
@@ -76,9 +75,15 @@ def _unlogged(view: PageView) -> PageView:
     return wrapped
 
 
-def _public(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    values = {"business": account_settings().business_name, "public_page": True, **context}
-    return render(request, template, values, status=status)
+def _public(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    language: str | None = None,
+) -> HttpResponse:
+    """The page in the buyer's language (``language``: the subscription's, when the link opens one)."""
+    return public_render(request, template, context, language=language, status=status)
 
 
 @csrf_exempt  # checked by _csrf_protect below, quietly
@@ -96,11 +101,11 @@ def update_payment_method(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, link)
     chosen = request.POST.get("payment_method_token", "").strip()[:100]
     if not chosen:
-        return _page(request, link, error="Choose a payment method.", status=422)
+        return _page(request, link, error=_("Choose a payment method."), status=422)
     try:
         charged = update_links.update_link_use(link=link, token=chosen, at=at)
-    except ValidationFailed as exc:
-        error = " ".join(statement(e.message) for e in exc.errors) or statement(exc.detail)
+    except ValidationFailed:  # an unknown token, or a type the subscription does not take
+        error = _("This payment method is not accepted here. Please choose another.")
         return _page(request, link, error=error, status=422)
     except Conflict:
         return _public(request, "web/public/update_invalid.html", {})
@@ -111,7 +116,7 @@ def _page(
     request: HttpRequest,
     link: PaymentMethodUpdateLink,
     *,
-    error: str = "",
+    error: Any = "",  # a lazy text: put in the page's language when shown
     payments: list[Payment] | None = None,
     saved: bool = False,
     status: int = 200,
@@ -124,8 +129,8 @@ def _page(
         "sub": sub,
         "owed": owed,
         "owed_total": sum(invoice.amount_due for invoice in owed),
-        "allowed": ", ".join(_METHOD_NAMES.get(t, t) for t in sub.allowed_payment_methods),
-        "choices": _sandbox_choices(sub),
+        "allowed": sub.allowed_payment_methods,
+        "choices": sandbox_choices(sub.allowed_payment_methods),
         "expires_on": link.expires_at.astimezone(account_zone()),
         "error": error,
         "saved": saved,
@@ -141,22 +146,13 @@ def _page(
             holder={"name": sub.contact.full_name, "email": sub.contact.email},
         ),
     }
-    return _public(request, "web/public/update_payment_method.html", context, status=status)
-
-
-_METHOD_NAMES = {"card": "card", "ach": "bank debit (ACH)", "sepa_debit": "bank debit (SEPA)"}
-
-
-def _sandbox_choices(sub: Subscription) -> list[tuple[str, str]]:
-    """In sandbox mode, the test tokens of the types the subscription allows (else: a text field)."""
-    if settings.RECURRA_GATEWAY != "sandbox":
-        return []
-    allowed = set(sub.allowed_payment_methods)
-    return [
-        (name, f"{brand_name(spec.brand)} •••• {spec.last4} ({name})")
-        for name, spec in TOKENS.items()
-        if spec.type in allowed
-    ]
+    return _public(
+        request,
+        "web/public/update_payment_method.html",
+        context,
+        status=status,
+        language=sub.invoice_language,
+    )
 
 
 @editor
@@ -170,7 +166,11 @@ def subscription_update_link_send(request: HttpRequest, pk: str) -> HttpResponse
         perform=lambda: update_links.update_link_create(
             subscription=sub, actor=actor(request), at=clock.now(), email=True
         ),
-        message=f"Payment-method update link sent to {sub.contact.email}; it works for "
-        f"{update_links.LINK_DAYS} days.",
+        message=ngettext(
+            "Payment-method update link sent to %(email)s; it works for %(days)d day.",
+            "Payment-method update link sent to %(email)s; it works for %(days)d days.",
+            update_links.LINK_DAYS,
+        )
+        % {"email": sub.contact.email, "days": update_links.LINK_DAYS},
         next_url=next_url(request, reverse("web:subscription", args=[sub.pk])),
     )

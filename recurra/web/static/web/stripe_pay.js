@@ -24,9 +24,11 @@
   var field = box.querySelector('input[type="hidden"][name="' + box.dataset.tokenField + '"]');
   var shown = box.querySelector("[data-stripe-error]");
   var failed = box.dataset.failedText;
-  var stripe = window.Stripe(box.dataset.stripeKey);
+  // Stripe's own words (the card field's placeholders, its errors) in the page's language.
+  var locale = box.dataset.stripeLocale || "auto";
+  var stripe = window.Stripe(box.dataset.stripeKey, { locale: locale });
   var cardBox = box.querySelector(".card-element");
-  var card = cardBox ? stripe.elements().create("card") : null;
+  var card = cardBox ? stripe.elements({ locale: locale }).create("card") : null;
   var iban = box.querySelector("[data-iban]");
   var choices = box.querySelectorAll("[data-method-choice]");
   var secret = box.dataset.actionSecret || "";
