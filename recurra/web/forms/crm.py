@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from recurra.crm.models import Address, Company, Contact
 from recurra.web.forms.base import ServiceForm
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
-def _text(label: str | Promise, max_length: int, **attrs: str) -> forms.CharField:
+
+def _text(label: str | _StrPromise, max_length: int, **attrs: str) -> forms.CharField:
     return forms.CharField(
         label=label, max_length=max_length, required=False, widget=forms.TextInput(attrs=attrs)
     )

@@ -18,11 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.http import QueryDict
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -47,10 +46,12 @@ from recurra.web.forms.base import (
     to_minor,
 )
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 PREFIX = "items"
 MAX_LINE_ITEMS = 100
 _ITEM_ERROR = re.compile(r"^line_items\[(\d+)\]\.(.+)$")
-StrOrPromise = str | Promise
 _DELAY = {BillingStartType.DELAY_DAYS: "days", BillingStartType.DELAY_MONTHS: "months"}
 
 
@@ -73,7 +74,7 @@ def billing_start(data: Mapping[str, Any]) -> BillingStart:
     )
 
 
-def _number(label: StrOrPromise, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
+def _number(label: str | _StrPromise, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
     field = forms.IntegerField(label=label, min_value=low, max_value=high, required=False, **kwargs)
     field.widget.attrs["class"] = "num"
     return field
