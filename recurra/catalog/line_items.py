@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from recurra.catalog.models import AMOUNT_RULE, MAX_AMOUNT, MAX_QUANTITY, Product, is_amount
 from recurra.catalog.pricing import line_amounts
 from recurra.catalog.terms import (
@@ -92,12 +94,17 @@ def _resolve_one(
     }
     for required in ("name", "unit_amount", "currency"):
         if values[required] in (None, ""):
-            errors.append(FieldError(f"{at}.{required}", "is required for a custom line item"))
+            errors.append(FieldError(f"{at}.{required}", gettext("is required for a custom line item")))
     amount = values["unit_amount"]
     if amount is not None and not is_amount(amount):
         errors.append(FieldError(f"{at}.unit_amount", AMOUNT_RULE))
     if not 1 <= item.quantity <= MAX_QUANTITY:
-        errors.append(FieldError(f"{at}.quantity", f"must be from 1 to {MAX_QUANTITY}"))
+        errors.append(
+            FieldError(
+                f"{at}.quantity",
+                gettext("must be from 1 to %(max_quantity)s") % {"max_quantity": MAX_QUANTITY},
+            )
+        )
     if values["currency"]:
         try:
             values["currency"] = normalize_currency(values["currency"])
@@ -105,7 +112,7 @@ def _resolve_one(
             errors.append(FieldError(f"{at}.currency", f"unknown currency {values['currency']!r}"))
     if not is_recurring(values["billing_frequency"]):
         if item.billing_terms == BillingTerms.FIXED or item.number_of_payments is not None:
-            errors.append(FieldError(f"{at}.billing_terms", "one-time items have no billing terms"))
+            errors.append(FieldError(f"{at}.billing_terms", gettext("one-time items have no billing terms")))
     elif item.billing_terms == BillingTerms.FIXED:
         if not item.number_of_payments or not 1 <= item.number_of_payments <= MAX_NUMBER_OF_PAYMENTS:
             errors.append(
@@ -115,7 +122,9 @@ def _resolve_one(
                 )
             )
     elif item.number_of_payments is not None:
-        errors.append(FieldError(f"{at}.number_of_payments", "only fixed terms have a number of payments"))
+        errors.append(
+            FieldError(f"{at}.number_of_payments", gettext("only fixed terms have a number of payments"))
+        )
     needed = _START_VALUE.get(item.billing_start.type)
     start_problem = out_of_range(item.billing_start.date) if item.billing_start.date else None
     if needed == "date" and start_problem:
@@ -160,25 +169,46 @@ def resolve_line_items(
         at = f"{field_name}[{index}]"
         product = products.get(item.product_id) if item.product_id else None
         if item.product_id and product is None:
-            errors.append(FieldError(f"{at}.product_id", f"no product {item.product_id}"))
+            errors.append(
+                FieldError(
+                    f"{at}.product_id", gettext("no product %(product_id)s") % {"product_id": item.product_id}
+                )
+            )
             continue
         if product is not None and product.is_archived and product.pk not in products_in_use:
-            errors.append(FieldError(f"{at}.product_id", f"product {product.pk} is archived"))
+            errors.append(
+                FieldError(f"{at}.product_id", gettext("product %(pk)s is archived") % {"pk": product.pk})
+            )
             continue
         values, item_errors = _resolve_one(item, product, at)
         errors.extend(item_errors)
         if not item_errors:
             currency = currency or values["currency"]
             if values["currency"] != currency:
-                errors.append(FieldError(f"{at}.currency", f"every line item must be in {currency}"))
+                errors.append(
+                    FieldError(
+                        f"{at}.currency",
+                        gettext("every line item must be in %(currency)s") % {"currency": currency},
+                    )
+                )
             line_total = _line_total(values)
             if line_total > MAX_AMOUNT:
-                errors.append(FieldError(f"{at}.quantity", f"makes the line total more than {MAX_AMOUNT}"))
+                errors.append(
+                    FieldError(
+                        f"{at}.quantity",
+                        gettext("makes the line total more than %(max_amount)s") % {"max_amount": MAX_AMOUNT},
+                    )
+                )
             document_total += line_total
             values["position"] = index
             resolved.append(values)
     if not errors and document_total > MAX_AMOUNT:
-        errors.append(FieldError(field_name, f"the line items come to more than {MAX_AMOUNT}"))
+        errors.append(
+            FieldError(
+                field_name,
+                gettext("the line items come to more than %(max_amount)s") % {"max_amount": MAX_AMOUNT},
+            )
+        )
     if errors:
         raise ValidationFailed(f"{len(errors)} invalid line item field(s)", errors=errors)
     return resolved

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from recurra.catalog.models import AMOUNT_RULE, Product, is_amount
 from recurra.catalog.terms import BillingFrequency
@@ -33,7 +34,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
-            errors.append(FieldError("name", "must not be blank"))
+            errors.append(FieldError("name", gettext("must not be blank")))
     if "sku" in cleaned:
         cleaned["sku"] = (cleaned["sku"] or "").strip() or None
     if "description" in cleaned:
@@ -47,11 +48,11 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         errors.append(FieldError("unit_amount", AMOUNT_RULE))
     rate = cleaned.get("tax_rate_percent")
     if rate is not None and not Decimal(0) <= Decimal(str(rate)) <= Decimal(100):
-        errors.append(FieldError("tax_rate_percent", "must be between 0 and 100"))
+        errors.append(FieldError("tax_rate_percent", gettext("must be between 0 and 100")))
     if "tax_rate_percent" in cleaned and rate is None:
         cleaned["tax_rate_percent"] = Decimal(0)
     if "billing_frequency" in cleaned and cleaned["billing_frequency"] not in BillingFrequency.values:
-        errors.append(FieldError("billing_frequency", "unknown billing frequency"))
+        errors.append(FieldError("billing_frequency", gettext("unknown billing frequency")))
     if errors:
         raise ValidationFailed("invalid product", errors=errors)
     return cleaned
@@ -80,13 +81,13 @@ def product_update(
 
 def product_archive(*, product: Product, actor: Actor, at: datetime) -> Product:
     if product.is_archived:
-        raise Conflict(f"product {product.pk} is already archived")
+        raise Conflict(gettext("product %(pk)s is already archived") % {"pk": product.pk})
     return records.update(product, actor=actor, verb="archived", archived_at=at)
 
 
 def product_unarchive(*, product: Product, actor: Actor) -> Product:
     if not product.is_archived:
-        raise Conflict(f"product {product.pk} is not archived")
+        raise Conflict(gettext("product %(pk)s is not archived") % {"pk": product.pk})
     return records.update(product, actor=actor, verb="unarchived", archived_at=None)
 
 

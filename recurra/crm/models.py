@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import LineItemFields
 from recurra.core import ids
@@ -23,7 +24,11 @@ class Address(models.Model):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="ISO 3166-1 alpha-2",  # i18n: not text
+    )
 
     ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 
@@ -84,13 +89,13 @@ class Contact(Timestamped, Address):
 
 
 class DealStage(models.TextChoices):
-    APPOINTMENT_SCHEDULED = "appointment_scheduled", "Appointment scheduled"
-    QUALIFIED_TO_BUY = "qualified_to_buy", "Qualified to buy"
-    PRESENTATION_SCHEDULED = "presentation_scheduled", "Presentation scheduled"
-    DECISION_MAKER_BOUGHT_IN = "decision_maker_bought_in", "Decision maker bought-in"
-    CONTRACT_SENT = "contract_sent", "Contract sent"
-    CLOSED_WON = "closed_won", "Closed won"
-    CLOSED_LOST = "closed_lost", "Closed lost"
+    APPOINTMENT_SCHEDULED = "appointment_scheduled", _("Appointment scheduled")
+    QUALIFIED_TO_BUY = "qualified_to_buy", _("Qualified to buy")
+    PRESENTATION_SCHEDULED = "presentation_scheduled", _("Presentation scheduled")
+    DECISION_MAKER_BOUGHT_IN = "decision_maker_bought_in", _("Decision maker bought-in")
+    CONTRACT_SENT = "contract_sent", _("Contract sent")
+    CLOSED_WON = "closed_won", _("Closed won")
+    CLOSED_LOST = "closed_lost", _("Closed lost")
 
 
 class Deal(Timestamped):

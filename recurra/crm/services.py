@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from recurra.catalog.line_items import LineItemInput, resolve_line_items
 from recurra.catalog.models import AMOUNT_RULE, is_amount
@@ -45,7 +46,7 @@ def address_columns(address: Any, errors: list[FieldError], *, field: str = "add
     columns = {}
     for part, value in address.items():
         if part not in Address.ADDRESS_FIELDS:
-            errors.append(FieldError(f"{field}.{part}", "is not a part of an address"))
+            errors.append(FieldError(f"{field}.{part}", gettext("is not a part of an address")))
             continue
         column = Address.column(part)
         text = (value or "").strip() if isinstance(value, str | None) else None
@@ -53,9 +54,16 @@ def address_columns(address: Any, errors: list[FieldError], *, field: str = "add
         if part == "country" and text:
             text = text.upper()
             if not _COUNTRY.match(text):
-                errors.append(FieldError(f"{field}.country", "must be a two-letter ISO 3166 country code"))
+                errors.append(
+                    FieldError(f"{field}.country", gettext("must be a two-letter ISO 3166 country code"))
+                )
         elif text is None or len(text) > limit:
-            errors.append(FieldError(f"{field}.{part}", f"must be text of at most {limit} characters"))
+            errors.append(
+                FieldError(
+                    f"{field}.{part}",
+                    gettext("must be text of at most %(limit)s characters") % {"limit": limit},
+                )
+            )
         columns[column] = text or ""
     return columns
 
@@ -71,7 +79,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
         try:
             validate_email(cleaned["email"])
         except DjangoValidationError:
-            errors.append(FieldError("email", "is not a valid email address"))
+            errors.append(FieldError("email", gettext("is not a valid email address")))
     cleaned.update(address_columns(values.get("address"), errors))
     if errors:
         raise ValidationFailed("invalid contact", errors=errors)
@@ -88,14 +96,14 @@ def contact_create(*, actor: Actor, **values: Any) -> Contact:
     """A contact; the email is unique whatever its case."""
     cleaned = _clean_contact(values)
     if _email_taken(cleaned["email"]):
-        raise ValidationFailed.field("email", "another contact has this email")
+        raise ValidationFailed.field("email", gettext("another contact has this email"))
     return records.create(Contact, actor=actor, unique_field="email", **cleaned)
 
 
 def contact_update(*, contact: Contact, actor: Actor, **changes: Any) -> Contact:
     cleaned = _clean_contact(changes)
     if "email" in cleaned and _email_taken(cleaned["email"], exclude_pk=contact.pk):
-        raise ValidationFailed.field("email", "another contact has this email")
+        raise ValidationFailed.field("email", gettext("another contact has this email"))
     return records.update(contact, actor=actor, unique_field="email", **cleaned)
 
 
@@ -109,14 +117,14 @@ def _clean_company(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
-            errors.append(FieldError("name", "must not be blank"))
+            errors.append(FieldError("name", gettext("must not be blank")))
     if "phone" in cleaned:
         cleaned["phone"] = (cleaned["phone"] or "").strip()
     if "domain" in cleaned:
         domain = (cleaned["domain"] or "").strip().lower().removeprefix("https://").removeprefix("http://")
         domain = domain.removeprefix("www.").rstrip("/")
         if domain and not _DOMAIN.match(domain):
-            errors.append(FieldError("domain", "is not a domain name like example.com"))
+            errors.append(FieldError("domain", gettext("is not a domain name like example.com")))
         cleaned["domain"] = domain
     cleaned.update(address_columns(values.get("address"), errors))
     if errors:
@@ -147,9 +155,9 @@ def _clean_deal(values: dict[str, Any], deal: Deal | None) -> dict[str, Any]:
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
-            errors.append(FieldError("name", "must not be blank"))
+            errors.append(FieldError("name", gettext("must not be blank")))
     if "stage" in cleaned and cleaned["stage"] not in DealStage.values:
-        errors.append(FieldError("stage", "unknown deal stage"))
+        errors.append(FieldError("stage", gettext("unknown deal stage")))
     if "currency" in cleaned:
         try:
             cleaned["currency"] = normalize_currency(cleaned["currency"] or "")
@@ -196,9 +204,18 @@ def _priced_by_line_items(
     currency, amount = lines[0].currency, sum(line.amounts.net for line in lines)
     errors = []
     if cleaned.get("currency", currency) != currency:
-        errors.append(FieldError("currency", f"must be the line items' currency, {currency}"))
+        errors.append(
+            FieldError(
+                "currency", gettext("must be the line items' currency, %(currency)s") % {"currency": currency}
+            )
+        )
     if cleaned.get("amount", amount) != amount:
-        errors.append(FieldError("amount", f"is the line items' subtotal, {amount}; leave it out"))
+        errors.append(
+            FieldError(
+                "amount",
+                gettext("is the line items' subtotal, %(amount)s; leave it out") % {"amount": amount},
+            )
+        )
     if errors:
         raise ValidationFailed("the deal does not agree with its line items", errors=errors)
     return {**result, "currency": currency, "amount": amount}

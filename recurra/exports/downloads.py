@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext
 
 from recurra.core.errors import Gone
 from recurra.exports import files
@@ -55,7 +56,7 @@ def zip_stream(path: Path, name: str) -> Iterator[bytes]:
 def file_response(export: Export, *, zipped: bool = False) -> FileResponse | StreamingHttpResponse:
     path = files.path_of(export)
     if not path.exists():
-        raise Gone("the export's file is no longer there: export again")
+        raise Gone(gettext("the export's file is no longer there: export again"))
     if not zipped:
         return FileResponse(
             path.open("rb"),

@@ -12,28 +12,30 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import clock, ids
 from recurra.jobs.models import QueuedWork
 
 
 class ExportStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the worker"
-    PROCESSING = "processing", "Writing the file"
-    COMPLETE = "complete", "Ready"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting for the worker")
+    PROCESSING = "processing", _("Writing the file")
+    COMPLETE = "complete", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel workbook (XLSX)"
-    XLS = "xls", "Excel 97–2003 (XLS)"
+    XLSX = "xlsx", _("Excel workbook (XLSX)")
+    XLS = "xls", _("Excel 97–2003 (XLS)")
 
 
 class ExportScope(models.TextChoices):
-    VIEW = "view", "Properties in the view"
-    ALL_PROPERTIES = "all_properties", "All properties"
-    ALL_WITH_ASSOCIATIONS = "all_properties_and_associations", "All properties and associations"
+    VIEW = "view", _("Properties in the view")
+    ALL_PROPERTIES = "all_properties", _("All properties")
+    ALL_WITH_ASSOCIATIONS = "all_properties_and_associations", _("All properties and associations")
 
 
 class Export(QueuedWork):
@@ -44,31 +46,52 @@ class Export(QueuedWork):
     language = models.CharField(max_length=10)
     scope = models.CharField(max_length=40, choices=ExportScope.choices, default=ExportScope.VIEW)
     associations_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="associated records per cell; null: all"
+        null=True,
+        blank=True,
+        help_text="associated records per cell; null: all",  # i18n: not text
     )
-    view_id = models.CharField(max_length=ids.ID_LENGTH, help_text="the view it was asked from")
+    view_id = models.CharField(
+        max_length=ids.ID_LENGTH,
+        help_text="the view it was asked from",  # i18n: not text
+    )
     view_name = models.CharField(max_length=100)
     filters = models.JSONField(default=dict)  # the view's (or the page's) filters, as asked
     columns = models.JSONField(default=list)  # the view's columns, in order
     sort = models.CharField(max_length=61)
-    scope_filters = models.JSONField(default=dict, help_text="a record's list: contact_id or company_id")
-    as_of = models.DateTimeField(help_text="relative dates (next 7 days) are read as on this instant")
+    scope_filters = models.JSONField(
+        default=dict,
+        help_text="a record's list: contact_id or company_id",  # i18n: not text
+    )
+    as_of = models.DateTimeField(
+        help_text="relative dates (next 7 days) are read as on this instant",  # i18n: not text
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
     )
     requested_by_name = models.CharField(max_length=200)
-    notify_email = models.EmailField(blank=True, help_text="who gets the export_ready email")
+    notify_email = models.EmailField(
+        blank=True,
+        help_text="who gets the export_ready email",  # i18n: not text
+    )
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     file_size = models.BigIntegerField(null=True, blank=True)
-    zip_size = models.BigIntegerField(null=True, blank=True, help_text="set when a zipped copy was made")
+    zip_size = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="set when a zipped copy was made",  # i18n: not text
+    )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True, help_text="when its files were removed")
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when its files were removed",  # i18n: not text
+    )
 
     class Meta(QueuedWork.Meta):
         ordering = ["-id"]
@@ -78,7 +101,10 @@ class Export(QueuedWork):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_format_display()} export of {self.view_name}"
+        return gettext("%(format)s export of %(view)s") % {
+            "format": self.get_format_display(),
+            "view": self.view_name,
+        }
 
     def expired(self, at: datetime) -> bool:
         """Past its 30 days (its link no longer works), or its files already removed."""

@@ -22,7 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel.numbers import format_decimal
 from django.db import transaction
+from django.utils.translation import get_language, gettext, to_locale
 
 from recurra.accounts.models import User
 from recurra.accounts.roles import Role, allows
@@ -89,8 +91,11 @@ def export_create(
     if format == ExportFormat.XLS and total > MAX_ROWS:
         raise ValidationFailed.field(
             "format",
-            f"an XLS file holds at most {MAX_ROWS:,} subscriptions and this export has {total:,}: "
-            "choose XLSX or CSV",
+            gettext(
+                "an XLS file holds at most %(most)s subscriptions and this export has %(total)s: "
+                "choose XLSX or CSV"
+            )
+            % {"most": _number(MAX_ROWS), "total": _number(total)},
         )
     export.rows_total = total
     with transaction.atomic():
@@ -113,24 +118,38 @@ def export_create(
     return export
 
 
+def _number(value: int) -> str:
+    """A whole number grouped as the active language writes it ("65,535"; English without one)."""
+    return format_decimal(value, locale=to_locale(get_language() or "en"))
+
+
 def _errors(format: str, language: str, scope: str, limit: int | None) -> list[FieldError]:
     errors = []
+    one_of = gettext("must be one of %(values)s")
     if format not in ExportFormat.values:
-        errors.append(FieldError("format", f"must be one of {', '.join(ExportFormat.values)}"))
+        errors.append(FieldError("format", one_of % {"values": ", ".join(ExportFormat.values)}))
     if language not in LANGUAGES:
-        errors.append(FieldError("language", f"must be one of {', '.join(LANGUAGES)}"))
+        errors.append(FieldError("language", one_of % {"values": ", ".join(LANGUAGES)}))
     if scope not in ExportScope.values:
-        errors.append(FieldError("scope", f"must be one of {', '.join(ExportScope.values)}"))
+        errors.append(FieldError("scope", one_of % {"values": ", ".join(ExportScope.values)}))
     if limit is None and format in (ExportFormat.XLSX, ExportFormat.XLS):
         errors.append(
             FieldError(
                 "associations_limit",
-                "all associations works with CSV only (a spreadsheet cell holds 32,767 characters); "
-                f"choose up to {MAX_ASSOCIATIONS:,}",
+                gettext(
+                    "all associations works with CSV only (a spreadsheet cell holds %(characters)s "
+                    "characters); choose up to %(most)s"
+                )
+                % {"characters": _number(32767), "most": _number(MAX_ASSOCIATIONS)},
             )
         )
     elif limit is not None and not 1 <= limit <= MAX_ASSOCIATIONS:
-        errors.append(FieldError("associations_limit", f"must be from 1 to {MAX_ASSOCIATIONS:,} or all"))
+        errors.append(
+            FieldError(
+                "associations_limit",
+                gettext("must be from 1 to %(most)s or all") % {"most": _number(MAX_ASSOCIATIONS)},
+            )
+        )
     return errors
 
 
@@ -142,11 +161,12 @@ def may_download(export: Export, *, user: User | None, role: str) -> bool:
 def export_download(*, export: Export, user: User | None, role: str, actor: Actor, at: datetime) -> Export:
     """Check that ``export``'s file may be downloaded now, and record the download."""
     if not may_download(export, user=user, role=role):
-        raise Forbidden("only the user who asked for the export, or a super admin, can download it")
+        raise Forbidden(gettext("only the user who asked for the export, or a super admin, can download it"))
     if export.status != ExportStatus.COMPLETE:
-        raise Conflict(f"the export is not ready: it is {export.get_status_display().lower()}")
+        status = str(export.get_status_display()).lower()
+        raise Conflict(gettext("the export is not ready: it is %(status)s") % {"status": status})
     if export.expired(at):
-        raise Gone("the export's link has expired (exports are kept 30 days): export again")
+        raise Gone(gettext("the export's link has expired (exports are kept 30 days): export again"))
     with transaction.atomic():
         events.record(type="export.downloaded", obj=export, actor=actor)
     return export

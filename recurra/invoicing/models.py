@@ -19,6 +19,7 @@ as the invoices they number (see ``invoicing/numbering.py``).
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from recurra.core import ids
 from recurra.core.models import Timestamped
@@ -26,11 +27,11 @@ from recurra.core.money import Money
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    PAID = "paid", "Paid"
-    VOID = "void", "Void"
-    UNCOLLECTIBLE = "uncollectible", "Uncollectible"
+    DRAFT = "draft", pgettext_lazy("invoice status", "Draft")
+    OPEN = "open", pgettext_lazy("invoice status", "Open")
+    PAID = "paid", pgettext_lazy("invoice status", "Paid")
+    VOID = "void", pgettext_lazy("invoice status", "Void")
+    UNCOLLECTIBLE = "uncollectible", pgettext_lazy("invoice status", "Uncollectible")
 
 
 class Invoice(Timestamped):
@@ -53,13 +54,16 @@ class Invoice(Timestamped):
         "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
     )
     currency = models.CharField(max_length=3)
-    subtotal = models.BigIntegerField(help_text="sum of the lines' net amounts (after discount, before tax)")
+    subtotal = models.BigIntegerField(
+        help_text="sum of the lines' net amounts (after discount, before tax)",  # i18n: not text
+    )
     discount = models.BigIntegerField(default=0)
     tax = models.BigIntegerField(default=0)
     total = models.BigIntegerField()
     amount_paid = models.BigIntegerField(default=0)
     amount_refunded = models.BigIntegerField(
-        default=0, help_text="given back from its payments; amount_paid stays what was paid"
+        default=0,
+        help_text="given back from its payments; amount_paid stays what was paid",  # i18n: not text
     )
     amount_due = models.BigIntegerField()
     collection_method = models.CharField(max_length=30)
@@ -76,11 +80,17 @@ class Invoice(Timestamped):
     tax_id = models.CharField(max_length=100, blank=True)
     billing_address = models.JSONField(default=dict)
     shipping_address = models.JSONField(
-        default=dict, blank=True, help_text="given by the buyer who paid online"
+        default=dict,
+        blank=True,
+        help_text="given by the buyer who paid online",  # i18n: not text
     )
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
-    overdue_at = models.DateTimeField(null=True, blank=True, help_text="when it was first seen past due")
+    overdue_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when it was first seen past due",  # i18n: not text
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -151,7 +161,11 @@ class InvoiceLine(models.Model):
         related_name="invoice_lines",
         db_index=False,  # led by "invoice_line_subscription"
     )
-    line_item_id = models.CharField(max_length=ids.ID_LENGTH, blank=True, help_text="the line item it bills")
+    line_item_id = models.CharField(
+        max_length=ids.ID_LENGTH,
+        blank=True,
+        help_text="the line item it bills",  # i18n: not text
+    )
     product_id = models.CharField(max_length=ids.ID_LENGTH, blank=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -9,6 +9,7 @@ looking the charge up by that key. The key is unique: one charge per payment.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import ids
 from recurra.core.models import Timestamped
@@ -17,17 +18,17 @@ from recurra.payments.brands import method_text
 
 
 class MethodType(models.TextChoices):
-    CARD = "card", "Card"
-    ACH = "ach", "Bank debit (ACH)"
-    SEPA_DEBIT = "sepa_debit", "Bank debit (SEPA)"
-    OFFLINE = "offline", "Paid offline"  # a payment staff recorded (never a saved method's type)
+    CARD = "card", _("Card")
+    ACH = "ach", _("Bank debit (ACH)")
+    SEPA_DEBIT = "sepa_debit", _("Bank debit (SEPA)")
+    OFFLINE = "offline", _("Paid offline")  # a payment staff recorded (never a saved method's type)
 
 
 class OfflineMethod(models.TextChoices):
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    CASH = "cash", "Cash"
-    CHEQUE = "cheque", "Cheque"
-    OTHER = "other", "Other"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CASH = "cash", _("Cash")
+    CHEQUE = "cheque", _("Cheque")
+    OTHER = "other", _("Other")
 
 
 class PaymentMethod(Timestamped):
@@ -38,7 +39,9 @@ class PaymentMethod(Timestamped):
     gateway = models.CharField(max_length=20)
     gateway_method_id = models.CharField(max_length=100)
     gateway_customer_id = models.CharField(
-        max_length=100, blank=True, help_text="the processor's customer it is attached to (Stripe's cus_…)"
+        max_length=100,
+        blank=True,
+        help_text="the processor's customer it is attached to (Stripe's cus_…)",  # i18n: not text
     )
     type = models.CharField(max_length=10, choices=MethodType.choices)
     brand = models.CharField(max_length=40, blank=True)
@@ -46,7 +49,11 @@ class PaymentMethod(Timestamped):
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
-    mandate = models.CharField(max_length=100, blank=True, help_text="a bank debit's mandate reference")
+    mandate = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="a bank debit's mandate reference",  # i18n: not text
+    )
     detached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -60,16 +67,16 @@ class PaymentMethod(Timestamped):
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # written, gateway not yet answered (or answer not yet recorded)
+    PENDING = "pending", _("Pending")  # written, gateway not yet answered (or answer not yet recorded)
     # On-session (the buyer on the invoice page): the processor waits for the buyer to authenticate
     # it (3-D Secure); its lease says until when, then the reconciler cancels and fails it.
-    REQUIRES_ACTION = "requires_action", "Awaiting authentication"
-    PROCESSING = "processing", "Processing"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    REFUNDED = "refunded", "Refunded"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    DISPUTED = "disputed", "Disputed"  # the buyer's bank disputes it (a chargeback); see dispute_status
+    REQUIRES_ACTION = "requires_action", _("Awaiting authentication")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    DISPUTED = "disputed", _("Disputed")  # the buyer's bank disputes it (a chargeback); see dispute_status
 
 
 # A payment whose outcome is not yet known: nothing else may charge its invoice meanwhile.
@@ -79,14 +86,14 @@ IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus
 class PaymentOrigin(models.TextChoices):
     """What made a payment attempt: dunning counts only ``renewal`` and ``retry`` (billing.dunning)."""
 
-    RENEWAL = "renewal", "Renewal"  # the billing run's first charge of an invoice
-    RETRY = "retry", "Scheduled retry"
-    MANUAL = "manual", "Retried by staff"
-    UPDATE_LINK = "update_link", "Paid through the update link"
-    OFFLINE = "offline", "Recorded by staff (paid offline)"
-    PRORATION = "proration", "Proration"  # the prorated invoice of a subscription edit
-    ONLINE = "online", "Paid online"  # the buyer paid an invoice on its public page
-    CHECKOUT = "checkout", "Checkout"  # the first payment of a payment link or a quote
+    RENEWAL = "renewal", _("Renewal")  # the billing run's first charge of an invoice
+    RETRY = "retry", _("Scheduled retry")
+    MANUAL = "manual", _("Retried by staff")
+    UPDATE_LINK = "update_link", _("Paid through the update link")
+    OFFLINE = "offline", _("Recorded by staff (paid offline)")
+    PRORATION = "proration", _("Proration")  # the prorated invoice of a subscription edit
+    ONLINE = "online", _("Paid online")  # the buyer paid an invoice on its public page
+    CHECKOUT = "checkout", _("Checkout")  # the first payment of a payment link or a quote
 
 
 class Payment(Timestamped):
@@ -113,20 +120,32 @@ class Payment(Timestamped):
     gateway = models.CharField(max_length=20)
     idempotency_key = models.CharField(max_length=100, unique=True)
     gateway_charge_id = models.CharField(
-        max_length=100, blank=True, help_text="the processor's id for the charge (Stripe's PaymentIntent)"
+        max_length=100,
+        blank=True,
+        help_text="the processor's id for the charge (Stripe's PaymentIntent)",  # i18n: not text
     )
     dispute_status = models.CharField(
-        max_length=30, blank=True, help_text="Stripe's status of a dispute on it (needs_response, won, lost…)"
+        max_length=30,
+        blank=True,
+        help_text="Stripe's status of a dispute on it (needs_response, won, lost…)",  # i18n: not text
     )
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     retryable = models.BooleanField(default=False)
     origin = models.CharField(max_length=20, choices=PaymentOrigin.choices, default=PaymentOrigin.RENEWAL)
     offline_method = models.CharField(max_length=20, choices=OfflineMethod.choices, blank=True)
-    reference = models.CharField(max_length=200, blank=True, help_text="paid offline: its reference")
+    reference = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="paid offline: its reference",  # i18n: not text
+    )
     settled_at = models.DateTimeField(null=True, blank=True)
     lease_until_ms = models.BigIntegerField(
-        default=0, help_text="real epoch ms until which the worker that wrote it owns the gateway call"
+        default=0,
+        help_text=(
+            "real epoch ms until which the worker that wrote it"  # i18n: not text
+            " owns the gateway call"
+        ),
     )
 
     class Meta:
@@ -160,9 +179,9 @@ class Refund(Timestamped):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("re"))
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
@@ -197,10 +216,10 @@ class Refund(Timestamped):
 
 
 class StripeEventOutcome(models.TextChoices):
-    RECEIVED = "received", "Received"  # stored; its job has not run yet
-    PROCESSED = "processed", "Processed"
-    IGNORED = "ignored", "Ignored"  # a type Recurra does not use, or about nothing of Recurra's
-    FAILED = "failed", "Failed"  # see ``detail``; its job retries one that may pass later
+    RECEIVED = "received", _("Received")  # stored; its job has not run yet
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")  # a type Recurra does not use, or about nothing of Recurra's
+    FAILED = "failed", _("Failed")  # see ``detail``; its job retries one that may pass later
 
 
 class StripeEvent(models.Model):
@@ -211,18 +230,34 @@ class StripeEvent(models.Model):
     Stripe's (when it happened there); ``received_at`` and ``processed_at`` are Recurra's clock.
     """
 
-    id = models.CharField(primary_key=True, max_length=255, help_text="Stripe's event id (evt_…)")
+    id = models.CharField(
+        primary_key=True,
+        max_length=255,
+        help_text="Stripe's event id (evt_…)",  # i18n: not text
+    )
     type = models.CharField(max_length=100)
-    object_id = models.CharField(max_length=255, blank=True, help_text="the id of the event's data.object")
+    object_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="the id of the event's data.object",  # i18n: not text
+    )
     livemode = models.BooleanField(default=False)
-    created = models.DateTimeField(help_text="when it happened at Stripe")
-    payload = models.JSONField(help_text="the event as Stripe sent it")
+    created = models.DateTimeField(
+        help_text="when it happened at Stripe",  # i18n: not text
+    )
+    payload = models.JSONField(
+        help_text="the event as Stripe sent it",  # i18n: not text
+    )
     received_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(
         max_length=20, choices=StripeEventOutcome.choices, default=StripeEventOutcome.RECEIVED
     )
-    detail = models.CharField(max_length=500, blank=True, help_text="what processing did, or why it failed")
+    detail = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="what processing did, or why it failed",  # i18n: not text
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

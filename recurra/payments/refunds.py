@@ -44,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from recurra.core import events, ids
 from recurra.core.actors import Actor
@@ -91,7 +92,7 @@ def payment_refund(
     if key is not None and not 0 < len(key) <= 100:
         raise ValueError("a refund key has 1 to 100 characters")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
-        raise ValidationFailed.field("amount", "must be a positive integer of minor units")
+        raise ValidationFailed.field("amount", gettext("must be a positive integer of minor units"))
     if in_callers_transaction():
         raise RuntimeError("payment_refund calls the gateway: call it outside a transaction")
     with transaction.atomic():
@@ -184,10 +185,12 @@ def refund_reserve(
                 f"{locked.get_status_display().lower()}"
             )
         if not locked.gateway_charge_id:
-            raise Conflict(f"payment {locked.pk} has no gateway charge to refund")
+            raise Conflict(gettext("payment %(pk)s has no gateway charge to refund") % {"pk": locked.pk})
         left = refundable_amount(locked)
         if amount is None and left <= 0:
-            raise ValidationFailed.field("amount", "nothing is left to refund: refunds in progress cover it")
+            raise ValidationFailed.field(
+                "amount", gettext("nothing is left to refund: refunds in progress cover it")
+            )
         if amount is not None and amount > left:
             raise ValidationFailed.field(
                 "amount", f"is more than the {Money(left, locked.currency)} left to refund"
@@ -212,9 +215,12 @@ def refund_reserve(
 def _again(refund: Refund, payment: Payment) -> Refund:
     """The refund a repeated key made: to complete (pending) or answer (succeeded); failed is its error."""
     if refund.payment_id != payment.pk:
-        raise Conflict("this idempotency key was used to refund another payment")
+        raise Conflict(gettext("this idempotency key was used to refund another payment"))
     if refund.status == Refund.Status.FAILED:
-        raise Conflict(f"refund {refund.pk} failed: {refund.failure_message}")
+        raise Conflict(
+            gettext("refund %(pk)s failed: %(failure_message)s")
+            % {"pk": refund.pk, "failure_message": refund.failure_message}
+        )
     refund.payment = payment
     return refund
 

@@ -34,7 +34,10 @@ class SandboxCharge(models.Model):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxch"))
     idempotency_key = models.CharField(max_length=200, unique=True)
     method = models.ForeignKey(SandboxMethod, null=True, on_delete=models.PROTECT, related_name="charges")
-    method_ref = models.CharField(max_length=100, help_text="the method id asked for (kept when unknown)")
+    method_ref = models.CharField(
+        max_length=100,
+        help_text="the method id asked for (kept when unknown)",  # i18n: not text
+    )
     method_type = models.CharField(max_length=10, blank=True)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -43,7 +46,10 @@ class SandboxCharge(models.Model):
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=200, blank=True)
     retryable = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=40, help_text="its final outcome: a key of OUTCOMES")
+    outcome = models.CharField(
+        max_length=40,
+        help_text="its final outcome: a key of OUTCOMES",  # i18n: not text
+    )
     created_at = models.DateTimeField()
     settles_at = models.DateTimeField(null=True)
 
@@ -75,9 +81,15 @@ class SandboxFault(models.Model):
     """
 
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("sbxft"))
-    kind = models.CharField(max_length=10, help_text='"charge" or "refund"')
+    kind = models.CharField(
+        max_length=10,
+        help_text='"charge" or "refund"',  # i18n: not text
+    )
     idempotency_key = models.CharField(max_length=200)
-    fault = models.CharField(max_length=20, help_text="a key of FAULTS")
+    fault = models.CharField(
+        max_length=20,
+        help_text="a key of FAULTS",  # i18n: not text
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from recurra.crm.models import Address, Company, Contact
 from recurra.web.forms.base import ServiceForm
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
-def _text(label: str, max_length: int, **attrs: str) -> forms.CharField:
+
+def _text(label: str | _StrPromise, max_length: int, **attrs: str) -> forms.CharField:
     return forms.CharField(
         label=label, max_length=max_length, required=False, widget=forms.TextInput(attrs=attrs)
     )
@@ -19,18 +23,18 @@ def _text(label: str, max_length: int, **attrs: str) -> forms.CharField:
 class AddressForm(ServiceForm):
     """A postal address; the service gets it as ``address={line1, ..., country}``."""
 
-    line1 = _text("Address line 1", 200)
-    line2 = _text("Address line 2", 200)
-    city = _text("City", 100)
-    state = _text("State or region", 100)
-    postal_code = _text("Postal code", 20)
-    country = _text("Country", 2)
+    line1 = _text(_("Address line 1"), 200)
+    line2 = _text(_("Address line 2"), 200)
+    city = _text(_("City"), 100)
+    state = _text(_("State or region"), 100)
+    postal_code = _text(_("Postal code"), 20)
+    country = _text(_("Country"), 2)
 
     address_parts = Address.ADDRESS_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].help_text = "Two-letter code, e.g. US or NO."
+        self.fields["country"].help_text = _("Two-letter code, e.g. US or NO.")
 
     @staticmethod
     def address_initial(record: Address) -> dict[str, str]:
@@ -49,12 +53,12 @@ class AddressForm(ServiceForm):
 
 
 class ContactForm(AddressForm):
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput)
-    first_name = _text("First name", 100)
-    last_name = _text("Last name", 100)
-    phone = _text("Phone", 40, inputmode="tel")
+    email = forms.EmailField(label=_("Email"), max_length=254, widget=forms.EmailInput)
+    first_name = _text(_("First name"), 100)
+    last_name = _text(_("Last name"), 100)
+    phone = _text(_("Phone"), 40, inputmode="tel")
     company_id = forms.ModelChoiceField(
-        label="Company", queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
+        label=_("Company"), queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
     )
 
     field_order = ["email", "first_name", "last_name", "phone", "company_id"]
@@ -72,9 +76,9 @@ class ContactForm(AddressForm):
 
 
 class CompanyForm(AddressForm):
-    name = forms.CharField(label="Name", max_length=200)
-    domain = _text("Domain", 253, placeholder="example.com")
-    phone = _text("Phone", 40, inputmode="tel")
+    name = forms.CharField(label=_("Name"), max_length=200)
+    domain = _text(_("Domain"), 253, placeholder="example.com")
+    phone = _text(_("Phone"), 40, inputmode="tel")
 
     field_order = ["name", "domain", "phone"]
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.line_items import BillingStart, LineItemInput
 from recurra.catalog.models import Product
@@ -44,6 +46,9 @@ from recurra.web.forms.base import (
     to_minor,
 )
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 PREFIX = "items"
 MAX_LINE_ITEMS = 100
 _ITEM_ERROR = re.compile(r"^line_items\[(\d+)\]\.(.+)$")
@@ -51,10 +56,12 @@ _DELAY = {BillingStartType.DELAY_DAYS: "days", BillingStartType.DELAY_MONTHS: "m
 
 
 def product_choices(products: Iterable[Product]) -> list[tuple[str, str]]:
-    choices = [("", "Custom item")]
+    choices: list[tuple[str, str]] = [("", gettext("Custom item"))]
     for p in products:
         label = f"{p.name} · {p.price.format()} {BillingFrequency(p.billing_frequency).label.lower()}"
-        choices.append((p.pk, f"{label} (archived)" if p.is_archived else label))
+        choices.append(
+            (p.pk, gettext("%(product)s (archived)") % {"product": label} if p.is_archived else label)
+        )
     return choices
 
 
@@ -67,22 +74,24 @@ def billing_start(data: Mapping[str, Any]) -> BillingStart:
     )
 
 
-def _number(label: str, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
+def _number(label: str | _StrPromise, low: int, high: int, **kwargs: Any) -> forms.IntegerField:
     field = forms.IntegerField(label=label, min_value=low, max_value=high, required=False, **kwargs)
     field.widget.attrs["class"] = "num"
     return field
 
 
 class DealForm(ServiceForm):
-    name = forms.CharField(label="Deal name", max_length=200)
-    stage = forms.ChoiceField(label="Stage", choices=DealStage.choices)
-    currency = CurrencyField(label="Currency", help_text="Custom line items are priced in it.")
-    close_date = DateField(label="Close date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(label=_("Deal name"), max_length=200)
+    stage = forms.ChoiceField(label=_("Stage"), choices=DealStage.choices)
+    currency = CurrencyField(label=_("Currency"), help_text=_("Custom line items are priced in it."))
+    close_date = DateField(
+        label=_("Close date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     contact_id = forms.ModelChoiceField(
-        label="Contact", queryset=Contact.objects.order_by("email", "id"), required=False, empty_label="—"
+        label=_("Contact"), queryset=Contact.objects.order_by("email", "id"), required=False, empty_label="—"
     )
     company_id = forms.ModelChoiceField(
-        label="Company", queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
+        label=_("Company"), queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
     )
 
     @classmethod
@@ -101,29 +110,29 @@ class LineItemForm(ServiceForm):
     """One line item row; ``products`` are the choices, ``currency`` the deal's (for custom prices);
     ``own_start=False``: no billing start fields (the start is given to :meth:`to_input`)."""
 
-    product_id = forms.ChoiceField(label="Product", required=False)
-    name = forms.CharField(label="Name", max_length=200, required=False)
-    quantity = _number("Quantity", 1, 1_000_000, initial=1)
-    unit_price = AmountField(label="Unit price", required=False)
-    discount_percent = PercentField(label="Discount (%)")
-    tax_rate_percent = PercentField(label="Tax (%)")
+    product_id = forms.ChoiceField(label=_("Product"), required=False)
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    quantity = _number(_("Quantity"), 1, 1_000_000, initial=1)
+    unit_price = AmountField(label=_("Unit price"), required=False)
+    discount_percent = PercentField(label=_("Discount (%)"))
+    tax_rate_percent = PercentField(label=_("Tax (%)"))
     billing_frequency = forms.ChoiceField(
-        label="Billing frequency",
+        label=_("Billing frequency"),
         required=False,
-        choices=[("", "Product's (custom: one time)"), *BillingFrequency.choices],
+        choices=[("", _("Product's (custom: one time)")), *BillingFrequency.choices],
     )
     billing_terms = forms.ChoiceField(
-        label="Billing terms", choices=BillingTerms.choices, initial=BillingTerms.AUTO_RENEW
+        label=_("Billing terms"), choices=BillingTerms.choices, initial=BillingTerms.AUTO_RENEW
     )
-    number_of_payments = _number("Number of payments", 1, MAX_NUMBER_OF_PAYMENTS)
-    description = forms.CharField(label="Description", max_length=5000, required=False)
+    number_of_payments = _number(_("Number of payments"), 1, MAX_NUMBER_OF_PAYMENTS)
+    description = forms.CharField(label=_("Description"), max_length=5000, required=False)
     billing_start_type = forms.ChoiceField(
-        label="Billing starts", choices=BillingStartType.choices, initial=BillingStartType.AT_PURCHASE
+        label=_("Billing starts"), choices=BillingStartType.choices, initial=BillingStartType.AT_PURCHASE
     )
     billing_start_date = DateField(
-        label="Start date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    billing_start_delay = _number("Delay (days or months)", 1, 3650)
+    billing_start_delay = _number(_("Delay (days or months)"), 1, 3650)
 
     service_fields = {
         "unit_amount": "unit_price",
@@ -211,7 +220,7 @@ class BaseLineItemFormSet(forms.BaseFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "Remove this line item"
+            form.fields["DELETE"].label = gettext("Remove this line item")
 
     def included_forms(self) -> list[LineItemForm]:
         """Rows that go to the service: existing ones not removed, new ones filled in."""

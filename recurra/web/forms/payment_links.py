@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import Product
 from recurra.catalog.terms import BillingFrequency, is_recurring
@@ -53,32 +53,34 @@ CHECKOUT_FIELDS = (
 
 
 class PaymentLinkForm(ServiceForm):
-    name = forms.CharField(label="Name", max_length=200, help_text="The buyer sees it on the checkout page.")
-    currency = CurrencyField(label="Currency", help_text="Custom line items are priced in it.")
+    name = forms.CharField(
+        label=_("Name"), max_length=200, help_text=_("The buyer sees it on the checkout page.")
+    )
+    currency = CurrencyField(label=_("Currency"), help_text=_("Custom line items are priced in it."))
     deal = forms.ModelChoiceField(
-        label="Deal",
+        label=_("Deal"),
         queryset=Deal.objects.order_by("name", "id"),
         required=False,
         empty_label="—",
-        help_text="The subscriptions bought through the link are tied to it.",
+        help_text=_("The subscriptions bought through the link are tied to it."),
     )
     active = forms.BooleanField(
-        label="Active", required=False, initial=True, help_text="An inactive link takes no payments."
+        label=_("Active"), required=False, initial=True, help_text=_("An inactive link takes no payments.")
     )
     allowed_payment_methods = forms.MultipleChoiceField(
-        label="Payment methods the buyer may use",
+        label=_("Payment methods the buyer may use"),
         choices=online_type_choices,
         required=False,  # none ticked: the service's message
         initial=[MethodType.CARD, MethodType.ACH],
         widget=forms.CheckboxSelectMultiple,
     )
-    collect_billing_address = forms.BooleanField(label="Collect the billing address", required=False)
-    collect_shipping_address = forms.BooleanField(label="Collect the shipping address", required=False)
+    collect_billing_address = forms.BooleanField(label=_("Collect the billing address"), required=False)
+    collect_shipping_address = forms.BooleanField(label=_("Collect the shipping address"), required=False)
     save_payment_method = forms.BooleanField(
-        label="Save the payment method for future charges",
+        label=_("Save the payment method for future charges"),
         required=False,
         initial=True,
-        help_text="Needed for recurring items: their later payments are charged to it.",
+        help_text=_("Needed for recurring items: their later payments are charged to it."),
     )
 
     @staticmethod
@@ -141,7 +143,7 @@ class PaymentLinkForms(DealForms):
             super().add_service_errors(ValidationFailed(exc.detail, errors=rest))
 
 
-ONE_TIME_REFUSED = (
+ONE_TIME_REFUSED = _(
     "Choose a recurring billing frequency: the buyer subscribes to these items "
     "(a one-time item goes on a payment link of its own)."
 )
@@ -159,6 +161,6 @@ class SubscriptionLinkForms(PaymentLinkForms):
                 product.billing_frequency if product else BillingFrequency.ONE_TIME
             )
             if "billing_frequency" in data and not is_recurring(frequency):
-                row.add_error("billing_frequency", gettext(ONE_TIME_REFUSED))
+                row.add_error("billing_frequency", str(ONE_TIME_REFUSED))
                 valid = False
         return valid

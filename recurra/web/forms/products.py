@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import Product
 from recurra.catalog.terms import BillingFrequency
@@ -20,14 +21,18 @@ from recurra.web.forms.base import (
 
 
 class ProductForm(ServiceForm):
-    name = forms.CharField(label="Name", max_length=200)
-    sku = forms.CharField(label="SKU", max_length=64, required=False, help_text="Optional; unique when set.")
-    description = forms.CharField(label="Description", max_length=5000, required=False, widget=forms.Textarea)
-    price = AmountField(label="Unit price", help_text="In major units, e.g. 19.99.")
-    currency = CurrencyField(label="Currency")
-    tax_rate_percent = PercentField(label="Tax rate (%)", initial="0")
+    name = forms.CharField(label=_("Name"), max_length=200)
+    sku = forms.CharField(
+        label=_("SKU"), max_length=64, required=False, help_text=_("Optional; unique when set.")
+    )
+    description = forms.CharField(
+        label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
+    )
+    price = AmountField(label=_("Unit price"), help_text=_("In major units, e.g. 19.99."))
+    currency = CurrencyField(label=_("Currency"))
+    tax_rate_percent = PercentField(label=_("Tax rate (%)"), initial="0")
     billing_frequency = forms.ChoiceField(
-        label="Billing frequency", choices=BillingFrequency.choices, initial=BillingFrequency.ONE_TIME
+        label=_("Billing frequency"), choices=BillingFrequency.choices, initial=BillingFrequency.ONE_TIME
     )
 
     service_fields = {"unit_amount": "price"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.core import clock
@@ -61,7 +62,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
         template=FORM,
         save=lambda values: services.company_create(actor=actor(request), **values),
         success=company_url,
-        message="Company created.",
+        message=gettext("Company created."),
     )
 
 
@@ -75,7 +76,7 @@ def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
         template=FORM,
         save=lambda values: services.company_update(company=company, actor=actor(request), **values),
         success=company_url,
-        message="Company saved.",
+        message=gettext("Company saved."),
         context={"company": company},
     )
 
@@ -86,13 +87,14 @@ def company_delete(request: HttpRequest, pk: str) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
     return confirm_page(
         request,
-        title=f"Delete {company}",
-        question=f"Delete the company {company}? Its contacts and deals stay, without a company.",
-        button="Delete company",
+        title=gettext("Delete %(name)s") % {"name": company},
+        question=gettext("Delete the company %(name)s? Its contacts and deals stay, without a company.")
+        % {"name": company},
+        button=gettext("Delete company"),
         perform=lambda: services.company_delete(company=company, actor=actor(request)),
         done_url=reverse("web:companies"),
         cancel_url=company_url(company),
-        message=f"Company {company} deleted.",
+        message=gettext("Company %(name)s deleted.") % {"name": company},
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.core import clock
@@ -59,7 +60,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         template=FORM,
         save=lambda values: services.contact_create(actor=actor(request), **values),
         success=contact_url,
-        message="Contact created.",
+        message=gettext("Contact created."),
     )
 
 
@@ -73,7 +74,7 @@ def contact_edit(request: HttpRequest, pk: str) -> HttpResponse:
         template=FORM,
         save=lambda values: services.contact_update(contact=contact, actor=actor(request), **values),
         success=contact_url,
-        message="Contact saved.",
+        message=gettext("Contact saved."),
         context={"contact": contact},
     )
 
@@ -84,13 +85,14 @@ def contact_delete(request: HttpRequest, pk: str) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     return confirm_page(
         request,
-        title=f"Delete {contact}",
-        question=f"Delete the contact {contact} ({contact.email})? Their deals stay, without a contact.",
-        button="Delete contact",
+        title=gettext("Delete %(name)s") % {"name": contact},
+        question=gettext("Delete the contact %(name)s (%(email)s)? Their deals stay, without a contact.")
+        % {"name": contact, "email": contact.email},
+        button=gettext("Delete contact"),
         perform=lambda: services.contact_delete(contact=contact, actor=actor(request)),
         done_url=reverse("web:contacts"),
         cancel_url=contact_url(contact),
-        message=f"Contact {contact} deleted.",
+        message=gettext("Contact %(name)s deleted.") % {"name": contact},
     )
 
 

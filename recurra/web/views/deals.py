@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.catalog.models import Product
@@ -38,7 +39,6 @@ from recurra.web.views.record_subscriptions import associate_page, subscriptions
 from recurra.web.views.subscription_new import new_url
 
 FORM = "web/deals/form.html"
-CONVERT_TO_SUBSCRIPTION = "Convert to subscription"
 
 
 def deal_url(deal: Deal) -> str:
@@ -66,8 +66,10 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 def deal_detail(request: HttpRequest, pk: str) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("contact", "company"), pk=pk)
     converted = conversion.deal_converted(deal)
-    convert = None if converted or not deal.line_items.exists() else _convert_label(deal)
-    makes_subscriptions = convert == CONVERT_TO_SUBSCRIPTION
+    makes_subscriptions = None if converted or not deal.line_items.exists() else _makes_subscriptions(deal)
+    convert = None
+    if makes_subscriptions is not None:
+        convert = gettext("Convert to subscription") if makes_subscriptions else gettext("Convert to invoice")
     context = {
         "deal": deal,
         "lines": line_table(deal),
@@ -111,9 +113,9 @@ def quote_convertible(quote: Quote) -> bool:
     return quote.status in (QuoteStatus.PUBLISHED, QuoteStatus.ACCEPTED) and not quote.subscriptions.exists()
 
 
-def _convert_label(deal: Deal) -> str:
-    plan = conversion.deal_plan(deal, at=clock.now())
-    return CONVERT_TO_SUBSCRIPTION if plan.subscriptions else "Convert to invoice"
+def _makes_subscriptions(deal: Deal) -> bool:
+    """Whether converting ``deal`` makes subscriptions (else only an invoice of one-time items)."""
+    return bool(conversion.deal_plan(deal, at=clock.now()).subscriptions)
 
 
 @editor
@@ -154,30 +156,44 @@ def deal_convert(request: HttpRequest, pk: str) -> HttpResponse:
 
 def terms_for(form: ConvertForm, plan: conversion.Plan[Any]) -> ConvertForm:
     """``form`` with its payment terms' help naming only what ``plan`` makes."""
-    made = []
-    if plan.subscriptions:
-        several = len(plan.subscriptions) > 1
-        made.append("every subscription's invoices" if several else "the subscription's invoices")
-    if plan.invoice:
-        made.append("the one-time items' invoice")
-    form.fields["payment_terms"].help_text = f"Of {' and of '.join(made)}." if made else ""
+    several = len(plan.subscriptions) > 1
+    if plan.subscriptions and plan.invoice:
+        text = (
+            gettext("Of every subscription's invoices and of the one-time items' invoice.")
+            if several
+            else gettext("Of the subscription's invoices and of the one-time items' invoice.")
+        )
+    elif plan.subscriptions:
+        text = (
+            gettext("Of every subscription's invoices.")
+            if several
+            else gettext("Of the subscription's invoices.")
+        )
+    elif plan.invoice:
+        text = gettext("Of the one-time items' invoice.")
+    else:
+        text = ""
+    form.fields["payment_terms"].help_text = text
     return form
 
 
 def _converted_message(deal: Deal, done: conversion.Conversion) -> str:
-    return f"Deal {deal} converted into {made_text(done)}."
+    return gettext("Deal %(deal)s converted into %(made)s.") % {"deal": deal, "made": made_text(done)}
 
 
 def made_text(done: conversion.Conversion) -> str:
     """What a conversion made, by name: "subscription Pro, monthly and invoice INV-3"."""
-    made = [f"subscription {sub}" for sub in done.subscriptions]
+    made = [gettext("subscription %(name)s") % {"name": sub} for sub in done.subscriptions]
     if done.invoice is not None:
-        made.append(f"invoice {done.invoice.number}")
+        made.append(gettext("invoice %(number)s") % {"number": done.invoice.number})
     return _and(made)
 
 
 def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    """``a``, ``a and b``, ``a, b and c`` in the active language."""
+    if len(parts) == 1:
+        return parts[0]
+    return gettext("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
 
 
 def _converted_url(done: conversion.Conversion) -> str:
@@ -196,7 +212,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
         template=FORM,
         save=lambda values: services.deal_create(actor=actor(request), **values),
         success=deal_url,
-        message="Deal created.",
+        message=gettext("Deal created."),
     )
 
 
@@ -210,7 +226,7 @@ def deal_edit(request: HttpRequest, pk: str) -> HttpResponse:
         template=FORM,
         save=lambda values: services.deal_update(deal=deal, actor=actor(request), **values),
         success=deal_url,
-        message="Deal saved.",
+        message=gettext("Deal saved."),
         context={"deal": deal},
     )
 
@@ -261,13 +277,13 @@ def deal_delete(request: HttpRequest, pk: str) -> HttpResponse:
     deal = get_object_or_404(Deal, pk=pk)
     return confirm_page(
         request,
-        title=f"Delete {deal}",
-        question=f"Delete the deal {deal} and its line items?",
-        button="Delete deal",
+        title=gettext("Delete %(deal)s") % {"deal": deal},
+        question=gettext("Delete the deal %(deal)s and its line items?") % {"deal": deal},
+        button=gettext("Delete deal"),
         perform=lambda: services.deal_delete(deal=deal, actor=actor(request)),
         done_url=reverse("web:deals"),
         cancel_url=deal_url(deal),
-        message=f"Deal {deal} deleted.",
+        message=gettext("Deal %(deal)s deleted.") % {"deal": deal},
     )
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.accounts.roles import Role
@@ -61,7 +62,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             errors = {error.field: statement(error.message) for error in exc.errors}
         else:
-            messages.success(request, "Export started: the file is written in the background.")
+            messages.success(request, gettext("Export started: the file is written in the background."))
             return redirect("web:export", pk=export.pk)
     count = listing.index_count(state.spec.filters, at=clock.now(), zone=account_zone(), scope=state.scope)
     context = {

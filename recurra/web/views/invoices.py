@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from recurra.billing import offline
@@ -52,14 +53,14 @@ def invoice_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "timeline": selectors.invoice_timeline(invoice),
         "offline_methods": OfflineMethod.choices,
         "billed": billed_subscriptions(invoice.subscription_ids),
-        "card": billed_card(invoice.subscription_ids, none="A one-off invoice: no subscription."),
+        "card": billed_card(invoice.subscription_ids, none=gettext("A one-off invoice: no subscription.")),
     }
     return render(request, "web/invoices/detail.html", context)
 
 
 class MarkPaidForm(forms.Form):
-    method = forms.ChoiceField(label="Paid by", choices=OfflineMethod.choices)
-    reference = forms.CharField(label="Reference", max_length=200, required=False)
+    method = forms.ChoiceField(label=gettext_lazy("Paid by"), choices=OfflineMethod.choices)
+    reference = forms.CharField(label=gettext_lazy("Reference"), max_length=200, required=False)
 
 
 @editor
@@ -71,7 +72,11 @@ def invoice_mark_paid(request: HttpRequest, pk: str) -> HttpResponse:
     form = MarkPaidForm(request.POST)
     if not form.is_valid():
         for name, errors in form.errors.items():
-            messages.error(request, f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}")
+            messages.error(
+                request,
+                gettext("%(field)s: %(errors)s")
+                % {"field": form.fields[name].label, "errors": " ".join(str(e) for e in errors)},
+            )
         return redirect(url)
     return post_action(
         request,
@@ -82,7 +87,11 @@ def invoice_mark_paid(request: HttpRequest, pk: str) -> HttpResponse:
             actor=actor(request),
             at=clock.now(),
         ),
-        message=f"Invoice {invoice.number or '(draft)'} marked paid.",
+        message=(
+            gettext("Invoice %(number)s marked paid.") % {"number": invoice.number}
+            if invoice.number
+            else gettext("Invoice (draft) marked paid.")
+        ),
         next_url=url,
     )
 

@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.accounts.selectors import account_zone
@@ -72,7 +73,11 @@ def _row(link: PaymentLink, today: date) -> LinkRow:
     names = [f"{i.name} × {i.quantity}" if i.quantity > 1 else i.name for i in items]
     summary = ", ".join(names[:ITEMS_SHOWN])
     if len(names) > ITEMS_SHOWN:
-        summary += f" and {len(names) - ITEMS_SHOWN} more"
+        more = len(names) - ITEMS_SHOWN
+        summary = ngettext("%(items)s and %(more)d more", "%(items)s and %(more)d more", more) % {
+            "items": summary,
+            "more": more,
+        }
     return LinkRow(link, summary, plan(items, today).amount_today)
 
 
@@ -133,7 +138,7 @@ def payment_link_create(request: HttpRequest) -> HttpResponse:
         template=FORM,
         save=lambda values: services.payment_link_create(actor=actor(request), at=clock.now(), **values),
         success=link_url,
-        message="Payment link created.",
+        message=gettext("Payment link created."),
     )
 
 
@@ -151,7 +156,7 @@ def payment_link_edit(request: HttpRequest, pk: str) -> HttpResponse:
             link=link, actor=actor(request), at=clock.now(), **values
         ),
         success=link_url,
-        message="Payment link saved.",
+        message=gettext("Payment link saved."),
         context={"link": link},
     )
 
@@ -164,18 +169,24 @@ def _broken(exc: ValidationFailed) -> str:
 
 def _set_active(request: HttpRequest, pk: str, active: bool) -> HttpResponse:
     link = get_object_or_404(PaymentLink, pk=pk)
-    verb = "activated" if active else "deactivated"
+    refused = (
+        gettext("payment link %(name)s was not activated: %(broken)s; edit it first")
+        if active
+        else gettext("payment link %(name)s was not deactivated: %(broken)s; edit it first")
+    )
 
     def perform() -> None:
         try:
             services.payment_link_update(link=link, active=active, actor=actor(request), at=clock.now())
         except ValidationFailed as exc:  # the checkout rules, re-checked on every change
-            raise Conflict(f"payment link {link} was not {verb}: {_broken(exc)}; edit it first") from None
+            raise Conflict(refused % {"name": link, "broken": _broken(exc)}) from None
 
-    outcome = "it takes payments again" if active else "its checkout page says it is not taking payments"
-    return post_action(
-        request, perform=perform, message=f"Payment link {link} {verb}: {outcome}.", next_url=link_url(link)
+    done = (
+        gettext("Payment link %(name)s activated: it takes payments again.")
+        if active
+        else gettext("Payment link %(name)s deactivated: its checkout page says it is not taking payments.")
     )
+    return post_action(request, perform=perform, message=done % {"name": link}, next_url=link_url(link))
 
 
 @editor
@@ -198,14 +209,15 @@ def payment_link_delete(request: HttpRequest, pk: str) -> HttpResponse:
         return _deleted(request, link)
     return confirm_page(
         request,
-        title=f"Delete {link}",
-        question=(
-            f"Delete the payment link {link}? Its checkout page stops taking payments at once and says "
+        title=gettext("Delete %(name)s") % {"name": link},
+        question=gettext(
+            "Delete the payment link %(name)s? Its checkout page stops taking payments at once and says "
             "the link was deleted. This cannot be undone; its purchases and subscriptions stay."
-        ),
-        button="Delete payment link",
+        )
+        % {"name": link},
+        button=gettext("Delete payment link"),
         perform=lambda: services.payment_link_delete(link=link, actor=actor(request), at=clock.now()),
         done_url=reverse("web:payment_links"),
         cancel_url=link_url(link),
-        message=f"Payment link {link} deleted.",
+        message=gettext("Payment link %(name)s deleted.") % {"name": link},
     )

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from recurra.billing import retries
@@ -58,7 +59,9 @@ def payment_detail(request: HttpRequest, pk: str) -> HttpResponse:
     form = None
     if left > 0:
         form = RefundForm()
-        form.fields["amount"].help_text = f"At most {money(left, payment.currency)}."
+        form.fields["amount"].help_text = gettext("At most %(amount)s.") % {
+            "amount": money(left, payment.currency)
+        }
     context = {
         "payment": payment,
         "refund_form": form,
@@ -68,14 +71,14 @@ def payment_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "timeline": selectors.payment_timeline(payment),
         "billed": billed_subscriptions(payment.invoice.subscription_ids),
         "card": billed_card(
-            payment.invoice.subscription_ids, none="A one-off invoice's payment: no subscription."
+            payment.invoice.subscription_ids, none=gettext("A one-off invoice's payment: no subscription.")
         ),
     }
     return render(request, "web/payments/detail.html", context)
 
 
 class RefundForm(forms.Form):
-    amount = AmountField(label="Amount to refund", required=False)
+    amount = AmountField(label=gettext_lazy("Amount to refund"), required=False)
 
 
 def _refundable(payment: Payment) -> int:
@@ -86,26 +89,35 @@ def _refund_amount(request: HttpRequest, payment: Payment, left: int) -> int | N
     """The amount asked for in minor units: all that is ``left`` (the "full amount" button) or the
     amount typed; None with the reasons flashed when it cannot be refunded."""
     if payment.status not in refunds.REFUNDABLE:
-        status = payment.get_status_display().lower()
-        messages.error(request, f"Only a succeeded payment can be refunded; this one is {status}.")
+        status = str(payment.get_status_display()).lower()
+        messages.error(
+            request,
+            gettext("Only a succeeded payment can be refunded; this one is %(status)s.") % {"status": status},
+        )
         return None
     if request.POST.get("full") == "1":
         if left <= 0:
-            messages.error(request, "Nothing is left to refund: refunds in progress cover it.")
+            messages.error(request, gettext("Nothing is left to refund: refunds in progress cover it."))
             return None
         return left
     form = RefundForm(request.POST)
     typed = form.cleaned_data["amount"] if form.is_valid() else None
     amount = to_minor(form, "amount", typed, payment.currency)
     if typed is None and not form.errors:
-        form.add_error("amount", "Enter the amount to refund, or choose the full amount.")
+        form.add_error("amount", gettext("Enter the amount to refund, or choose the full amount."))
     elif amount == 0:
-        form.add_error("amount", "Enter an amount greater than zero.")
+        form.add_error("amount", gettext("Enter an amount greater than zero."))
     elif amount is not None and amount > left:
-        form.add_error("amount", f"Is more than the {money(left, payment.currency)} left to refund.")
+        form.add_error(
+            "amount",
+            gettext("Is more than the %(amount)s left to refund.")
+            % {"amount": money(left, payment.currency)},
+        )
     if amount is None or form.errors:
         for errors in form.errors.values():
-            messages.error(request, f"Amount: {' '.join(str(e) for e in errors)}")
+            messages.error(
+                request, gettext("Amount: %(errors)s") % {"errors": " ".join(str(e) for e in errors)}
+            )
         return None
     return amount
 
@@ -144,12 +156,17 @@ def payment_refund(request: HttpRequest, pk: str) -> HttpResponse:
             messages.error(request, statement(exc.detail))
     else:
         if after.amount_refunded - payment.amount_refunded >= amount:
-            messages.success(request, f"Refunded {shown} to {target}.")
+            messages.success(
+                request, gettext("Refunded %(amount)s to %(target)s.") % {"amount": shown, "target": target}
+            )
         else:
             messages.info(
                 request,
-                f"The refund of {shown} to {target} is on its way: the payment processor did not answer "
-                "yet, and Recurra sends it again until it does.",
+                gettext(
+                    "The refund of %(amount)s to %(target)s is on its way: the payment processor did not "
+                    "answer yet, and Recurra sends it again until it does."
+                )
+                % {"amount": shown, "target": target},
             )
     return redirect(url)
 
@@ -171,11 +188,19 @@ def payment_retry(request: HttpRequest, pk: str) -> HttpResponse:
 def retry_message(request: HttpRequest, attempt: Payment) -> None:
     """The outcome of a staff retry, as a flash message: paid, declined again (why), or on its way."""
     if attempt.status == PaymentStatus.SUCCEEDED:
-        messages.success(request, f"Retried: {money(attempt.amount, attempt.currency)} paid.")
+        messages.success(
+            request,
+            gettext("Retried: %(amount)s paid.") % {"amount": money(attempt.amount, attempt.currency)},
+        )
     elif attempt.status == PaymentStatus.FAILED:
         messages.error(
             request,
-            f"Retried, and declined again: {statement(attempt.failure_message or attempt.failure_code)}",
+            gettext("Retried, and declined again: %(reason)s")
+            % {
+                "reason": statement(
+                    gettext(attempt.failure_message) if attempt.failure_message else attempt.failure_code
+                )
+            },
         )
     else:
-        messages.info(request, "Retried: the payment is on its way.")
+        messages.info(request, gettext("Retried: the payment is on its way."))

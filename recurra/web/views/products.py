@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.catalog import selectors, services
@@ -46,7 +47,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         template=FORM,
         save=lambda values: services.product_create(actor=actor(request), **values),
         success=product_url,
-        message="Product created.",
+        message=gettext("Product created."),
     )
 
 
@@ -62,7 +63,7 @@ def product_edit(request: HttpRequest, pk: str) -> HttpResponse:
             product=product, actor=actor(request), at=clock.now(), **values
         ),
         success=product_url,
-        message="Product saved.",
+        message=gettext("Product saved."),
         context={"product": product},
     )
 
@@ -74,7 +75,8 @@ def product_archive(request: HttpRequest, pk: str) -> HttpResponse:
     return post_action(
         request,
         perform=lambda: services.product_archive(product=product, actor=actor(request), at=clock.now()),
-        message=f"Product {product} archived; it can no longer be added to new line items.",
+        message=gettext("Product %(name)s archived; it can no longer be added to new line items.")
+        % {"name": product},
         next_url=product_url(product),
     )
 
@@ -86,7 +88,7 @@ def product_restore(request: HttpRequest, pk: str) -> HttpResponse:
     return post_action(
         request,
         perform=lambda: services.product_unarchive(product=product, actor=actor(request)),
-        message=f"Product {product} restored.",
+        message=gettext("Product %(name)s restored.") % {"name": product},
         next_url=product_url(product),
     )
 
@@ -97,12 +99,12 @@ def product_delete(request: HttpRequest, pk: str) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     return confirm_page(
         request,
-        title=f"Delete {product}",
-        question=f"Delete the product {product}? This cannot be undone.",
-        button="Delete product",
+        title=gettext("Delete %(name)s") % {"name": product},
+        question=gettext("Delete the product %(name)s? This cannot be undone.") % {"name": product},
+        button=gettext("Delete product"),
         perform=lambda: services.product_delete(product=product, actor=actor(request)),
         done_url=reverse("web:products"),
         cancel_url=product_url(product),
-        message=f"Product {product} deleted.",
+        message=gettext("Product %(name)s deleted.") % {"name": product},
         context={"archive_product": product},
     )

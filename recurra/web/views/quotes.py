@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recurra.commerce import conversion, quotes
 from recurra.commerce.models import Quote, QuoteStatus
 from recurra.core import clock
-from recurra.core.dates import RANGE_TEXT, out_of_range
+from recurra.core.dates import EARLIEST, LATEST, out_of_range
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Deal
 from recurra.web.access import actor, editor
@@ -51,12 +52,20 @@ def quote_new(request: HttpRequest, pk: str) -> HttpResponse:
             at=clock.now(),
         )
     except ValueError:
-        messages.error(request, f"The expiry date must be a date {RANGE_TEXT}.")
+        messages.error(
+            request,
+            gettext("The expiry date must be a date from %(earliest)s to %(latest)s.")
+            % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
     except (ValidationFailed, Conflict) as exc:
         problems = getattr(exc, "errors", None) or []
         messages.error(request, " ".join(statement(e.message) for e in problems) or statement(exc.detail))
     else:
-        messages.success(request, f"Quote “{quote.name}” created as a draft. Publish it to share its page.")
+        messages.success(
+            request,
+            gettext("Quote “%(name)s” created as a draft. Publish it to share its page.")
+            % {"name": quote.name},
+        )
     return redirect(_deal_url(deal.pk))
 
 
@@ -67,7 +76,7 @@ def quote_publish(request: HttpRequest, pk: str) -> HttpResponse:
     return post_action(
         request,
         perform=lambda: quotes.quote_publish(quote=quote, actor=actor(request), at=clock.now()),
-        message="Quote published: copy its link for the buyer.",
+        message=gettext("Quote published: copy its link for the buyer."),
         next_url=_deal_url(quote.deal_id),
     )
 
@@ -82,13 +91,15 @@ def quote_convert(request: HttpRequest, pk: str) -> HttpResponse:
     back = _deal_url(quote.deal_id)
     refusal = None
     if quote.status == QuoteStatus.DRAFT:
-        refusal = "is a draft: publish it first, and convert it once the buyer has seen it"
+        refusal = gettext(
+            "Quote “%(name)s” is a draft: publish it first, and convert it once the buyer has seen it."
+        )
     elif not quote_convertible(quote):
-        refusal = "has already been turned into subscriptions or an invoice"
+        refusal = gettext("Quote “%(name)s” has already been turned into subscriptions or an invoice.")
     elif quote.contact is None:
-        refusal = "cannot be converted: its contact was deleted"
+        refusal = gettext("Quote “%(name)s” cannot be converted: its contact was deleted.")
     if refusal is not None:
-        messages.error(request, f"Quote “{quote.name}” {refusal}.")
+        messages.error(request, refusal % {"name": quote.name})
         return redirect(back)
     to = "subscription" if quotes.has_recurring(quote) else "invoice"
     plan = conversion.quote_plan(quote, at=clock.now())
@@ -100,6 +111,9 @@ def quote_convert(request: HttpRequest, pk: str) -> HttpResponse:
             quote=quote, to=to, payment_terms=values["payment_terms"], actor=actor(request), at=clock.now()
         ),
         success=lambda done: back,
-        message=lambda done: f"Quote “{quote.name}” converted into {made_text(done)}.",
+        message=lambda done: (
+            gettext("Quote “%(name)s” converted into %(made)s.")
+            % {"name": quote.name, "made": made_text(done)}
+        ),
         context={"quote": quote, "deal": quote.deal, "plan": plan, "to": to},
     )
