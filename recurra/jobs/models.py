@@ -9,6 +9,7 @@ to have crashed and the row is claimed again (so work is at-least-once).
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import clock, ids
 
@@ -16,12 +17,19 @@ from recurra.core import clock, ids
 class QueuedWork(models.Model):
     """What :mod:`recurra.jobs.runner` needs. Concrete models redeclare ``status`` with their choices."""
 
+    # help_text here is a note for developers (no form or page shows it): not translated.
     status = models.CharField(max_length=10)
-    run_at = models.DateTimeField(help_text="due from this instant (simulated clock)")
-    attempts = models.PositiveIntegerField(default=0, help_text="runs started, counting this one")
+    run_at = models.DateTimeField(
+        help_text="due from this instant (simulated clock)",  # i18n: not text
+    )
+    attempts = models.PositiveIntegerField(
+        default=0,
+        help_text="runs started, counting this one",  # i18n: not text
+    )
     last_error = models.TextField(blank=True)
     lease_until_ms = models.BigIntegerField(
-        default=0, help_text="real epoch ms until which a worker owns the row; 0 when not leased"
+        default=0,
+        help_text="real epoch ms until which a worker owns the row; 0 when not leased",  # i18n: not text
     )
 
     class Meta:
@@ -30,10 +38,10 @@ class QueuedWork(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class Job(QueuedWork):
