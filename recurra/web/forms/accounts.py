@@ -12,11 +12,13 @@ import re
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
+from babel.dates import get_timezone_location
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.validators import MaxLengthValidator
 from django.forms.boundfield import BoundWidget
+from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -84,40 +86,64 @@ class RoleForm(ServiceForm):
     role = _role_field()
 
 
-# The regions of the IANA names a business is in; the other names (US/Eastern, Etc/GMT+1) are
-# older aliases, accepted but not offered unless already chosen.
-ZONE_REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
+# The regions of the IANA names a business is in, by their names in the page's language; the other
+# names (US/Eastern, Etc/GMT+1) are older aliases, accepted but not offered unless already chosen.
+ZONE_REGIONS = {
+    "Africa": _("Africa"),
+    "America": _("America"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific"),
+}
 Choices = list[tuple[str, Any]]
 
 
+def _zone_label(zone: str, language: str) -> str:
+    """A zone's place as the language names it (bokmål ``Europe/Copenhagen`` → ``København``, from
+    Babel); in English, as its name writes it (``America/New_York`` → ``New York``).
+
+    >>> _zone_label("Europe/Copenhagen", "nb"), _zone_label("Europe/Copenhagen", "en")
+    ('København', 'Copenhagen')
+    >>> _zone_label("America/Argentina/Buenos_Aires", "en")
+    'Argentina/Buenos Aires'
+    """
+    written = zone.split("/", 1)[1].replace("_", " ")
+    if language.startswith("en"):
+        return written
+    try:
+        return str(get_timezone_location(zone, locale=language.replace("-", "_"), return_city=True))
+    except (LookupError, ValueError):
+        return written
+
+
 @functools.cache
-def _zone_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+def _zone_groups(language: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     zones = sorted(zoneinfo.available_timezones())
-    return tuple(
-        (
-            region,
-            tuple((z, z.split("/", 1)[1].replace("_", " ")) for z in zones if z.startswith(f"{region}/")),
-        )
-        for region in ZONE_REGIONS
-    )
+    groups = []
+    for region in ZONE_REGIONS:
+        found = [(zone, _zone_label(zone, language)) for zone in zones if zone.startswith(f"{region}/")]
+        labels = [label for _zone, label in found]
+        # Two names of one place (Europe/Kiev, Europe/Kyiv) keep the names they are written with.
+        found = [
+            (zone, label if labels.count(label) == 1 else zone.split("/", 1)[1].replace("_", " "))
+            for zone, label in found
+        ]
+        groups.append((region, tuple(sorted(found, key=lambda item: item[1]))))
+    return tuple(groups)
 
 
 def time_zone_choices(current: str) -> Choices:
-    """UTC, then the zones grouped by region ("Oslo" under "Europe"); ``current`` is offered too when
-    it is an alias outside the regions, so that it stays chosen."""
-    choices: Choices = [("UTC", "UTC"), *_zone_groups()]
-    offered = {"UTC"} | {zone for _region, zones in _zone_groups() for zone, _label in zones}
+    """UTC, then the zones grouped by region ("Oslo" under "Europe"), in the page's language; ``current``
+    is offered too when it is an alias outside the regions, so that it stays chosen."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    groups = _zone_groups(language)
+    choices: Choices = [("UTC", "UTC"), *((str(ZONE_REGIONS[region]), zones) for region, zones in groups)]
+    offered = {"UTC"} | {zone for _region, zones in groups for zone, _label in zones}
     if current and current not in offered:
         choices.append((gettext("Other"), [(current, current)]))
     return choices
