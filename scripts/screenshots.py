@@ -1,4 +1,6 @@
-"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png.
+"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png, and
+the same seller in Norwegian bokmål (chosen in Settings → Profile, as a user would):
+docs/screenshots/nb-{subscriptions,subscription,settings-profile}.png.
 
 Starts a real server on a free port with demo data in a temporary data
 directory (``recurra migrate``, ``recurra demo``, ``recurra serve``), signs in
@@ -89,6 +91,18 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     page.get_by_role("link", name="Open record").click()
     page.wait_for_url(f"{base}/subscriptions/sub_*/")
     save("subscription")
+    subscription = page.url
+
+    # The same seller chooses bokmål for their pages (selectors that do not depend on the language).
+    page.goto(f"{base}/settings/profile/")
+    page.locator("#id_language").select_option("nb")
+    page.locator("form.settings-form button[type=submit]").click()
+    page.wait_for_selector("html[lang=nb]")
+    save("nb-settings-profile")
+    page.goto(f"{base}/subscriptions/")
+    save("nb-subscriptions")
+    page.goto(subscription)
+    save("nb-subscription")
     return saved
 
 

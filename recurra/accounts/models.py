@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.accounts.roles import Role
 from recurra.core import clock, ids
@@ -11,11 +12,14 @@ from recurra.crm.models import Address
 
 
 class User(AbstractUser):
+    # help_text here is a note for developers (no form or page shows it): not translated.
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     # The language of their pages (a code of settings.LANGUAGES); blank: the account's language.
     language = models.CharField(max_length=10, blank=True)
     export_language = models.CharField(
-        max_length=10, blank=True, help_text="the language of their last export's headers: their next default"
+        max_length=10,
+        blank=True,
+        help_text="the language of their last export's headers: their next default",  # i18n: not text
     )
 
     def has_role(self, needed: str) -> bool:
@@ -34,7 +38,10 @@ class ApiKey(models.Model):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("key"))
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=20, choices=Role.choices)
-    prefix = models.CharField(max_length=16, help_text="first characters, to recognise a key")
+    prefix = models.CharField(
+        max_length=16,
+        help_text="first characters, to recognise a key",  # i18n: not text
+    )
     secret_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys"
@@ -55,9 +62,9 @@ class ApiKey(models.Model):
 
 
 class FinalFailureAction(models.TextChoices):
-    KEEP_PAST_DUE = "keep_past_due", "Keep as Unpaid"
-    CANCEL = "cancel", "Cancel the subscription"
-    PAUSE = "pause", "Pause the subscription"
+    KEEP_PAST_DUE = "keep_past_due", _("Keep as Unpaid")
+    CANCEL = "cancel", _("Cancel the subscription")
+    PAUSE = "pause", _("Pause the subscription")
 
 
 def _default_retry_schedule() -> list[int]:
@@ -84,7 +91,8 @@ class AccountSettings(Address):
     failed_payment_emails_enabled = models.BooleanField(default=True)
     admin_notifications_enabled = models.BooleanField(default=True)
     admin_notifications_digest = models.BooleanField(
-        default=False, help_text="one daily summary instead of a notice per payment"
+        default=False,
+        help_text="one daily summary instead of a notice per payment",  # i18n: not text
     )
     retry_schedule_days = models.JSONField(default=_default_retry_schedule)
     final_failure_action = models.CharField(
@@ -92,7 +100,11 @@ class AccountSettings(Address):
     )
     seller_email = models.CharField(max_length=254, blank=True)
     seller_phone = models.CharField(max_length=40, blank=True)
-    seller_tax_id = models.CharField(max_length=100, blank=True, help_text="VAT or organisation number")
+    seller_tax_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="VAT or organisation number",  # i18n: not text
+    )
     seller_website = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
 

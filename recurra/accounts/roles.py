@@ -7,12 +7,13 @@ changes settings, users and API keys.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    EDITOR = "editor", "Editor"
-    SUPER_ADMIN = "super_admin", "Super admin"
+    VIEWER = "viewer", _("Viewer")
+    EDITOR = "editor", _("Editor")
+    SUPER_ADMIN = "super_admin", _("Super admin")
 
 
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.SUPER_ADMIN: 2}

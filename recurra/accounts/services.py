@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from recurra.accounts.models import AccountSettings, ApiKey, FinalFailureAction, User
 from recurra.accounts.roles import Role
@@ -46,14 +49,16 @@ def _role(role: str) -> Role:
         return Role(role)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise ValidationFailed.field("role", f"must be one of {allowed}") from None
+        raise ValidationFailed.field(
+            "role", gettext("must be one of %(allowed)s") % {"allowed": allowed}
+        ) from None
 
 
 def api_key_create(*, name: str, role: str, actor: Actor, created_by: User | None = None) -> IssuedKey:
     """A new key with 256 random bits. The returned secret is the only copy."""
     name = name.strip()
     if not name:
-        raise ValidationFailed.field("name", "a key needs a name")
+        raise ValidationFailed.field("name", gettext("a key needs a name"))
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         key = ApiKey.objects.create(
@@ -74,7 +79,7 @@ def api_key_create(*, name: str, role: str, actor: Actor, created_by: User | Non
 
 def api_key_revoke(*, key: ApiKey, actor: Actor, at: datetime) -> ApiKey:
     if key.revoked_at is not None:
-        raise Conflict(f"API key {key.pk} is already revoked")
+        raise Conflict(gettext("API key %(id)s is already revoked") % {"id": key.pk})
     with transaction.atomic():
         key.revoked_at = at
         key.save(update_fields=["revoked_at"])
@@ -108,14 +113,14 @@ def _check_new_user(username: str, email: str, password: str) -> None:
     """Every problem with a new user's username, email and password, at once."""
     errors: list[FieldError] = []
     if not username.strip():
-        errors.append(FieldError("username", "must not be blank"))
+        errors.append(FieldError("username", gettext("must not be blank")))
     elif User.objects.filter(username__iexact=username).exists():
-        errors.append(FieldError("username", "is taken"))
+        errors.append(FieldError("username", gettext("is taken")))
     if email:
         try:
             validate_email(email)
         except DjangoValidationError:
-            errors.append(FieldError("email", "is not a valid email address"))
+            errors.append(FieldError("email", gettext("is not a valid email address")))
     try:
         validate_password(password, User(username=username, email=email))
     except DjangoValidationError as exc:
@@ -168,7 +173,9 @@ def user_set_role(*, user: User, role: str, actor: Actor) -> User:
                 .values_list("pk", flat=True)
             )
             if admins == [user.pk]:
-                raise Conflict("the last super admin cannot be demoted; make someone else super admin first")
+                raise Conflict(
+                    gettext("the last super admin cannot be demoted; make someone else super admin first")
+                )
         user.role = new_role
         user.save(update_fields=["role"])
         events.record(
@@ -177,8 +184,26 @@ def user_set_role(*, user: User, role: str, actor: Actor) -> User:
     return user
 
 
+def user_set_language(*, user: User, language: str, actor: Actor) -> User:
+    """Change the language of a user's own pages: a code of ``settings.LANGUAGES``, or "" for the
+    account's default language. One ``user.language_changed`` event (none when it stays)."""
+    spoken = [code for code, _name in settings.LANGUAGES]
+    if language not in ("", *spoken):
+        raise ValidationFailed.field("language", str(_ONE_OF) % {"allowed": ", ".join(spoken)})
+    if language == user.language:
+        return user
+    before = {"language": user.language}
+    with transaction.atomic():
+        user.language = language
+        user.save(update_fields=["language"])
+        events.record(
+            type="user.language_changed", obj=user, actor=actor, before=before, after={"language": language}
+        )
+    return user
+
+
 _PREFIX = re.compile(r"[A-Z0-9/-]{1,20}")
-SETTINGS_LANGUAGES = ("en", "nb")
+SETTINGS_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)  # every language Recurra speaks
 MAX_RETRIES = 10
 MAX_SETTING_DAYS = 90
 _FLAGS = (
@@ -206,7 +231,10 @@ def _retry_schedule_error(value: Any) -> str | None:
         and all(a < b for a, b in itertools.pairwise(value))
     ):
         return None
-    return f"must be up to {MAX_RETRIES} days from 1 to {MAX_SETTING_DAYS}, each later than the one before"
+    return gettext("must be up to %(count)s days from 1 to %(max)s, each later than the one before") % {
+        "count": MAX_RETRIES,
+        "max": MAX_SETTING_DAYS,
+    }
 
 
 def _is_text(value: Any, pattern: re.Pattern[str]) -> bool:
@@ -257,40 +285,60 @@ def _is_website_or_blank(value: Any) -> bool:
 
 _NAME = re.compile(r"(?s)(?=.*\S).{1,200}")
 SELLER_ADDRESS = "seller_address"  # the address columns, as one setting: {"line1": ..., "country": ...}
-# Each setting: a check of its value and what to say when it fails.
-_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+_ONE_OF = gettext_lazy("must be one of %(allowed)s")
+_AT_MOST = gettext_lazy("must be one line of at most %(max)s characters")
+# Each setting: a check of its value, what to say when it fails (in the language of the request:
+# English in the API) and the message's values.
+_RULES: dict[str, tuple[Callable[[Any], bool], Promise, dict[str, Any]]] = {
     "timezone": (
         lambda v: isinstance(v, str) and v in _time_zones(),
-        "is not an IANA time zone name such as Europe/Oslo",
+        gettext_lazy("is not an IANA time zone name such as Europe/Oslo"),
+        {},
     ),
     "default_currency": (
         lambda v: isinstance(v, str) and v.upper() in currencies(),
-        "is not an ISO 4217 currency code",
+        gettext_lazy("is not an ISO 4217 currency code"),
+        {},
     ),
     "default_language": (
         lambda v: v in SETTINGS_LANGUAGES,
-        f"must be one of {', '.join(SETTINGS_LANGUAGES)}",
+        _ONE_OF,
+        {"allowed": ", ".join(SETTINGS_LANGUAGES)},
     ),
-    "business_name": (lambda v: _is_text(v, _NAME), "must be 1 to 200 characters, not all blank"),
-    "invoice_number_prefix": (lambda v: _is_text(v, _PREFIX), "must be 1 to 20 of A-Z, 0-9, - and /"),
-    "reminder_days_before": (_days, f"must be a whole number of days from 1 to {MAX_SETTING_DAYS}"),
+    "business_name": (
+        lambda v: _is_text(v, _NAME),
+        gettext_lazy("must be 1 to 200 characters, not all blank"),
+        {},
+    ),
+    "invoice_number_prefix": (
+        lambda v: _is_text(v, _PREFIX),
+        gettext_lazy("must be 1 to 20 of A-Z, 0-9, - and /"),
+        {},
+    ),
+    "reminder_days_before": (
+        _days,
+        gettext_lazy("must be a whole number of days from 1 to %(max)s"),
+        {"max": MAX_SETTING_DAYS},
+    ),
     "final_failure_action": (
         lambda v: v in FinalFailureAction.values,
-        f"must be one of {', '.join(FinalFailureAction.values)}",
+        _ONE_OF,
+        {"allowed": ", ".join(FinalFailureAction.values)},
     ),
-    **{flag: (lambda v: isinstance(v, bool), "must be true or false") for flag in _FLAGS},
+    **{flag: (lambda v: isinstance(v, bool), gettext_lazy("must be true or false"), {}) for flag in _FLAGS},
     "seller_email": (
         _is_email_or_blank,
-        f"is not a valid email address (at most {_max_length('seller_email')} characters)",
+        gettext_lazy("is not a valid email address (at most %(max)s characters)"),
+        {"max": _max_length("seller_email")},
     ),
     **{
-        name: (_is_line(_max_length(name)), f"must be one line of at most {_max_length(name)} characters")
+        name: (_is_line(_max_length(name)), _AT_MOST, {"max": _max_length(name)})
         for name in ("seller_phone", "seller_tax_id")
     },
     "seller_website": (
         _is_website_or_blank,
-        f"is not a web address such as https://example.com (at most {_max_length('seller_website')} "
-        "characters)",
+        gettext_lazy("is not a web address such as https://example.com (at most %(max)s characters)"),
+        {"max": _max_length("seller_website")},
     ),
 }
 # How a valid value is stored, where that is not as given.
@@ -310,9 +358,9 @@ def _setting_error(name: str, value: Any) -> str | None:
     if name == "retry_schedule_days":
         return _retry_schedule_error(value)
     if name not in _RULES:
-        return "is not a setting"
-    check, message = _RULES[name]
-    return None if check(value) else message
+        return gettext("is not a setting")
+    check, message, values = _RULES[name]
+    return None if check(value) else str(message) % values
 
 
 def account_settings_update(*, actor: Actor, at: datetime | None = None, **changes: Any) -> AccountSettings:

@@ -12,7 +12,11 @@ class IdempotencyRecord(models.Model):
         IN_PROGRESS = "in_progress"
         COMPLETE = "complete"
 
-    scope = models.CharField(max_length=40, help_text="the API key that sent the request")
+    # help_text here is a note for developers (no form or page shows it): not translated.
+    scope = models.CharField(
+        max_length=40,
+        help_text="the API key that sent the request",  # i18n: not text
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
@@ -21,7 +25,8 @@ class IdempotencyRecord(models.Model):
     response_body = models.BinaryField(null=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     reserved_ms = models.BigIntegerField(
-        default=clock.epoch_ms, help_text="real time the request started running (sandbox time can jump)"
+        default=clock.epoch_ms,
+        help_text="real time the request started running (sandbox time can jump)",  # i18n: not text
     )
 
     class Meta:

@@ -7,6 +7,15 @@
 - A period is its two days: ``7 Jan 2027 – 7 Feb 2027``.
 
 Languages are Recurra's codes (``en``, ``nb``); anything Babel does not know is written as English.
+Pages, emails and PDFs pass the active language (``translation.get_language()``).
+
+>>> from datetime import UTC
+>>> day_text(date(2026, 12, 7), "nb"), day_text(date(2026, 12, 7), "en"), day_text(date(2026, 12, 7), "xx")
+('7. des. 2026', '7 Dec 2026', '7 Dec 2026')
+>>> moment_text(datetime(2026, 12, 7, 9, 30, tzinfo=UTC), UTC, "nb")
+'7. des. 2026, 09:30'
+>>> period_text(date(2027, 1, 7), date(2027, 2, 7), "nb")
+'7. jan. 2027 – 7. feb. 2027'
 """
 
 from __future__ import annotations

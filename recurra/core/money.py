@@ -168,7 +168,15 @@ class Money:
         return self.amount != 0
 
     def format(self, locale: str = "en") -> str:
-        """Display in a locale with the currency's ISO decimals: ``1 234,50 kr`` (nb)."""
+        """Display in a locale (Babel's, e.g. ``nb``) with the currency's ISO decimals.
+
+        >>> Money(123450, "NOK").format("nb"), Money(-500, "USD").format("nb")
+        ('1\xa0234,50\xa0kr', '-5,00\xa0USD')
+        >>> Money(1000, "JPY").format("nb"), Money(1234, "KWD").format("nb")
+        ('1\xa0000\xa0JPY', '1,234\xa0KWD')
+        >>> Money(123450, "NOK").format("en"), Money(123450, "USD").format()
+        ('NOK1,234.50', '$1,234.50')
+        """
         pattern, parsed = _currency_pattern(locale, exponent(self.currency))
         return pattern.apply(self.decimal, parsed, currency=self.currency, currency_digits=False)
 

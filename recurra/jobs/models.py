@@ -17,6 +17,7 @@ from recurra.core import clock, ids
 class QueuedWork(models.Model):
     """What :mod:`recurra.jobs.runner` needs. Concrete models redeclare ``status`` with their choices."""
 
+    # help_text here is a note for developers (no form or page shows it): not translated.
     status = models.CharField(max_length=10)
     run_at = models.DateTimeField(
         help_text="due from this instant (simulated clock)",  # i18n: not text

@@ -15,11 +15,17 @@ class WorkerHeartbeat(models.Model):
     (``core.metrics.counts_snapshot``), which ``/metrics`` shows labelled with the worker.
     """
 
+    # help_text here is a note for developers (no form or page shows it): not translated.
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wrk"))
     host = models.CharField(max_length=255)
     pid = models.PositiveIntegerField()
-    started_ms = models.BigIntegerField(help_text="real epoch ms when its loop started")
-    beat_ms = models.BigIntegerField(db_index=True, help_text="real epoch ms of its last beat")
+    started_ms = models.BigIntegerField(
+        help_text="real epoch ms when its loop started",  # i18n: not text
+    )
+    beat_ms = models.BigIntegerField(
+        db_index=True,
+        help_text="real epoch ms of its last beat",  # i18n: not text
+    )
     counts = models.JSONField(default=dict)
 
     def __str__(self) -> str:

@@ -59,7 +59,16 @@ def seller_language(request: HttpRequest) -> str:
         return chosen
     from recurra.accounts.selectors import account_settings
 
-    return _spoken(account_settings().default_language) or settings.LANGUAGE_CODE
+    return user_language(user.language, account_settings().default_language)
+
+
+def user_language(chosen: str, account_default: str) -> str:
+    """A signed-in user's language: the one they chose, else the account's default, else English.
+
+    >>> user_language("nb", "en"), user_language("", "nb"), user_language("", "xx"), user_language("nn", "en")
+    ('nb', 'nb', 'en', 'nb')
+    """
+    return _spoken(chosen) or _spoken(account_default) or settings.LANGUAGE_CODE
 
 
 View = Callable[[HttpRequest], HttpResponse]

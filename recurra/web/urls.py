@@ -85,6 +85,7 @@ urlpatterns = [
     path("products/<str:pk>/restore/", products.product_restore, name="product_restore"),
     path("settings/", settings.settings_home, name="settings"),
     path("settings/account/", settings.account_edit, name="settings_account"),
+    path("settings/profile/", settings.profile_edit, name="settings_profile"),
     path("settings/notifications/", settings.notifications_edit, name="settings_notifications"),
     path("settings/dunning/", settings.dunning_edit, name="settings_dunning"),
     path("settings/payments/", settings.payments_settings, name="settings_payments"),

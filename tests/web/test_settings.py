@@ -197,6 +197,7 @@ def test_settings_open_on_the_account_tab(admin: Client) -> None:
         "Payments",
         "API keys",
         "Users",
+        "Profile",
     ]
     assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]*)</a>', tabs[1]) == ["Account"]
 
@@ -229,7 +230,9 @@ def test_an_alias_time_zone_already_chosen_stays_chosen(admin: Client) -> None:
 def test_a_super_admin_saves_the_account_settings_and_sees_them(admin: Client) -> None:
     done = admin.post("/settings/account/", ACCOUNT, follow=True)
     assert done.redirect_chain == [("/settings/account/", 302)]
-    assert messages(done) == ["Account settings saved."]
+    # The account's default language is now bokmål and the admin chose none of their own: the next
+    # page is in bokmål, and so is the message on it.
+    assert messages(done) == ["Kontoinnstillingene er lagret."]
     shown = {name: value_of(done, name) for name in ACCOUNT}
     assert shown == {**ACCOUNT, "country": "NO", "seller_website": "https://nordlys.example"}
     row = account_settings()
@@ -267,7 +270,7 @@ def test_a_super_admin_saves_the_account_settings_and_sees_them(admin: Client) -
     }
 
     again = admin.post("/settings/account/", ACCOUNT, follow=True)  # nothing changed: no event
-    assert messages(again) == ["Account settings saved."]
+    assert messages(again) == ["Kontoinnstillingene er lagret."]
     assert len(updates()) == 1
 
 

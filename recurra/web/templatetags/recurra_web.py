@@ -1,7 +1,20 @@
 """Display helpers for templates: money, dates, percentages, codes by their labels, navigation links.
 
 No business rules. Dates and times go through ``core.formats`` (one format everywhere); times
-are shown in the account's time zone (``web.middleware.page_zone``).
+are shown in the account's time zone (``web.middleware.page_zone``). Amounts, numbers and
+percentages are Babel's, in the page's language (the active one: ``translation.get_language()``),
+never written by hand:
+
+>>> from datetime import UTC
+>>> with translation.override("nb"):
+...     money(123450, "NOK"), day(date(2026, 12, 7)), moment(datetime(2026, 12, 7, 9, 30, tzinfo=UTC), "UTC")
+('1\xa0234,50\xa0kr', '7. des. 2026', '7. des. 2026, 09:30')
+>>> with translation.override("nb"):
+...     number(1234567), percent(Decimal("12.5000")), money(None)
+('1\xa0234\xa0567', '12,5 %', '—')
+>>> with translation.override("en"):
+...     money(123450, "USD"), day(date(2026, 12, 7)), number(1234567), percent(Decimal("12.5000"))
+('$1,234.50', '7 Dec 2026', '1,234,567', '12.5 %')
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from recurra.core.money import Money
 from recurra.exports.languages import LANGUAGES
 from recurra.payments.brands import method_text
 from recurra.payments.models import MethodType
-from recurra.web.forms.base import percent_text
+from recurra.web.forms.base import percent_value
 from recurra.web.middleware import page_zone
 
 register = template.Library()
@@ -99,7 +112,11 @@ def number(value: int) -> str:
 
 @register.filter
 def percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{percent_text(value)} %"
+    """``{{ line.item.tax_rate_percent|percent }}``: the rate as stored, without trailing zeros, in the
+    page's language (``12.5 %``, bokmål ``12,5 %``); "—" for None."""
+    if value is None:
+        return "—"
+    return f"{format_decimal(percent_value(value), locale=_locale(), decimal_quantization=False)} %"
 
 
 @register.simple_tag(takes_context=True)

@@ -1,4 +1,5 @@
-"""Settings (super admins only): the account, notifications, dunning, payments, API keys and users.
+"""Settings: each user's own profile (their language); for super admins only, the account,
+notifications, dunning, payments, API keys and users.
 
 The account, notification and dunning pages are forms over the one settings
 row, each posting to itself and saving through ``account_settings_update``.
@@ -17,26 +18,31 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.accounts import services
-from recurra.accounts.models import ApiKey, User
+from recurra.accounts.models import AccountSettings, ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.selectors import account_settings
 from recurra.commerce.stripe_events import EVENT_TYPES
 from recurra.core import clock
 from recurra.core.errors import ValidationFailed
 from recurra.payments.stripe_events import stripe_events_recent
-from recurra.web.access import actor, current_user, super_admin
+from recurra.web.access import actor, current_user, super_admin, viewer
 from recurra.web.forms.accounts import (
     AccountSettingsForm,
     ApiKeyForm,
     DunningSettingsForm,
     NotificationSettingsForm,
+    ProfileForm,
     RoleForm,
     UserForm,
 )
+from recurra.web.languages import seller_language, user_language
 from recurra.web.views.common import FormLike, confirm_page, form_page, list_page, post_action, posted
 
 
@@ -46,15 +52,22 @@ def settings_home(request: HttpRequest) -> HttpResponse:
     return redirect("web:settings_account")
 
 
-def _settings_page(request: HttpRequest, form: FormLike, *, page: str, message: str) -> HttpResponse:
-    """The settings form ``page`` (its template and URL name): saved, then shown again (POST/redirect/GET)."""
+def _settings_page(request: HttpRequest, form: FormLike, *, page: str, message: Promise) -> HttpResponse:
+    """The settings form ``page`` (its template and URL name): saved, then shown again (POST/redirect/GET),
+    with ``message`` in the language of the page it is shown on (the account's default language, which
+    the saved settings may just have changed, unless the user chose their own)."""
+
+    def saved(row: AccountSettings) -> str:
+        with translation.override(user_language(current_user(request).language, row.default_language)):
+            return str(message)
+
     return form_page(
         request,
         form,
         template=f"web/settings/{page}.html",
         save=lambda values: services.account_settings_update(actor=actor(request), at=clock.now(), **values),
         success=lambda row: reverse(f"web:settings_{page}"),
-        message=message,
+        message=saved,
     )
 
 
@@ -65,7 +78,7 @@ def account_edit(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(
         posted(request), initial=AccountSettingsForm.initial_for(row), current_zone=row.timezone
     )
-    return _settings_page(request, form, page="account", message="Account settings saved.")
+    return _settings_page(request, form, page="account", message=gettext_lazy("Account settings saved."))
 
 
 @super_admin
@@ -73,14 +86,16 @@ def account_edit(request: HttpRequest) -> HttpResponse:
 def notifications_edit(request: HttpRequest) -> HttpResponse:
     initial = NotificationSettingsForm.initial_for(account_settings())
     form = NotificationSettingsForm(posted(request), initial=initial)
-    return _settings_page(request, form, page="notifications", message="Notification settings saved.")
+    return _settings_page(
+        request, form, page="notifications", message=gettext_lazy("Notification settings saved.")
+    )
 
 
 @super_admin
 @require_http_methods(["GET", "POST"])
 def dunning_edit(request: HttpRequest) -> HttpResponse:
     form = DunningSettingsForm(posted(request), initial=DunningSettingsForm.initial_for(account_settings()))
-    return _settings_page(request, form, page="dunning", message="Dunning settings saved.")
+    return _settings_page(request, form, page="dunning", message=gettext_lazy("Dunning settings saved."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +185,14 @@ def api_key_revoke(request: HttpRequest, pk: str) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=pk)
     return confirm_page(
         request,
-        title=f"Revoke {key.name}",
-        question=f"Revoke the API key {key.name} ({key.prefix}…)? Programs using it stop working at once.",
-        button="Revoke key",
+        title=gettext("Revoke %(name)s") % {"name": key.name},
+        question=gettext("Revoke the API key %(name)s (%(prefix)s…)? Programs using it stop working at once.")
+        % {"name": key.name, "prefix": key.prefix},
+        button=gettext("Revoke key"),
         perform=lambda: services.api_key_revoke(key=key, actor=actor(request), at=clock.now()),
         done_url=reverse("web:api_keys"),
         cancel_url=reverse("web:api_keys"),
-        message=f"API key {key.name} revoked.",
+        message=gettext("API key %(name)s revoked.") % {"name": key.name},
     )
 
 
@@ -196,7 +212,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
         template="web/settings/user_form.html",
         save=lambda values: services.user_create(actor=actor(request), **values),
         success=lambda user: reverse("web:users"),
-        message="User created.",
+        message=gettext("User created."),
     )
 
 
@@ -206,12 +222,38 @@ def user_role(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the roles.")
+        messages.error(request, gettext("Choose one of the roles."))
         return redirect("web:users")
     role = Role(form.cleaned_data["role"])
     return post_action(
         request,
         perform=lambda: services.user_set_role(user=user, role=role, actor=actor(request)),
-        message=f"{user.get_username()} is now {role.label}.",
+        message=gettext("%(user)s is now %(role)s.") % {"user": user.get_username(), "role": role.label},
         next_url=reverse("web:users"),
+    )
+
+
+@viewer
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """Any user's own settings: the language of their pages (blank: the account's default language).
+    Saved, the page answers in the language chosen (its message too)."""
+    user = current_user(request)
+    form = ProfileForm(
+        posted(request),
+        initial={"language": user.language},
+        account_language=account_settings().default_language,
+    )
+
+    def saved(_user: User) -> str:
+        with translation.override(seller_language(request)):  # the user's language as just saved
+            return gettext("Your profile is saved.")
+
+    return form_page(
+        request,
+        form,
+        template="web/settings/profile.html",
+        save=lambda values: services.user_set_language(user=user, actor=actor(request), **values),
+        success=lambda _user: reverse("web:settings_profile"),
+        message=saved,
     )
