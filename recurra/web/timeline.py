@@ -151,7 +151,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "offline_method": _("Offline method"),
     "reference": _("Reference"),
 }
-_PROPERTY_LABELS = {p.reads[0]: str(p.label) for p in PROPERTIES.values() if len(p.reads) == 1}
+_PROPERTY_LABELS = {p.reads[0]: p.label for p in PROPERTIES.values() if len(p.reads) == 1}  # translated when shown
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def _label(model: type[models.Model] | None, name: str) -> str:
     if name in LABELS:
         return str(LABELS[name])
     if model is Subscription and name in _PROPERTY_LABELS:
-        return _PROPERTY_LABELS[name]
+        return str(_PROPERTY_LABELS[name])
     if name in FIELD_LABELS:
         return str(FIELD_LABELS[name])
     found = _field(model, name)
