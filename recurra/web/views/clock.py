@@ -36,10 +36,6 @@ def moment(at: datetime) -> str:
     return f"{moment_text(at, UTC, translation.get_language())} UTC"
 
 
-def _counted(count: int, singular: str, plural: str) -> str:
-    return ngettext(singular, plural, count) % {"count": count}
-
-
 def target(data: QueryDict, now: datetime) -> datetime:
     """Where to move: ``step`` (day/month) from now, else the ``to`` field (UTC); ValueError if unreadable."""
     step = STEPS.get(data.get("step", ""))
@@ -52,9 +48,11 @@ def target(data: QueryDict, now: datetime) -> datetime:
 def summary(report: clock.AdvanceSummary) -> str:
     return gettext("Moved to %(to)s: %(invoices)s, %(payments)s, %(emails)s.") % {
         "to": moment(report.to),
-        "invoices": _counted(report.invoices, "%(count)d invoice", "%(count)d invoices"),
-        "payments": _counted(report.payments, "%(count)d payment", "%(count)d payments"),
-        "emails": _counted(report.emails, "%(count)d email", "%(count)d emails"),
+        "invoices": ngettext("%(count)d invoice", "%(count)d invoices", report.invoices)
+        % {"count": report.invoices},
+        "payments": ngettext("%(count)d payment", "%(count)d payments", report.payments)
+        % {"count": report.payments},
+        "emails": ngettext("%(count)d email", "%(count)d emails", report.emails) % {"count": report.emails},
     }
 
 
