@@ -151,7 +151,8 @@ FIELD_LABELS: dict[str, Promise] = {
     "offline_method": _("Offline method"),
     "reference": _("Reference"),
 }
-_PROPERTY_LABELS = {p.reads[0]: p.label for p in PROPERTIES.values() if len(p.reads) == 1}  # translated when shown
+# Lazy labels, translated when shown (in the request's language), not once at import.
+_PROPERTY_LABELS = {p.reads[0]: p.label for p in PROPERTIES.values() if len(p.reads) == 1}
 
 
 @dataclass(frozen=True)
