@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from recurra.billing.charging import charge_pending, lease_until_ms
 from recurra.billing.outcomes import Outcomes
@@ -112,18 +113,23 @@ def payment_retry(*, payment: Payment, actor: Actor, at: datetime) -> Payment:
     """Staff retry a failed payment's invoice now (at most :data:`MANUAL_RETRIES` per invoice);
     returns the new attempt, whatever its outcome. 409 when there is nothing to retry."""
     if payment.status != PaymentStatus.FAILED:
-        raise Conflict("only a failed payment can be retried")
+        raise Conflict(gettext("only a failed payment can be retried"))
     invoice = payment.invoice
     if invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
-        raise Conflict(f"invoice {invoice.number or invoice.pk} has nothing left to pay")
+        raise Conflict(
+            gettext("invoice %(number)s has nothing left to pay") % {"number": invoice.number or invoice.pk}
+        )
     if _manual(invoice) >= MANUAL_RETRIES:
         raise Conflict(
-            f"invoice {invoice.number or invoice.pk} was already retried by hand {MANUAL_RETRIES} times"
+            gettext("invoice %(number)s was already retried by hand %(count)s times")
+            % {"number": invoice.number or invoice.pk, "count": MANUAL_RETRIES}
         )
     outcome = charge_invoices([invoice.pk], origin=PaymentOrigin.MANUAL, actor=actor, at=at)
     made = list(outcome.by_payment)
     if not made:
-        raise Conflict("another payment of this invoice is on its way, or it has no usable payment method")
+        raise Conflict(
+            gettext("another payment of this invoice is on its way, or it has no usable payment method")
+        )
     return Payment.objects.get(pk=made[0])
 
 

@@ -10,20 +10,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingFrequency(models.TextChoices):
-    ONE_TIME = "one_time", "One time"
-    WEEKLY = "weekly", "Weekly"
-    BIWEEKLY = "biweekly", "Every two weeks"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    PER_SIX_MONTHS = "per_six_months", "Every six months"
-    ANNUALLY = "annually", "Annually"
-    PER_TWO_YEARS = "per_two_years", "Every two years"
-    PER_THREE_YEARS = "per_three_years", "Every three years"
-    PER_FOUR_YEARS = "per_four_years", "Every four years"
-    PER_FIVE_YEARS = "per_five_years", "Every five years"
+    ONE_TIME = "one_time", _("One time")
+    WEEKLY = "weekly", _("Weekly")
+    BIWEEKLY = "biweekly", _("Every two weeks")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    PER_SIX_MONTHS = "per_six_months", _("Every six months")
+    ANNUALLY = "annually", _("Annually")
+    PER_TWO_YEARS = "per_two_years", _("Every two years")
+    PER_THREE_YEARS = "per_three_years", _("Every three years")
+    PER_FOUR_YEARS = "per_four_years", _("Every four years")
+    PER_FIVE_YEARS = "per_five_years", _("Every five years")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +61,15 @@ def is_recurring(frequency: str) -> bool:
 
 
 class BillingTerms(models.TextChoices):
-    AUTO_RENEW = "auto_renew", "Renew automatically until cancelled"
-    FIXED = "fixed", "Fixed number of payments"
+    AUTO_RENEW = "auto_renew", _("Renew automatically until cancelled")
+    FIXED = "fixed", _("Fixed number of payments")
 
 
 class BillingStartType(models.TextChoices):
-    AT_PURCHASE = "at_purchase", "At purchase"
-    DATE = "date", "On a date"
-    DELAY_DAYS = "delay_days", "Delayed by days"
-    DELAY_MONTHS = "delay_months", "Delayed by months"
+    AT_PURCHASE = "at_purchase", _("At purchase")
+    DATE = "date", _("On a date")
+    DELAY_DAYS = "delay_days", _("Delayed by days")
+    DELAY_MONTHS = "delay_months", _("Delayed by months")
 
 
 MAX_NUMBER_OF_PAYMENTS = 1000
@@ -77,19 +78,19 @@ MAX_NUMBER_OF_PAYMENTS = 1000
 class CollectionMethod(models.TextChoices):
     """How a subscription's invoices are paid: charged to a saved method, or sent to be paid."""
 
-    CHARGE_AUTOMATICALLY = "charge_automatically", "Charge automatically"
-    SEND_INVOICE = "send_invoice", "Send invoice"
+    CHARGE_AUTOMATICALLY = "charge_automatically", _("Charge automatically")
+    SEND_INVOICE = "send_invoice", _("Send invoice")
 
 
 class PaymentTerms(models.TextChoices):
     """When an invoice falls due after it is issued (days in PAYMENT_TERM_DAYS)."""
 
-    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
-    NET_15 = "net_15", "Net 15"
-    NET_30 = "net_30", "Net 30"
-    NET_45 = "net_45", "Net 45"
-    NET_60 = "net_60", "Net 60"
-    NET_90 = "net_90", "Net 90"
+    DUE_ON_RECEIPT = "due_on_receipt", _("Due on receipt")
+    NET_15 = "net_15", _("Net 15")
+    NET_30 = "net_30", _("Net 30")
+    NET_45 = "net_45", _("Net 45")
+    NET_60 = "net_60", _("Net 60")
+    NET_90 = "net_90", _("Net 90")
 
 
 PAYMENT_TERM_DAYS: dict[str, int] = {

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from recurra.saved_views.spec import Filters, Spec
 from recurra.subscriptions.models import SubscriptionStatus
 
@@ -12,16 +15,16 @@ from recurra.subscriptions.models import SubscriptionStatus
 @dataclass(frozen=True)
 class DefaultView:
     id: str
-    name: str
+    name: str | Promise
     spec: Spec
 
 
 DEFAULT_VIEWS: dict[str, DefaultView] = {
     view.id: view
     for view in (
-        DefaultView("all", "All", Spec()),
-        DefaultView("unpaid", "Unpaid", Spec(Filters(statuses=(SubscriptionStatus.PAST_DUE,)))),
-        DefaultView("scheduled", "Scheduled", Spec(Filters(statuses=(SubscriptionStatus.SCHEDULED,)))),
+        DefaultView("all", _("All"), Spec()),
+        DefaultView("unpaid", _("Unpaid"), Spec(Filters(statuses=(SubscriptionStatus.PAST_DUE,)))),
+        DefaultView("scheduled", _("Scheduled"), Spec(Filters(statuses=(SubscriptionStatus.SCHEDULED,)))),
     )
 }
 FIRST_VIEW = "all"

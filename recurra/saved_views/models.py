@@ -10,18 +10,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import ids
 from recurra.core.models import Timestamped
 
 
 class Visibility(models.TextChoices):
-    PRIVATE = "private", "Only me"
-    TEAM = "team", "Everyone on the team"
+    PRIVATE = "private", _("Only me")
+    TEAM = "team", _("Everyone on the team")
 
 
 class ListObject(models.TextChoices):
-    SUBSCRIPTIONS = "subscriptions", "Subscriptions"
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
 
 
 class SavedView(Timestamped):

@@ -42,7 +42,7 @@ def _name(name: str, owner: User | None, *, ignore: SavedView | None = None) -> 
     name = " ".join(name.split())
     if not 1 <= len(name) <= MAX_NAME:
         raise ValidationFailed.field("name", f"must be 1 to {MAX_NAME} characters")
-    taken = {v.name.lower() for v in DEFAULT_VIEWS.values()}
+    taken = {str(v.name).lower() for v in DEFAULT_VIEWS.values()}
     others = visible_views(owner).exclude(pk=ignore.pk if ignore else None)
     if name.lower() in taken or others.filter(name__iexact=name).exists():
         raise ValidationFailed.field("name", f"a view named “{name}” exists already; choose another name")

@@ -34,6 +34,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
+
 from recurra.core.dates import out_of_range
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.subscriptions.properties import DEFAULT_COLUMNS, PROPERTIES, Kind, Property
@@ -58,17 +62,17 @@ class Op:
     IS_NOT_EMPTY = "is_not_empty"
 
 
-OPERATOR_LABELS: dict[str, str] = {
-    Op.IS: "is",
-    Op.IS_NOT: "is not",
-    Op.CONTAINS: "contains",
-    Op.BEFORE: "is before",
-    Op.AFTER: "is after",
-    Op.LESS_THAN: "is less than",
-    Op.GREATER_THAN: "is greater than",
-    Op.BETWEEN: "is between",
-    Op.IS_EMPTY: "is empty",
-    Op.IS_NOT_EMPTY: "is not empty",
+OPERATOR_LABELS: dict[str, Promise] = {
+    Op.IS: _("is"),
+    Op.IS_NOT: _("is not"),
+    Op.CONTAINS: _("contains"),
+    Op.BEFORE: _("is before"),
+    Op.AFTER: _("is after"),
+    Op.LESS_THAN: _("is less than"),
+    Op.GREATER_THAN: _("is greater than"),
+    Op.BETWEEN: _("is between"),
+    Op.IS_EMPTY: _("is empty"),
+    Op.IS_NOT_EMPTY: _("is not empty"),
 }
 _EMPTY = (Op.IS_EMPTY, Op.IS_NOT_EMPTY)
 _DATES = (Op.IS, Op.BEFORE, Op.AFTER, Op.BETWEEN)
@@ -104,13 +108,13 @@ def operators_for(prop: Property) -> tuple[str, ...]:
 
 
 # Next payment date presets (quick filter), each relative to the day the list is looked at.
-DUE_PRESETS: dict[str, str] = {
-    "today": "Today",
-    "next_7_days": "Next 7 days",
-    "next_30_days": "Next 30 days",
-    "this_month": "This month",
-    "overdue": "Overdue",
-    "custom": "Custom range",
+DUE_PRESETS: dict[str, Promise] = {
+    "today": _("Today"),
+    "next_7_days": _("Next 7 days"),
+    "next_30_days": _("Next 30 days"),
+    "this_month": _("This month"),
+    "overdue": _("Overdue"),
+    "custom": _("Custom range"),
 }
 
 
@@ -231,10 +235,10 @@ def _due(data: Any, where: str, errors: _Errors) -> Due | None:
     end = _date(data.get("to"), f"{where}.to", errors, optional=True)
     if start is None and end is None:
         if all(data.get(bound) in (None, "") for bound in ("from", "to")):  # else: told above
-            errors.add(where, "a custom range needs from, to or both")
+            errors.add(where, gettext_now("a custom range needs from, to or both"))
         return None
     if start and end and start > end:
-        errors.add(f"{where}.to", "must not be before from")
+        errors.add(f"{where}.to", gettext_now("must not be before from"))
     return Due("custom", start, end)
 
 
@@ -283,7 +287,7 @@ def _condition(data: Any, where: str, errors: _Errors) -> Condition | None:
     if len(errors.found) > before:
         return None
     if operator == Op.BETWEEN and typed[0] > typed[1]:
-        errors.add(f"{where}.value", "between needs the lower bound first")
+        errors.add(f"{where}.value", gettext_now("between needs the lower bound first"))
         return None
     return Condition(prop.key, operator, typed)
 
@@ -305,7 +309,7 @@ def _date(value: Any, where: str, errors: _Errors, *, optional: bool = False) ->
     try:
         day = date.fromisoformat(value)
     except (TypeError, ValueError):
-        errors.add(where, "must be a date, YYYY-MM-DD")
+        errors.add(where, gettext_now("must be a date, YYYY-MM-DD"))
         return None
     problem = None if errors.any_date else out_of_range(day)
     if problem:
@@ -334,7 +338,7 @@ def _value(prop: Property, value: Any, where: str, errors: _Errors) -> Any:
     elif _is_text(value, 1):
         return value.strip()
     else:
-        errors.add(where, f"must be text of 1 to {MAX_TEXT} characters")
+        errors.add(where, gettext_now("must be text of 1 to %(max)s characters") % {"max": MAX_TEXT})
     return None
 
 

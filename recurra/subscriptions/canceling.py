@@ -31,6 +31,7 @@ from typing import Literal
 
 from django.db import transaction
 from django.db.models import Min
+from django.utils.translation import gettext
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.catalog.schedule import Period, local_date
@@ -77,12 +78,15 @@ def subscription_cancel(
     with transaction.atomic():
         sub = Subscription.objects.select_for_update().select_related("contact").get(pk=subscription.pk)
         if sub.status in TERMINAL:
-            raise Conflict(f"the subscription is already {sub.get_status_display().lower()}")
+            raise Conflict(
+                gettext("the subscription is already %(status)s")
+                % {"status": sub.get_status_display().lower()}
+            )
         result = Cancellation(sub, unsettled_payments=_unsettled(sub))
         reserved: list[RefundRow] = []
         if when == "period_end" and sub.next_payment_date is not None:
             if sub.cancel_at_period_end:
-                raise Conflict("the subscription is already set to cancel at the end of its period")
+                raise Conflict(gettext("the subscription is already set to cancel at the end of its period"))
             records.update(sub, actor=actor, verb="cancel_scheduled", cancel_at_period_end=True)
             access_until = sub.next_payment_date
         else:
@@ -160,7 +164,7 @@ def subscription_cancel_undo(*, subscription: Subscription, actor: Actor) -> Sub
     with transaction.atomic():
         sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
         if not sub.cancel_at_period_end or sub.status in TERMINAL:
-            raise Conflict("the subscription has no cancellation to undo")
+            raise Conflict(gettext("the subscription has no cancellation to undo"))
         return records.update(sub, actor=actor, verb="cancel_undone", cancel_at_period_end=False)
 
 

@@ -9,6 +9,7 @@ database constraint), and invoices its name; the audit trail stays, with a
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from recurra.core import records
 from recurra.core.actors import Actor
@@ -22,7 +23,10 @@ def subscription_delete(*, subscription: Subscription, actor: Actor) -> None:
         sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
         if sub.status not in TERMINAL:
             raise Conflict(
-                f"only a canceled or expired subscription can be deleted; this one is "
-                f"{sub.get_status_display().lower()}: cancel it first"
+                gettext(
+                    "only a canceled or expired subscription can be deleted; "
+                    "this one is %(status)s: cancel it first"
+                )
+                % {"status": sub.get_status_display().lower()}
             )
         records.delete(sub, actor=actor, in_use="the subscription is still referenced")

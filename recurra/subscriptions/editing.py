@@ -47,6 +47,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.catalog import schedule
@@ -153,13 +154,17 @@ def _label(subscription: Subscription) -> str:
 def _check_editable(sub: Subscription) -> None:
     if sub.status not in BILLABLE:
         raise Conflict(
-            f"subscription {sub.pk} is {_label(sub)}: only active, scheduled and Unpaid ones can be edited"
+            gettext("subscription %(id)s is %(status)s: only active, scheduled and Unpaid ones can be edited")
+            % {"id": sub.pk, "status": _label(sub)}
         )
     in_flight = Payment.objects.filter(subscription=sub, status__in=IN_FLIGHT).first()
     if in_flight is not None:
         raise Conflict(
-            f"payment {in_flight.pk} of subscription {sub.pk} is still {in_flight.status}: "
-            "edit it once the payment has settled"
+            gettext(
+                "payment %(payment)s of subscription %(id)s is still %(status)s: "
+                "edit it once the payment has settled"
+            )
+            % {"payment": in_flight.pk, "id": sub.pk, "status": in_flight.status}
         )
 
 
@@ -194,7 +199,9 @@ def _new_items(
     sub: Subscription, items: list[LineItemInput], errors: list[FieldError]
 ) -> list[SubscriptionLineItem] | None:
     if not items:
-        errors.append(FieldError("line_items", "a subscription needs at least one recurring line item"))
+        errors.append(
+            FieldError("line_items", gettext("a subscription needs at least one recurring line item"))
+        )
         return None
     inputs = _item_inputs(sub, items, errors)
     in_use = [pk for pk in sub.line_items.values_list("product_id", flat=True) if pk]
@@ -309,7 +316,7 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
     if changes.name is not None:
         name = checked_text("name", "name", changes.name, errors)
         if not name:
-            errors.append(FieldError("name", "must not be blank"))
+            errors.append(FieldError("name", gettext("must not be blank")))
         row["name"] = name
     contact = changes.contact or sub.contact
     if changes.contact is not None and changes.contact.pk != sub.contact_id:

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import LineItemFields
 from recurra.catalog.terms import BillingFrequency, BillingTerms, CollectionMethod, PaymentTerms
@@ -24,12 +25,12 @@ from recurra.crm.models import Address
 
 
 class SubscriptionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ACTIVE = "active", "Active"
-    PAST_DUE = "past_due", "Unpaid"
-    PAUSED = "paused", "Paused"
-    CANCELED = "canceled", "Canceled"
-    EXPIRED = "expired", "Expired"
+    SCHEDULED = "scheduled", _("Scheduled")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Unpaid")
+    PAUSED = "paused", _("Paused")
+    CANCELED = "canceled", _("Canceled")
+    EXPIRED = "expired", _("Expired")
 
 
 # The statuses whose subscriptions carry MRR: started and not ended or paused.
@@ -89,7 +90,7 @@ class Subscription(Timestamped, Address):
     billing_terms = models.CharField(max_length=20, choices=BillingTerms.choices)
     number_of_payments = models.PositiveIntegerField(null=True, blank=True)
 
-    start_date = models.DateField(help_text="the anchor: period n starts n steps after it")
+    start_date = models.DateField(help_text="the anchor: period n starts n steps after it")  # i18n: not text
     # Re-anchored (resumed after a pause, next payment date moved): period ``anchor_period``
     # starts on ``anchor_date`` and the others whole steps from it; None: start_date, period 0.
     anchor_date = models.DateField(null=True, blank=True)
@@ -98,7 +99,9 @@ class Subscription(Timestamped, Address):
     next_payment_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     reminded_for = models.DateField(
-        null=True, blank=True, help_text="the payment date the last payment reminder was sent for"
+        null=True,
+        blank=True,
+        help_text="the payment date the last payment reminder was sent for",  # i18n: not text
     )
 
     next_payment_amount = models.BigIntegerField(default=0)
@@ -106,7 +109,9 @@ class Subscription(Timestamped, Address):
     payments_made = models.PositiveIntegerField(default=0)
     total_collected = models.BigIntegerField(default=0)
     line_items_mrr = models.BigIntegerField(
-        default=0, help_text="the line items' net recurring total normalised to a month, whatever the status"
+        default=0,
+        help_text="the line items' net recurring total normalised to a month, "  # i18n: not text
+        "whatever the status",
     )
     # Recurring revenue counts only while it recurs: 0 when scheduled, paused, canceled or expired.
     mrr = models.GeneratedField(
@@ -146,14 +151,16 @@ class Subscription(Timestamped, Address):
     cancel_refund = models.CharField(
         max_length=10,
         blank=True,
-        help_text="canceled now: what its refund choice was (none or prorated); a charge still on its way "
-        "then is refunded by the same choice once it succeeds",
+        help_text="canceled now: what its refund choice was (none or prorated); "  # i18n: not text
+        "a charge still on its way then is refunded by the same choice once it succeeds",
     )
     canceled_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=500, blank=True)
     resume_on = models.DateField(
-        null=True, blank=True, help_text="a paused subscription resumes by itself on this day"
+        null=True,
+        blank=True,
+        help_text="a paused subscription resumes by itself on this day",  # i18n: not text
     )
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -214,7 +221,11 @@ class PaymentMethodUpdateLink(models.Model):
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="update_links", db_index=False
     )
-    token_hash = models.CharField(max_length=64, unique=True, help_text="hex SHA-256 of the token")
+    token_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="hex SHA-256 of the token",  # i18n: not text
+    )
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

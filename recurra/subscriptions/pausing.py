@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Min
+from django.utils.translation import gettext
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog import schedule
@@ -81,17 +82,21 @@ def subscription_pause(
     with transaction.atomic():
         sub = _locked(subscription)
         if sub.status == SubscriptionStatus.PAUSED:
-            raise Conflict(f"subscription {sub.pk} is already paused")
+            raise Conflict(gettext("subscription %(id)s is already paused") % {"id": sub.pk})
         check_transition(sub.status, SubscriptionStatus.PAUSED)
         errors = []
         text = (reason or "").strip()
         limit = Subscription._meta.get_field("pause_reason").max_length or 500
         if len(text) > limit:
-            errors.append(FieldError("reason", f"must be at most {limit} characters"))
+            errors.append(
+                FieldError("reason", gettext("must be at most %(limit)s characters") % {"limit": limit})
+            )
         if resume_on is not None and resume_on <= today:
             errors.append(
                 FieldError(
-                    "resume_on", f"must be after today ({today.isoformat()}) in the account's time zone"
+                    "resume_on",
+                    gettext("must be after today (%(today)s) in the account's time zone")
+                    % {"today": today.isoformat()},
                 )
             )
         if errors:
@@ -118,14 +123,16 @@ def next_date_errors(sub: Subscription, day: date, today: date) -> list[FieldErr
         return [
             FieldError(
                 "next_payment_date",
-                f"nothing is left to bill: all {sub.number_of_payments} payments are invoiced",
+                gettext("nothing is left to bill: all %(count)s payments are invoiced")
+                % {"count": sub.number_of_payments},
             )
         ]
     if day < today:
         return [
             FieldError(
                 "next_payment_date",
-                f"must be today ({today.isoformat()}) or later in the account's time zone",
+                gettext("must be today (%(today)s) or later in the account's time zone")
+                % {"today": today.isoformat()},
             )
         ]
     last = _last_billed_start(sub)
@@ -133,7 +140,8 @@ def next_date_errors(sub: Subscription, day: date, today: date) -> list[FieldErr
         return [
             FieldError(
                 "next_payment_date",
-                f"must be after {last.isoformat()}, the start of the last billed period",
+                gettext("must be after %(day)s, the start of the last billed period")
+                % {"day": last.isoformat()},
             )
         ]
     return []
@@ -177,7 +185,8 @@ def subscription_resume(
         sub = _locked(subscription)
         if sub.status != SubscriptionStatus.PAUSED:
             raise Conflict(
-                f"subscription {sub.pk} is not paused (it is {SubscriptionStatus(sub.status).label.lower()})"
+                gettext("subscription %(id)s is not paused (it is %(status)s)")
+                % {"id": sub.pk, "status": SubscriptionStatus(sub.status).label.lower()}
             )
         if next_payment_date is None:
             next_payment_date = next_anchor_date(sub, today)

@@ -31,6 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.catalog import schedule
@@ -111,7 +112,9 @@ def resolved_lines(
 ) -> tuple[list[dict[str, Any]], GroupKey | None]:
     """The resolved line items and their shared grouping key (None when they are invalid)."""
     if not items:
-        errors.append(FieldError("line_items", "a subscription needs at least one recurring line item"))
+        errors.append(
+            FieldError("line_items", gettext("a subscription needs at least one recurring line item"))
+        )
         return [], None
     try:
         resolved = resolve_line_items(items)
@@ -131,7 +134,8 @@ def resolved_lines(
             errors.append(
                 FieldError(
                     f"{at}.billing_start.date",
-                    f"must be today ({purchased_on.isoformat()}) or later in the account's time zone",
+                    gettext("must be today (%(today)s) or later in the account's time zone")
+                    % {"today": purchased_on.isoformat()},
                 )
             )
             continue
@@ -175,11 +179,11 @@ def _collection(
     if payment_method is not None:
         errors.extend(payment_method_errors(payment_method, contact, allowed))
     elif automatic:
-        errors.append(FieldError("payment_method_id", "is required to charge automatically"))
+        errors.append(FieldError("payment_method_id", gettext("is required to charge automatically")))
     if payment_terms is None and automatic:
         payment_terms = PaymentTerms.DUE_ON_RECEIPT
     elif payment_terms is None and collection_method == CollectionMethod.SEND_INVOICE:
-        errors.append(FieldError("payment_terms", "is required to send invoices"))
+        errors.append(FieldError("payment_terms", gettext("is required to send invoices")))
     elif payment_terms is not None and payment_terms not in PaymentTerms.values:
         errors.append(FieldError("payment_terms", f"must be one of {', '.join(PaymentTerms.values)}"))
     return {

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
 from recurra.web.templatetags.recurra_web import day, money
 
-EMPTY = mark_safe('<span class="muted" aria-label="none">—</span>')
 _ID = "ID"
 
 
@@ -34,6 +34,7 @@ class Cells:
         self.zone = zone
         self.record, self.panel = _link("web:subscription"), _link("web:subscription_panel")
         self.contact, self.company = _link("web:contact"), _link("web:company")
+        self.empty = format_html('<span class="muted" aria-label="{}">—</span>', gettext("none"))
 
     def cell(self, sub: Subscription, key: str) -> SafeString:
         """The HTML of property ``key`` of ``sub`` in an index row (date-times in the account's zone)."""
@@ -56,7 +57,7 @@ class Cells:
         prop = PROPERTIES[key]
         value = prop.of(sub)
         if value is None or value == "":
-            return EMPTY
+            return self.empty
         return format_html("{}", text(prop, value, sub.currency, self.zone))
 
 
@@ -69,5 +70,5 @@ def text(prop: Property, value: object, currency: str, zone: ZoneInfo) -> str:
     if prop.kind == Kind.DATE and isinstance(value, date):
         return day(value)
     if prop.kind == Kind.BOOLEAN:
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     return str(prop.label_of(value))

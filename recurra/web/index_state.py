@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money, exponent
@@ -245,14 +246,16 @@ def _typed(kind: Kind, text: str, currency: str) -> Any:
         try:
             return Money.from_major(Decimal(text), currency).amount
         except (InvalidOperation, ValueError):
-            raise ValueError(f"Enter an amount in {currency}, such as 49.00.") from None
+            raise ValueError(
+                gettext("Enter an amount in %(currency)s, such as 49.00.") % {"currency": currency}
+            ) from None
     if kind == Kind.NUMBER:
         if not re.fullmatch(r"-?\d{1,12}", text):
-            raise ValueError("Enter a whole number.")
+            raise ValueError(gettext("Enter a whole number."))
         return int(text)
     if kind == Kind.BOOLEAN:
         if text not in ("true", "false"):
-            raise ValueError("Choose yes or no.")
+            raise ValueError(gettext("Choose yes or no."))
         return text == "true"
     return text
 

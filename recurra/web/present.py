@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Choices
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import LineItemFields
@@ -57,12 +58,12 @@ def payments_progress(sub: Subscription) -> str:
     """Payments made, and of how many for a fixed term: "3 of 12" (auto-renew: "3")."""
     if sub.number_of_payments is None:
         return str(sub.payments_made)
-    return f"{sub.payments_made} of {sub.number_of_payments}"
+    return gettext("%(made)s of %(total)s") % {"made": sub.payments_made, "total": sub.number_of_payments}
 
 
 def subscription_title(sub: Subscription) -> str:
     """A subscription as a message names it: ``“Pro monthly” for Fjordline`` (its company, else contact)."""
-    return f"“{sub.name}” for {sub.company or sub.contact}"
+    return gettext("“%(name)s” for %(customer)s") % {"name": sub.name, "customer": sub.company or sub.contact}
 
 
 def refund_target(payment: Payment) -> str:
@@ -87,7 +88,7 @@ def value_text(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     text = str(value)
     return text if len(text) <= MAX_VALUE_TEXT else f"{text[: MAX_VALUE_TEXT - 1]}…"
 

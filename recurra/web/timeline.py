@@ -25,7 +25,10 @@ from typing import Any
 
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core.models import Event
 from recurra.core.money import Money
@@ -43,6 +46,7 @@ MODELS: dict[str, type[models.Model]] = {
     "refund": Refund,
 }
 PAGES = {"subscription": "web:subscription", "invoice": "web:invoice", "payment": "web:payment"}
+SUBJECTS: dict[str, Promise] = {"subscription": _("Subscription"), "refund": _("Refund")}
 
 # Money fields (integer minor units in the record's currency).
 MONEY = frozenset(
@@ -65,32 +69,90 @@ MONEY = frozenset(
 HIDDEN = frozenset(
     {"id", "lease_until_ms", "idempotency_key", "updated_at", "anchor_date", "anchor_period", "failure_code"}
 )
-LABELS = {
-    "line_items": "Line items",
-    "line_items_mrr": "MRR",
-    "reminded_for": "Reminder sent for the payment of",
-    "gateway_charge_id": "Gateway charge ID",
-    "gateway_refund_id": "Gateway refund ID",
-    "amount_refunded": "Refunded",
-    "paid_at": "Paid",
-    "settled_at": "Settled",
-    "voided_at": "Voided",
-    "overdue_at": "Overdue since",
-    "ended_at": "Ended",
-    "retryable": "Will be retried",
-    "payment_method_id": "Payment method",
-    "cancel_refund": "Refund when canceled",
-    "allowed_payment_methods": "Online payment methods",
+LABELS: dict[str, Promise] = {
+    "line_items": _("Line items"),
+    "line_items_mrr": _("MRR"),
+    "reminded_for": _("Reminder sent for the payment of"),
+    "gateway_charge_id": _("Gateway charge ID"),
+    "gateway_refund_id": _("Gateway refund ID"),
+    "amount_refunded": _("Refunded"),
+    "paid_at": _("Paid"),
+    "settled_at": _("Settled"),
+    "voided_at": _("Voided"),
+    "overdue_at": _("Overdue since"),
+    "ended_at": _("Ended"),
+    "retryable": _("Will be retried"),
+    "payment_method_id": _("Payment method"),
+    "cancel_refund": _("Refund when canceled"),
+    "allowed_payment_methods": _("Online payment methods"),
 }
-VERBS = {
-    "created": "created",
-    "updated": "updated",
-    "deleted": "deleted",
-    "cancel_scheduled": "set to cancel at the end of its period",
-    "cancel_undone": "cancellation undone",
-    "collection_switched": "switched to charge automatically",
+VERBS: dict[str, Promise] = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "deleted": _("deleted"),
+    "cancel_scheduled": _("set to cancel at the end of its period"),
+    "cancel_undone": _("cancellation undone"),
+    "collection_switched": _("switched to charge automatically"),
+    "disputed": _("disputed"),
+    "dispute_updated": _("dispute updated"),
+    "dispute_closed": _("dispute closed"),
+    "detached": _("removed"),
+    "revoked": _("revoked"),
 }
-_PROPERTY_LABELS = {p.reads[0]: str(p.label) for p in PROPERTIES.values() if len(p.reads) == 1}
+# The other fields' labels, where a model's own (its verbose name, made from the field's name) would
+# be English whatever the language: after a subscription property's label.
+FIELD_LABELS: dict[str, Promise] = {
+    "contact_id": _("Contact"),
+    "company_id": _("Company"),
+    "deal_id": _("Deal"),
+    "payment_link_id": _("Payment link"),
+    "quote_id": _("Quote"),
+    "purchase_id": _("Purchase"),
+    "invoice_id": _("Invoice"),
+    "payment_id": _("Payment"),
+    "subscription_id": _("Subscription"),
+    "subscription_name": _("Subscription name"),
+    "periods_billed": _("Periods billed"),
+    "collect_billing_address": _("Collect the billing address"),
+    "collect_shipping_address": _("Collect the shipping address"),
+    "save_payment_method": _("Save payment methods for future charges"),
+    "invoice_comments": _("Comments"),
+    "invoice_footer": _("Footer"),
+    "comments": _("Comments"),
+    "footer": _("Footer"),
+    "created_at": _("Created"),
+    "number": _("Number"),
+    "status": _("Status"),
+    "currency": _("Currency"),
+    "subtotal": _("Subtotal"),
+    "discount": _("Discount"),
+    "tax": _("Tax"),
+    "total": _("Total"),
+    "amount": _("Amount"),
+    "amount_paid": _("Amount paid"),
+    "amount_due": _("Amount due"),
+    "collection_method": _("Collection"),
+    "payment_terms": _("Payment terms"),
+    "issued_on": _("Issued"),
+    "due_on": _("Due date"),
+    "period_start": _("Period start"),
+    "period_end": _("Period end"),
+    "period_index": _("Period number"),
+    "language": _("Language"),
+    "po_number": _("PO number"),
+    "tax_id": _("Tax ID"),
+    "billing_address": _("Billing address"),
+    "shipping_address": _("Shipping address"),
+    "method_type": _("Payment method type"),
+    "gateway": _("Processor"),
+    "dispute_status": _("Dispute status"),
+    "failure_message": _("Failure reason"),
+    "origin": _("Origin"),
+    "offline_method": _("Offline method"),
+    "reference": _("Reference"),
+}
+# Lazy labels, translated when shown (in the request's language), not once at import.
+_PROPERTY_LABELS = {p.reads[0]: p.label for p in PROPERTIES.values() if len(p.reads) == 1}
 
 
 @dataclass(frozen=True)
@@ -130,7 +192,7 @@ def _entry(event: Event, record_id: str, currency: str, names: _Names) -> Timeli
         url = reverse(PAGES[event.object_type], args=[event.object_id])
     changes: list[Change] = []
     status = _choices(model, "status")
-    rest = f" {VERBS.get(verb, verb.replace('_', ' '))}"
+    rest = f" {VERBS.get(verb, verb.replace('_', ' '))}"  # "Invoice INV-16" + " created"
     if verb in status:
         old = before.get("status") if isinstance(before, dict) else None
         rest = f": {status[old]} → {status[verb]}" if old in status else f": {status[verb]}"
@@ -165,9 +227,11 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any
 
 def _label(model: type[models.Model] | None, name: str) -> str:
     if name in LABELS:
-        return LABELS[name]
+        return str(LABELS[name])
     if model is Subscription and name in _PROPERTY_LABELS:
-        return _PROPERTY_LABELS[name]
+        return str(_PROPERTY_LABELS[name])
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
     found = _field(model, name)
     words = str(found.verbose_name) if found is not None else name.replace("_", " ")
     return capfirst(" ".join("ID" if word == "id" else word for word in words.split()))
@@ -202,7 +266,7 @@ def _value(model: type[models.Model] | None, name: str, value: Any, currency: st
     if isinstance(found, models.DateField) and isinstance(value, str):
         return day(date.fromisoformat(value))
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if name == "allowed_payment_methods" and isinstance(value, list):
         return method_types(value)
     if name.endswith("language") and isinstance(value, str):
@@ -235,10 +299,12 @@ def _lines(items: Any, currency: str) -> tuple[str, ...]:
             continue
         price = money(int(item.get("unit_amount") or 0), str(item.get("currency") or currency))
         per = PER_PERIOD.get(item.get("billing_frequency", ""))
-        text = f"{item.get('quantity', 1)} × {item.get('name', '')}, {price}{per if per else ' once'}"
+        text = (
+            f"{item.get('quantity', 1)} × {item.get('name', '')}, {price}{per if per else gettext(' once')}"
+        )
         discount = _decimal(item.get("discount_percent") or 0)
         if discount:
-            text += f", {percent(discount)} off"
+            text = gettext("%(line)s, %(percent)s off") % {"line": text, "percent": percent(discount)}
         lines.append(text if len(text) <= MAX_VALUE_TEXT * 2 else f"{text[: MAX_VALUE_TEXT * 2 - 1]}…")
     return tuple(lines)
 
@@ -276,11 +342,21 @@ class _Names:
     def subject(self, object_type: str, object_id: str) -> str:
         if object_type == "invoice":
             number = self.invoices.get(object_id)
-            return f"Invoice {number}" if number else "Invoice (draft)"
+            return (
+                gettext("Invoice %(number)s") % {"number": number} if number else gettext("Invoice (draft)")
+            )
         if object_type == "payment":
             amount = self.payments.get(object_id)
-            return f"Payment of {money(amount)}" if amount is not None else "Payment"
-        return capfirst(object_type.replace("_", " "))
+            return (
+                gettext("Payment of %(amount)s") % {"amount": money(amount)}
+                if amount is not None
+                else gettext("Payment")
+            )
+        return (
+            str(SUBJECTS.get(object_type))
+            if object_type in SUBJECTS
+            else capfirst(object_type.replace("_", " "))
+        )
 
     def related(self, model: Any, pk: str) -> str:
-        return self.records.get(model, {}).get(pk, "(deleted)")
+        return self.records.get(model, {}).get(pk, gettext("(deleted)"))

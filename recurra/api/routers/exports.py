@@ -97,7 +97,7 @@ def _source(request: HttpRequest, payload: ExportIn) -> services.Source:
     """The view named (a default's id, or a saved view the key's creator sees), with given filters."""
     if payload.view_id in DEFAULT_VIEWS:
         default = DEFAULT_VIEWS[payload.view_id]
-        name, spec = default.name, default.spec
+        name, spec = str(default.name), default.spec
     else:
         view: SavedView | None = (
             visible_views(request_key(request).created_by).filter(pk=payload.view_id).first()

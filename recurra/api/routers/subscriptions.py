@@ -133,7 +133,7 @@ class SubscriptionOut(BaseModel):
             id=s.pk,
             name=s.name,
             status=s.status,
-            status_label=SubscriptionStatus(s.status).label,
+            status_label=str(SubscriptionStatus(s.status).label),
             contact_id=s.contact_id,
             company_id=s.company_id,
             currency=s.currency,

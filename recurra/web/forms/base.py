@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.models import MAX_AMOUNT
@@ -104,7 +105,7 @@ class AmountField(forms.CharField):
         if not text:
             return None
         if not _AMOUNT.match(text):
-            raise forms.ValidationError("Enter an amount such as 19.99 (digits and a decimal point only).")
+            raise forms.ValidationError(_("Enter an amount such as 19.99 (digits and a decimal point only)."))
         return Decimal(text)
 
 
@@ -114,11 +115,19 @@ def to_minor(form: forms.Form, field: str, amount: Decimal | None, currency: str
         return None
     places = exponent(currency)
     if -amount.as_tuple().exponent > places:  # type: ignore[operator]
-        form.add_error(field, f"{currency} takes at most {places} decimal places.")
+        form.add_error(
+            field,
+            gettext("%(currency)s takes at most %(places)s decimal places.")
+            % {"currency": currency, "places": places},
+        )
         return None
     minor = Money.from_major(amount, currency).amount
     if minor > MAX_AMOUNT:
-        form.add_error(field, f"Enter at most {Money(MAX_AMOUNT, currency).decimal} {currency}.")
+        form.add_error(
+            field,
+            gettext("Enter at most %(amount)s %(currency)s.")
+            % {"amount": Money(MAX_AMOUNT, currency).decimal, "currency": currency},
+        )
         return None
     return minor
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recurra.catalog.terms import BillingStartType, CollectionMethod, PaymentTerms
 from recurra.core.errors import FieldError, ValidationFailed
@@ -49,19 +51,25 @@ from recurra.web.forms.deals import (
     products_for,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 _ITEM = re.compile(r"^line_items\[(\d+)\]\.?(.*)$")
 _ITEM_START = re.compile(r"^line_items\[\d+\]\.(billing_start(?:\.\w+)?)$")
 COLLECTION_CHOICES = [
-    (CollectionMethod.CHARGE_AUTOMATICALLY, "Charge a saved payment method automatically"),
-    (CollectionMethod.SEND_INVOICE, "Manual collection: send an invoice each period"),
+    (CollectionMethod.CHARGE_AUTOMATICALLY, _("Charge a saved payment method automatically")),
+    (CollectionMethod.SEND_INVOICE, _("Manual collection: send an invoice each period")),
 ]
 START_CHOICES = [
-    (BillingStartType.AT_PURCHASE, "Now"),
-    (BillingStartType.DATE, "On a date"),
-    (BillingStartType.DELAY_DAYS, "Delayed by a number of days"),
-    (BillingStartType.DELAY_MONTHS, "Delayed by a number of months"),
+    (BillingStartType.AT_PURCHASE, _("Now")),
+    (BillingStartType.DATE, _("On a date")),
+    (BillingStartType.DELAY_DAYS, _("Delayed by a number of days")),
+    (BillingStartType.DELAY_MONTHS, _("Delayed by a number of months")),
 ]
-_DELAY_UNIT = {BillingStartType.DELAY_DAYS: "days", BillingStartType.DELAY_MONTHS: "months"}
+_DELAY_ERROR = {
+    BillingStartType.DELAY_DAYS: _("Enter the number of days."),
+    BillingStartType.DELAY_MONTHS: _("Enter the number of months."),
+}
 MANUAL_OPTIONS = (
     "accept_online_payment",
     "allowed_payment_methods",
@@ -71,11 +79,11 @@ MANUAL_OPTIONS = (
 )
 
 
-def _check(label: str, *, initial: bool = False, help_text: str = "") -> forms.BooleanField:
+def _check(label: StrOrPromise, *, initial: bool = False, help_text: StrOrPromise = "") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, initial=initial, help_text=help_text)
 
 
-def _invoice_text(label: str, column: str, **kwargs: Any) -> forms.CharField:
+def _invoice_text(label: StrOrPromise, column: str, **kwargs: Any) -> forms.CharField:
     """A text of the invoices, as long as its column holds."""
     limit = getattr(Subscription._meta.get_field(column), "max_length", None)
     return forms.CharField(label=label, max_length=limit, required=False, **kwargs)
@@ -86,84 +94,88 @@ class NewSubscriptionForm(AddressForm):
 
     # Picked from a search (web/subscriptions/picker.html), never rendered as a list of every record.
     contact = forms.ModelChoiceField(
-        label="Contact",
+        label=_("Contact"),
         queryset=Contact.objects.all(),
         widget=forms.HiddenInput,
-        help_text="Gets the invoices, receipts and notices.",
+        help_text=_("Gets the invoices, receipts and notices."),
     )
     deal = forms.ModelChoiceField(
-        label="Deal", queryset=Deal.objects.all(), required=False, widget=forms.HiddenInput
+        label=_("Deal"), queryset=Deal.objects.all(), required=False, widget=forms.HiddenInput
     )  # made from a deal's record: tied to that deal
     company = forms.ModelChoiceField(
-        label="Company",
+        label=_("Company"),
         queryset=Company.objects.all(),
         widget=forms.HiddenInput,
         required=False,
-        help_text="None chosen: the contact's company.",
+        help_text=_("None chosen: the contact's company."),
     )
     name = forms.CharField(
-        label="Subscription name",
+        label=_("Subscription name"),
         max_length=200,
         required=False,
-        help_text='Left blank: the first item\'s name (plus "+ N more").',
+        help_text=_('Left blank: the first item\'s name (plus "+ N more").'),
     )
-    currency = CurrencyField(label="Currency", help_text="Custom line items are priced in it.")
+    currency = CurrencyField(label=_("Currency"), help_text=_("Custom line items are priced in it."))
     billing_start_type = forms.ChoiceField(
-        label="Billing starts",
+        label=_("Billing starts"),
         choices=START_CHOICES,
         initial=BillingStartType.AT_PURCHASE,
         widget=forms.RadioSelect,
     )
     billing_start_date = DateField(
-        label="Start date", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Start date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     billing_start_delay = forms.IntegerField(
-        label="Delay (days or months)",
+        label=_("Delay (days or months)"),
         min_value=1,
         max_value=3650,
         required=False,
         widget=forms.NumberInput(attrs={"class": "num"}),
     )
     collection_method = forms.ChoiceField(
-        label="Collection",
+        label=_("Collection"),
         choices=COLLECTION_CHOICES,
         initial=CollectionMethod.SEND_INVOICE,
         widget=forms.RadioSelect,
     )
     payment_method = forms.ModelChoiceField(
-        label="Payment method",
+        label=_("Payment method"),
         queryset=PaymentMethod.objects.none(),
         required=False,
         empty_label="—",
-        help_text="One of the contact's saved methods, charged on every payment date.",
+        help_text=_("One of the contact's saved methods, charged on every payment date."),
     )
     payment_terms = forms.ChoiceField(
-        label="Payment terms",
+        label=_("Payment terms"),
         choices=PaymentTerms.choices,
         initial=PaymentTerms.NET_30,
-        help_text="When each emailed invoice is due.",
+        help_text=_("When each emailed invoice is due."),
     )
     accept_online_payment = _check(
-        "Accept online payments", initial=True, help_text="The invoice page takes the accepted methods."
+        _("Accept online payments"), initial=True, help_text=_("The invoice page takes the accepted methods.")
     )
     allowed_payment_methods = forms.MultipleChoiceField(
-        label="Accepted methods",
+        label=_("Accepted methods"),
         choices=online_type_choices,
         initial=[MethodType.CARD, MethodType.ACH],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    collect_billing_address = _check("Collect the billing address")
-    collect_shipping_address = _check("Collect the shipping address")
-    save_payment_method = _check("Save payment methods for future charges", initial=True)
-    invoice_comments = _invoice_text("Comments", "invoice_comments", widget=forms.Textarea(attrs={"rows": 3}))
-    invoice_footer = _invoice_text("Footer", "invoice_footer", widget=forms.Textarea(attrs={"rows": 3}))
-    invoice_po_number = _invoice_text("PO number", "invoice_po_number")
-    invoice_tax_id = _invoice_text("Tax ID", "invoice_tax_id")
+    collect_billing_address = _check(_("Collect the billing address"))
+    collect_shipping_address = _check(_("Collect the shipping address"))
+    save_payment_method = _check(_("Save payment methods for future charges"), initial=True)
+    invoice_comments = _invoice_text(
+        _("Comments"), "invoice_comments", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    invoice_footer = _invoice_text(_("Footer"), "invoice_footer", widget=forms.Textarea(attrs={"rows": 3}))
+    invoice_po_number = _invoice_text(_("PO number"), "invoice_po_number")
+    invoice_tax_id = _invoice_text(_("Tax ID"), "invoice_tax_id")
     invoice_language = forms.ChoiceField(
-        label="Invoice language",
+        label=_("Invoice language"),
         choices=[
-            ("", "The account's default"),
+            ("", _("The account's default")),
             *[(c, n) for c, n in settings.LANGUAGES if c in INVOICE_LANGUAGES],
         ],
         required=False,
@@ -184,7 +196,7 @@ class NewSubscriptionForm(AddressForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].help_text = "Two letters, e.g. US or NO."
+        self.fields["country"].help_text = _("Two letters, e.g. US or NO.")
         contact_id = self.data.get("contact") if self.is_bound else self.initial.get("contact")
         field = cast(forms.ModelChoiceField, self.fields["payment_method"])
         field.queryset = PaymentMethod.objects.filter(
@@ -196,9 +208,9 @@ class NewSubscriptionForm(AddressForm):
         data = super().clean() or {}
         start = data.get("billing_start_type")
         if start == BillingStartType.DATE and "billing_start_date" in data and not data["billing_start_date"]:
-            self.add_error("billing_start_date", "Enter the start date.")
-        if start in _DELAY_UNIT and "billing_start_delay" in data and data["billing_start_delay"] is None:
-            self.add_error("billing_start_delay", f"Enter the number of {_DELAY_UNIT[start]}.")
+            self.add_error("billing_start_date", _("Enter the start date."))
+        if start in _DELAY_ERROR and "billing_start_delay" in data and data["billing_start_delay"] is None:
+            self.add_error("billing_start_delay", _DELAY_ERROR[start])
         return data
 
     def show_invoice_settings(self) -> bool:
@@ -294,14 +306,14 @@ def prefilled(
 
 class AssociateForm(ServiceForm):
     subscription = forms.CharField(
-        label="Subscription ID", max_length=40, help_text="Or search below and pick one."
+        label=_("Subscription ID"), max_length=40, help_text=_("Or search below and pick one.")
     )
 
     def clean_subscription(self) -> Subscription:
         pk = self.cleaned_data["subscription"].strip()
         sub = Subscription.objects.select_related("contact").filter(pk=pk).first()
         if sub is None:
-            raise forms.ValidationError(f"No subscription {pk}.")
+            raise forms.ValidationError(gettext("No subscription %(id)s.") % {"id": pk})
         return sub
 
     def add_service_errors(self, exc: ValidationFailed) -> None:
@@ -316,10 +328,10 @@ class ConvertForm(ServiceForm):
     """The payment terms of what a deal's conversion makes; its refusals phrased for the deal page."""
 
     payment_terms = forms.ChoiceField(
-        label="Payment terms",
+        label=_("Payment terms"),
         choices=PaymentTerms.choices,
         initial=PaymentTerms.NET_30,
-        help_text="Of every subscription's invoices and of the one-time items' invoice.",
+        help_text=_("Of every subscription's invoices and of the one-time items' invoice."),
     )
 
     def add_service_errors(self, exc: ValidationFailed) -> None:
@@ -335,4 +347,8 @@ def _phrase(error: FieldError) -> str:
     if match is None:
         return sentence(error.message)
     where = f" ({match[2].replace('.', ' ').replace('_', ' ')})" if match[2] else ""
-    return f"Line item {int(match[1]) + 1}{where}: {error.message}"
+    return gettext("Line item %(number)s%(where)s: %(message)s") % {
+        "number": int(match[1]) + 1,
+        "where": where,
+        "message": error.message,
+    }

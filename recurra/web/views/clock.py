@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from recurra.core import clock
@@ -35,10 +36,6 @@ def moment(at: datetime) -> str:
     return f"{moment_text(at, UTC, translation.get_language())} UTC"
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def target(data: QueryDict, now: datetime) -> datetime:
     """Where to move: ``step`` (day/month) from now, else the ``to`` field (UTC); ValueError if unreadable."""
     step = STEPS.get(data.get("step", ""))
@@ -49,10 +46,14 @@ def target(data: QueryDict, now: datetime) -> datetime:
 
 
 def summary(report: clock.AdvanceSummary) -> str:
-    return (
-        f"Moved to {moment(report.to)}: {plural(report.invoices, 'invoice')}, "
-        f"{plural(report.payments, 'payment')}, {plural(report.emails, 'email')}."
-    )
+    return gettext("Moved to %(to)s: %(invoices)s, %(payments)s, %(emails)s.") % {
+        "to": moment(report.to),
+        "invoices": ngettext("%(count)d invoice", "%(count)d invoices", report.invoices)
+        % {"count": report.invoices},
+        "payments": ngettext("%(count)d payment", "%(count)d payments", report.payments)
+        % {"count": report.payments},
+        "emails": ngettext("%(count)d email", "%(count)d emails", report.emails) % {"count": report.emails},
+    }
 
 
 @editor
@@ -64,13 +65,16 @@ def clock_advance(request: HttpRequest) -> HttpResponse:
     try:
         to = target(request.POST, now)
     except (ValueError, OverflowError):  # unreadable, or beyond what a datetime holds in UTC
-        messages.error(request, "Enter the date and time to move to, as YYYY-MM-DD HH:MM (UTC).")
+        messages.error(request, gettext("Enter the date and time to move to, as YYYY-MM-DD HH:MM (UTC)."))
         return redirect(next_url(request, "/"))
     if to < now:
         messages.error(
             request,
-            f"The test clock cannot move backwards: it is already {moment(now)} "
-            f"and {moment(to)} has passed. Nothing changed.",
+            gettext(
+                "The test clock cannot move backwards: it is already %(now)s and %(to)s has passed. "
+                "Nothing changed."
+            )
+            % {"now": moment(now), "to": moment(to)},
         )
         return redirect(next_url(request, "/"))
     try:

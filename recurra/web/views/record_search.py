@@ -21,6 +21,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from recurra.crm import selectors as crm
@@ -93,7 +94,7 @@ def companies_picked(*, q: str = "", chosen: object = None, blank: str | None = 
     return _picked("company", lambda q: crm.company_list(q=q), company_label, q=q, chosen=chosen, blank=blank)
 
 
-COMPANY_BLANK = "The contact's company"
+COMPANY_BLANK = _("The contact's company")
 
 
 @viewer
@@ -108,5 +109,7 @@ def contact_search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def company_search(request: HttpRequest) -> HttpResponse:
     """htmx: the company picker's radio buttons for ``?q=`` (``?company=``: the chosen one, kept)."""
-    picked = companies_picked(q=search_text(request), chosen=request.GET.get("company"), blank=COMPANY_BLANK)
+    picked = companies_picked(
+        q=search_text(request), chosen=request.GET.get("company"), blank=str(COMPANY_BLANK)
+    )
     return render(request, RESULTS, {"picked": picked})

@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from recurra.crm.models import Company, Contact, Deal
@@ -54,7 +55,7 @@ def subscriptions_card(
     convert: str | None = None,
     everything: str | None = None,
     show_contact: bool = False,
-    empty: str = "No subscriptions.",
+    empty: str | None = None,
 ) -> dict[str, Any]:
     """The card of ``qs`` (newest first) with the "Add" menu's links that are given, "All
     subscriptions" (``everything``) and the text shown when there is none (``empty``)."""
@@ -66,7 +67,7 @@ def subscriptions_card(
         "convert_url": convert,
         "all_url": everything,
         "show_contact": show_contact,
-        "empty": empty,
+        "empty": gettext("No subscriptions.") if empty is None else empty,
     }
 
 
@@ -78,7 +79,7 @@ def billed_subscriptions(subscription_ids: list[str]) -> list[Subscription]:
 def billed_card(subscription_ids: list[str], *, none: str) -> dict[str, Any]:
     """The card of the subscriptions an invoice or a payment bills (a purchase's: several): none
     (``none`` says why), or ones that may since have been deleted (the records keep their ids)."""
-    gone = "Its subscription was deleted."
+    gone = gettext("Its subscription was deleted.")
     return subscriptions_card(
         Subscription.objects.filter(pk__in=subscription_ids), empty=gone if subscription_ids else none
     )
@@ -133,6 +134,6 @@ def associate_page(
         template="web/contacts/associate_subscription.html",
         save=save,
         success=lambda sub: back_url(record),
-        message=f"Subscription associated with {record}.",
+        message=gettext("Subscription associated with %(record)s.") % {"record": record},
         context=context,
     )

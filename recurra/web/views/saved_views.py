@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recurra.core import clock
@@ -63,7 +64,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         )
     except ValidationFailed as exc:
         return _refused(request, exc, _index(state.query()))
-    messages.success(request, f"View “{view.name}” saved.")
+    messages.success(request, gettext("View “%(name)s” saved.") % {"name": view.name})
     return redirect(_index(view=view.pk))
 
 
@@ -74,7 +75,7 @@ def _change(request: HttpRequest, view: SavedView, *, back: str, done: str, **ch
         services.saved_view_update(view=view, user=user, role=user.role, actor=actor(request), **changes)
     except (ValidationFailed, Forbidden) as exc:
         return _refused(request, exc, back)
-    messages.success(request, f"View “{view.name}” {done}.")
+    messages.success(request, done % {"name": view.name})
     return redirect(_index(view=view.pk))
 
 
@@ -88,7 +89,7 @@ def saved_view_update(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         _visible(request, pk),
         back=_index(state.query()),
-        done="updated",
+        done=gettext("View “%(name)s” updated."),
         filters=spec.filters,
         columns=spec.columns,
         sort=spec.sort,
@@ -104,7 +105,7 @@ def saved_view_rename(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         view,
         back=_index(view=view.pk),
-        done="saved",
+        done=gettext("View “%(name)s” saved."),
         name=request.POST.get("name", ""),
         visibility=request.POST.get("visibility") or view.visibility,
     )
@@ -123,12 +124,15 @@ def saved_view_delete(request: HttpRequest, pk: str) -> HttpResponse:
 
     return confirm_page(
         request,
-        title=f"Delete the view {view.name}",
-        question=f"Delete the view “{view.name}”? Its filters, columns and sort are forgotten; "
-        "no subscription changes.",
-        button="Delete view",
+        title=gettext("Delete the view %(name)s") % {"name": view.name},
+        question=gettext(
+            "Delete the view “%(name)s”? Its filters, columns and sort are forgotten; "
+            "no subscription changes."
+        )
+        % {"name": view.name},
+        button=gettext("Delete view"),
         perform=delete,
         done_url=_index(),
         cancel_url=_index(view=view.pk),
-        message=f"View “{view.name}” deleted.",
+        message=gettext("View “%(name)s” deleted.") % {"name": view.name},
     )

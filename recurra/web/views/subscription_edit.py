@@ -34,6 +34,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from recurra.catalog.models import Product
@@ -64,18 +66,18 @@ from recurra.web.views.record_search import contact_label, contacts_picked
 
 TEMPLATE = "web/subscriptions/edit.html"
 PRORATION_CHOICES = [
-    ("none", "From the next period (no proration)"),
-    ("prorate", "Prorate now: credit the unused part of this period and charge the new price for it"),
+    ("none", _("From the next period (no proration)")),
+    ("prorate", _("Prorate now: credit the unused part of this period and charge the new price for it")),
 ]
 # Fields of ChangeResult.changed shown in the preview, in this order (the anchor is internal).
 _CHANGE_LABELS = {
-    "name": "Name",
-    "contact_id": "Contact",
-    "line_items": "Line items",
-    "next_payment_amount": "Next payment amount",
-    "mrr": "MRR",
-    "next_payment_date": "Next payment date",
-    "end_date": "End date",
+    "name": _("Name"),
+    "contact_id": _("Contact"),
+    "line_items": _("Line items"),
+    "next_payment_amount": _("Next payment amount"),
+    "mrr": _("MRR"),
+    "next_payment_date": _("Next payment date"),
+    "end_date": _("End date"),
 }
 _MONEY = ("next_payment_amount", "mrr")
 
@@ -83,26 +85,26 @@ _MONEY = ("next_payment_amount", "mrr")
 class EditForm(AddressForm):
     """The subscription's own fields; the address parts are its billing address."""
 
-    name = forms.CharField(label="Subscription name", max_length=200)
+    name = forms.CharField(label=_("Subscription name"), max_length=200)
     next_payment_date = DateField(
-        label="Next payment date",
+        label=_("Next payment date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="A new date re-anchors the schedule: later payments follow from it.",
+        help_text=_("A new date re-anchors the schedule: later payments follow from it."),
     )
     # Picked from a search (web/subscriptions/picker.html), never rendered as a list of every contact.
     contact = forms.ModelChoiceField(
-        label="Contact",
+        label=_("Contact"),
         queryset=Contact.objects.all(),
         widget=forms.HiddenInput,
         required=False,  # left out: unchanged
-        help_text="The new contact gets every later email; the payment method must then be theirs.",
+        help_text=_("The new contact gets every later email; the payment method must then be theirs."),
     )
     payment_method = forms.ModelChoiceField(
-        label="Payment method", queryset=PaymentMethod.objects.none(), required=False, empty_label="—"
+        label=_("Payment method"), queryset=PaymentMethod.objects.none(), required=False, empty_label=_("—")
     )
     proration = forms.ChoiceField(
-        label="Price changes apply",
+        label=_("Price changes apply"),
         choices=PRORATION_CHOICES,
         initial="none",
         widget=forms.RadioSelect,
@@ -234,36 +236,42 @@ def _changes_shown(result: ChangeResult) -> list[Change]:
         if field not in result.changed:
             continue
         if field == "line_items":
-            rows.append(Change(label, "replaced", "as below"))
+            rows.append(Change(str(label), gettext("replaced"), gettext("as below")))
             continue
         before, after = result.changed[field]
         if field == "contact_id":
             labels = {c.pk: contact_label(c) for c in Contact.objects.filter(pk__in=[before, after])}
-            rows.append(Change(label, labels.get(before, "—"), labels.get(after, "—")))
+            rows.append(Change(str(label), labels.get(before, "—"), labels.get(after, "—")))
             continue
-        rows.append(Change(label, _value(field, before, currency), _value(field, after, currency)))
+        rows.append(Change(str(label), _value(field, before, currency), _value(field, after, currency)))
     return rows
 
 
 def _saved_message(sub: Subscription, result: ChangeResult) -> str:
     if not result.saved:
-        return f"Nothing to save: subscription {subscription_title(sub)} is unchanged."
-    text = f"Subscription {subscription_title(result.subscription)} saved."
+        return gettext("Nothing to save: subscription %(subscription)s is unchanged.") % {
+            "subscription": subscription_title(sub)
+        }
+    text = gettext("Subscription %(subscription)s saved.") % {
+        "subscription": subscription_title(result.subscription)
+    }
     prorated = result.proration
     invoice = prorated.invoice if prorated is not None else None
     if prorated is None or invoice is None:
         return text
     amount = money(abs(invoice.total), invoice.currency)
     if invoice.total < 0:
-        return (
-            f"{text} Prorated invoice {invoice.number} credits {amount} (owed back; not refunded by itself)."
-        )
-    text = f"{text} Prorated invoice {invoice.number} of {amount} created"
+        return gettext(
+            "%(saved)s Prorated invoice %(number)s credits %(amount)s (owed back; not refunded by itself)."
+        ) % {"saved": text, "number": invoice.number, "amount": amount}
+    values = {"saved": text, "number": invoice.number, "amount": amount, "status": _status(invoice)}
     if prorated.payment_id:
         payment = Payment.objects.select_related("payment_method").get(pk=prorated.payment_id)
-        charged = f"charged to {refund_target(payment)}"
-        return f"{text} and {charged}; the invoice is {_status(invoice)}."
-    return f"{text}; it is {_status(invoice)}."
+        return gettext(
+            "%(saved)s Prorated invoice %(number)s of %(amount)s created and charged to %(target)s; "
+            "the invoice is %(status)s."
+        ) % {**values, "target": refund_target(payment)}
+    return gettext("%(saved)s Prorated invoice %(number)s of %(amount)s created; it is %(status)s.") % values
 
 
 def _status(invoice: Invoice) -> str:

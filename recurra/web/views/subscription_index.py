@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
@@ -52,7 +53,7 @@ class Tab:
 def tabs_for(user: User) -> list[Tab]:
     """The default views, then the team's and the user's own saved ones, oldest first."""
     saved = [Tab(v.pk, v.name, v) for v in visible_views(user).select_related("owner")]
-    return [Tab(v.id, v.name) for v in DEFAULT_VIEWS.values()] + saved
+    return [Tab(v.id, str(v.name)) for v in DEFAULT_VIEWS.values()] + saved
 
 
 def _chosen(tabs: list[Tab], view_id: str) -> tuple[Tab, Spec]:
@@ -121,8 +122,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "rows": [(sub, [(_numeric(p), cells.cell(sub, p.key)) for p in columns]) for sub in page.data],
         "first_row": (state.page - 1) * listing.PAGE_SIZE + 1,
         "last_row": last_row,
-        "sort_label": f"{PROPERTIES[state.spec.sort.key].label}, "
-        + ("descending" if state.spec.sort.descending else "ascending"),
+        "sort_label": _sort_label(state.spec),
         "statuses": SubscriptionStatus.choices,
         "due_presets": DUE_PRESETS,
         "due_label": DUE_PRESETS[filters.due.preset] if filters.due else "",
@@ -176,6 +176,14 @@ class Header:
     direction: str  # "ascending", "descending" or "none" (aria-sort)
     next_sort: str  # what a click sorts by
     numeric: bool
+
+
+def _sort_label(spec: Spec) -> str:
+    """What the table's caption says of its order: "Next payment date, ascending"."""
+    label = PROPERTIES[spec.sort.key].label
+    if spec.sort.descending:
+        return gettext("%(property)s, descending") % {"property": label}
+    return gettext("%(property)s, ascending") % {"property": label}
 
 
 def _iso(day: date | None) -> str:

@@ -141,7 +141,7 @@ def _page(request: HttpRequest, new: NewSubscriptionForms, status: int, **contex
     form = new.form
     pickers = {
         "contact_picked": contacts_picked(chosen=form["contact"].value()),
-        "company_picked": companies_picked(chosen=form["company"].value(), blank=COMPANY_BLANK),
+        "company_picked": companies_picked(chosen=form["company"].value(), blank=str(COMPANY_BLANK)),
     }
     return render(request, TEMPLATE, {"form": new, **pickers, **context}, status=status)
 
@@ -172,7 +172,7 @@ def subscription_new(request: HttpRequest) -> HttpResponse:
 def _created(request: HttpRequest, made: list[Subscription]) -> HttpResponse:
     """One subscription made: its page; several: the contact's record, whose card lists them."""
     if len(made) == 1:
-        messages.success(request, "Subscription created.")
+        messages.success(request, gettext("Subscription created."))
         return redirect(subscription_url(made[0]))
     names = {"names": ", ".join(sub.name for sub in made[:-1]), "last": made[-1].name, "count": len(made)}
     messages.success(request, gettext("%(count)d subscriptions created: %(names)s and %(last)s.") % names)

@@ -15,6 +15,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.billing import retries
@@ -69,21 +71,24 @@ def _dialog(
 
 
 class PauseForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, label="Reason")
-    resume_on = DateField(required=False, label="Resume on")
+    reason = forms.CharField(required=False, max_length=500, label=_("Reason"))
+    resume_on = DateField(required=False, label=_("Resume on"))
 
 
 class ResumeForm(forms.Form):
-    next_payment_date = DateField(required=False, label="Next payment date")
+    next_payment_date = DateField(required=False, label=_("Next payment date"))
 
 
 class CancelForm(forms.Form):
-    confirm = forms.BooleanField(required=True, label="I understand the customer will not be charged again")
+    confirm = forms.BooleanField(
+        required=True, label=_("I understand the customer will not be charged again")
+    )
     when = forms.ChoiceField(
-        choices=[("now", "Now"), ("period_end", "At the end of the period")], label="When"
+        choices=[("now", _("Now")), ("period_end", _("At the end of the period"))], label=_("When")
     )
     refund = forms.ChoiceField(
-        choices=[("none", "No refund"), ("prorated", "Prorated refund of the unused days")], label="Refund"
+        choices=[("none", _("No refund")), ("prorated", _("Prorated refund of the unused days"))],
+        label=_("Refund"),
     )
 
 
@@ -117,7 +122,7 @@ def _act(
 def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
     if request.method == "GET":
-        return _dialog(request, sub, "pause", f"Pause {sub}")
+        return _dialog(request, sub, "pause", gettext("Pause %(name)s") % {"name": sub})
     return _act(
         request,
         sub,
@@ -125,8 +130,10 @@ def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
         lambda values: pausing.subscription_pause(
             subscription=sub, actor=actor(request), at=clock.now(), **values
         ),
-        message=f"Subscription {present.subscription_title(sub)} paused: nothing is invoiced, charged or "
-        "reminded until it resumes.",
+        message=gettext(
+            "Subscription %(subscription)s paused: nothing is invoiced, charged or reminded until it resumes."
+        )
+        % {"subscription": present.subscription_title(sub)},
     )
 
 
@@ -135,7 +142,7 @@ def subscription_pause(request: HttpRequest, pk: str) -> HttpResponse:
 def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
     if request.method == "GET":
-        return _dialog(request, sub, "resume", f"Resume {sub}")
+        return _dialog(request, sub, "resume", gettext("Resume %(name)s") % {"name": sub})
     return _act(
         request,
         sub,
@@ -143,7 +150,8 @@ def subscription_resume(request: HttpRequest, pk: str) -> HttpResponse:
         lambda values: pausing.subscription_resume(
             subscription=sub, actor=actor(request), at=clock.now(), **values
         ),
-        message=f"Subscription {present.subscription_title(sub)} resumed.",
+        message=gettext("Subscription %(subscription)s resumed.")
+        % {"subscription": present.subscription_title(sub)},
     )
 
 
@@ -153,30 +161,42 @@ def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(Subscription, pk=pk)
     if request.method == "GET":
         preview = canceling.cancel_preview(subscription=sub, at=clock.now())
-        return _dialog(request, sub, "cancel", f"Cancel {sub}", preview=preview)
+        title = gettext("Cancel %(name)s") % {"name": sub}
+        return _dialog(request, sub, "cancel", title, preview=preview)
 
     def cancel(values: dict[str, Any]) -> None:
         done = canceling.subscription_cancel(subscription=sub, actor=actor(request), at=clock.now(), **values)
         ids = [pid for pid, *_ in (*done.refunds, *done.refunds_on_their_way, *done.refund_errors)]
         paid = Payment.objects.select_related("payment_method").in_bulk([*ids, *done.unsettled_payments])
         for payment_id, amount in done.refunds:
-            messages.info(request, f"Refunded {_money(amount, sub)} to {_paid_by(paid, payment_id)}.")
+            messages.info(
+                request,
+                gettext("Refunded %(amount)s to %(target)s.")
+                % {"amount": _money(amount, sub), "target": _paid_by(paid, payment_id)},
+            )
         for payment_id, amount in done.refunds_on_their_way:
             messages.info(
                 request,
-                f"The refund of {_money(amount, sub)} to {_paid_by(paid, payment_id)} is on its way: the "
-                "payment processor did not answer yet, and Recurra sends it again until it does.",
+                gettext(
+                    "The refund of %(amount)s to %(target)s is on its way: the payment processor did not "
+                    "answer yet, and Recurra sends it again until it does."
+                )
+                % {"amount": _money(amount, sub), "target": _paid_by(paid, payment_id)},
             )
         for payment_id, amount, why in done.refund_errors:
             messages.error(
                 request,
-                f"The refund of {_money(amount, sub)} to {_paid_by(paid, payment_id)} failed: {why}",
+                gettext("The refund of %(amount)s to %(target)s failed: %(why)s")
+                % {"amount": _money(amount, sub), "target": _paid_by(paid, payment_id), "why": why},
             )
         for payment_id in done.unsettled_payments:
             messages.warning(
                 request,
-                f"{_payment(paid, payment_id)} is still on its way: it was not cancelled or refunded. "
-                "Follow it up on its page.",
+                gettext(
+                    "%(payment)s is still on its way: it was not cancelled or refunded. "
+                    "Follow it up on its page."
+                )
+                % {"payment": _payment(paid, payment_id)},
             )
 
     when = request.POST.get("when")
@@ -185,8 +205,12 @@ def subscription_cancel(request: HttpRequest, pk: str) -> HttpResponse:
         sub,
         CancelForm(request.POST),
         cancel,
-        message=f"Subscription {present.subscription_title(sub)} "
-        + ("will be canceled at the end of its period." if when == "period_end" else "canceled."),
+        message=(
+            gettext("Subscription %(subscription)s will be canceled at the end of its period.")
+            if when == "period_end"
+            else gettext("Subscription %(subscription)s canceled.")
+        )
+        % {"subscription": present.subscription_title(sub)},
     )
 
 
@@ -198,17 +222,24 @@ def _paid_by(payments: dict[str, Payment], pk: str) -> str:
     """A payment as a message names it: "Visa •••• 4242 (payment of 15 Jan 2027)"."""
     payment = payments.get(pk)
     if payment is None:
-        return "the payment"
-    return f"{present.refund_target(payment)} (payment of {day(payment.created_at)})"
+        return gettext("the payment")
+    return gettext("%(target)s (payment of %(date)s)") % {
+        "target": present.refund_target(payment),
+        "date": day(payment.created_at),
+    }
 
 
 def _payment(payments: dict[str, Payment], pk: str) -> str:
     """ "The $98.00 payment of 15 Jan 2027 (Bank debit (ACH) •••• 6789)"."""
     payment = payments.get(pk)
     if payment is None:
-        return "A payment"
+        return gettext("A payment")
     shown = money(payment.amount, payment.currency)
-    return f"The {shown} payment of {day(payment.created_at)} ({present.refund_target(payment)})"
+    return gettext("The %(amount)s payment of %(date)s (%(target)s)") % {
+        "amount": shown,
+        "date": day(payment.created_at),
+        "target": present.refund_target(payment),
+    }
 
 
 @editor
@@ -218,8 +249,8 @@ def subscription_undo_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     return post_action(
         request,
         perform=lambda: canceling.subscription_cancel_undo(subscription=sub, actor=actor(request)),
-        message=f"Subscription {present.subscription_title(sub)} will renew as before: the cancellation "
-        "is undone.",
+        message=gettext("Subscription %(subscription)s will renew as before: the cancellation is undone.")
+        % {"subscription": present.subscription_title(sub)},
         next_url=next_url(request, reverse("web:subscription", args=[sub.pk])),
     )
 
@@ -231,12 +262,16 @@ def subscription_delete(request: HttpRequest, pk: str) -> HttpResponse:
     delete and go to the index; refused (still running), the dialog again with why (409)."""
     sub = get_object_or_404(Subscription, pk=pk)
     if request.method == "GET":
-        return _dialog(request, sub, "delete", f"Delete {sub}")
+        return _dialog(request, sub, "delete", gettext("Delete %(name)s") % {"name": sub})
     try:
         deleting.subscription_delete(subscription=sub, actor=actor(request))
     except Conflict as exc:
-        return _dialog(request, sub, "delete", f"Delete {sub}", status=409, error=statement(exc.detail))
-    messages.success(request, f"Subscription {present.subscription_title(sub)} deleted.")
+        title = gettext("Delete %(name)s") % {"name": sub}
+        return _dialog(request, sub, "delete", title, status=409, error=statement(exc.detail))
+    messages.success(
+        request,
+        gettext("Subscription %(subscription)s deleted.") % {"subscription": present.subscription_title(sub)},
+    )
     return redirect("web:subscriptions")
 
 
@@ -248,7 +283,7 @@ def subscription_retry(request: HttpRequest, pk: str) -> HttpResponse:
     back = next_url(request, reverse("web:subscription", args=[sub.pk]))
     payment = retryable_payment(sub)
     if payment is None:
-        messages.error(request, "There is no declined payment to retry.")
+        messages.error(request, gettext("There is no declined payment to retry."))
         return redirect(back)
     try:
         attempt = retries.payment_retry(payment=payment, actor=actor(request), at=clock.now())

@@ -72,7 +72,8 @@
     var field = document.getElementById(button.getAttribute("data-copy"));
     field.select();
     if (navigator.clipboard) navigator.clipboard.writeText(field.value);
-    button.textContent = "Copied";
+    // The word is the page's (base.html's <body data-copied>), in the page's language.
+    button.textContent = button.getAttribute("data-copied") || document.body.getAttribute("data-copied") || "Copied";
   });
   document.addEventListener("toggle", function (event) {
     var menu = event.target;
