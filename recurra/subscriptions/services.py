@@ -31,7 +31,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 from recurra.accounts.selectors import account_settings, account_zone
 from recurra.catalog import schedule
@@ -246,12 +247,17 @@ def _invoice_settings(settings: Mapping[str, Any] | None, errors: list[FieldErro
     }
 
 
-def _name(name: str | None, lines: list[dict[str, Any]], errors: list[FieldError]) -> str:
-    """The given name, else the first item's name, plus " + N more" when there are several."""
+def _name(name: str | None, lines: list[dict[str, Any]], errors: list[FieldError], *, language: str) -> str:
+    """The given name, else the first item's name, plus " + N more" when there are several, in the
+    subscription's language (the buyer reads it in every email): stored, so it stays as written."""
     text = checked_text("name", "name", name, errors)
     if text or not lines:
         return text
-    more = f" + {len(lines) - 1} more" if len(lines) > 1 else ""
+    others = len(lines) - 1
+    with translation.override(language or "en"):
+        more = (
+            ngettext(" + %(count)d more", " + %(count)d more", others) % {"count": others} if others else ""
+        )
     limit = _max_length("name") or 200
     return lines[0]["name"].strip()[: limit - len(more)] + more
 
@@ -308,7 +314,7 @@ def subscription_draft(
     )
     address = billing_address_columns(billing_address, contact, errors)
     invoice = _invoice_settings(invoice_settings, errors)
-    title = _name(name, lines, errors)
+    title = _name(name, lines, errors, language=invoice.get("invoice_language", ""))
     if errors or key is None:
         raise ValidationFailed(f"{len(errors)} invalid field(s)", errors=errors)
 

@@ -444,6 +444,12 @@ def test_a_long_first_name_is_cut_to_fit_the_count(contact):
     assert len(sub.name) == 200
 
 
+def test_a_generated_name_is_written_in_the_subscriptions_language(contact):
+    """The buyer reads the name in every email: " + 2 more" is written as its invoices are."""
+    sub = create(contact, [item(name="Grunnpakke"), item(), item()], invoice_settings={"language": "nb"})
+    assert sub.name == "Grunnpakke + 2 til"
+
+
 def test_a_draft_is_the_subscription_create_would_make_and_writes_nothing(contact):
     terms = {"billing_terms": "fixed", "number_of_payments": 3}
     start = BillingStart(type="delay_months", months=1)
