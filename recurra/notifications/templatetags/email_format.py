@@ -1,13 +1,11 @@
 """Filters for the email templates: money, dates and payment terms in the active language.
 
 Babel's formatting is pure but slow (a fifth of an email's rendering), and the
-same amounts and dates recur across a batch of emails: amounts are cached here
-per (value, locale), days in ``core.formats``.
+same amounts and dates recur across a batch of emails: ``core.formats`` remembers both.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 
 from django import template
@@ -15,8 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from recurra.core.formats import day_text, period_text
-from recurra.core.money import Money
+from recurra.core.formats import day_text, money_text, period_text
 
 register = template.Library()
 
@@ -57,19 +54,10 @@ STORED = (
 METHOD_DOTS = " •••• "
 
 
-def babel_locale() -> str:
-    return (translation.get_language() or "en").replace("-", "_")
-
-
 @register.filter
 def money(amount: int, currency: str) -> str:
     """``{{ amount|money:currency }}``: minor units as the language writes them (``1 234,50 kr``)."""
-    return _money(amount, currency, babel_locale())
-
-
-@functools.lru_cache(maxsize=4096)
-def _money(amount: int, currency: str, locale: str) -> str:
-    return Money(amount, currency).format(locale)
+    return money_text(amount, currency, translation.get_language())
 
 
 @register.filter

@@ -32,7 +32,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from recurra.core.formats import day_text, moment_text, period_text
+from recurra.core.formats import active_locale, day_text, moment_text, period_text
 from recurra.core.money import Money
 from recurra.exports.languages import LANGUAGES
 from recurra.payments.brands import method_text
@@ -43,17 +43,13 @@ from recurra.web.middleware import page_zone
 register = template.Library()
 
 
-def _locale() -> str:
-    return (translation.get_language() or "en").replace("-", "_")
-
-
 @register.filter
 def money(value: Money | int | None, currency: str | None = None) -> str:
     """``{{ product.price|money }}`` or ``{{ deal.amount|money:deal.currency }}``, in the page's locale."""
     if value is None:
         return "—"
     amount = value if isinstance(value, Money) else Money(int(value), currency or "")
-    return amount.format(_locale())
+    return amount.format(active_locale())
 
 
 @register.filter
@@ -107,7 +103,7 @@ def method_shown(record: Any) -> str:
 @register.filter
 def number(value: int) -> str:
     """A whole number with the page locale's grouping: 1234567 → "1,234,567"."""
-    return format_decimal(value, locale=_locale())
+    return format_decimal(value, locale=active_locale())
 
 
 @register.filter
@@ -116,7 +112,7 @@ def percent(value: Decimal | None) -> str:
     page's language (``12.5 %``, bokmål ``12,5 %``); "—" for None."""
     if value is None:
         return "—"
-    return f"{format_decimal(percent_value(value), locale=_locale(), decimal_quantization=False)} %"
+    return f"{format_decimal(percent_value(value), locale=active_locale(), decimal_quantization=False)} %"
 
 
 @register.simple_tag(takes_context=True)
