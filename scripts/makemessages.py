@@ -215,8 +215,8 @@ def plan() -> dict[Path, bytes]:
     everything = Catalog(project="Recurra", fuzzy=False)
     for template in templates.values():
         for message in template:
-            if message.id:
-                everything[message.id] = message
+            if message.id:  # a copy: adding to ``everything`` must not change the app's own
+                everything.add(message.id, locations=message.locations, context=message.context)
     wanted: dict[Path, bytes] = {}
     spoken = languages()
     memories: dict[str, dict] = {}

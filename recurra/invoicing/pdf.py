@@ -26,7 +26,11 @@ from datetime import date
 from decimal import Decimal
 
 from babel.numbers import format_decimal, format_percent
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -39,75 +43,40 @@ from recurra.invoicing.models import Invoice
 ENCODING = "cp1252"
 PDF = "application/pdf"
 FONT = "Helvetica"
-LANGUAGES = ("en", "nb")
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "Invoice",
-        "draft": "Draft",
-        "from": "From",
-        "bill_to": "Bill to",
-        "number": "Invoice number",
-        "status": "Status",
-        "issued_on": "Issue date",
-        "due_on": "Due date",
-        "period": "Period",
-        "po_number": "PO number",
-        "tax_id": "Tax ID",
-        "subscription": "Subscription",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_amount": "Unit price",
-        "tax_rate": "Tax",
-        "amount": "Amount",
-        "line_discount": "Discount",
-        "subtotal": "Subtotal",
-        "discount": "Discount",
-        "tax": "Tax",
-        "total": "Total",
-        "amount_paid": "Amount paid",
-        "refunded": "Refunded",
-        "amount_due": "Amount due",
-        "comments": "Comments",
-        "draft_status": "Draft",
-        "open_status": "Open",
-        "paid_status": "Paid",
-        "void_status": "Void",
-        "uncollectible_status": "Uncollectible",
-    },
-    "nb": {
-        "invoice": "Faktura",
-        "draft": "Utkast",
-        "from": "Fra",
-        "bill_to": "Faktureres til",
-        "number": "Fakturanummer",
-        "status": "Status",
-        "issued_on": "Fakturadato",
-        "due_on": "Forfallsdato",
-        "period": "Periode",
-        "po_number": "Innkjøpsordre",
-        "tax_id": "Org.nr./MVA-nr.",
-        "subscription": "Abonnement",
-        "description": "Beskrivelse",
-        "quantity": "Antall",
-        "unit_amount": "Enhetspris",
-        "tax_rate": "Mva.",
-        "amount": "Beløp",
-        "line_discount": "Rabatt",
-        "subtotal": "Delsum",
-        "discount": "Rabatt",
-        "tax": "Mva.",
-        "total": "Totalt",
-        "amount_paid": "Betalt",
-        "refunded": "Refundert",
-        "amount_due": "Å betale",
-        "comments": "Kommentarer",
-        "draft_status": "Utkast",
-        "open_status": "Åpen",
-        "paid_status": "Betalt",
-        "void_status": "Annullert",
-        "uncollectible_status": "Ikke innkrevbar",
-    },
+# The PDF's words (translated in the invoicing catalogue; an invoice status as the pages say it).
+LABELS = {
+    "invoice": _("Invoice"),
+    "draft": _("Draft"),
+    "from": _("From"),
+    "bill_to": _("Bill to"),
+    "number": _("Invoice number"),
+    "status": _("Status"),
+    "issued_on": _("Issue date"),
+    "due_on": _("Due date"),
+    "period": _("Period"),
+    "po_number": _("PO number"),
+    "tax_id": _("Tax ID"),
+    "subscription": _("Subscription"),
+    "description": _("Description"),
+    "quantity": _("Qty"),
+    "unit_amount": _("Unit price"),
+    "tax_rate": _("Tax"),
+    "amount": _("Amount"),
+    "line_discount": _("Discount"),
+    "subtotal": _("Subtotal"),
+    "discount": _("Discount"),
+    "tax": _("Tax"),
+    "total": _("Total"),
+    "amount_paid": _("Amount paid"),
+    "refunded": _("Refunded"),
+    "amount_due": _("Amount due"),
+    "comments": _("Comments"),
+    "draft_status": pgettext_lazy("invoice status", "Draft"),
+    "open_status": pgettext_lazy("invoice status", "Open"),
+    "paid_status": pgettext_lazy("invoice status", "Paid"),
+    "void_status": pgettext_lazy("invoice status", "Void"),
+    "uncollectible_status": pgettext_lazy("invoice status", "Uncollectible"),
 }
 
 # What Babel writes that Windows-1252 lacks, and what stands in for it.
@@ -130,8 +99,10 @@ class _Writer:
 
     def __init__(self, invoice: Invoice) -> None:
         self.invoice = invoice
-        self.locale = invoice.language if invoice.language in LANGUAGES else "en"
-        self.labels = LABELS[self.locale]
+        spoken = {code for code, _name in settings.LANGUAGES}
+        self.locale = invoice.language if invoice.language in spoken else "en"
+        with translation.override(self.locale):
+            self.labels = {key: str(text) for key, text in LABELS.items()}
 
     def label(self, key: str) -> str:
         return self.labels[key]

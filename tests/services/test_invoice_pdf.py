@@ -159,7 +159,7 @@ def test_the_seller_block_prints_the_details_that_are_set(invoice: Invoice) -> N
         "5003 Bergen",
         "NO",
         "faktura@nordlys.example",
-        "Org.nr./MVA-nr.: NO 912 345 678 MVA",
+        "MVA-nummer: NO 912 345 678 MVA",
         "https://nordlys.example",
     ]
     # the buyer's tax id stays among the invoice's facts, the buyer's address in "Bill to"
