@@ -152,9 +152,9 @@ def signed_in_page(page: Any, live_server: Any) -> Any:
     return page
 
 
-def billed_team_plan(*, last_name: str) -> tuple[Contact, Subscription]:
-    """Carla (of Fjordline Logistics) and her Team plan, $31.00 a month on a Visa, billed and paid on
-    5 Jan 2027 through the sandbox gateway; the clock is left frozen at T0 (15 Jan)."""
+def billed_team_plan(*, last_name: str, plan: str = "Team plan") -> tuple[Contact, Subscription]:
+    """Carla (of Fjordline Logistics) and her Team plan (or ``plan``), $31.00 a month on a Visa, billed
+    and paid on 5 Jan 2027 through the sandbox gateway; the clock is left frozen at T0 (15 Jan)."""
     clock.freeze(datetime(2027, 1, 5, 9, 30, tzinfo=UTC))
     fjordline = company_create(actor=SYSTEM, name="Fjordline Logistics")
     carla = contact_create(
@@ -167,9 +167,7 @@ def billed_team_plan(*, last_name: str) -> tuple[Contact, Subscription]:
     visa = payment_method_add(contact=carla, token="tok_visa", actor=SYSTEM, at=clock.now())
     team = subscription_create(
         contact=carla,
-        line_items=[
-            LineItemInput(name="Team plan", unit_amount=3100, currency="USD", billing_frequency="monthly")
-        ],
+        line_items=[LineItemInput(name=plan, unit_amount=3100, currency="USD", billing_frequency="monthly")],
         collection_method="charge_automatically",
         payment_method=visa,
         actor=SYSTEM,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,16 +29,10 @@ from playwright.sync_api import expect
 from recurra.accounts.models import AccountSettings
 from recurra.accounts.roles import Role
 from recurra.accounts.services import user_set_language
-from recurra.catalog.line_items import LineItemInput
-from recurra.core import clock
-from recurra.crm.services import company_create, contact_create
-from recurra.payments.services import payment_method_add
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.services import subscription_create
-from recurra.worker.steps import run_due_work
-from tests.conftest import SYSTEM, T0
+from tests.conftest import SYSTEM
 from tests.web import chromium
-from tests.web.conftest import PASSWORD, make_user
+from tests.web.conftest import PASSWORD, billed_team_plan, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,9 +108,8 @@ def test_the_stop_list_is_the_english_ui() -> None:
 
 @pytest.fixture
 def kari(frozen_clock: Any) -> Subscription:
-    """Kari Nordmann (of Fjordline Logistikk AS) and her Grunnpakke, 310,00 kr a month on a Visa, billed
-    and paid on 5 Jan 2027; Kari Berg, a super admin whose language is bokmål, signed in (through
-    the sign-in page, in a browser that asks for bokmål)."""
+    """Carla Nordmann and her Grunnpakke (``billed_team_plan``), written to in bokmål; Kari Berg, a
+    super admin whose language is bokmål, signs in through the sign-in page (``sign_in``)."""
     AccountSettings.objects.update_or_create(
         pk=AccountSettings.SINGLETON,
         defaults={
@@ -127,28 +119,7 @@ def kari(frozen_clock: Any) -> Subscription:
             "default_language": "nb",  # so her buyers' emails (their subjects on the pages) are bokmål
         },
     )
-    clock.freeze(datetime(2027, 1, 5, 9, 30, tzinfo=UTC))
-    firm = company_create(actor=SYSTEM, name="Fjordline Logistikk AS")
-    buyer = contact_create(
-        actor=SYSTEM,
-        email="kari@fjordline.example",
-        first_name="Kari",
-        last_name="Nordmann",
-        company_id=firm.pk,
-    )
-    visa = payment_method_add(contact=buyer, token="tok_visa", actor=SYSTEM, at=clock.now())
-    sub = subscription_create(
-        contact=buyer,
-        line_items=[
-            LineItemInput(name="Grunnpakke", unit_amount=31000, currency="NOK", billing_frequency="monthly")
-        ],
-        collection_method="charge_automatically",
-        payment_method=visa,
-        actor=SYSTEM,
-        at=clock.now(),
-    )
-    run_due_work(at=clock.now())  # period 0 invoiced and charged
-    clock.freeze(T0)
+    _buyer, sub = billed_team_plan(last_name="Nordmann", plan="Grunnpakke")
     seller = make_user(Role.SUPER_ADMIN, "kari.berg")
     user_set_language(user=seller, language="nb", actor=SYSTEM)
     return Subscription.objects.get(pk=sub.pk)
