@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
@@ -48,7 +49,9 @@ from recurra.subscriptions.amounts import recurring_amounts
 from recurra.subscriptions.grouping import GroupKey, group_items, group_key
 from recurra.subscriptions.models import Subscription, SubscriptionLineItem, SubscriptionStatus, mrr_in_status
 
-INVOICE_LANGUAGES = ("en", "nb")
+# Documents (invoices, their emails and PDFs) speak every language the product does: CI keeps each
+# catalogue complete.
+INVOICE_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 INVOICE_SETTINGS = {
     "comments": "invoice_comments",
     "footer": "invoice_footer",
