@@ -29,6 +29,7 @@ class EmailKind(models.TextChoices):
     ADMIN_PAYMENT_DISPUTED = "admin_payment_disputed", "Payment disputed (admin)"
     EXPORT_READY = "export_ready", "Export ready"
     ADMIN_DIGEST = "admin_digest", "Daily payments summary (admin)"
+    ADMIN_WEBHOOK_DISABLED = "admin_webhook_disabled", "Webhook endpoint disabled (admin)"
 
 
 class EmailLanguage(models.TextChoices):
