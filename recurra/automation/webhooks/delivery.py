@@ -19,6 +19,8 @@ expires it is claimed again and POSTed again, with the same ``webhook-id`` (at-l
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ from django.db import transaction
 from recurra.automation.models import (
     DeliveryStatus,
     EndpointStatus,
+    PublicEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -40,12 +43,31 @@ QUEUE = "webhooks"
 GONE = 410
 
 
+class Session:
+    """What one claimed batch shares: the sender's connection pool and the endpoints, read once."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+        self.endpoints: dict[str, WebhookEndpoint | None] = {}
+
+    def endpoint(self, pk: str) -> WebhookEndpoint | None:
+        if pk not in self.endpoints:
+            self.endpoints[pk] = WebhookEndpoint.objects.filter(pk=pk).first()
+        return self.endpoints[pk]
+
+
+@contextmanager
+def batch_session() -> Iterator[Session]:
+    with sending.sender().session() as http:
+        yield Session(http)
+
+
 def register() -> None:
     runner.register_queue(
         QUEUE,
         WebhookDelivery,
         delivery_attempt,
-        session=lambda: sending.sender().session(),
+        session=batch_session,
         queued=DeliveryStatus.PENDING,
         running=DeliveryStatus.SENDING,
         done=DeliveryStatus.SUCCEEDED,
@@ -65,7 +87,9 @@ def signing_secrets(endpoint: WebhookEndpoint, *, at: datetime) -> list[str]:
     return found
 
 
-def request_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, *, at: datetime) -> dict[str, str]:
+def request_headers(
+    delivery: WebhookDelivery, endpoint: WebhookEndpoint, body: str, *, at: datetime
+) -> dict[str, str]:
     timestamp = sending.signing_seconds()
     return {
         "content-type": "application/json",
@@ -75,25 +99,24 @@ def request_headers(delivery: WebhookDelivery, endpoint: WebhookEndpoint, *, at:
             secrets=signing_secrets(endpoint, at=at),
             msg_id=delivery.event_id,
             timestamp=timestamp,
-            body=delivery.event.body,
+            body=body,
         ),
     }
 
 
-def delivery_attempt(delivery: WebhookDelivery, *, at: datetime, session: Any) -> dict[str, Any]:
-    """One attempt of ``delivery`` (claimed by the runner); the fields to keep."""
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
-    endpoint = delivery.endpoint
+def delivery_attempt(delivery: WebhookDelivery, *, at: datetime, session: Session | None) -> dict[str, Any]:
+    """One attempt of ``delivery`` (a row the runner claimed); the fields to keep."""
+    if session is None:  # called on its own, not by the runner
+        with batch_session() as own:
+            return delivery_attempt(delivery, at=at, session=own)
+    endpoint = session.endpoint(delivery.endpoint_id)
     first = delivery.first_attempt_at or at
-    if endpoint.status != EndpointStatus.ENABLED:
+    if endpoint is None or endpoint.status != EndpointStatus.ENABLED:
         return {"status": DeliveryStatus.FAILED, "last_error": "the endpoint is disabled", "finished_at": at}
-    headers = request_headers(delivery, endpoint, at=at)
+    body = PublicEvent.objects.filter(pk=delivery.event_id).values_list("body", flat=True).get()
+    headers = request_headers(delivery, endpoint, body, at=at)
     answer = sending.sender().post(
-        url=endpoint.url,
-        headers=headers,
-        body=delivery.event.body.encode(),
-        timeout=sending.timeout_seconds(),
-        session=session,
+        url=endpoint.url, headers=headers, body=body.encode(), timeout=sending.timeout_seconds(), session=session.http
     )
     error = answer.error or _why_failed(answer)
     fields: dict[str, Any] = {
@@ -118,7 +141,7 @@ def delivery_attempt(delivery: WebhookDelivery, *, at: datetime, session: Any) -
     with transaction.atomic():
         WebhookAttempt.objects.create(
             delivery_id=delivery.pk,
-            number=WebhookAttempt.objects.filter(delivery_id=delivery.pk).count() + 1,
+            number=delivery.attempts,  # of this round (a retry by hand starts another)
             at=at,
             url=endpoint.url,
             request_headers={k: v for k, v in headers.items()},
@@ -145,12 +168,19 @@ def _endpoint_health(endpoint: WebhookEndpoint, *, ok: bool, at: datetime, error
     once it has lasted three days (and tells the super admins)."""
     rows = WebhookEndpoint.objects.filter(pk=endpoint.pk)
     if ok:
-        rows.exclude(failing_since=None).update(failing_since=None)
+        if endpoint.failing_since is not None:  # as read for this batch: a streak to end
+            rows.update(failing_since=None)
+            endpoint.failing_since = None
         return
-    rows.filter(failing_since=None).update(failing_since=at)
+    if endpoint.failing_since is None:
+        rows.filter(failing_since=None).update(failing_since=at)
     locked = rows.select_for_update().filter(status=EndpointStatus.ENABLED).first()
-    if locked is None or locked.failing_since is None or at - locked.failing_since < schedule.WINDOW:
+    if locked is None or locked.failing_since is None:
         return
+    endpoint.failing_since = locked.failing_since
+    if at - locked.failing_since < schedule.WINDOW:
+        return
+    endpoint.status = EndpointStatus.DISABLED
     services.endpoint_disable(
         endpoint=locked, at=at, reason=f"failing since {publishing.iso(locked.failing_since)}: {error}"[:300]
     )

@@ -10,6 +10,7 @@ the answer (streamed) and gives up after the timeout, for each step and for the 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,7 +67,10 @@ def timeout_seconds() -> float:
 class HttpSender:
     @contextmanager
     def session(self) -> Iterator[httpx.Client]:
-        with httpx.Client(follow_redirects=False, trust_env=False) as client:
+        # TCP_NODELAY: the headers and the body go out as two writes; with Nagle's algorithm the body
+        # would wait for the receiver's (delayed, up to 40 ms) acknowledgement of the headers.
+        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        with httpx.Client(follow_redirects=False, trust_env=False, transport=transport) as client:
             yield client
 
     def post(self, *, url: str, headers: dict[str, str], body: bytes, timeout: float, session: Any) -> Answer:
