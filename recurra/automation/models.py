@@ -9,6 +9,7 @@ job runner's ``webhooks`` queue; each POST leaves a :class:`WebhookAttempt` with
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from recurra.core import clock, ids
 from recurra.core.models import Timestamped
@@ -16,21 +17,21 @@ from recurra.jobs.models import QueuedWork
 
 
 class EndpointStatus(models.TextChoices):
-    ENABLED = "enabled", "Enabled"
-    DISABLED = "disabled", "Disabled"
+    ENABLED = "enabled", _("Enabled")
+    DISABLED = "disabled", _("Disabled")
 
 
 class WebhookEndpoint(Timestamped):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("we"))
     url = models.CharField(max_length=2000)
     description = models.CharField(max_length=500, blank=True)
-    enabled_events = models.JSONField(default=list, help_text='["*"] or a list of event types')
+    enabled_events = models.JSONField(default=list, help_text=_('["*"] or a list of event types'))
     status = models.CharField(max_length=10, choices=EndpointStatus.choices, default=EndpointStatus.ENABLED)
-    secret_sealed = models.TextField(help_text="the whsec_ secret, sealed (automation.webhooks.sealing)")
+    secret_sealed = models.TextField(help_text=_("the whsec_ secret, sealed (automation.webhooks.sealing)"))
     previous_secret_sealed = models.TextField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(
-        null=True, blank=True, help_text="first failure since the last success"
+        null=True, blank=True, help_text=_("first failure since the last success")
     )
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
@@ -49,8 +50,8 @@ class PublicEvent(models.Model):
     type = models.CharField(max_length=80)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=ids.ID_LENGTH)
-    sequence = models.PositiveBigIntegerField(help_text="per object: 1, 2, 3... in the order of changes")
-    body = models.TextField(help_text="the JSON sent, byte for byte")
+    sequence = models.PositiveBigIntegerField(help_text=_("per object: 1, 2, 3... in the order of changes"))
+    body = models.TextField(help_text=_("the JSON sent, byte for byte"))
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -61,10 +62,10 @@ class PublicEvent(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"  # claimed by a worker (leased); shown as pending
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")  # claimed by a worker (leased); shown as pending
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookDelivery(QueuedWork):
@@ -93,12 +94,12 @@ class WebhookAttempt(models.Model):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wha"))
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_rows")
     number = models.PositiveIntegerField()
-    at = models.DateTimeField(help_text="when it was made (the business clock)")
+    at = models.DateTimeField(help_text=_("when it was made (the business clock)"))
     url = models.CharField(max_length=2000)
     request_headers = models.JSONField(default=dict)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_headers = models.JSONField(default=dict)
-    response_body = models.TextField(blank=True, help_text="at most 64 KB of the answer")
+    response_body = models.TextField(blank=True, help_text=_("at most 64 KB of the answer"))
     duration_ms = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
 

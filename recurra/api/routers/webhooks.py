@@ -21,10 +21,9 @@ from recurra.api.common import PageQuery, no_content
 from recurra.api.fields import TEXT, Id, In
 from recurra.api.pagination import list_schema
 from recurra.automation.models import DeliveryStatus, PublicEvent, WebhookDelivery, WebhookEndpoint
-from recurra.automation.webhooks import catalog, delivery, selectors, sending, services
+from recurra.automation.webhooks import catalog, selectors, sending, services
 from recurra.core import clock
 from recurra.core.errors import NotFound, ValidationFailed
-from recurra.jobs.runner import queue_run_now
 
 router = Router(tags=["webhooks"], auth=ApiKeyAuth(Role.SUPER_ADMIN))
 EventType = Annotated[str, Field(max_length=80), TEXT]
@@ -225,9 +224,7 @@ def rotate_secret(request: HttpRequest, endpoint_id: Id) -> EndpointWithSecretOu
 
 def send_test(endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Queue a ping and send it now (the worker retries it if it fails); 422 on a redirect."""
-    at = clock.now()
-    made = services.endpoint_ping(endpoint=endpoint, at=at)
-    queue_run_now(queue=delivery.QUEUE, pk=made.pk, at=at)
+    made = services.endpoint_test(endpoint=endpoint, at=clock.now())
     sent = delivery_or_404(made.pk)
     if sent.response_status is not None and 300 <= sent.response_status < 400:
         raise ValidationFailed.field("url", f"the endpoint {sent.last_error}: register the URL it points to")

@@ -116,7 +116,11 @@ def delivery_attempt(delivery: WebhookDelivery, *, at: datetime, session: Sessio
     body = PublicEvent.objects.filter(pk=delivery.event_id).values_list("body", flat=True).get()
     headers = request_headers(delivery, endpoint, body, at=at)
     answer = sending.sender().post(
-        url=endpoint.url, headers=headers, body=body.encode(), timeout=sending.timeout_seconds(), session=session.http
+        url=endpoint.url,
+        headers=headers,
+        body=body.encode(),
+        timeout=sending.timeout_seconds(),
+        session=session.http,
     )
     error = answer.error or _why_failed(answer)
     fields: dict[str, Any] = {

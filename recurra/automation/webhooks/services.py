@@ -24,6 +24,7 @@ from recurra.core import events, ids
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, NotFound, ValidationFailed
 from recurra.core.models import Event
+from recurra.jobs.runner import queue_run_now
 from recurra.notifications.services import EmailDraft, emails_queue
 
 ROTATION = timedelta(hours=24)
@@ -203,9 +204,19 @@ def endpoint_ping(*, endpoint: WebhookEndpoint, at: datetime) -> WebhookDelivery
         )
 
 
-def delivery_retry(*, delivery: WebhookDelivery, at: datetime) -> WebhookDelivery:
+def endpoint_test(*, endpoint: WebhookEndpoint, at: datetime) -> WebhookDelivery:
+    """A ``ping`` sent now, in the caller's thread, as a worker would send it (retried by the worker
+    if it fails); the delivery as it then is."""
+    made = endpoint_ping(endpoint=endpoint, at=at)
+    queue_run_now(queue="webhooks", pk=made.pk, at=at)
+    made.refresh_from_db()
+    return made
+
+
+def delivery_retry(*, delivery: WebhookDelivery, at: datetime, send_now: bool = False) -> WebhookDelivery:
     """Try again now: a pending one at once, a finished one (failed or succeeded) with a fresh
-    schedule of retries. 409 while a worker is sending it."""
+    schedule of retries. 409 while a worker is sending it. ``send_now``: sent in the caller's thread
+    (a person waits on a page), else by the worker."""
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status == DeliveryStatus.SENDING:
@@ -216,13 +227,26 @@ def delivery_retry(*, delivery: WebhookDelivery, at: datetime) -> WebhookDeliver
         if locked.status != DeliveryStatus.PENDING:
             fields |= {"attempts": 0, "first_attempt_at": None, "finished_at": None, "lease_until_ms": 0}
         WebhookDelivery.objects.filter(pk=locked.pk).update(**fields)
+    if send_now:
+        queue_run_now(queue="webhooks", pk=locked.pk, at=at)
     locked.refresh_from_db()
     return locked
 
 
-def event_resend(*, event_id: str, endpoint: WebhookEndpoint, at: datetime) -> WebhookDelivery:
-    """A new delivery of the event to ``endpoint``, due now (delivered before or not). An event no
-    endpoint wanted when it happened is made public now, its object as it is now."""
+def event_resend(
+    *, event_id: str, endpoint: WebhookEndpoint, at: datetime, send_now: bool = False
+) -> WebhookDelivery:
+    """A new delivery of the event to ``endpoint``, due now (delivered before or not); ``send_now``
+    as in :func:`delivery_retry`. An event no endpoint wanted when it happened is made public now,
+    its object as it is now."""
+    made = _resend(event_id=event_id, endpoint=endpoint, at=at)
+    if send_now:
+        queue_run_now(queue="webhooks", pk=made.pk, at=at)
+        made.refresh_from_db()
+    return made
+
+
+def _resend(*, event_id: str, endpoint: WebhookEndpoint, at: datetime) -> WebhookDelivery:
     if endpoint.status != EndpointStatus.ENABLED:
         raise Conflict(f"endpoint {endpoint.pk} is disabled: enable it first")
     with transaction.atomic():
