@@ -78,7 +78,10 @@ def _simple(model: Any, out: Any) -> Callable[[Sequence[str]], dict[str, dict[st
 def register() -> None:
     register_renderer("subscription", subscriptions)
     register_renderer("invoice", invoices)
-    register_renderer("payment", _simple(Payment, PaymentOut))
+    register_renderer(
+        "payment",
+        lambda ids: _each(Payment.objects.filter(pk__in=ids).select_related("invoice"), PaymentOut.of),
+    )
     register_renderer("payment_method", _simple(PaymentMethod, PaymentMethodOut))
     register_renderer("contact", _simple(Contact, ContactOut))
     register_renderer("company", _simple(Company, CompanyOut))

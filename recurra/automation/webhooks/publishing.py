@@ -210,7 +210,7 @@ def _write(pending: list[_Pending]) -> list[PublicEvent]:
 def _previous(p: _Pending, obj: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of the object that changed, with their values before (as the audit trail has
     them); None for events that are not about a change of the object's fields."""
-    if p.derived.via is not None or p.derived.type.endswith((".created", ".deleted", ".attached")):
+    if p.derived.type in _VIA_SOURCES or p.derived.type.endswith((".created", ".deleted", ".attached")):
         return None
     before = p.audit_data.get("before")
     if not isinstance(before, dict):
