@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--profile", help="write a cProfile of the timed part here")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     ctx = mp.get_context("spawn")
     port, count = ctx.Value("i", 0), ctx.Value("i", 0)
     receiver = ctx.Process(target=_receive, args=(port, count), daemon=True)
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 "per_second": round(args.n / seconds, 1),
                 "succeeded": succeeded,
                 "received": count.value,
-                "load_before": round(os.getloadavg()[0], 2),
+                "load_before": round(load, 2),
+                "cpus": os.cpu_count(),
             }
         )
     )
