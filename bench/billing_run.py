@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(DATABASE_URL=url, RECURRA_DATA_DIR=tmp, RECURRA_MODE="sandbox")
         os.environ.setdefault("RECURRA_LOG_LEVEL", "WARNING")
         load = os.getloadavg()[0]
-        _prepare(args.n)
+        _prepare(args.n, webhook_endpoint=args.webhook_endpoint)
         result = _run(args)
         checks = _check(args.n)
         floor, rows = _floor(url)
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_total_mb": result["rss_total_mb"],
         "worker_cpu_seconds": result["cpu_seconds"],
         "batch_size": args.batch_size,
+        "webhook_endpoint": args.webhook_endpoint,
         "rows": rows,
         **checks,
         "load_before": round(load, 2),
@@ -94,10 +95,16 @@ def _parser() -> argparse.ArgumentParser:
         "one thread (a signal samples only the main thread)",
     )
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    p.add_argument(
+        "--webhook-endpoint",
+        action="store_true",
+        help='register a webhook endpoint for "*" first: the run writes a public event and a delivery '
+        "per change it makes (not sent: the run does not deliver)",
+    )
     return p
 
 
-def _prepare(n: int) -> None:
+def _prepare(n: int, *, webhook_endpoint: bool = False) -> None:
     """Migrate, freeze the clock at AT, add the super admin who gets merchant notices, seed, analyze."""
     django_setup()
     from django.core.management import call_command
@@ -111,6 +118,11 @@ def _prepare(n: int) -> None:
     clock.freeze(AT)
     User.objects.create_user(username="admin", email="admin@bench.example", role="super_admin")
     seed_due_subscriptions(n, at=AT)
+    if webhook_endpoint:
+        from recurra.automation.webhooks.services import endpoint_create
+        from recurra.core.actors import Actor
+
+        endpoint_create(url="http://127.0.0.1:9/hook", enabled_events=["*"], actor=Actor.system(), at=AT)
     with connections["default"].cursor() as cursor:
         cursor.execute("ANALYZE")  # the planner statistics a live database keeps (autovacuum)
     connections.close_all()  # the billing processes start fresh, with their own connections

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "recurra.invoicing",
     "recurra.billing",
     "recurra.commerce",
+    "recurra.automation",
     "recurra.saved_views",
     "recurra.exports",
     "recurra.api",
@@ -207,6 +208,8 @@ NINJA_PAGINATION_MAX_LIMIT = 1000
 
 # How long (real seconds) a worker owns the gateway call of a payment it wrote; after that the
 # reconciler settles it. Tests that kill workers shorten it.
+RECURRA_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("RECURRA_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
+RECURRA_WEBHOOKS_TIMEOUT = float(os.environ.get("RECURRA_WEBHOOKS_TIMEOUT", "15"))  # seconds per delivery
 RECURRA_LEASE_SECONDS = int(os.environ.get("RECURRA_LEASE_SECONDS", "120"))
 # Billing threads per worker process (PostgreSQL; SQLite has one writer): one thread's batch
 # computes while another's waits on the database or the gateway.

@@ -29,6 +29,7 @@ from recurra.api.routers import (
     system,
     update_links,
     views,
+    webhooks,
 )
 from recurra.api.routers import settings as settings_router
 
@@ -90,3 +91,4 @@ api.add_router("/settings", settings_router.router)
 api.add_router("/views", views.router)
 api.add_router("/exports", exports.router)
 api.add_router("/", system.router)
+api.add_router("/", webhooks.router)

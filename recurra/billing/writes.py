@@ -81,6 +81,7 @@ class Batch:
             self._events.extend(self._created(obj) for obj in objs if id(obj) not in self._silent)
         events.number(self._events)  # their ids all at once, in the order they were made
         insert_objects(self._events, model=Event)
+        events.written(self._events)  # outgoing webhooks: their public events, in this transaction
         if self._emails:
             emails_queue(self._emails, at=self.at)
         self._before.clear()

@@ -11,7 +11,7 @@ import functools
 import json
 import operator
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -26,6 +26,22 @@ from recurra.core.models import Event
 
 _PLAIN = frozenset({str, int, bool, float})
 EVENT_ID_PREFIX = "evt"
+
+# Told of every audit event written, inside its transaction (a port: outgoing webhooks, above,
+# follow every change without the services calling up to them). ``listener(rows)``: Events or EventRows.
+_listeners: list[Callable[[Sequence[Any]], None]] = []
+
+
+def register_listener(listener: Callable[[Sequence[Any]], None]) -> None:
+    """Call ``listener(rows)`` after audit events are written (once per write, in its transaction)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def written(rows: Sequence[Any]) -> None:
+    """Tell the listeners of audit events just written; their writer calls it in their transaction."""
+    for listener in _listeners:
+        listener(rows)
 
 
 def jsonable(value: Any) -> Any:
@@ -240,6 +256,8 @@ def record(
     """Append one event for ``obj``. Call inside the transaction that made the change."""
     event = build(type=type, obj=obj, actor=actor, before=before, after=after, extra=extra)
     event.save(force_insert=True)
+    if _listeners:
+        written((event,))
     return event
 
 

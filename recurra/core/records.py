@@ -75,7 +75,7 @@ def _record_unlinks(obj: models.Model, actor: Actor) -> None:
             continue
         related, column = relation.related_model, relation.field.attname
         pks = related._default_manager.filter(**{column: obj.pk}).values_list("pk", flat=True)
-        Event.objects.bulk_create(
+        made = Event.objects.bulk_create(
             (
                 events.build(
                     type=_event_type(related, "updated"),
@@ -88,6 +88,7 @@ def _record_unlinks(obj: models.Model, actor: Actor) -> None:
             ),
             batch_size=1000,
         )
+        events.written(made)
 
 
 def _unique_error(exc: IntegrityError, field: str | None) -> Exception:

@@ -113,6 +113,7 @@ class Queue:
     renews: bool = False  # the handler takes ``lease=`` (a Lease) and renews it while it runs
     keep_every: int = 1  # outcomes kept in one UPDATE per this many rows (at most; see KEEP_MS)
     given_up: Callable[[Any], dict[str, Any]] | None = None  # more fields to store on a row that failed
+    max_attempts: int = MAX_ATTEMPTS  # a queue that schedules its own retries (webhooks) allows more
 
     def stamp(self, at: datetime, *, finished: bool = False) -> dict[str, Any]:
         """``updated_at`` (when the model has one) and, for an ending row, ``finished_field``."""
@@ -205,6 +206,18 @@ def job_run_now(*, dedupe_key: str, at: datetime) -> bool:
     return bool(items)
 
 
+def queue_run_now(*, queue: str, pk: Any, at: datetime) -> bool:
+    """Run row ``pk`` of ``queue`` now, in the caller's thread, as a worker would (claimed with a
+    lease, its outcome kept under it): a test webhook sent while its sender waits. False when the
+    row is not due or another worker holds it."""
+    found = _QUEUES[queue]
+    items, lease, _ = _claim(found, at=at, limit=1, where=Q(pk=pk))
+    with found.session() as session:
+        for item in items:
+            _run_one(found, item, at=at, lease=lease, session=session)
+    return bool(items)
+
+
 def jobs_next_due(*, after: datetime) -> datetime | None:
     """When :func:`run_due` next has a row to run (``core.due``): the earliest ``run_at`` of a
     queued row; at once when a crashed worker's lease has expired (real time)."""
@@ -257,13 +270,13 @@ def _claim(queue: Queue, *, at: datetime, limit: int, where: Q | None = None) ->
             .filter(due, run_at__lte=at)
             .order_by("run_at", "pk")[:limit]
         )
-        spent = [r.pk for r in rows if r.attempts >= MAX_ATTEMPTS]  # crashed during its last attempt
-        fresh = [r for r in rows if r.attempts < MAX_ATTEMPTS]
+        spent = [r.pk for r in rows if r.attempts >= queue.max_attempts]  # crashed during its last attempt
+        fresh = [r for r in rows if r.attempts < queue.max_attempts]
         if spent:
             manager.filter(pk__in=spent).update(
                 status=queue.failed,
                 lease_until_ms=0,
-                last_error=f"the worker stopped during attempt {MAX_ATTEMPTS} (lease expired)",
+                last_error=f"the worker stopped during attempt {queue.max_attempts} (lease expired)",
                 **queue.stamp(at, finished=True),
             )
         if fresh:
@@ -293,11 +306,11 @@ def _outcome(queue: Queue, item: Any, *, at: datetime, lease: int, session: Any)
     except Exception as exc:
         logger.warning("%s %s failed (attempt %d)", queue.name, item.pk, item.attempts, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-        if item.attempts >= MAX_ATTEMPTS:
+        if item.attempts >= queue.max_attempts:
             fields = {"status": queue.failed, "last_error": error, **queue.stamp(at, finished=True)}
             fields |= queue.given_up(item) if queue.given_up else {}
         else:
-            retry_at = at + BACKOFF[item.attempts - 1]
+            retry_at = at + BACKOFF[min(item.attempts, len(BACKOFF)) - 1]
             fields = {"status": queue.queued, "last_error": error, "run_at": retry_at, **queue.stamp(at)}
     else:
         fields = {"status": queue.done, **queue.stamp(at, finished=True), **(result or {})}

@@ -30,6 +30,7 @@ class EmailKind(models.TextChoices):
     ADMIN_PAYMENT_DISPUTED = "admin_payment_disputed", _("Payment disputed (admin)")
     EXPORT_READY = "export_ready", _("Export ready")
     ADMIN_DIGEST = "admin_digest", _("Daily payments summary (admin)")
+    ADMIN_WEBHOOK_DISABLED = "admin_webhook_disabled", _("Webhook endpoint disabled (admin)")
 
 
 class EmailLanguage(models.TextChoices):

@@ -45,6 +45,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.ADMIN_PAYMENT_DISPUTED: (*_CONTACT, "amount", "invoice_number", "outcome"),
     EmailKind.EXPORT_READY: ("business_name", "download_url", "expires_on", "format"),
     EmailKind.ADMIN_DIGEST: ("business_name", "day", "succeeded", "failed"),
+    EmailKind.ADMIN_WEBHOOK_DISABLED: ("business_name", "url", "failing_since", "reason"),
 }
 # Optional keys, for reference: receipt next_payment_date; payment_failed update_url;
 # payment_method_update expires_on; cancellation access_until, refund_amount;

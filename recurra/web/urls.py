@@ -29,6 +29,7 @@ from recurra.web.views import (
     subscription_new,
     subscriptions,
     update_link,
+    webhooks,
 )
 
 app_name = "web"
@@ -92,6 +93,23 @@ urlpatterns = [
     path("settings/api-keys/", settings.api_key_list, name="api_keys"),
     path("settings/api-keys/new/", settings.api_key_create, name="api_key_new"),
     path("settings/api-keys/<str:pk>/revoke/", settings.api_key_revoke, name="api_key_revoke"),
+    path("settings/webhooks/", webhooks.endpoint_list, name="webhooks"),
+    path("settings/webhooks/new/", webhooks.endpoint_new, name="webhook_new"),
+    path("settings/webhooks/<str:pk>/", webhooks.endpoint_detail, name="webhook_endpoint"),
+    path("settings/webhooks/<str:pk>/reveal/", webhooks.endpoint_reveal, name="webhook_reveal"),
+    path("settings/webhooks/<str:pk>/rotate/", webhooks.endpoint_rotate, name="webhook_rotate"),
+    path("settings/webhooks/<str:pk>/test/", webhooks.endpoint_test, name="webhook_test"),
+    path("settings/webhooks/<str:pk>/toggle/", webhooks.endpoint_toggle, name="webhook_toggle"),
+    path("settings/webhooks/<str:pk>/delete/", webhooks.endpoint_delete, name="webhook_delete"),
+    path("settings/webhook-deliveries/<str:pk>/", webhooks.delivery_detail, name="webhook_delivery"),
+    path(
+        "settings/webhook-deliveries/<str:pk>/retry/", webhooks.delivery_retry, name="webhook_delivery_retry"
+    ),
+    path(
+        "settings/webhook-deliveries/<str:pk>/resend/",
+        webhooks.delivery_resend,
+        name="webhook_delivery_resend",
+    ),
     path("settings/users/", settings.user_list, name="users"),
     path("settings/users/new/", settings.user_create, name="user_new"),
     path("settings/users/<int:pk>/role/", settings.user_role, name="user_role"),

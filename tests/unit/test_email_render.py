@@ -85,6 +85,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "expires_on": "2027-02-14",
         "format": "xlsx",
     },
+    EmailKind.ADMIN_WEBHOOK_DISABLED: {
+        "business_name": "Fjord Software AS",
+        "url": "https://example.com/hooks/recurra",
+        "failing_since": "2027-01-12",
+        "reason": "failing since 2027-01-12T09:30:00Z: answered 500",
+        "app_url": "https://billing.example.com/settings/webhooks/we_1/",
+    },
     EmailKind.ADMIN_DIGEST: {
         "business_name": "Fjord Software AS",
         "app_url": "https://billing.example.com/",

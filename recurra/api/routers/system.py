@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from recurra.api.common import PageQuery
 from recurra.api.fields import TEXT, Id, In
 from recurra.api.openapi import problem_responses
-from recurra.api.pagination import list_schema
+from recurra.api.routers.webhooks import PublicEventOut, public_events
 from recurra.core import clock
 from recurra.core.clock import ClockError
 from recurra.core.errors import NotFound, ValidationFailed
@@ -103,16 +103,39 @@ class EventOut(BaseModel):
         )
 
 
+class EventList(BaseModel):
+    data: list[EventOut | PublicEventOut]
+    has_more: bool
+    next_cursor: str | None
+
+
 class EventQuery(PageQuery):
     object_id: Id | None = None
     type: Annotated[str, Field(max_length=80, description="e.g. contact.created"), TEXT] | None = None
+    created_after: datetime | None = None
+    shape: Literal["audit", "public"] = Field(
+        "audit",
+        description="audit: the audit trail; public: the webhook envelope {id, type, created_at, sequence, "
+        "data: {object, previous_attributes}} of the events written for webhook endpoints",
+    )
 
 
-@router.get("/events", response=list_schema(EventOut), tags=["events"], summary="The audit trail")
+@router.get(
+    "/events",
+    response=EventList,
+    tags=["events"],
+    summary="The audit trail, or the public events (shape=public)",
+)
 def list_events(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, object]:
+    if filters.shape == "public":
+        return public_events(
+            filters, type=filters.type, object_id=filters.object_id, created_after=filters.created_after
+        )
     qs = Event.objects.all()
     if filters.object_id:
         qs = qs.filter(object_id=filters.object_id)
     if filters.type:
         qs = qs.filter(type=filters.type)
+    if filters.created_after:
+        qs = qs.filter(created_at__gt=filters.created_after)
     return filters.page(qs).render(EventOut.of)

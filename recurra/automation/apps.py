@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AutomationConfig(AppConfig):
+    name = "recurra.automation"
+    label = "automation"
+    verbose_name = "Automation and webhooks"
+
+    def ready(self) -> None:
+        from recurra.automation.webhooks import delivery, publishing
+
+        publishing.register()  # audit events → public events and deliveries, in their transaction
+        delivery.register()  # the delivery queue of the job runner
