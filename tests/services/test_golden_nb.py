@@ -103,6 +103,13 @@ EMAILS: dict[str, dict[str, Any]] = {
         "expires_on": "2027-02-14",
         "format": "xlsx",
     },
+    EmailKind.ADMIN_WEBHOOK_DISABLED: {
+        "business_name": "Fjordline Software AS",
+        "url": "https://erp.fjordline.example/hooks/recurra",
+        "failing_since": "2027-01-12",
+        "reason": "svarte 500",  # said in the account's language when the email was queued
+        "app_url": "https://billing.example.com/settings/webhooks/we_1/",
+    },
     EmailKind.ADMIN_DIGEST: {
         "business_name": "Fjordline Software AS",
         "app_url": "https://billing.example.com/",

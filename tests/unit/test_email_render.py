@@ -89,7 +89,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "business_name": "Fjord Software AS",
         "url": "https://example.com/hooks/recurra",
         "failing_since": "2027-01-12",
-        "reason": "failing since 2027-01-12T09:30:00Z: answered 500",
+        "reason": "answered 500",
         "app_url": "https://billing.example.com/settings/webhooks/we_1/",
     },
     EmailKind.ADMIN_DIGEST: {
@@ -212,6 +212,7 @@ def test_norwegian_subjects() -> None:
         "payment_action_required": "Bekreft betalingen for Pro plan",
         "export_ready": "Eksporten din er klar",
         "admin_digest": "Betalingsoversikt for 15. jan. 2027",
+        "admin_webhook_disabled": "Webhook-endepunkt deaktivert: https://example.com/hooks/recurra",
     }
 
 

@@ -201,6 +201,8 @@ OWN_CONTENT = [
     "/settings/api-keys/new/",
     "/settings/users/",
     "/settings/users/new/",
+    "/settings/webhooks/",
+    "/settings/webhooks/new/",
 ]
 
 

@@ -197,6 +197,7 @@ def test_settings_open_on_the_account_tab(admin: Client) -> None:
         "Payments",
         "API keys",
         "Users",
+        "Developers · Webhooks",
         "Profile",
     ]
     assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]*)</a>', tabs[1]) == ["Account"]

@@ -29,9 +29,22 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 Resolve = Callable[[str, int], Sequence[str]]
 MAX_URL = 2000
+
+
+# Why an address is not public, as a sentence names it (the API, with no language active: English).
+KINDS = {
+    "loopback": _("loopback"),
+    "link-local": _("link-local"),
+    "multicast": _("multicast"),
+    "unspecified": _("unspecified"),
+    "private": _("private"),
+    "reserved": _("reserved"),
+}
 
 
 class RefusedUrl(ValueError):
@@ -68,36 +81,43 @@ def allowed_addresses(
     try:
         found = list(resolve(host, port))
     except (OSError, UnicodeError) as exc:
-        raise RefusedUrl(f"{host} does not resolve ({exc})") from exc
+        raise RefusedUrl(
+            gettext("%(host)s does not resolve (%(error)s)") % {"host": host, "error": exc}
+        ) from exc
     if not found:
-        raise RefusedUrl(f"{host} does not resolve")
+        raise RefusedUrl(gettext("%(host)s does not resolve") % {"host": host})
     for text in found:
         kind = _kind(ipaddress.ip_address(text.split("%")[0]))
         if kind is None or allow_private or (kind == "loopback" and not live):
             continue
-        raise RefusedUrl(f"{host} resolves to {text}, a {kind} address: webhooks go to public addresses only")
+        raise RefusedUrl(
+            gettext(
+                "%(host)s resolves to %(address)s, a %(kind)s address: webhooks go to public addresses only"
+            )
+            % {"host": host, "address": text, "kind": KINDS[kind]}
+        )
     return found
 
 
 def split(url: str, *, live: bool) -> tuple[str, str, int]:
     """``(scheme, host, port)`` of an acceptable URL; RefusedUrl otherwise (no resolving)."""
     if len(url) > MAX_URL:
-        raise RefusedUrl(f"the URL is longer than {MAX_URL} characters")
+        raise RefusedUrl(gettext("the URL is longer than %(max)s characters") % {"max": MAX_URL})
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise RefusedUrl(f"not a valid URL ({exc})") from exc
+        raise RefusedUrl(gettext("not a valid URL (%(error)s)") % {"error": exc}) from exc
     if parts.scheme not in ("https", "http"):
-        raise RefusedUrl("the URL must start with https:// or http://")
+        raise RefusedUrl(gettext("the URL must start with https:// or http://"))
     if live and parts.scheme != "https":
-        raise RefusedUrl("the URL must use https in live mode")
+        raise RefusedUrl(gettext("the URL must use https in live mode"))
     if not parts.hostname:
-        raise RefusedUrl("the URL has no host")
+        raise RefusedUrl(gettext("the URL has no host"))
     if parts.username is not None or parts.password is not None:
-        raise RefusedUrl("the URL may not carry a user name or password")
+        raise RefusedUrl(gettext("the URL may not carry a user name or password"))
     if parts.fragment:
-        raise RefusedUrl("the URL may not have a #fragment")
+        raise RefusedUrl(gettext("the URL may not have a #fragment"))
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 

@@ -34,7 +34,7 @@ from recurra.automation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from recurra.automation.webhooks import publishing, schedule, sending, services, signing
+from recurra.automation.webhooks import schedule, sending, services, signing
 from recurra.automation.webhooks.sealing import unseal
 from recurra.jobs import runner
 
@@ -185,6 +185,4 @@ def _endpoint_health(endpoint: WebhookEndpoint, *, ok: bool, at: datetime, error
     if at - locked.failing_since < schedule.WINDOW:
         return
     endpoint.status = EndpointStatus.DISABLED
-    services.endpoint_disable(
-        endpoint=locked, at=at, reason=f"failing since {publishing.iso(locked.failing_since)}: {error}"[:300]
-    )
+    services.endpoint_disable(endpoint=locked, at=at, reason=error[:300])

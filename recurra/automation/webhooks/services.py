@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 from recurra.accounts.selectors import account_settings, admin_recipients
 from recurra.automation.models import (
@@ -19,7 +20,7 @@ from recurra.automation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from recurra.automation.webhooks import addresses, catalog, publishing, sealing, signing
+from recurra.automation.webhooks import addresses, catalog, failures, publishing, sealing, signing
 from recurra.core import events, ids
 from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, NotFound, ValidationFailed
@@ -148,17 +149,20 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint, actor: Actor, at: datet
 
 
 def endpoint_disable(*, endpoint: WebhookEndpoint, at: datetime, reason: str) -> None:
-    """Disable a failing endpoint (inside the caller's transaction) and email the super admins."""
+    """Disable a failing endpoint (inside the caller's transaction) and email the super admins;
+    ``reason`` is the last attempt's failure as stored (English: ``failures`` says it)."""
     before = _snapshot(endpoint)
     endpoint.status, endpoint.disabled_at, endpoint.disabled_reason = EndpointStatus.DISABLED, at, reason
     endpoint.save()
     events.record_update(type="webhookendpoint.disabled", obj=endpoint, actor=SYSTEM, before=before)
     account = account_settings()
+    with translation.override(account.default_language):  # the language the email is written in
+        said = failures.failure_text(reason)
     data = {
         "business_name": account.business_name,
         "url": endpoint.url,
         "failing_since": (endpoint.failing_since or at).date().isoformat(),
-        "reason": reason,
+        "reason": said,
         "app_url": _page_url(endpoint),
     }
     drafts = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from recurra.automation.webhooks.catalog import EVENT_TYPES, WILDCARD
@@ -12,7 +13,9 @@ from recurra.web.forms.base import ServiceForm
 
 
 def event_choices() -> list[tuple[str, Any]]:
-    return [(WILDCARD, _("Every event type (*)"))] + [(t, t) for t in EVENT_TYPES if t != "ping"]
+    """Every type by its code (``subscription.created``: the API's name, the same in every language)."""
+    codes = [(t, format_html("<code>{}</code>", t)) for t in EVENT_TYPES if t != "ping"]
+    return [(WILDCARD, _("Every event type (*)")), *codes]
 
 
 class EndpointForm(ServiceForm):

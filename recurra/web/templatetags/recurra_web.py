@@ -32,6 +32,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from recurra.automation.webhooks import failures
 from recurra.core.formats import active_locale, day_text, moment_text, period_text
 from recurra.core.money import Money
 from recurra.exports.languages import LANGUAGES
@@ -124,3 +125,9 @@ def nav_link(context: template.Context, url_name: str, label: str) -> SafeString
     if current:
         return format_html('<a href="{}" aria-current="page">{}</a>', url, label)
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+@register.filter
+def webhook_failure(error: str) -> str:
+    """``{{ attempt.error|webhook_failure }}``: a delivery's stored failure in the page's language."""
+    return failures.failure_text(error or "")

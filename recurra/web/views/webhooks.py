@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from recurra.automation.models import WebhookDelivery, WebhookEndpoint
-from recurra.automation.webhooks import selectors, sending, services
+from recurra.automation.webhooks import failures, selectors, sending, services
 from recurra.core import clock
 from recurra.core.errors import Conflict, NotFound, ValidationFailed
 from recurra.web.access import actor, super_admin
@@ -113,7 +113,8 @@ def endpoint_test(request: HttpRequest, pk: str) -> HttpResponse:
             _("Test event sent: the endpoint answered %(status)s.") % {"status": sent.response_status},
         )
     else:
-        messages.error(request, _("Test event not delivered: %(error)s.") % {"error": sent.last_error})
+        said = failures.failure_text(sent.last_error)
+        messages.error(request, _("Test event not delivered: %(error)s.") % {"error": said})
     return redirect(_endpoint_url(endpoint))
 
 
