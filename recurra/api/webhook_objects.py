@@ -80,7 +80,10 @@ def register() -> None:
     register_renderer("invoice", invoices)
     register_renderer(
         "payment",
-        lambda ids: _each(Payment.objects.filter(pk__in=ids).select_related("invoice"), PaymentOut.of),
+        lambda ids: _each(
+            Payment.objects.filter(pk__in=ids).select_related("invoice").prefetch_related("invoice__lines"),
+            PaymentOut.of,
+        ),
     )
     register_renderer("payment_method", _simple(PaymentMethod, PaymentMethodOut))
     register_renderer("contact", _simple(Contact, ContactOut))

@@ -26,7 +26,7 @@ from django.db.models import Max
 
 from recurra.automation.models import EndpointStatus, PublicEvent, WebhookDelivery, WebhookEndpoint
 from recurra.automation.webhooks import catalog, objects
-from recurra.core import events, ids
+from recurra.core import bulk, clock, events, ids
 from recurra.core.events import EVENT_ID_PREFIX
 
 _generation = 0  # bumped when this process changes an endpoint: the cached subscribers are stale
@@ -111,7 +111,8 @@ def publish(rows: Iterable[Any], who: Subscribers) -> list[PublicEvent]:
                 pending.append(_Pending(event_id, derived, data, row.created_at, endpoints))
     if not pending:
         return []
-    _render(pending)
+    with clock.read_once():  # one moment for every object rendered (a batch reads the clock once)
+        _render(pending)
     return _write(pending)
 
 
@@ -202,8 +203,10 @@ def _write(pending: list[_Pending]) -> list[PublicEvent]:
             )
             for endpoint in p.endpoints
         )
-    PublicEvent.objects.bulk_create(made, batch_size=1000)
-    WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+    # COPY on PostgreSQL: Django's bulk_create sends each column as an array, and psycopg escapes
+    # every quote of every JSON body in Python (11 of 13 s of a billing run's webhook work).
+    bulk.insert_objects(made)
+    bulk.insert_objects(deliveries)
     return made
 
 
