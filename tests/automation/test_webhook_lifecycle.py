@@ -108,3 +108,39 @@ def test_a_subscriptions_life_arrives_signed_and_in_order(api, receiver: Receive
     public = ok(api.get("/events", shape="public", object_id=sub["id"], limit=100))["data"]
     assert [e["id"] for e in reversed(public)] == [e["id"] for e in about_sub]
     assert date.fromisoformat(public[0]["created_at"][:10]) == date(2027, 3, 1)
+
+
+def test_a_subscription_that_starts_later_is_created_then_scheduled_then_activated(
+    api, receiver: Receiver
+) -> None:
+    """Created on Jan 15 to start on Feb 1: subscription.created and subscription.scheduled (status
+    scheduled) at once; subscription.activated when Feb 1 comes."""
+    clock.freeze(datetime(2027, 1, 15, 9, 30, tzinfo=UTC))
+    made = ok(
+        api.post("/webhook-endpoints", {"url": receiver.url, "enabled_events": ["*"]}),
+        201,
+    )
+    receiver.secrets.append(made["secret"])
+    contact = ok(api.post("/contacts", {"email": "bo@example.com"}), 201)
+    method = ok(api.post(f"/contacts/{contact['id']}/payment-methods", {"token": "tok_visa"}), 201)
+    item = {"name": "Pro", "unit_amount": 1000, "currency": "USD", "billing_frequency": "monthly"}
+    sub = ok(
+        api.post(
+            "/subscriptions",
+            {
+                "contact_id": contact["id"],
+                "line_items": [item | {"billing_start": {"type": "date", "date": "2027-02-01"}}],
+                "collection_method": "charge_automatically",
+                "payment_method_id": method["id"],
+            },
+        ),
+        201,
+    )
+    advance(datetime(2027, 2, 1, 12, tzinfo=UTC))
+
+    about_sub = [r.json for r in receiver.received if r.json["data"]["object"].get("id") == sub["id"]]
+    types = [e["type"] for e in about_sub]
+    assert types[:2] == ["subscription.created", "subscription.scheduled"], types
+    assert about_sub[1]["data"]["object"]["status"] == "scheduled"
+    assert about_sub[1]["data"]["previous_attributes"] is None
+    assert "subscription.activated" in types, types

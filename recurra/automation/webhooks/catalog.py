@@ -44,7 +44,7 @@ OBJECT_TYPES: dict[str, str] = {
 EVENT_TYPES: dict[str, str] = {
     "subscription.created": "a subscription was created (status scheduled when it starts later)",
     "subscription.updated": "a subscription changed (items, dates, amounts, method, cancel at period end)",
-    "subscription.scheduled": "a subscription's status became scheduled (it starts on a later date)",
+    "subscription.scheduled": "created to start later, or its status became scheduled",
     "subscription.activated": "a subscription became active: its start came, or a past-due payment was made",
     "subscription.past_due": "a renewal payment failed or its invoice became overdue (shown as Unpaid)",
     "subscription.paused": "a subscription was paused",
@@ -109,6 +109,10 @@ def _before(data: Data) -> Data:
     return data.get("before") or {}
 
 
+def _created_scheduled(data: Data) -> bool:
+    return _after(data).get("status") == "scheduled"
+
+
 def _from_paused(data: Data) -> bool:
     return _before(data).get("status") == "paused"
 
@@ -142,7 +146,10 @@ def _simple(model: str, *verbs: str) -> dict[str, tuple[Rule, ...]]:
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "subscription.created": (Rule("subscription.created"),),
+    "subscription.created": (
+        Rule("subscription.created"),
+        Rule("subscription.scheduled", _created_scheduled),  # it starts later: scheduled, after created
+    ),
     "subscription.updated": (
         Rule("subscription.renewal_upcoming", _only_reminded),
         Rule("subscription.updated", _not_only_reminded),
