@@ -98,6 +98,7 @@ def test_readyz_reports_the_database_the_workers_and_the_queues(settings: Any) -
         "queues": {
             "jobs": {"due": 1, "oldest_due_age_seconds": 90.0},
             "emails": {"due": 0, "oldest_due_age_seconds": 0.0},
+            "webhooks": {"due": 0, "oldest_due_age_seconds": 0.0},
             "exports": {"due": 0, "oldest_due_age_seconds": 0.0},
         },
     }

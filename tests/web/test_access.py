@@ -11,6 +11,7 @@ from django.urls import URLPattern, reverse
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.services import api_key_create
+from recurra.automation.webhooks.services import endpoint_create, endpoint_ping
 from recurra.catalog.line_items import stored_input
 from recurra.catalog.models import Product
 from recurra.commerce.links import checkout_url, quote_url
@@ -78,6 +79,17 @@ def test_every_view_declares_its_role() -> None:
         "users",
         "user_new",
         "user_role",
+        "webhooks",
+        "webhook_new",
+        "webhook_endpoint",
+        "webhook_reveal",
+        "webhook_rotate",
+        "webhook_test",
+        "webhook_toggle",
+        "webhook_delete",
+        "webhook_delivery",
+        "webhook_delivery_retry",
+        "webhook_delivery_resend",
     }
 
 
@@ -194,6 +206,9 @@ def _record_ids(records: Any) -> dict[str, Any]:
         actor=SYSTEM,
         at=clock.now(),
     )
+    endpoint = endpoint_create(
+        url="http://127.0.0.1:9/recurra", enabled_events=["*"], actor=SYSTEM, at=clock.now()
+    )
     return {
         "exports": export.pk,
         "views": view.pk,
@@ -212,6 +227,8 @@ def _record_ids(records: Any) -> dict[str, Any]:
         "api-keys": key.pk,
         "users": make_user(Role.VIEWER, "target").pk,
         "emails": EmailMessage.objects.create(to="x@example.com", kind="receipt", run_at=clock.now()).pk,
+        "webhooks": endpoint.endpoint.pk,
+        "webhook-deliveries": endpoint_ping(endpoint=endpoint.endpoint, at=clock.now()).pk,
     }
 
 

@@ -143,7 +143,7 @@ def test_every_role_opens_its_profile(client_as: Callable[[str], Client], role: 
     shown = re.findall(r"<a [^>]*>([^<]*)</a>", tabs[1])
     assert shown[-1] == "Profile"
     # The other tabs are super admins' pages: the others see only their profile.
-    assert len(shown) == (7 if role == "super_admin" else 1)
+    assert len(shown) == (8 if role == "super_admin" else 1)
 
 
 def test_the_name_in_the_top_bar_leads_to_the_profile(viewer: Client) -> None:
