@@ -23,6 +23,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from recurra.accounts.selectors import account_settings
+
 # Norwegian without a written standard, or in Nynorsk: Bokmål is the closest Recurra speaks.
 ALIASES = {"no": "nb", "nn": "nb"}
 
@@ -57,8 +59,6 @@ def seller_language(request: HttpRequest) -> str:
         return browser_language(request)
     if chosen := _spoken(user.language):
         return chosen
-    from recurra.accounts.selectors import account_settings
-
     return user_language(user.language, account_settings().default_language)
 
 

@@ -22,6 +22,7 @@ import httpx
 from django.conf import settings
 
 from recurra.automation.webhooks import addresses
+from recurra.core import clock
 
 MAX_BODY = 64 * 1024
 SHOWN_BODY = 2 * 1024  # what pages show of an answer
@@ -168,6 +169,4 @@ def use_sender(new: Sender) -> Sender:
 def signing_seconds() -> int:
     """``webhook-timestamp``: real seconds, in sandbox mode too. A receiver compares it with its own
     clock to refuse replays (five minutes' tolerance), which a simulated date would always fail."""
-    from recurra.core import clock
-
     return clock.epoch_ms() // 1000
