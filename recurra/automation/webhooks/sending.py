@@ -62,7 +62,8 @@ class Sender(Protocol):
 
 
 def timeout_seconds() -> float:
-    return float(getattr(settings, "RECURRA_WEBHOOKS_TIMEOUT", 15))
+    """Seconds a delivery may take (``RECURRA_WEBHOOKS_TIMEOUT``, read by ``settings``)."""
+    return settings.RECURRA_WEBHOOKS_TIMEOUT
 
 
 class HttpSender:

@@ -33,7 +33,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from recurra.automation.webhooks import failures
-from recurra.core.formats import active_locale, day_text, moment_text, period_text
+from recurra.core.formats import active_locale, day_text, moment_text, money_text, period_text
 from recurra.core.money import Money
 from recurra.exports.languages import LANGUAGES
 from recurra.payments.brands import method_text
@@ -50,7 +50,7 @@ def money(value: Money | int | None, currency: str | None = None) -> str:
     if value is None:
         return "—"
     amount = value if isinstance(value, Money) else Money(int(value), currency or "")
-    return amount.format(active_locale())
+    return money_text(amount.amount, amount.currency, translation.get_language())
 
 
 @register.filter
