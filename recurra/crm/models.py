@@ -7,6 +7,7 @@ deletion (the link is cleared, never the record).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -44,11 +45,27 @@ class Address(models.Model):
         return {part: getattr(self, self.column(part)) for part in self.ADDRESS_FIELDS}
 
 
+class Owned(models.Model):
+    """A record someone on the team answers for: its owner, a user (none: nobody yet).
+
+    Changed only through :func:`recurra.crm.owners.owner_assign` (one audit event per change).
+    A user who is deleted leaves their records without an owner; a deactivated one stays their
+    owner until someone assigns another.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
 # The parts a billing address must have where one is required (a checkout, a card payment).
 REQUIRED_ADDRESS = ("line1", "city", "postal_code", "country")
 
 
-class Company(Timestamped, Address):
+class Company(Timestamped, Address, Owned):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("com"))
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, blank=True)
@@ -63,7 +80,7 @@ class Company(Timestamped, Address):
         return self.name
 
 
-class Contact(Timestamped, Address):
+class Contact(Timestamped, Address, Owned):
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("con"))
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=100, blank=True)
@@ -98,7 +115,7 @@ class DealStage(models.TextChoices):
     CLOSED_LOST = "closed_lost", _("Closed lost")
 
 
-class Deal(Timestamped):
+class Deal(Timestamped, Owned):
     """A sale in progress. With line items, ``amount`` is their net sum (one payment of each)."""
 
     id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("deal"))

@@ -21,7 +21,7 @@ from recurra.catalog.models import LineItemFields
 from recurra.catalog.terms import BillingFrequency, BillingTerms, CollectionMethod, PaymentTerms
 from recurra.core import ids
 from recurra.core.models import Timestamped
-from recurra.crm.models import Address
+from recurra.crm.models import Address, Owned
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -50,7 +50,7 @@ def _all_methods() -> list[str]:
     return ["card", "ach"]
 
 
-class Subscription(Timestamped, Address):
+class Subscription(Timestamped, Address, Owned):
     """A recurring charge for one contact: line items sharing frequency, terms, start and payments.
 
     The address columns (from :class:`Address`) are the billing address.
