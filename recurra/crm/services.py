@@ -16,7 +16,8 @@ from recurra.core import events, records
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.core.money import CurrencyError, normalize_currency
-from recurra.crm.models import Address, Company, Contact, Deal, DealLineItem, DealStage
+from recurra.crm.models import Address, Company, Contact, Deal, DealLineItem, DealStage, Owned
+from recurra.crm.owners import KEEP, OwnerChange, owner_assign, owner_change_error
 from recurra.crm.selectors import contacts_with_email
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
@@ -31,6 +32,27 @@ def _existing(model: type[models.Model], pk: str | None, field: str) -> Any:
     if obj is None:
         raise ValidationFailed.field(field, f"no {model._meta.verbose_name} {pk}")
     return obj
+
+
+def _owner_checked(owner_id: OwnerChange, current: Owned | None, errors: list[FieldError]) -> None:
+    """The problem with ``owner_id`` (KEEP: none) into ``errors``; ``current``: the record being
+    changed (its own owner again is never a problem), None for a new one."""
+    problem = owner_change_error(owner_id, current.owner_id if current is not None else None)
+    if problem is not None:
+        errors.append(problem)
+
+
+def _update_owned(
+    obj: Owned, *, actor: Actor, owner_id: OwnerChange, unique_field: str | None = None, **cleaned: Any
+) -> None:
+    """Save ``cleaned`` (one ``<model>.updated`` event) and, when given, the owner (through
+    ``owner_assign``: an event of its own), in one transaction. A change of the owner alone
+    touches nothing else."""
+    with transaction.atomic():
+        if cleaned or owner_id is KEEP:
+            records.update(obj, actor=actor, unique_field=unique_field, **cleaned)
+        if owner_id is not KEEP:
+            owner_assign(obj=obj, owner_id=owner_id, actor=actor)
 
 
 def address_columns(address: Any, errors: list[FieldError], *, field: str = "address") -> dict[str, str]:
@@ -68,9 +90,11 @@ def address_columns(address: Any, errors: list[FieldError], *, field: str = "add
     return columns
 
 
-def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
+def _clean_contact(values: dict[str, Any], contact: Contact | None = None) -> dict[str, Any]:
+    """Checked contact fields; ``owner_id`` when given (``contact``: the one changed, else None)."""
     errors: list[FieldError] = []
     cleaned = {k: v for k, v in values.items() if k not in ("address", "company_id")}
+    owner_id = cleaned.pop("owner_id", KEEP)
     for name in ("first_name", "last_name", "phone"):
         if name in cleaned:
             cleaned[name] = (cleaned[name] or "").strip()
@@ -81,10 +105,13 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
         except DjangoValidationError:
             errors.append(FieldError("email", gettext("is not a valid email address")))
     cleaned.update(address_columns(values.get("address"), errors))
+    _owner_checked(owner_id, contact, errors)
     if errors:
         raise ValidationFailed("invalid contact", errors=errors)
     if "company_id" in values:
         cleaned["company"] = _existing(Company, values["company_id"], "company_id")
+    if owner_id is not KEEP:
+        cleaned["owner_id"] = owner_id
     return cleaned
 
 
@@ -93,7 +120,7 @@ def _email_taken(email: str, exclude_pk: str | None = None) -> bool:
 
 
 def contact_create(*, actor: Actor, **values: Any) -> Contact:
-    """A contact; the email is unique whatever its case."""
+    """A contact; the email is unique whatever its case; ``owner_id`` an active user or None."""
     cleaned = _clean_contact(values)
     if _email_taken(cleaned["email"]):
         raise ValidationFailed.field("email", gettext("another contact has this email"))
@@ -101,19 +128,23 @@ def contact_create(*, actor: Actor, **values: Any) -> Contact:
 
 
 def contact_update(*, contact: Contact, actor: Actor, **changes: Any) -> Contact:
-    cleaned = _clean_contact(changes)
+    """Change a contact; ``owner_id`` (when given) through ``owner_assign``, in the same transaction."""
+    cleaned = _clean_contact(changes, contact)
+    owner_id = cleaned.pop("owner_id", KEEP)
     if "email" in cleaned and _email_taken(cleaned["email"], exclude_pk=contact.pk):
         raise ValidationFailed.field("email", gettext("another contact has this email"))
-    return records.update(contact, actor=actor, unique_field="email", **cleaned)
+    _update_owned(contact, actor=actor, owner_id=owner_id, unique_field="email", **cleaned)
+    return contact
 
 
 def contact_delete(*, contact: Contact, actor: Actor) -> None:
     records.delete(contact, actor=actor, in_use=f"contact {contact.pk} is still in use")
 
 
-def _clean_company(values: dict[str, Any]) -> dict[str, Any]:
+def _clean_company(values: dict[str, Any], company: Company | None = None) -> dict[str, Any]:
     errors: list[FieldError] = []
     cleaned = {k: v for k, v in values.items() if k != "address"}
+    owner_id = cleaned.pop("owner_id", KEEP)
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
@@ -127,8 +158,11 @@ def _clean_company(values: dict[str, Any]) -> dict[str, Any]:
             errors.append(FieldError("domain", gettext("is not a domain name like example.com")))
         cleaned["domain"] = domain
     cleaned.update(address_columns(values.get("address"), errors))
+    _owner_checked(owner_id, company, errors)
     if errors:
         raise ValidationFailed("invalid company", errors=errors)
+    if owner_id is not KEEP:
+        cleaned["owner_id"] = owner_id
     return cleaned
 
 
@@ -137,7 +171,10 @@ def company_create(*, actor: Actor, **values: Any) -> Company:
 
 
 def company_update(*, company: Company, actor: Actor, **changes: Any) -> Company:
-    return records.update(company, actor=actor, **_clean_company(changes))
+    """Change a company; ``owner_id`` (when given) through ``owner_assign``, in the same transaction."""
+    cleaned = _clean_company(changes, company)
+    _update_owned(company, actor=actor, owner_id=cleaned.pop("owner_id", KEEP), **cleaned)
+    return company
 
 
 def company_delete(*, company: Company, actor: Actor) -> None:
@@ -152,6 +189,7 @@ def _clean_deal(values: dict[str, Any], deal: Deal | None) -> dict[str, Any]:
     """Checked deal fields; ``line_items`` (resolved) when given. ``deal`` is None for a new one."""
     errors: list[FieldError] = []
     cleaned = {k: v for k, v in values.items() if k not in ("contact_id", "company_id", "line_items")}
+    owner_id = cleaned.pop("owner_id", KEEP)
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
@@ -165,6 +203,7 @@ def _clean_deal(values: dict[str, Any], deal: Deal | None) -> dict[str, Any]:
             errors.append(FieldError("currency", str(exc)))
     if "amount" in cleaned and not is_amount(cleaned["amount"]):
         errors.append(FieldError("amount", AMOUNT_RULE))
+    _owner_checked(owner_id, deal, errors)
     if errors:
         raise ValidationFailed("invalid deal", errors=errors)
     if "contact_id" in values:
@@ -174,6 +213,8 @@ def _clean_deal(values: dict[str, Any], deal: Deal | None) -> dict[str, Any]:
     cleaned.update(_priced_by_line_items(values.get("line_items"), cleaned, deal))
     if deal is None:
         cleaned.setdefault("currency", DEFAULT_CURRENCY)
+    if owner_id is not KEEP:
+        cleaned["owner_id"] = owner_id
     return cleaned
 
 
@@ -251,13 +292,15 @@ def deal_create(*, actor: Actor, line_items: list[LineItemInput] | None = None, 
 def deal_update(
     *, deal: Deal, actor: Actor, line_items: list[LineItemInput] | None = None, **changes: Any
 ) -> Deal:
-    """Change a deal. ``line_items`` replaces all of them ([] removes them); None keeps them."""
+    """Change a deal. ``line_items`` replaces all of them ([] removes them); None keeps them.
+    ``owner_id`` (when given) through ``owner_assign``, in the same transaction."""
     cleaned = _clean_deal({**changes, "line_items": line_items}, deal)
     items = cleaned.pop("line_items", None)
+    owner_id = cleaned.pop("owner_id", KEEP)
     with transaction.atomic():
         if items is not None:
             _set_line_items(deal, items, actor)
-        records.update(deal, actor=actor, **cleaned)
+        _update_owned(deal, actor=actor, owner_id=owner_id, **cleaned)
     return deal
 
 

@@ -30,6 +30,12 @@ and reported together:
   invoice is a credit: ``paid`` with nothing paid and a negative ``amount_due``
   (what is owed back); it is not refunded or applied to later invoices by
   itself (staff refund it by hand if they choose).
+- ``owner_id`` (a user, or None for nobody) changes the owner through
+  ``crm.owners.owner_assign`` (its own ``subscription.updated`` event). An edit
+  of the owner alone is no edit of the subscription: any status, no charge on
+  its way checked, no email to the contact (the owner is the team's business),
+  nothing prorated. With other changes it is saved in their transaction, and
+  the contact's email does not mention it.
 - ``preview=True`` computes the same result and writes nothing: no rows, no
   events, no emails, no charge.
 - The saved edit writes one ``subscription.updated`` event (before/after of the
@@ -58,6 +64,7 @@ from recurra.core.actors import Actor
 from recurra.core.errors import Conflict, FieldError, ValidationFailed
 from recurra.core.formats import period_text
 from recurra.crm.models import Address, Contact
+from recurra.crm.owners import KEEP, OwnerChange, owner_assign, owner_change_error
 from recurra.invoicing.charge_requests import invoice_charge_queue
 from recurra.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from recurra.invoicing.numbering import take_numbers
@@ -109,6 +116,11 @@ class SubscriptionChanges:
     payment_method: PaymentMethod | None = None
     contact: Contact | None = None
     billing_address: Mapping[str, Any] | None = None
+    owner_id: OwnerChange = KEEP  # None: no owner
+
+    def owner_only(self) -> bool:
+        """Whether the owner is all this changes (no edit of the subscription itself)."""
+        return self.owner_id is not KEEP and dataclasses.replace(self, owner_id=KEEP) == SubscriptionChanges()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +317,7 @@ class _Plan:
     row: dict[str, Any]
     items: list[SubscriptionLineItem] | None
     proration: ProrationResult | None
+    owner_id: OwnerChange = KEEP
 
 
 def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today: date) -> _Plan:
@@ -331,6 +344,9 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
     if changes.next_payment_date is not None:
         row.update(_schedule_changes(sub, changes.next_payment_date, today, errors))
     items = _new_items(sub, changes.line_items, errors) if changes.line_items is not None else None
+    owner_problem = owner_change_error(changes.owner_id, sub.owner_id)
+    if owner_problem is not None:
+        errors.append(owner_problem)
     if errors:
         raise ValidationFailed(f"{len(errors)} invalid field(s)", errors=errors)
     prorated = None
@@ -341,7 +357,7 @@ def _plan(sub: Subscription, changes: SubscriptionChanges, proration: str, today
         period = _current_period(sub) if proration == "prorate" else None
         if period is not None:
             prorated = _prorate(list(sub.line_items.all()), items, period, today)
-    return _Plan(row=row, items=items, proration=prorated)
+    return _Plan(row=row, items=items, proration=prorated, owner_id=changes.owner_id)
 
 
 def _changed(sub: Subscription, plan: _Plan) -> dict[str, tuple[Any, Any]]:
@@ -352,6 +368,8 @@ def _changed(sub: Subscription, plan: _Plan) -> dict[str, tuple[Any, Any]]:
     }
     if plan.items is not None:
         changed["line_items"] = (None, None)
+    if plan.owner_id is not KEEP and plan.owner_id != sub.owner_id:
+        changed["owner_id"] = (sub.owner_id, plan.owner_id)
     return changed
 
 
@@ -450,6 +468,8 @@ def _save(
         if plan.items is not None:
             old["line_items"], new["line_items"] = old_items, new_items
         events.record(type="subscription.updated", obj=locked, actor=actor, before=old, after=new)
+        if plan.owner_id is not KEEP:
+            owner_assign(obj=locked, owner_id=plan.owner_id, actor=actor)
         invoice = None
         if plan.proration is not None and plan.proration.total != 0:
             invoice = _prorated_invoice(locked, plan.proration, today, actor, at)
@@ -458,7 +478,8 @@ def _save(
                     invoice_id=invoice.pk, origin=PaymentOrigin.PRORATION, actor=actor, at=at
                 )
         locked.contact = Contact.objects.get(pk=locked.contact_id)
-        email_queue(subscription_changed(locked, changed, plan.proration, account_settings()), at=at)
+        told = {name: values for name, values in changed.items() if name != "owner_id"}  # the team's
+        email_queue(subscription_changed(locked, told, plan.proration, account_settings()), at=at)
     return locked, invoice
 
 
@@ -488,6 +509,23 @@ def _charge(sub: Subscription, invoice: Invoice | None, at: datetime) -> str | N
     )
 
 
+def _owner_change(
+    subscription: Subscription, owner_id: OwnerChange, *, actor: Actor, preview: bool
+) -> ChangeResult:
+    """An edit of the owner alone: ``owner_assign`` (or, previewed, only checked), whatever the status."""
+    current = Subscription.objects.get(pk=subscription.pk)
+    assert owner_id is not KEEP
+    problem = owner_change_error(owner_id, current.owner_id)
+    if problem is not None:
+        raise ValidationFailed(f"{problem.field}: {problem.message}", errors=[problem])
+    changed = {"owner_id": (current.owner_id, owner_id)} if owner_id != current.owner_id else {}
+    saved = False
+    if not preview:
+        saved = owner_assign(obj=current, owner_id=owner_id, actor=actor)
+    current.owner_id = owner_id
+    return ChangeResult(current, tuple(current.line_items.all()), changed, None, saved=saved)
+
+
 def subscription_change(
     *,
     subscription: Subscription,
@@ -501,6 +539,8 @@ def subscription_change(
 
     A saved edit with nothing changed writes nothing and sends no email.
     """
+    if changes.owner_only():
+        return _owner_change(subscription, changes.owner_id, actor=actor, preview=preview)
     current = Subscription.objects.select_related("contact", "payment_method").get(pk=subscription.pk)
     _check_editable(current)
     today = schedule.local_date(at, account_zone())
@@ -510,8 +550,12 @@ def subscription_change(
         items = plan.items if plan.items is not None else list(current.line_items.all())
         for name, value in plan.row.items():
             setattr(current, name, value)
+        if "owner_id" in changed:
+            current.owner_id = changed["owner_id"][1]
         current.mrr = mrr_in_status(current.status, current.line_items_mrr)  # as the database would derive it
         return ChangeResult(current, tuple(items), changed, plan.proration, saved=False)
+    if set(changed) == {"owner_id"}:  # the rest sent as it was: the owner alone changes
+        return _owner_change(current, plan.owner_id, actor=actor, preview=False)
     saved, invoice = _save(current, plan, changed, actor, at)
     payment_id = _charge(saved, invoice, at)
     prorated = plan.proration

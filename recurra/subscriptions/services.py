@@ -43,6 +43,7 @@ from recurra.core import events
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.crm.models import Address, Company, Contact, Deal
+from recurra.crm.owners import owner_error
 from recurra.payments.method_types import online_types_errors
 from recurra.payments.models import PaymentMethod
 from recurra.subscriptions.amounts import recurring_amounts
@@ -295,13 +296,14 @@ def subscription_draft(
     collect_shipping_address: bool = False,
     save_payment_method: bool = True,
     invoice_settings: Mapping[str, Any] | None = None,
+    owner_id: int | None = None,
     at: datetime,
 ) -> Draft:
     """The subscription of ``contact`` with copies of ``line_items``, every rule checked (ValidationFailed
     naming each broken one), written nowhere: what "Create subscription" confirms before it creates.
 
     ``origin``: where it came from, as Subscription fields (``payment_link``,
-    ``quote``, ``purchase``), set as given.
+    ``quote``, ``purchase``), set as given. ``owner_id``: an active user (``crm.owners``), or None.
     """
     errors: list[FieldError] = []
     purchased_on = schedule.local_date(at, account_zone())
@@ -318,6 +320,9 @@ def subscription_draft(
     address = billing_address_columns(billing_address, contact, errors)
     invoice = _invoice_settings(invoice_settings, errors)
     title = _name(name, lines, errors, language=invoice.get("invoice_language", ""))
+    owner_problem = owner_error(owner_id)
+    if owner_problem is not None:
+        errors.append(owner_problem)
     if errors or key is None:
         raise ValidationFailed(f"{len(errors)} invalid field(s)", errors=errors)
 
@@ -330,6 +335,7 @@ def subscription_draft(
         contact=contact,
         company=company if company is not None else contact.company,
         deal=deal,
+        owner_id=owner_id,
         **(origin or {}),
         currency=items[0].currency,
         billing_frequency=key.billing_frequency,
