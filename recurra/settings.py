@@ -210,6 +210,9 @@ NINJA_PAGINATION_MAX_LIMIT = 1000
 # reconciler settles it. Tests that kill workers shorten it.
 RECURRA_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("RECURRA_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 RECURRA_WEBHOOKS_TIMEOUT = float(os.environ.get("RECURRA_WEBHOOKS_TIMEOUT", "15"))  # seconds per delivery
+# Workflows read audit events this many ms old or older (automation.workflows.enrolling: commits
+# of concurrent transactions settle; clocks of the machines running Recurra agree within it).
+WORKFLOW_SETTLE_MS = int(os.environ.get("RECURRA_WORKFLOW_SETTLE_MS", "250"))
 RECURRA_LEASE_SECONDS = int(os.environ.get("RECURRA_LEASE_SECONDS", "120"))
 # Billing threads per worker process (PostgreSQL; SQLite has one writer): one thread's batch
 # computes while another's waits on the database or the gateway.

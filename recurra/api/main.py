@@ -30,6 +30,7 @@ from recurra.api.routers import (
     update_links,
     views,
     webhooks,
+    workflows,
 )
 from recurra.api.routers import settings as settings_router
 
@@ -92,3 +93,4 @@ api.add_router("/views", views.router)
 api.add_router("/exports", exports.router)
 api.add_router("/", system.router)
 api.add_router("/", webhooks.router)
+api.add_router("/workflows", workflows.router)

@@ -114,3 +114,162 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+# Workflows --------------------------------------------------------------------------------------
+
+
+class Workflow(Timestamped):
+    """A workflow: when a trigger fires for a subscription that matches its filters, run its actions.
+
+    ``definition`` is its current version's ``{trigger, filters, reenroll, actions}`` (the JSON the
+    API takes, as ``workflows.spec`` writes it); each change of it is a new :class:`WorkflowVersion`
+    and running enrollments finish on theirs. Only events after ``enabled_from`` (an event id: the
+    moment it was last enabled or its trigger changed) enroll. A deleted workflow is kept (its
+    enrollments are history) with ``deleted_at`` set; its waiting enrollments stop.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wf"))
+    name = models.CharField(max_length=200)
+    object = models.CharField(max_length=20, default="subscription")
+    enabled = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    definition = models.JSONField(default=dict)
+    enabled_from = models.CharField(
+        max_length=ids.ID_LENGTH,
+        blank=True,
+        help_text="events with a smaller id do not enroll",  # i18n: not text
+    )
+    dates_through = models.DateField(
+        null=True,
+        blank=True,
+        help_text="date triggers: the last account-local day evaluated",  # i18n: not text
+    )
+    rotation = models.PositiveIntegerField(
+        default=0,
+        help_text="assign_owner: owners handed out so far (round robin)",  # i18n: not text
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.name}"
+
+
+class WorkflowVersion(models.Model):
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wfv"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    created_at = models.DateTimeField(default=clock.now)
+    created_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_number")]
+
+
+class EnrollmentStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")  # due now (its next step runs) or later (after a delay)
+    RUNNING = "running", _("Running")  # claimed by a worker (leased)
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+    STOPPED = "stopped", _("Stopped")  # not run: a loop (depth), or its workflow was deleted
+
+
+ENROLLED = (EnrollmentStatus.QUEUED, EnrollmentStatus.RUNNING)
+
+
+class Enrollment(QueuedWork):
+    """A subscription going through a workflow version's actions: a row of the ``workflows`` queue.
+
+    One per (workflow, subscription, occurrence): ``once`` unless the workflow re-enrolls (then
+    the event that enrolled it), and a date trigger's date (``next_payment_date:2027-03-31``), so
+    racing workers enroll once; and at most one enrolled (waiting or running) per (workflow,
+    subscription). ``position`` is the path of the next step (``[2]``, ``[1, "then", 0]``).
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wfe"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="enrollments")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.CASCADE, related_name="enrollments")
+    subscription_id = models.CharField(max_length=ids.ID_LENGTH)
+    occurrence = models.CharField(max_length=120)
+    trigger = models.JSONField(default=dict, help_text="what enrolled it")  # i18n: not text
+    event_id = models.CharField(max_length=ids.ID_LENGTH, blank=True)
+    depth = models.PositiveSmallIntegerField(default=1)
+    position = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.QUEUED
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            *QueuedWork.Meta.indexes,
+            models.Index(fields=["subscription_id", "-id"], name="enrollment_by_subscription"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "subscription_id", "occurrence"], name="enrollment_once_per_occurrence"
+            ),
+            models.UniqueConstraint(
+                fields=["workflow", "subscription_id"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="enrollment_one_at_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.workflow_id} {self.subscription_id} ({self.status})"
+
+
+class StepOutcome(models.TextChoices):
+    DONE = "done", _("Done")
+    WAITING = "waiting", _("Waiting")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+class EnrollmentStep(models.Model):
+    """One step an enrollment took: when, its outcome, and what it did (``detail``). Written in the
+    transaction of the step's effect, once per (enrollment, path): a step is never done twice."""
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("wfs"))
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="steps")
+    path = models.CharField(max_length=60)
+    type = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=10, choices=StepOutcome.choices)
+    detail = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["enrollment", "path"], name="enrollment_step_once")]
+
+
+class WorkflowMatch(models.Model):
+    """Filter triggers: a subscription that matched a workflow's filters when last evaluated.
+
+    A subscription enrolls when it starts to match: it matches and has no row. Rows of
+    subscriptions matching when the trigger was set are written then (they do not enroll)."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="matches")
+    subscription_id = models.CharField(max_length=ids.ID_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "subscription_id"], name="workflow_match_once")
+        ]
+
+
+class WorkflowCursor(models.Model):
+    """Where the evaluation of audit events has got to (one row): every event with a smaller id
+    has been evaluated. Locked while a worker evaluates, so one worker at a time moves it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    position = models.CharField(max_length=ids.ID_LENGTH, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)

@@ -173,7 +173,7 @@ def build(
         actor_type=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
-        data=_data(before, after, extra),
+        data=_data(before, after, extra, actor.depth),
         **({"created_at": at} if at is not None else {}),
     )
 
@@ -216,7 +216,7 @@ def row(
         actor_type=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
-        data=_data(before, after, None),
+        data=_data(before, after, None, actor.depth),
         created_at=at,
     )
 
@@ -232,9 +232,10 @@ def _object_type(obj: models.Model, type: str) -> str:
 
 
 def _data(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, extra: dict[str, Any] | None
+    before: dict[str, Any] | None, after: dict[str, Any] | None, extra: dict[str, Any] | None, depth: int = 0
 ) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+    """An event's data; ``depth``: a workflow's action (``Actor.depth``), kept to stop loops."""
+    data: dict[str, Any] = {"depth": depth} if depth else {}
     if before is not None:
         data["before"] = before
     if after is not None:

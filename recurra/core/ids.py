@@ -107,3 +107,28 @@ def new_ids(prefix: str, count: int) -> list[str]:
 def factory(prefix: str) -> functools.partial[str]:
     """A model-field default that makes ids with ``prefix`` (serialisable in migrations)."""
     return functools.partial(new_id, prefix)
+
+
+def id_at(prefix: str, epoch_ms: int) -> str:
+    """The smallest id ``prefix`` could have at ``epoch_ms``: every id made earlier sorts below it,
+    every id made then or later not below (a time bound for cursors over ids).
+
+    >>> id_at("evt", 0)
+    'evt_00000000000000000000000000'
+    >>> new_id("evt") > id_at("evt", clock.epoch_ms() - 1)
+    True
+    """
+    return f"{prefix}_{_encode(max(epoch_ms, 0) << _RANDOM_BITS, 26)}"
+
+
+def epoch_ms_of(id_: str) -> int:
+    """The millisecond an id was made in (its first ten digits).
+
+    >>> epoch_ms_of(id_at("evt", 1_800_000_000_000))
+    1800000000000
+    """
+    body = id_.rpartition("_")[2][:10]
+    value = 0
+    for digit in body:
+        value = value * 32 + _ALPHABET.index(digit)
+    return value

@@ -31,6 +31,7 @@ class EmailKind(models.TextChoices):
     EXPORT_READY = "export_ready", _("Export ready")
     ADMIN_DIGEST = "admin_digest", _("Daily payments summary (admin)")
     ADMIN_WEBHOOK_DISABLED = "admin_webhook_disabled", _("Webhook endpoint disabled (admin)")
+    WORKFLOW_NOTIFICATION = "workflow_notification", _("Workflow notification (internal)")
 
 
 class EmailLanguage(models.TextChoices):

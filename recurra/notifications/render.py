@@ -46,6 +46,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.EXPORT_READY: ("business_name", "download_url", "expires_on", "format"),
     EmailKind.ADMIN_DIGEST: ("business_name", "day", "succeeded", "failed"),
     EmailKind.ADMIN_WEBHOOK_DISABLED: ("business_name", "url", "failing_since", "reason"),
+    # An internal email a workflow writes (its author's subject and body, placeholders filled).
+    EmailKind.WORKFLOW_NOTIFICATION: ("business_name", "subject", "body", "workflow_name", "record_url"),
 }
 # Optional keys, for reference: receipt next_payment_date; payment_failed update_url;
 # payment_method_update expires_on; cancellation access_until, refund_amount;

@@ -4,7 +4,8 @@ A pass (:func:`run_due_work`) settles crashed charges and checkouts first (so
 nothing is charged twice), resumes paused subscriptions and ends those
 cancelled at their period's end, bills what is due, records settled bank
 debits, retries declined renewals, marks overdue invoices, sends reminders,
-runs the queued jobs and emails, and forgets expired exports and API
+enrolls subscriptions in workflows (date triggers, then the audit events since
+the cursor), runs the queued jobs, emails and enrollments, and forgets expired exports and API
 idempotency keys. Every step is idempotent and safe beside other workers, so
 any number of ``recurra worker`` processes may run on PostgreSQL.
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recurra.api.idempotency import idempotency_purge, idempotency_purge_next_due
+from recurra.automation.workflows.dates import dates_next_due, workflows_dates
+from recurra.automation.workflows.enrolling import enroll_next_due, workflows_enroll
 from recurra.billing.dunning import DunningReport, retry_due, retry_next_due
 from recurra.billing.outcomes import Outcomes
 from recurra.billing.overdue import mark_overdue, overdue_next_due
@@ -55,6 +58,7 @@ class WorkReport:
     dunning: DunningReport = field(default_factory=DunningReport)
     overdue: int = 0
     reminders: int = 0
+    enrolled: int = 0
     jobs: int = 0
 
     def __iadd__(self, other: WorkReport) -> WorkReport:
@@ -65,6 +69,7 @@ class WorkReport:
         self.dunning += other.dunning
         self.overdue += other.overdue
         self.reminders += other.reminders
+        self.enrolled += other.enrolled
         self.jobs += other.jobs
         return self
 
@@ -79,6 +84,7 @@ class WorkReport:
             or self.dunning.final_actions
             or self.overdue
             or self.reminders
+            or self.enrolled
             or self.jobs
         )
 
@@ -159,6 +165,18 @@ def _remind(report: WorkReport, *, at: datetime, stop: threading.Event | None) -
     return bool(done)
 
 
+def _dates(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
+    done = workflows_dates(at=at)  # date triggers: the account-local day's subscriptions
+    report.enrolled += done
+    return bool(done)
+
+
+def _enroll(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
+    done = workflows_enroll(at=at)  # the audit events since the cursor, for the workflows' triggers
+    report.enrolled += done
+    return bool(done)
+
+
 def _jobs(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = run_due(at=at, stop=stop)  # emails, jobs and exports
     report.jobs += done
@@ -183,6 +201,8 @@ STEPS: Sequence[Step] = (
     Step("retry_due", _retry, retry_next_due),
     Step("mark_overdue", _overdue, overdue_next_due),
     Step("send_reminders", _remind, reminders_next_due),
+    Step("workflows_dates", _dates, dates_next_due),
+    Step("workflows_enroll", _enroll, enroll_next_due, stops=False),
     Step("run_due", _jobs, jobs_next_due),
     Step("exports_expire", _expire, exports_expire_next_due, stops=False),
     Step("idempotency_purge", _purge, idempotency_purge_next_due, stops=False),

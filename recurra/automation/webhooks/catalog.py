@@ -78,8 +78,11 @@ EVENT_TYPES: dict[str, str] = {
     "checkout.completed": "a buyer completed a checkout (payment link or quote)",
     "export.completed": "an export's file is ready",
     "ping": "sent by POST /webhook-endpoints/{id}/test only",
+    "workflow.webhook": "sent by a workflow's webhook step when a date or a filter enrolled the subscription",
 }
 WILDCARD = "*"
+WORKFLOW_WEBHOOK = "workflow.webhook"
+ON_REQUEST = frozenset({"ping", WORKFLOW_WEBHOOK})  # sent to one endpoint when asked, never subscribed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,9 +228,9 @@ def wants(enabled: frozenset[str], event_type: str) -> bool:
     >>> wants(frozenset({"*"}), "invoice.paid"), wants(frozenset({"invoice.paid"}), "invoice.created")
     (True, False)
     """
-    return event_type in enabled or (WILDCARD in enabled and event_type != "ping")
+    return event_type in enabled or (WILDCARD in enabled and event_type not in ON_REQUEST)
 
 
 def unknown_types(types: list[str]) -> list[str]:
     """The names in ``types`` that are neither an event type nor ``*``."""
-    return [t for t in types if t != WILDCARD and (t not in EVENT_TYPES or t == "ping")]
+    return [t for t in types if t != WILDCARD and (t not in EVENT_TYPES or t in ON_REQUEST)]

@@ -8,13 +8,13 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from recurra.automation.webhooks.catalog import EVENT_TYPES, WILDCARD
+from recurra.automation.webhooks.catalog import EVENT_TYPES, ON_REQUEST, WILDCARD
 from recurra.web.forms.base import ServiceForm
 
 
 def event_choices() -> list[tuple[str, Any]]:
     """Every type by its code (``subscription.created``: the API's name, the same in every language)."""
-    codes = [(t, format_html("<code>{}</code>", t)) for t in EVENT_TYPES if t != "ping"]
+    codes = [(t, format_html("<code>{}</code>", t)) for t in EVENT_TYPES if t not in ON_REQUEST]
     return [(WILDCARD, _("Every event type (*)")), *codes]
 
 

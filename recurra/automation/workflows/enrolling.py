@@ -1,0 +1,289 @@
+"""Enrollments decided from the audit trail by a cursor: no service calls up to the workflows.
+
+A pass (:func:`workflows_enroll`) reads the audit events after the cursor in id order (ids sort by
+the millisecond they were made), a batch at a time, asks each enabled workflow's trigger about each
+event, narrows by the workflow's filters (one query per workflow and batch), writes the
+enrollments (rows of the ``workflows`` queue, run by the job runner right after) and moves the
+cursor, all in one transaction that holds the cursor's row: one worker at a time evaluates, and a
+racing one skips the pass.
+
+Settled events only: a transaction still open may yet commit events with ids below ones already
+visible. So a pass reads only ids made before the *horizon*: now less ``WORKFLOW_SETTLE_MS``, and
+on PostgreSQL also before the start of the oldest transaction that has written and is still open
+(``pg_stat_activity``; every Recurra process must connect as the same role to see it). On SQLite
+every write transaction holds the one write lock from its start (``IMMEDIATE``), and so does the
+pass. Events inside the margin wait for the next pass (the test clock's pass waits them out).
+
+Rules: an event made by a workflow's action carries its depth (``core.actors``), and enrolls at
+depth + 1; beyond :data:`MAX_DEPTH` the enrollment is written *stopped* and logged, never run (a
+loop ends there). A workflow sees only the events after its ``enabled_from``. An enrollment is one
+per (workflow, subscription, occurrence): the occurrence is ``once`` unless the workflow re-enrolls
+(then the id of the event that enrolled it), and one at a time while it is enrolled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from recurra.automation.models import (
+    Enrollment,
+    EnrollmentStatus,
+    WorkflowCursor,
+    WorkflowMatch,
+)
+from recurra.automation.workflows import matching, triggers
+from recurra.automation.workflows.live import Live, live_workflows
+from recurra.automation.workflows.spec import FilterTrigger, PropertyChange, trigger_json
+from recurra.core import clock, ids
+from recurra.core.events import EVENT_ID_PREFIX
+from recurra.core.models import Event
+from recurra.invoicing.models import Invoice
+from recurra.payments.models import Payment
+
+log = logging.getLogger("recurra.workflows")
+
+MAX_DEPTH = 3
+BATCH = 2000
+ONCE = "once"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An enrollment to write (if its keys are free)."""
+
+    live: Live
+    subscription_id: str
+    occurrence: str
+    trigger: dict[str, Any]
+    event_id: str
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: str
+    type: str
+    object_type: str
+    object_id: str
+    data: dict[str, Any]
+
+
+# The cursor ---------------------------------------------------------------------------------------
+
+
+def _horizon() -> str:
+    """The smallest event id not yet settled (see the module's docstring)."""
+    now_ms = clock.epoch_ms() - settings.WORKFLOW_SETTLE_MS
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (extract(epoch FROM min(xact_start)) * 1000)::bigint FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_xid IS NOT NULL"
+            )
+            oldest = cursor.fetchone()[0]
+        if oldest is not None:
+            now_ms = min(now_ms, int(oldest) - settings.WORKFLOW_SETTLE_MS)
+    return ids.id_at(EVENT_ID_PREFIX, now_ms)
+
+
+def _locked_cursor() -> WorkflowCursor | None:
+    """The cursor's row, locked for this transaction; None while another worker holds it."""
+    found = WorkflowCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    if found is None and not WorkflowCursor.objects.filter(pk=1).exists():
+        WorkflowCursor.objects.bulk_create([WorkflowCursor(pk=1)], ignore_conflicts=True)
+        found = WorkflowCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    return found
+
+
+def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
+    """Evaluate the settled audit events after the cursor; returns how many enrollments it wrote.
+
+    Events not yet settled are waited for once (the margin), so that the test clock, which runs
+    a pass right after the change, sees them."""
+    written = 0
+    waited = False
+    while True:
+        with transaction.atomic():
+            cursor = _locked_cursor()
+            if cursor is None:
+                return written  # another worker is at it
+            made, more, pending = _pass(cursor, at=at, limit=limit)
+            written += made
+        if more:
+            continue
+        if pending and not waited:
+            waited = True
+            time.sleep(settings.WORKFLOW_SETTLE_MS / 1000)
+            continue
+        return written
+
+
+def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, bool, bool]:
+    """(enrollments written, a full batch was read, events after the horizon wait)."""
+    horizon = _horizon()
+    live = [w for w in live_workflows() if triggers.audit_types(w.definition.trigger) != frozenset()]
+    start = cursor.position
+    if live:
+        start = max(start, min(w.enabled_from for w in live))
+    if not live:
+        _move(cursor, max(cursor.position, horizon), at)
+        return 0, False, False
+    rows = [
+        AuditRow(*values)
+        for values in Event.objects.filter(id__gt=start, id__lt=horizon)
+        .order_by("id")
+        .values_list("id", "type", "object_type", "object_id", "data")[:limit]
+    ]
+    made = enroll(evaluate(rows, live, at=at), at=at)
+    full = len(rows) == limit
+    _move(cursor, rows[-1].id if full else max(start, horizon), at)
+    pending = not full and Event.objects.filter(id__gte=horizon).exists()
+    return made, full, pending
+
+
+def _move(cursor: WorkflowCursor, position: str, at: datetime) -> None:
+    if position != cursor.position:
+        cursor.position, cursor.updated_at = position, at
+        cursor.save(update_fields=["position", "updated_at"])
+
+
+def enroll_next_due(*, after: datetime) -> datetime | None:
+    """``after`` while audit events wait after the cursor and a workflow listens; else None."""
+    position = WorkflowCursor.objects.filter(pk=1).values_list("position", flat=True).first() or ""
+    if not live_workflows():
+        return None
+    return after if Event.objects.filter(id__gt=position).exists() else None
+
+
+# Evaluation ---------------------------------------------------------------------------------------
+
+
+def evaluate(rows: Sequence[AuditRow], live: Sequence[Live], *, at: datetime) -> list[Candidate]:
+    """The enrollments ``rows`` make in ``live`` workflows (filters applied, loops stopped)."""
+    if not rows:
+        return []
+    linked = _linked_subscriptions(rows)
+    fired: dict[str, list[tuple[AuditRow, str]]] = defaultdict(list)  # workflow id → (row, sub id)
+    by_id = {w.id: w for w in live}
+    wanted = {w.id: triggers.audit_types(w.definition.trigger) for w in live}
+    for row in rows:
+        for w in live:
+            if row.id < w.enabled_from:
+                continue
+            types = wanted[w.id]
+            if types is not None and row.type not in types:
+                continue
+            if not triggers.fires(w.definition.trigger, row.type, row.object_type, row.data):
+                continue
+            sub = row.object_id if row.object_type == triggers.SUBSCRIPTION else linked.get(row.id)
+            if sub:
+                fired[w.id].append((row, sub))
+    found: list[Candidate] = []
+    for workflow_id, hits in fired.items():
+        w = by_id[workflow_id]
+        if isinstance(w.definition.trigger, FilterTrigger):
+            found += _starts_matching(w, hits, at=at)
+            continue
+        ok = matching.matching(w.definition.filters, (sub for _, sub in hits), at=at)
+        found += [_candidate(w, row, sub) for row, sub in hits if sub in ok]
+    return found
+
+
+def _candidate(w: Live, row: AuditRow, sub: str) -> Candidate:
+    depth = int(row.data.get("depth") or 0) + 1
+    trigger = {**trigger_json(w.definition.trigger), "event_id": row.id, "event_type": row.type}
+    if isinstance(w.definition.trigger, PropertyChange):
+        column = triggers.column_of(w.definition.trigger.property)
+        trigger["from_value"] = (row.data.get("before") or {}).get(column)
+        trigger["to_value"] = (row.data.get("after") or {}).get(column)
+    occurrence = row.id if w.definition.reenroll else ONCE
+    return Candidate(w, sub, occurrence, trigger, row.id, depth)
+
+
+def _starts_matching(w: Live, hits: list[tuple[AuditRow, str]], *, at: datetime) -> list[Candidate]:
+    """Filter triggers: the touched subscriptions that match now and had no match row."""
+    touched = {sub: row for row, sub in hits}  # the last event of each
+    now = matching.matching(w.definition.filters, touched, at=at)
+    before = set(
+        WorkflowMatch.objects.filter(workflow_id=w.id, subscription_id__in=list(touched)).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    started = [sub for sub in touched if sub in now and sub not in before]
+    stopped = [sub for sub in touched if sub in before and sub not in now]
+    if stopped:
+        WorkflowMatch.objects.filter(workflow_id=w.id, subscription_id__in=stopped).delete()
+    WorkflowMatch.objects.bulk_create(
+        [WorkflowMatch(workflow_id=w.id, subscription_id=sub) for sub in started], ignore_conflicts=True
+    )
+    return [_candidate(w, touched[sub], sub) for sub in started]
+
+
+def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, str]:
+    """Event id → subscription id for events about an invoice or a payment that has one."""
+    wanted: dict[str, list[AuditRow]] = defaultdict(list)
+    for row in rows:
+        if row.object_type in triggers.LINKED:
+            wanted[row.object_type].append(row)
+    found: dict[str, str] = {}
+    for object_type, model in (("invoice", Invoice), ("payment", Payment)):
+        some = wanted.get(object_type)
+        if not some:
+            continue
+        subs = dict(
+            model.objects.filter(pk__in={r.object_id for r in some}, subscription__isnull=False).values_list(
+                "pk", "subscription_id"
+            )
+        )
+        found.update({r.id: subs[r.object_id] for r in some if r.object_id in subs})
+    return found
+
+
+# Writing enrollments ------------------------------------------------------------------------------
+
+
+def enroll(candidates: Sequence[Candidate], *, at: datetime) -> int:
+    """Write the enrollments whose keys are free (racing workers and repeats write nothing more);
+    beyond :data:`MAX_DEPTH` as *stopped*. Returns how many were asked for."""
+    if not candidates:
+        return 0
+    rows = []
+    for c in candidates:
+        stopped = c.depth > MAX_DEPTH
+        if stopped:
+            log.warning(
+                "workflow %s not run for %s: depth %s (a loop of workflows stops at %s)",
+                c.live.id,
+                c.subscription_id,
+                c.depth,
+                MAX_DEPTH,
+            )
+        rows.append(
+            Enrollment(
+                workflow_id=c.live.id,
+                version_id=c.live.version_id,
+                subscription_id=c.subscription_id,
+                occurrence=c.occurrence,
+                trigger={**c.trigger, **({"stopped": "depth"} if stopped else {})},
+                event_id=c.event_id,
+                depth=c.depth,
+                position=[0],
+                status=EnrollmentStatus.STOPPED if stopped else EnrollmentStatus.QUEUED,
+                run_at=at,
+                created_at=at,
+                updated_at=at,
+                finished_at=at if stopped else None,
+            )
+        )
+    Enrollment.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
