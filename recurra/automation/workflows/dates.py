@@ -4,9 +4,9 @@ On each account-local day ``d`` a date workflow enrolls the subscriptions whose 
 ``d - offset_days`` (7 days before the next payment: the date is ``d + 7``), once per date value
 (the occurrence ``next_payment_date:2027-03-31``): moving to the next period makes a new date, and
 so a new enrollment. A day the worker missed is caught up the next time (its subscriptions enroll
-late, never twice); a workflow starts with the day it was enabled. Today is looked at again on
-each pass (a subscription created today with its payment 7 days out enrolls today; the occurrence
-keeps it to one). The test clock stops only on days some subscription is due (:func:`dates_next_due`).
+late, never twice); a workflow starts with the day it was enabled. The last day looked at is
+looked at again on each pass (a subscription created later that day, its payment 7 days out,
+enrolls then, or the next day at the latest; the occurrence keeps it to one). The test clock stops only on days some subscription is due (:func:`dates_next_due`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def workflows_dates(*, at: datetime) -> int:
             locked = Workflow.objects.select_for_update(skip_locked=True).filter(pk=w.id).first()
             if locked is None:
                 continue  # another worker is at it
-            first = min((locked.dates_through or today) + timedelta(days=1), today)
+            first = min(locked.dates_through or today, today)  # the last day looked at, again
             made += enroll(_due(w, trigger, first, today, zone), at=at)
             locked.dates_through = today
             locked.save(update_fields=["dates_through"])
@@ -80,7 +80,7 @@ def dates_next_due(*, after: datetime) -> datetime | None:
     best: date | None = None
     for w, trigger in _date_workflows():
         through = Workflow.objects.filter(pk=w.id).values_list("dates_through", flat=True).first()
-        first = min((through or today) + timedelta(days=1), today)
+        first = through + timedelta(days=1) if through else today  # the first day not looked at
         low = first - timedelta(days=trigger.offset_days)
         condition = Q(**{f"{trigger.property}__gte": low})
         if not w.definition.filters.is_empty:

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from recurra.automation.models import (
+    ENROLLED,
     Enrollment,
     EnrollmentStatus,
     WorkflowCursor,
@@ -252,13 +253,36 @@ def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, str]:
 # Writing enrollments ------------------------------------------------------------------------------
 
 
+def _taken(candidates: Sequence[Candidate]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+    """The candidates' keys already used: (workflow, subscription, occurrence), and the
+    (workflow, subscription) pairs enrolled now (waiting or running)."""
+    workflows = {c.live.id for c in candidates}
+    subs = {c.subscription_id for c in candidates}
+    found = Enrollment.objects.filter(workflow_id__in=workflows, subscription_id__in=subs)
+    used = set(
+        found.filter(occurrence__in={c.occurrence for c in candidates}).values_list(
+            "workflow_id", "subscription_id", "occurrence"
+        )
+    )
+    enrolled = set(found.filter(status__in=ENROLLED).values_list("workflow_id", "subscription_id"))
+    return used, enrolled
+
+
 def enroll(candidates: Sequence[Candidate], *, at: datetime) -> int:
-    """Write the enrollments whose keys are free (racing workers and repeats write nothing more);
-    beyond :data:`MAX_DEPTH` as *stopped*. Returns how many were asked for."""
+    """Write the enrollments whose keys are free (repeats write nothing; a racing worker's insert
+    of the same key is ignored by the database); beyond :data:`MAX_DEPTH` as *stopped*. Returns
+    how many it wrote (one more than true per key a racing worker took meanwhile)."""
     if not candidates:
         return 0
+    used, enrolled = _taken(candidates)
     rows = []
     for c in candidates:
+        key = (c.live.id, c.subscription_id, c.occurrence)
+        if key in used or (c.depth <= MAX_DEPTH and key[:2] in enrolled):
+            continue
+        used.add(key)
+        if c.depth <= MAX_DEPTH:
+            enrolled.add(key[:2])
         stopped = c.depth > MAX_DEPTH
         if stopped:
             log.warning(
