@@ -56,7 +56,17 @@ def main() -> int:
                 return {}
             return response.json() if response.content else {}
 
-        call("post", "/webhook-endpoints", {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]})
+        endpoint = call("post", "/webhook-endpoints", {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]})
+        call(
+            "post",
+            "/workflows",
+            {
+                "name": "Tell the CRM 3 days before a payment",
+                "enabled": True,
+                "trigger": {"type": "date", "property": "next_payment_date", "offset_days": -3},
+                "actions": [{"type": "webhook", "endpoint_id": endpoint["id"]}],
+            },
+        )
         item = {"name": "Pro", "unit_amount": 2500, "currency": "USD", "billing_frequency": "monthly"}
         company = call("post", "/companies", {"name": "Acme AS", "domain": "acme.example"})
         call("patch", f"/companies/{company['id']}", {"name": "Acme Norge AS"})
