@@ -110,6 +110,13 @@ EMAILS: dict[str, dict[str, Any]] = {
         "reason": "svarte 500",  # said in the account's language when the email was queued
         "app_url": "https://billing.example.com/settings/webhooks/we_1/",
     },
+    EmailKind.WORKFLOW_NOTIFICATION: {
+        "business_name": "Fjordline Software AS",
+        "subject": "Pro-abonnement er ubetalt",
+        "body": "Pro-abonnement er ubetalt.\nNeste betaling: 15. feb. 2027.",
+        "workflow_name": "Varsle eieren når et abonnement blir ubetalt",
+        "record_url": "https://billing.example.com/subscriptions/sub_golden/",
+    },
     EmailKind.ADMIN_DIGEST: {
         "business_name": "Fjordline Software AS",
         "app_url": "https://billing.example.com/",
