@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(DATABASE_URL=url, RECURRA_DATA_DIR=tmp, RECURRA_MODE="sandbox")
         os.environ.setdefault("RECURRA_LOG_LEVEL", "WARNING")
         load = os.getloadavg()[0]
-        _prepare(args.n, webhook_endpoint=args.webhook_endpoint)
+        _prepare(args.n, webhook_endpoint=args.webhook_endpoint, workflows=args.workflows)
         result = _run(args)
         checks = _check(args.n)
         floor, rows = _floor(url)
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_cpu_seconds": result["cpu_seconds"],
         "batch_size": args.batch_size,
         "webhook_endpoint": args.webhook_endpoint,
+        "workflows": 20 if args.workflows else 0,
         "rows": rows,
         **checks,
         "load_before": round(load, 2),
@@ -101,10 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         help='register a webhook endpoint for "*" first: the run writes a public event and a delivery '
         "per change it makes (not sent: the run does not deliver)",
     )
+    p.add_argument(
+        "--workflows",
+        action="store_true",
+        help="enable the twenty workflows of bench/workflow_mix.py first (the run itself never evaluates "
+        "them: the worker's cursor does, after; bench/workflows.py times that)",
+    )
     return p
 
 
-def _prepare(n: int, *, webhook_endpoint: bool = False) -> None:
+def _prepare(n: int, *, webhook_endpoint: bool = False, workflows: bool = False) -> None:
     """Migrate, freeze the clock at AT, add the super admin who gets merchant notices, seed, analyze."""
     django_setup()
     from django.core.management import call_command
@@ -123,6 +130,10 @@ def _prepare(n: int, *, webhook_endpoint: bool = False) -> None:
         from recurra.core.actors import Actor
 
         endpoint_create(url="http://127.0.0.1:9/hook", enabled_events=["*"], actor=Actor.system(), at=AT)
+    if workflows:
+        from bench import workflow_mix
+
+        workflow_mix.create(at=AT)
     with connections["default"].cursor() as cursor:
         cursor.execute("ANALYZE")  # the planner statistics a live database keeps (autovacuum)
     connections.close_all()  # the billing processes start fresh, with their own connections

@@ -6,7 +6,8 @@ On each account-local day ``d`` a date workflow enrolls the subscriptions whose 
 so a new enrollment. A day the worker missed is caught up the next time (its subscriptions enroll
 late, never twice); a workflow starts with the day it was enabled. The last day looked at is
 looked at again on each pass (a subscription created later that day, its payment 7 days out,
-enrolls then, or the next day at the latest; the occurrence keeps it to one). The test clock stops only on days some subscription is due (:func:`dates_next_due`).
+enrolls then, or the next day at the latest; the occurrence keeps it to one). The test clock
+stops only on days some subscription is due (:func:`dates_next_due`).
 """
 
 from __future__ import annotations

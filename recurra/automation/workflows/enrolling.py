@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from recurra.automation.models import (
     ENROLLED,
@@ -141,7 +142,7 @@ def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, boo
         return 0, False, False
     rows = [
         AuditRow(*values)
-        for values in Event.objects.filter(id__gt=start, id__lt=horizon)
+        for values in Event.objects.filter(wanted(live), id__gt=start, id__lt=horizon)
         .order_by("id")
         .values_list("id", "type", "object_type", "object_id", "data")[:limit]
     ]
@@ -150,6 +151,20 @@ def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, boo
     _move(cursor, rows[-1].id if full else max(start, horizon), at)
     pending = not full and Event.objects.filter(id__gte=horizon).exists()
     return made, full, pending
+
+
+def wanted(live: Sequence[Live]) -> Q:
+    """The events some workflow may want: any about a subscription when a trigger looks at them
+    all (property changes, filters), and the audit types event triggers follow."""
+    types: set[str] = set()
+    condition = Q(pk__in=[])
+    for w in live:
+        found = triggers.audit_types(w.definition.trigger)
+        if found is None:
+            condition = Q(object_type=triggers.SUBSCRIPTION)
+        else:
+            types |= found
+    return condition | Q(type__in=sorted(types)) if types else condition
 
 
 def _move(cursor: WorkflowCursor, position: str, at: datetime) -> None:
@@ -176,12 +191,12 @@ def evaluate(rows: Sequence[AuditRow], live: Sequence[Live], *, at: datetime) ->
     linked = _linked_subscriptions(rows)
     fired: dict[str, list[tuple[AuditRow, str]]] = defaultdict(list)  # workflow id → (row, sub id)
     by_id = {w.id: w for w in live}
-    wanted = {w.id: triggers.audit_types(w.definition.trigger) for w in live}
+    types_of = {w.id: triggers.audit_types(w.definition.trigger) for w in live}
     for row in rows:
         for w in live:
             if row.id < w.enabled_from:
                 continue
-            types = wanted[w.id]
+            types = types_of[w.id]
             if types is not None and row.type not in types:
                 continue
             if not triggers.fires(w.definition.trigger, row.type, row.object_type, row.data):
@@ -232,13 +247,13 @@ def _starts_matching(w: Live, hits: list[tuple[AuditRow, str]], *, at: datetime)
 
 def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, str]:
     """Event id → subscription id for events about an invoice or a payment that has one."""
-    wanted: dict[str, list[AuditRow]] = defaultdict(list)
+    by_type: dict[str, list[AuditRow]] = defaultdict(list)
     for row in rows:
         if row.object_type in triggers.LINKED:
-            wanted[row.object_type].append(row)
+            by_type[row.object_type].append(row)
     found: dict[str, str] = {}
     for object_type, model in (("invoice", Invoice), ("payment", Payment)):
-        some = wanted.get(object_type)
+        some = by_type.get(object_type)
         if not some:
             continue
         subs = dict(
