@@ -107,6 +107,11 @@ def _locked_cursor() -> WorkflowCursor | None:
     return found
 
 
+def _listening() -> list[Live]:
+    """The enabled workflows whose triggers follow events (date triggers follow the calendar)."""
+    return [w for w in live_workflows() if triggers.audit_types(w.definition.trigger) != frozenset()]
+
+
 def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
     """Evaluate the settled audit events after the cursor; returns how many enrollments it wrote.
 
@@ -114,6 +119,8 @@ def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
     a pass right after the change, sees them."""
     written = 0
     waited = False
+    if not _listening():
+        return 0  # the idle worker's pass: one query
     while True:
         with transaction.atomic():
             cursor = _locked_cursor()
@@ -132,14 +139,11 @@ def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
 
 def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, bool, bool]:
     """(enrollments written, a full batch was read, events after the horizon wait)."""
-    horizon = _horizon()
-    live = [w for w in live_workflows() if triggers.audit_types(w.definition.trigger) != frozenset()]
-    start = cursor.position
-    if live:
-        start = max(start, min(w.enabled_from for w in live))
-    if not live:
-        _move(cursor, max(cursor.position, horizon), at)
+    live = _listening()
+    if not live:  # nothing to evaluate, nothing to write: a workflow enabled later starts after now
         return 0, False, False
+    horizon = _horizon()
+    start = max(cursor.position, min(w.enabled_from for w in live))
     rows = [
         AuditRow(*values)
         for values in Event.objects.filter(wanted(live), id__gt=start, id__lt=horizon)
@@ -175,10 +179,12 @@ def _move(cursor: WorkflowCursor, position: str, at: datetime) -> None:
 
 def enroll_next_due(*, after: datetime) -> datetime | None:
     """``after`` while audit events wait after the cursor and a workflow listens; else None."""
-    position = WorkflowCursor.objects.filter(pk=1).values_list("position", flat=True).first() or ""
-    if not live_workflows():
+    live = _listening()
+    if not live:
         return None
-    return after if Event.objects.filter(id__gt=position).exists() else None
+    position = WorkflowCursor.objects.filter(pk=1).values_list("position", flat=True).first() or ""
+    start = max(position, min(w.enabled_from for w in live))
+    return after if Event.objects.filter(wanted(live), id__gt=start).exists() else None
 
 
 # Evaluation ---------------------------------------------------------------------------------------
