@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.test import Client
 
 from recurra.accounts.roles import Role
 from recurra.accounts.services import api_key_create
-from recurra.core import clock
+from recurra.core import clock, ids
 from recurra.core.actors import Actor
 
 pytest_plugins = ["tests.localstripe", "tests.books"]
@@ -76,6 +76,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 SYSTEM = Actor.system()
 T0 = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def ids_from_real_time() -> Iterator[None]:
+    """After a test that faked ``clock.epoch_ms`` (ordered ids), the id generator starts from real
+    time again: it counts up from the last id it made, and the workflows' cursor reads only ids
+    made before now (``automation.workflows.enrolling``)."""
+    yield
+    ids._forget_last()
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ def test_readyz_reports_the_database_the_workers_and_the_queues(settings: Any) -
             "emails": {"due": 0, "oldest_due_age_seconds": 0.0},
             "webhooks": {"due": 0, "oldest_due_age_seconds": 0.0},
             "exports": {"due": 0, "oldest_due_age_seconds": 0.0},
+            "workflows": {"due": 0, "oldest_due_age_seconds": 0.0},
         },
     }
     assert "w1" not in response.content.decode()  # no host names

@@ -131,6 +131,7 @@ def test_queue_depths_by_state_and_the_oldest_due_age():
         "emails": QueueDepth(due=1, scheduled=0, running=0, failed=0, oldest_due_age=30.0),
         "webhooks": QueueDepth(due=0, scheduled=0, running=0, failed=0, oldest_due_age=0.0),
         "exports": QueueDepth(due=0, scheduled=0, running=0, failed=0, oldest_due_age=0.0),
+        "workflows": QueueDepth(due=0, scheduled=0, running=0, failed=0, oldest_due_age=0.0),
     }
 
 
