@@ -17,7 +17,6 @@ from django.db import transaction
 
 from recurra.automation.models import Workflow, WorkflowVersion
 from recurra.automation.workflows import actions, matching
-from recurra.automation.workflows.enrolling import MAX_DEPTH
 from recurra.automation.workflows.live import definition_of
 from recurra.automation.workflows.running import following_path
 from recurra.automation.workflows.spec import Path, action_json, path_text, step_at
@@ -46,7 +45,7 @@ def workflow_test(*, workflow: Workflow, subscription: Subscription, at: datetim
     """What ``workflow`` would do with ``subscription`` if its trigger fired at ``at``."""
     version = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
     definition = definition_of(version)
-    actor = Actor.for_workflow(workflow.pk, workflow.name, depth=MAX_DEPTH)
+    actor = Actor.for_workflow(workflow.pk, workflow.name, depth=1)
     enrolls = bool(matching.matching(definition.filters, [subscription.pk], at=at))
     result = TestResult(subscription.pk, workflow.version, enrolls)
     with transaction.atomic():
