@@ -11,12 +11,12 @@ from recurra.automation.models import Enrollment, EnrollmentStep
 from recurra.automation.workflows.services import workflow_create, workflow_delete, workflow_update
 from recurra.core import clock, events
 from recurra.core.actors import Actor
-from recurra.crm.models import Contact
 from recurra.invoicing.models import Invoice
 from recurra.notifications.models import EmailMessage
 from recurra.subscriptions.editing import SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
 from recurra.worker.steps import run_due_work
+from tests.automation.rows import a_subscription
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 SYSTEM = Actor.system()
@@ -29,21 +29,6 @@ def email(subject: str) -> dict:
         "subject": subject,
         "body": "{{ subscription.name }}",
     }
-
-
-def make_sub(name: str, *, mrr: int = 3000) -> Subscription:
-    return Subscription.objects.create(
-        name=name,
-        status="active",
-        contact=Contact.objects.create(email=f"{name.lower()}@example.com"),
-        currency="USD",
-        billing_frequency="monthly",
-        billing_terms="auto_renew",
-        start_date=date(2027, 1, 15),
-        next_payment_date=date(2027, 2, 15),
-        collection_method="charge_automatically",
-        line_items_mrr=mrr,
-    )
 
 
 def workflow(definition: dict, name: str = "W"):
@@ -65,8 +50,8 @@ BIG = {"groups": [{"conditions": [{"property": "mrr", "operator": "greater_than"
 
 
 def test_a_filter_trigger_enrolls_what_starts_to_match_not_what_matched_already() -> None:
-    already = make_sub("Already", mrr=9000)
-    later = make_sub("Later", mrr=3000)
+    already = a_subscription("Already", mrr=9000)
+    later = a_subscription("Later", mrr=3000)
     workflow(
         {"trigger": {"type": "filter"}, "filters": BIG, "actions": [email("big: {{ subscription.name }}")]}
     )
@@ -82,8 +67,8 @@ def test_a_filter_trigger_enrolls_what_starts_to_match_not_what_matched_already(
 
 
 def test_an_invoice_event_enrolls_the_invoices_subscription() -> None:
-    sub = make_sub("Pro")
-    other = make_sub("Other")
+    sub = a_subscription("Pro")
+    other = a_subscription("Other")
     workflow(
         {"trigger": {"type": "event", "event_types": ["invoice.overdue"]}, "actions": [email("overdue")]}
     )
@@ -117,7 +102,7 @@ def test_an_invoice_event_enrolls_the_invoices_subscription() -> None:
 
 
 def test_a_branch_takes_the_path_the_subscription_matches_now() -> None:
-    big, small = make_sub("Big", mrr=9000), make_sub("Small")
+    big, small = a_subscription("Big", mrr=9000), a_subscription("Small")
     workflow(
         {
             "trigger": {"type": "property_change", "property": "name"},
@@ -140,7 +125,7 @@ def test_a_branch_takes_the_path_the_subscription_matches_now() -> None:
 
 
 def test_a_waiting_enrollment_finishes_on_its_version_and_a_deleted_workflow_stops_them() -> None:
-    first, second = make_sub("First"), make_sub("Second")
+    first, second = a_subscription("First"), a_subscription("Second")
     made = workflow(
         {
             "trigger": {"type": "property_change", "property": "name"},
@@ -166,7 +151,7 @@ def test_a_waiting_enrollment_finishes_on_its_version_and_a_deleted_workflow_sto
     run_due_work(at=clock.now())
     assert sorted(subjects()) == ["v1", "v2"]
 
-    third = make_sub("Third")
+    third = a_subscription("Third")
     rename(third, "Third 2")
     run_due_work(at=clock.now())
     workflow_delete(workflow=made, actor=SYSTEM, at=clock.now())
@@ -179,7 +164,7 @@ def test_a_waiting_enrollment_finishes_on_its_version_and_a_deleted_workflow_sto
 
 
 def test_a_disabled_workflow_and_changes_before_enabling_enroll_nothing() -> None:
-    sub = make_sub("Pro")
+    sub = a_subscription("Pro")
     made = workflow_create(
         name="Off",
         definition={"trigger": {"type": "property_change", "property": "name"}, "actions": [email("x")]},

@@ -18,12 +18,12 @@ from recurra.automation.webhooks import services as webhooks
 from recurra.automation.workflows.services import workflow_create
 from recurra.core import clock
 from recurra.core.actors import Actor
-from recurra.crm.models import Contact
 from recurra.subscriptions.editing import SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
 from recurra.worker.steps import run_due_work
 from recurra.worker.testclock import clock_advance
 from tests.automation.receiver import Receiver
+from tests.automation.rows import a_subscription
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 SYSTEM = Actor.system()
@@ -38,17 +38,7 @@ def _endpoint(receiver: Receiver) -> str:
 
 
 def _sub() -> Subscription:
-    return Subscription.objects.create(
-        name="Pro plan",
-        status="active",
-        contact=Contact.objects.create(email="ada@example.com"),
-        currency="USD",
-        billing_frequency="monthly",
-        billing_terms="auto_renew",
-        start_date=date(2027, 1, 15),
-        next_payment_date=date(2027, 2, 15),
-        collection_method="charge_automatically",
-    )
+    return a_subscription()
 
 
 def test_an_event_trigger_delivers_the_enrolling_event(receiver: Receiver) -> None:

@@ -3,8 +3,6 @@ once, named by its place; the enrollments with their steps; a dry run that chang
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from recurra.accounts.models import User
@@ -12,11 +10,11 @@ from recurra.accounts.services import user_create
 from recurra.automation.models import Enrollment, Workflow, WorkflowVersion
 from recurra.core.actors import Actor
 from recurra.core.models import Event
-from recurra.crm.models import Contact
 from recurra.crm.owners import owner_assign
 from recurra.notifications.models import EmailMessage
 from recurra.subscriptions.models import Subscription
 from tests.api.support import assert_problem, ok
+from tests.automation.rows import a_subscription
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 SYSTEM = Actor.system()
@@ -42,17 +40,7 @@ def olivia(db) -> User:
 
 @pytest.fixture
 def sub(db, olivia) -> Subscription:
-    made = Subscription.objects.create(
-        name="Pro plan",
-        status="active",
-        contact=Contact.objects.create(email="ada@example.com"),
-        currency="USD",
-        billing_frequency="monthly",
-        billing_terms="auto_renew",
-        start_date=date(2027, 1, 15),
-        next_payment_date=date(2027, 2, 15),
-        collection_method="charge_automatically",
-    )
+    made = a_subscription()
     owner_assign(obj=made, owner_id=olivia.pk, actor=SYSTEM)
     return made
 
