@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
+
 from recurra.accounts.models import AccountSettings, User
 from recurra.accounts.roles import Role
 
@@ -67,3 +69,14 @@ def admin_recipients() -> list[str]:
         .order_by("id")
         .values_list("email", flat=True)
     )
+
+
+def user_list(*, include_deactivated: bool = False) -> QuerySet[User]:
+    """The team's users (the active ones unless ``include_deactivated``): who may own records."""
+    qs = User.objects.all()
+    return qs if include_deactivated else qs.filter(is_active=True)
+
+
+def user_name(user: User) -> str:
+    """A user as the pages and the API name them: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
