@@ -22,6 +22,9 @@ Rules:
   the payment method (the current contact's own; the service checks a new
   contact's) and the billing address go to the service only when changed,
   like the rest.
+- The owner (active users, or "No owner"; the owner of the moment stays
+  offered though deactivated since) goes to the service only when changed;
+  changed alone, it bills nothing and emails no one (``editing``).
 """
 
 from __future__ import annotations
