@@ -22,6 +22,10 @@ class User(AbstractUser):
         help_text="the language of their last export's headers: their next default",  # i18n: not text
     )
 
+    def __str__(self) -> str:
+        """As the pages and the API name a user (an owner, say): their full name, else their username."""
+        return self.get_full_name() or self.get_username()
+
     def has_role(self, needed: str) -> bool:
         from recurra.accounts.roles import allows
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from recurra.accounts.models import AccountSettings, User
 from recurra.accounts.roles import Role
@@ -67,3 +70,23 @@ def admin_recipients() -> list[str]:
         .order_by("id")
         .values_list("email", flat=True)
     )
+
+
+def user_list(*, include_deactivated: bool = False) -> QuerySet[User]:
+    """The team's users (the active ones unless ``include_deactivated``): who may own records."""
+    qs = User.objects.all()
+    return qs if include_deactivated else qs.filter(is_active=True)
+
+
+def user_name(user: User) -> str:
+    """A user as the pages and the API name them: their full name, else their username."""
+    return str(user)
+
+
+def owner_choices(current: int | Iterable[int] | None = None) -> list[tuple[int, str]]:
+    """The users who may be made owners (the active ones), by name; and ``current`` (an owner, or
+    several, kept though deactivated since), marked as such."""
+    kept = [current] if isinstance(current, int) else list(current or ())
+    users = list(User.objects.filter(Q(is_active=True) | Q(pk__in=kept)))
+    users.sort(key=lambda u: (str(u).casefold(), u.pk))
+    return [(u.pk, str(u) if u.is_active else gettext("%(name)s (deactivated)") % {"name": u}) for u in users]

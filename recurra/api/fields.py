@@ -104,6 +104,12 @@ Percent = Annotated[
     ),
 ]
 Id = Annotated[str, Field(min_length=1, max_length=40, description="an opaque id"), TEXT]
+MAX_USER_ID = 2**63 - 1
+OwnerId = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_USER_ID, description="the id of an active user (GET /users); null: no owner"),
+]
+OwnerQuery = Annotated[int, Field(ge=1, le=MAX_USER_ID, description="only those this user (GET /users) owns")]
 Name = Annotated[
     str,
     Field(max_length=200),

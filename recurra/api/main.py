@@ -28,6 +28,7 @@ from recurra.api.routers import (
     subscriptions,
     system,
     update_links,
+    users,
     views,
     webhooks,
     workflows,
@@ -89,6 +90,7 @@ api.add_router("/quotes", quotes.router)
 api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)
 api.add_router("/settings", settings_router.router)
+api.add_router("/users", users.router)
 api.add_router("/views", views.router)
 api.add_router("/exports", exports.router)
 api.add_router("/", system.router)

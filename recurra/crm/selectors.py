@@ -19,8 +19,11 @@ def _terms(q: str | None) -> list[str]:
     return [t for t in (q or "").split() if t][:5]
 
 
-def contact_list(*, q: str | None = None, company_id: str | None = None) -> QuerySet[Contact]:
-    """Contacts whose name or email contains every word of ``q`` (any case)."""
+def contact_list(
+    *, q: str | None = None, company_id: str | None = None, owner_id: int | None = None
+) -> QuerySet[Contact]:
+    """Contacts whose name or email contains every word of ``q`` (any case); of ``company_id``
+    and owned by ``owner_id`` when given."""
     qs = Contact.objects.select_related("company")
     for term in _terms(q):
         qs = qs.filter(
@@ -28,14 +31,18 @@ def contact_list(*, q: str | None = None, company_id: str | None = None) -> Quer
         )
     if company_id:
         qs = qs.filter(company_id=company_id)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
     return qs
 
 
-def company_list(*, q: str | None = None) -> QuerySet[Company]:
-    """Companies whose name or domain contains every word of ``q``."""
+def company_list(*, q: str | None = None, owner_id: int | None = None) -> QuerySet[Company]:
+    """Companies whose name or domain contains every word of ``q``; owned by ``owner_id`` when given."""
     qs = Company.objects.all()
     for term in _terms(q):
         qs = qs.filter(Q(name__icontains=term) | Q(domain__icontains=term))
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
     return qs
 
 
@@ -45,6 +52,7 @@ def deal_list(
     contact_id: str | None = None,
     company_id: str | None = None,
     stage: str | None = None,
+    owner_id: int | None = None,
 ) -> QuerySet[Deal]:
     qs = Deal.objects.select_related("contact", "company")
     for term in _terms(q):
@@ -61,4 +69,6 @@ def deal_list(
         qs = qs.filter(company_id=company_id)
     if stage:
         qs = qs.filter(stage=stage)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
     return qs

@@ -77,4 +77,5 @@ def columns_for(scope: str, view_columns: Sequence[str], language: str) -> list[
 
 
 def _property(prop: Property) -> Column:
-    return Column(str(prop.label), prop.kind, prop=prop)
+    """A property's column; a user's is their name, text (filters compare their id)."""
+    return Column(str(prop.label), Kind.TEXT if prop.kind == Kind.USER else prop.kind, prop=prop)

@@ -35,6 +35,7 @@ from django.db import connection
 from django.db.models import QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from recurra.accounts.models import User
 from recurra.commerce.models import Quote
 from recurra.core.money import exponent
 from recurra.crm.models import Company, Contact, Deal
@@ -46,7 +47,7 @@ from recurra.exports.writers import Progress
 from recurra.exports.writers.csv import CsvWriter
 from recurra.exports.writers.xlsx import DATE, DATETIME, EMPTY, XlsxWriter
 from recurra.subscriptions.models import Subscription
-from recurra.subscriptions.properties import Kind, person_name
+from recurra.subscriptions.properties import Kind, person_name, user_name
 from recurra.subscriptions.selectors import sort_keyset
 
 # Relations a property reads through (``contact__email``), as joined: alias and model.
@@ -56,6 +57,7 @@ JOINS: dict[str, tuple[str, Any]] = {
     "company": ("co", Company),
     "deal": ("d", Deal),
     "quote": ("q", Quote),
+    "owner": ("u", User),
 }
 FORMATS = (ExportFormat.CSV, ExportFormat.XLSX)  # XLS has its row limit and its library: Python's
 # For this transaction only (measured on a million subscriptions, docs/benchmarks.md): JIT spent
@@ -108,7 +110,9 @@ def _person(first: str, last: str, email: str) -> str:
     return f"coalesce(nullif(btrim(coalesce({first}, '') || ' ' || coalesce({last}, '')), ''), {email})"
 
 
-COMBINES = {person_name: _person}  # a property whose value combines fields: the same in SQL
+# A property whose value combines fields: the same in SQL (a user's name as a contact's: the full
+# name, else the third field, their username; NULL without a user).
+COMBINES = {person_name: _person, user_name: _person}
 
 _NAMES = {  # an associated record's name (rows.MANY's), of its row ``t``
     "invoices": lambda plan: "coalesce(nullif(t.number, ''), t.id)",

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from recurra.core.dates import clamped
-from recurra.saved_views.spec import Condition, Due, Filters, Op
+from recurra.saved_views.spec import LISTED, Condition, Due, Filters, Op
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import SubscriptionStatus
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
@@ -106,7 +106,7 @@ def condition(c: Condition, zone: ZoneInfo) -> Q:
     if c.operator == Op.CONTAINS:
         return reduce(or_, (Q(**{f"{path}__icontains": values[0]}) for path in prop.text or (prop.path,)))
     if c.operator in (Op.IS, Op.IS_NOT):
-        if prop.kind == Kind.CHOICE:
+        if prop.kind in LISTED:  # any of; a user's "is not" matches no owner too
             matched = Q(**{f"{prop.path}__in": values})
         elif prop.kind == Kind.TEXT:
             matched = Q(**{f"{prop.path}__iexact": values[0]})

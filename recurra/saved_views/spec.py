@@ -16,6 +16,9 @@ Rules and surprises:
   only where the property can be empty (text can always be blank).
 - ``between`` is inclusive at both ends and needs ``[low, high]`` with
   low <= high; ``is``/``is_not`` on a choice take one value or a list (any of).
+- A user property (``owner``) takes user ids (``GET /users``), one or a list:
+  ``{"property": "owner", "operator": "is", "value": [3, 7]}``; ``is_not``
+  also matches subscriptions without an owner, ``is_empty`` only those.
 - Dates are ``YYYY-MM-DD`` within :data:`recurra.core.dates.EARLIEST` and
   ``LATEST``; a date-time property is compared by its day in the account's time
   zone. Money is integer minor units.
@@ -85,6 +88,7 @@ OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.MONEY: _NUMBERS,
     Kind.NUMBER: _NUMBERS,
     Kind.BOOLEAN: (Op.IS,),
+    Kind.USER: (Op.IS, Op.IS_NOT),
 }
 # How many values each operator takes: (at least, at most).
 ARITY: dict[str, tuple[int, int]] = {
@@ -100,6 +104,8 @@ ARITY: dict[str, tuple[int, int]] = {
     Op.IS_NOT_EMPTY: (0, 0),
 }
 CHOICE_ARITY = (1, 20)  # "is any of"
+LISTED = (Kind.CHOICE, Kind.USER)  # kinds whose is / is not take a list: "is any of"
+MAX_USER_ID = 2**63 - 1
 
 
 def operators_for(prop: Property) -> tuple[str, ...]:
@@ -275,9 +281,7 @@ def _condition(data: Any, where: str, errors: _Errors) -> Condition | None:
         return None
     raw = data.get("value")
     values = [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
-    low, high = (
-        CHOICE_ARITY if prop.kind == Kind.CHOICE and operator in (Op.IS, Op.IS_NOT) else ARITY[operator]
-    )
+    low, high = CHOICE_ARITY if prop.kind in LISTED and operator in (Op.IS, Op.IS_NOT) else ARITY[operator]
     if not low <= len(values) <= high:
         wanted = "no value" if high == 0 else "one value" if high == 1 else f"{low} to {high} values"
         errors.add(f"{where}.value", f"{OPERATOR_LABELS[operator]} takes {wanted}")
@@ -335,6 +339,10 @@ def _value(prop: Property, value: Any, where: str, errors: _Errors) -> Any:
         if value in dict(prop.choices):
             return value
         errors.add(where, f"must be one of {', '.join(v for v, _ in prop.choices)}")
+    elif kind == Kind.USER:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_USER_ID:
+            return value
+        errors.add(where, "must be the id of a user (GET /users)")
     elif _is_text(value, 1):
         return value.strip()
     else:
@@ -392,7 +400,7 @@ def filters_json(filters: Filters) -> dict[str, Any]:
 
 def _condition_json(c: Condition) -> dict[str, Any]:
     out: dict[str, Any] = {"property": c.property, "operator": c.operator}
-    multiple = PROPERTIES[c.property].kind == Kind.CHOICE or c.operator == Op.BETWEEN
+    multiple = PROPERTIES[c.property].kind in LISTED or c.operator == Op.BETWEEN
     if c.values:
         out["value"] = [_jsonable(v) for v in c.values] if multiple else _jsonable(c.values[0])
     return out

@@ -14,6 +14,9 @@ Rules and surprises:
 - Money is compared in minor units, whatever each subscription's currency.
 - ``nullable`` properties can be "empty" in the database (no next payment
   date once ended, no company); text is "empty" when blank too.
+- A user (the owner) is filtered by the user's id (``is`` any of, ``is not``
+  any of, which no owner also matches, empty) and shown, sorted and exported
+  by their name: the full name, else the username.
 - A value is read from ``fields`` (ORM paths: ``contact__first_name``), then
   ``combine``d when there are several: the same rule on a model instance
   (:meth:`Property.of`) and on fetched plain values (:meth:`Property.from_values`,
@@ -27,8 +30,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Expression, F
-from django.db.models.functions import Lower
+from django.db.models import Expression, F, Value
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +47,7 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     BOOLEAN = "boolean"
+    USER = "user"  # a user's id when filtered; their name when shown
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,23 @@ def person_name(first: str, last: str, email: str) -> str:
 CONTACT_NAME = ("contact__first_name", "contact__last_name", "contact__email")
 
 
+def user_name(first: str | None, last: str | None, username: str | None) -> str | None:
+    """A user as they are shown: their full name, else their username; None without a user
+    (``accounts.selectors.user_name`` of fetched values)."""
+    if username is None:
+        return None
+    return f"{first or ''} {last or ''}".strip() or username
+
+
+def user_name_sql(relation: str) -> Expression:
+    """:func:`user_name` of the user ``relation`` names, in SQL (NULL without one)."""
+    full = Trim(Concat(F(f"{relation}__first_name"), Value(" "), F(f"{relation}__last_name")))
+    return Coalesce(NullIf(full, Value("")), F(f"{relation}__username"))
+
+
+OWNER_NAME = ("owner__first_name", "owner__last_name", "owner__username")
+
+
 PROPERTIES: dict[str, Property] = {
     p.key: p
     for p in (
@@ -157,6 +178,17 @@ PROPERTIES: dict[str, Property] = {
             nullable=True,
             fields=("deal__name",),
             related="deal",
+        ),
+        Property(
+            "owner",
+            _("Owner"),
+            Kind.USER,
+            "owner",
+            sort=(Lower(user_name_sql("owner")),),
+            nullable=True,
+            fields=OWNER_NAME,
+            combine=user_name,
+            related="owner",
         ),
         _plain("currency", _("Currency"), Kind.TEXT),
         _choice("billing_frequency", _("Billing frequency"), BillingFrequency),

@@ -136,6 +136,7 @@ def subscription_list(
     next_payment_date_lte: date | None = None,
     contact_id: str | None = None,
     company_id: str | None = None,
+    owner_id: int | None = None,
     q: str | None = None,
 ) -> QuerySet[Subscription]:
     """Subscriptions matching every filter given; ``q`` matches each word in the name or the contact's
@@ -152,6 +153,8 @@ def subscription_list(
         qs = qs.filter(contact_id=contact_id)
     if company_id:
         qs = qs.filter(company_id=company_id)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
     return qs.filter(search_condition(q))
 
 

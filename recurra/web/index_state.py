@@ -38,6 +38,7 @@ from recurra.core.money import Money, exponent
 from recurra.saved_views.listing import SCOPES
 from recurra.saved_views.spec import (
     DUE_PRESETS,
+    LISTED,
     Condition,
     Due,
     Filters,
@@ -231,7 +232,7 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
         values = []
     elif not values:
         return row  # waiting for its value
-    one = not (prop.kind == Kind.CHOICE or operator == Op.BETWEEN)
+    one = not (prop.kind in LISTED or operator == Op.BETWEEN)
     raw = {"property": prop.key, "operator": operator, "value": values[0] if one and values else values}
     try:
         condition = parse_filters({"groups": [{"conditions": [raw]}]}).groups[0][0]
@@ -257,6 +258,10 @@ def _typed(kind: Kind, text: str, currency: str) -> Any:
         if text not in ("true", "false"):
             raise ValueError(gettext("Choose yes or no."))
         return text == "true"
+    if kind == Kind.USER:
+        if not re.fullmatch(r"\d{1,18}", text):
+            raise ValueError(gettext("Choose a user."))
+        return int(text)
     return text
 
 

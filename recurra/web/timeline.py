@@ -105,6 +105,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "contact_id": _("Contact"),
     "company_id": _("Company"),
     "deal_id": _("Deal"),
+    "owner_id": _("Owner"),
     "payment_link_id": _("Payment link"),
     "quote_id": _("Quote"),
     "purchase_id": _("Purchase"),

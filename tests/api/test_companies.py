@@ -28,6 +28,7 @@ def test_create_returns_the_company(api):
         "domain": "acme.test",
         "phone": "555",
         "address": EMPTY_ADDRESS,
+        "owner_id": None,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }

@@ -28,6 +28,7 @@ def test_create_returns_the_contact_with_defaults(api):
         "phone": "",
         "address": EMPTY_ADDRESS,
         "company_id": None,
+        "owner_id": None,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }

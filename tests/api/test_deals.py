@@ -92,6 +92,7 @@ def test_line_items_copy_the_product_and_compute_exact_amounts(api, product):
         "close_date": None,
         "contact_id": None,
         "company_id": None,
+        "owner_id": None,
         "line_items": [pro, setup],
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,

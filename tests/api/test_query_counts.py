@@ -39,7 +39,7 @@ PINNED: dict[str, dict[str, int]] = {
     "get contact": {"sqlite": 3, "postgresql": 3},
     "list invoices": {"sqlite": 4, "postgresql": 4},
     "list payments": {"sqlite": 5, "postgresql": 5},
-    "subscriptions page": {"sqlite": 7, "postgresql": 7},
+    "subscriptions page": {"sqlite": 8, "postgresql": 8},  # +1: the users "Assign owner" offers (editors)
 }
 
 

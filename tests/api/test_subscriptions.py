@@ -101,6 +101,7 @@ def test_create_returns_the_whole_subscription(api, contact, card, product):
         "status_label": "Active",
         "contact_id": contact["id"],
         "company_id": contact["company_id"],
+        "owner_id": None,
         "currency": "USD",
         "billing_frequency": "monthly",
         "billing_terms": "auto_renew",

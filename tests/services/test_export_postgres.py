@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from recurra.accounts.models import User
 from recurra.accounts.services import account_settings_update
 from recurra.crm.models import Company, Contact
 from recurra.exports import postgres, writers
@@ -49,6 +50,11 @@ def awkward_book() -> tuple[list[str], str, str]:
     company = Company.objects.create(name='@Corp, "Ltd"')
     plain = Contact.objects.create(email="plain@example.com", first_name="Ann", last_name="", company=company)
     bare = Contact.objects.create(email="bare@example.com", first_name="", last_name="")
+    owners = [  # none; one named by their username (a formula); one whose name needs quoting
+        None,
+        User.objects.create(username="=cmd|x", first_name="", last_name=""),
+        User.objects.create(username="orjan", first_name=" Ørjan", last_name='"Q", Ltd'),
+    ]
     for n, name in enumerate(NAMES):
         sub = make_subscription(
             plain if n % 2 else bare,
@@ -59,6 +65,7 @@ def awkward_book() -> tuple[list[str], str, str]:
             number_of_payments=12 if n % 2 else None,
             line_items_mrr=-5 if n == 6 else 9800 + n,
             invoice_po_number="" if n % 2 else f"PO {n}",
+            owner=owners[n % 3],
             # seconds and microseconds; 2027-03-28 01:00 UTC is the hour Oslo moves to summer time
             created_at=datetime(2027, 3, 28, n % 3, 59, 59, 999999, tzinfo=T0.tzinfo),
         )

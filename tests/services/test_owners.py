@@ -6,6 +6,7 @@ subscription of Ada unless a test says otherwise.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -301,3 +302,17 @@ def test_an_edit_with_the_owner_saves_both_and_the_email_leaves_the_owner_out(co
         )
     assert [e.field for e in refused.value.errors] == ["owner_id"]
     assert Subscription.objects.get(pk=sub.pk).name == "Gold"
+
+
+def test_an_owner_change_is_a_public_updated_event_with_the_owner_before(contact, ada_user):
+    from recurra.automation.models import PublicEvent
+    from recurra.automation.webhooks import services as webhooks
+
+    sub = subscribe(contact)
+    webhooks.endpoint_create(url="http://127.0.0.1:9/x", enabled_events=["*"], actor=BOSS, at=T0)
+    owner_assign(obj=sub, owner_id=ada_user.pk, actor=BOSS)
+    owner_assign(obj=contact, owner_id=ada_user.pk, actor=BOSS)
+    found = {e.type: json.loads(e.body)["data"] for e in PublicEvent.objects.all()}
+    assert set(found) == {"subscription.updated", "contact.updated"}
+    for data in found.values():
+        assert (data["object"]["owner_id"], data["previous_attributes"]) == (ada_user.pk, {"owner_id": None})

@@ -9,7 +9,8 @@ from typing import Any
 
 
 class _Table(HTMLParser):
-    """Texts of the cells of each body row of the first table (or of ``table_class``)."""
+    """Texts of the cells of each body row of the first table (or of ``table_class``); a row's
+    selection box (``select-cell``: the index's checkboxes for editors) is no cell of it."""
 
     def __init__(self, table_class: str | None) -> None:
         super().__init__()
@@ -32,7 +33,7 @@ class _Table(HTMLParser):
             self.in_body = True
         elif self.depth and self.in_body and tag == "tr":
             self.rows.append([])
-        elif self.depth and self.in_body and tag in ("td", "th"):
+        elif self.depth and self.in_body and tag in ("td", "th") and "select-cell" not in classes:
             self.cell = []
         elif self.cell is not None and tag == "br":
             self.cell.append(" ")

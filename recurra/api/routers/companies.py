@@ -11,7 +11,19 @@ from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
 from recurra.api.common import ListQuery, get_or_404, no_content
-from recurra.api.fields import TEXT, AddressIn, AddressOut, Id, In, Name, Phone, changes, omittable
+from recurra.api.fields import (
+    TEXT,
+    AddressIn,
+    AddressOut,
+    Id,
+    In,
+    Name,
+    OwnerId,
+    OwnerQuery,
+    Phone,
+    changes,
+    omittable,
+)
 from recurra.api.pagination import list_schema
 from recurra.crm import selectors, services
 from recurra.crm.models import Company
@@ -27,6 +39,7 @@ class CompanyIn(In):
     domain: Domain = ""
     phone: Phone = ""
     address: AddressIn | None = None
+    owner_id: OwnerId | None = None
 
 
 class CompanyPatch(In):
@@ -34,6 +47,7 @@ class CompanyPatch(In):
     domain: Domain = omittable()
     phone: Phone = omittable()
     address: AddressIn = omittable()
+    owner_id: OwnerId | None = Field(None, description="null: no owner")
 
 
 class CompanyOut(BaseModel):
@@ -42,6 +56,7 @@ class CompanyOut(BaseModel):
     domain: str
     phone: str
     address: AddressOut
+    owner_id: int | None = Field(description="the user who owns the company (GET /users); null: nobody")
     created_at: datetime
     updated_at: datetime
 
@@ -53,6 +68,7 @@ class CompanyOut(BaseModel):
             domain=c.domain,
             phone=c.phone,
             address=AddressOut(**c.address),
+            owner_id=c.owner_id,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
@@ -63,9 +79,14 @@ def create_company(request: HttpRequest, payload: CompanyIn) -> Status[CompanyOu
     return Status(201, CompanyOut.of(services.company_create(actor=actor(request), **payload.model_dump())))
 
 
+class CompanyQuery(ListQuery):
+    owner_id: OwnerQuery | None = None
+
+
 @router.get("", response=list_schema(CompanyOut), summary="List or search companies")
-def list_companies(request: HttpRequest, filters: Query[ListQuery]) -> dict[str, object]:
-    return filters.page(selectors.company_list(q=filters.q)).render(CompanyOut.of)
+def list_companies(request: HttpRequest, filters: Query[CompanyQuery]) -> dict[str, object]:
+    qs = selectors.company_list(q=filters.q, owner_id=filters.owner_id)
+    return filters.page(qs).render(CompanyOut.of)
 
 
 @router.get("/{company_id}", response=CompanyOut, summary="Get a company")

@@ -10,7 +10,19 @@ from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
 from recurra.api.common import ListQuery, get_or_404, no_content
-from recurra.api.fields import AddressIn, AddressOut, Email, Id, In, Phone, ShortText, changes, omittable
+from recurra.api.fields import (
+    AddressIn,
+    AddressOut,
+    Email,
+    Id,
+    In,
+    OwnerId,
+    OwnerQuery,
+    Phone,
+    ShortText,
+    changes,
+    omittable,
+)
 from recurra.api.pagination import list_schema
 from recurra.crm import selectors, services
 from recurra.crm.models import Contact
@@ -25,6 +37,7 @@ class ContactIn(In):
     phone: Phone = ""
     address: AddressIn | None = None
     company_id: Id | None = None
+    owner_id: OwnerId | None = None
 
 
 class ContactPatch(In):
@@ -34,6 +47,7 @@ class ContactPatch(In):
     phone: Phone = omittable()
     address: AddressIn = omittable()
     company_id: Id | None = Field(None, description="null removes the contact from its company")
+    owner_id: OwnerId | None = Field(None, description="null: no owner")
 
 
 class ContactOut(BaseModel):
@@ -44,6 +58,7 @@ class ContactOut(BaseModel):
     phone: str
     address: AddressOut
     company_id: str | None
+    owner_id: int | None = Field(description="the user who owns the contact (GET /users); null: nobody")
     created_at: datetime
     updated_at: datetime
 
@@ -57,6 +72,7 @@ class ContactOut(BaseModel):
             phone=c.phone,
             address=AddressOut(**c.address),
             company_id=c.company_id,
+            owner_id=c.owner_id,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
@@ -64,6 +80,7 @@ class ContactOut(BaseModel):
 
 class ContactQuery(ListQuery):
     company_id: Id | None = None
+    owner_id: OwnerQuery | None = None
 
 
 @router.post("", response={201: ContactOut}, summary="Create a contact")
@@ -74,7 +91,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[ContactOu
 
 @router.get("", response=list_schema(ContactOut), summary="List or search contacts")
 def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, object]:
-    qs = selectors.contact_list(q=filters.q, company_id=filters.company_id)
+    qs = selectors.contact_list(q=filters.q, company_id=filters.company_id, owner_id=filters.owner_id)
     return filters.page(qs).render(ContactOut.of)
 
 

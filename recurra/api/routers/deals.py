@@ -22,6 +22,8 @@ from recurra.api.fields import (
     LineItemOut,
     MinorUnits,
     Name,
+    OwnerId,
+    OwnerQuery,
     changes,
     omittable,
 )
@@ -55,6 +57,7 @@ class DealIn(In):
     close_date: Date | None = None
     contact_id: Id | None = None
     company_id: Id | None = None
+    owner_id: OwnerId | None = None
     line_items: LineItems = []
 
 
@@ -66,6 +69,7 @@ class DealPatch(In):
     close_date: Date | None = None
     contact_id: Id | None = None
     company_id: Id | None = None
+    owner_id: OwnerId | None = Field(None, description="null: no owner")
     line_items: LineItems = omittable(description=REPLACE_RULE)
 
 
@@ -78,6 +82,7 @@ class DealOut(BaseModel):
     close_date: dt.date | None
     contact_id: str | None
     company_id: str | None
+    owner_id: int | None = Field(description="the user who owns the deal (GET /users); null: nobody")
     line_items: list[LineItemOut]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -93,6 +98,7 @@ class DealOut(BaseModel):
             close_date=d.close_date,
             contact_id=d.contact_id,
             company_id=d.company_id,
+            owner_id=d.owner_id,
             line_items=[LineItemOut.of(i) for i in d.line_items.all()],
             created_at=d.created_at,
             updated_at=d.updated_at,
@@ -103,6 +109,7 @@ class DealQuery(ListQuery):
     contact_id: Id | None = None
     company_id: Id | None = None
     stage: Stage | None = None  # type: ignore[valid-type]
+    owner_id: OwnerQuery | None = None
 
 
 def _sent(payload: DealIn | DealPatch) -> tuple[dict[str, Any], list[LineItemInput] | None]:
@@ -123,7 +130,11 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status[DealOut]:
 @router.get("", response=list_schema(DealOut), summary="List or search deals")
 def list_deals(request: HttpRequest, filters: Query[DealQuery]) -> dict[str, object]:
     qs = selectors.deal_list(
-        q=filters.q, contact_id=filters.contact_id, company_id=filters.company_id, stage=filters.stage
+        q=filters.q,
+        contact_id=filters.contact_id,
+        company_id=filters.company_id,
+        stage=filters.stage,
+        owner_id=filters.owner_id,
     ).prefetch_related("line_items")
     return filters.page(qs).render(DealOut.of)
 

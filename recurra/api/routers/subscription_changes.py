@@ -21,11 +21,12 @@ from pydantic import BaseModel, Field
 
 from recurra.api.auth import actor
 from recurra.api.common import get_or_404, referenced
-from recurra.api.fields import AddressIn, Date, Id, In, LineItemIn, LineItemOut, Name
+from recurra.api.fields import AddressIn, Date, Id, In, LineItemIn, LineItemOut, Name, OwnerId
 from recurra.api.routers.subscriptions import SubscriptionOut, subscription_or_404
 from recurra.api.routers.subscriptions import router as subscriptions_router
 from recurra.core import clock
 from recurra.crm.models import Contact
+from recurra.crm.owners import KEEP
 from recurra.payments.models import PaymentMethod
 from recurra.subscriptions.editing import ChangeResult, SubscriptionChanges, subscription_change
 from recurra.subscriptions.models import Subscription
@@ -46,6 +47,11 @@ class SubscriptionChangeIn(In):
     payment_method_id: Id | None = None
     contact_id: Id | None = Field(None, description="the new contact gets every later email")
     billing_address: AddressIn | None = Field(None, description='parts left out stay; null or "" clears')
+    owner_id: OwnerId | None = Field(
+        None,
+        description="the user who owns it (GET /users); null: nobody. Sent alone it is no edit of the "
+        "subscription: any status, nothing prorated, no email to the contact",
+    )
     proration: Literal["none", "prorate"] = Field(
         "none",
         description="none: the new price from the next period; prorate: the rest of the current period "
@@ -90,6 +96,7 @@ def _changes(payload: SubscriptionChangeIn) -> SubscriptionChanges:
         payment_method=referenced(PaymentMethod, payload.payment_method_id, "payment_method_id"),
         contact=referenced(Contact, payload.contact_id, "contact_id"),
         billing_address=address,
+        owner_id=payload.owner_id if "owner_id" in payload.model_fields_set else KEEP,
     )
 
 
@@ -144,7 +151,8 @@ def _run(
     response=SubscriptionChangeOut,
     summary="Edit a subscription",
     description="Active, scheduled and Unpaid (past_due) only (409 otherwise, and while a payment is "
-    "pending or processing). A subscription_changed email goes to the (new) contact.",
+    "pending or processing). A subscription_changed email goes to the (new) contact. The owner_id alone "
+    "changes in any status, with no email and nothing prorated.",
 )
 def change_subscription(
     request: HttpRequest, subscription_id: Id, payload: SubscriptionChangeIn

@@ -22,6 +22,8 @@ from recurra.api.fields import (
     LineItemIn,
     LineItemOut,
     Name,
+    OwnerId,
+    OwnerQuery,
     ShortText,
 )
 from recurra.api.pagination import list_schema
@@ -80,6 +82,7 @@ class SubscriptionIn(In):
     collect_shipping_address: StrictBool = False
     save_payment_method: StrictBool = True
     invoice_settings: InvoiceSettingsIn | None = None
+    owner_id: OwnerId | None = Field(None, description="the user who owns it (GET /users); null: nobody")
 
 
 class AssociationsOut(BaseModel):
@@ -97,6 +100,7 @@ class SubscriptionOut(BaseModel):
     status_label: str = Field(description='how the status is shown: "Unpaid" for past_due')
     contact_id: str
     company_id: str | None
+    owner_id: int | None = Field(description="the user who owns the subscription (GET /users); null: nobody")
     currency: str
     billing_frequency: str
     billing_terms: str
@@ -136,6 +140,7 @@ class SubscriptionOut(BaseModel):
             status_label=str(SubscriptionStatus(s.status).label),
             contact_id=s.contact_id,
             company_id=s.company_id,
+            owner_id=s.owner_id,
             currency=s.currency,
             billing_frequency=s.billing_frequency,
             billing_terms=s.billing_terms,
@@ -235,6 +240,7 @@ class SubscriptionQuery(PageQuery):
     next_payment_date_lte: Date | None = None
     contact_id: Id | None = None
     company_id: Id | None = None
+    owner_id: OwnerQuery | None = None
     q: SearchText | None = None
     sort: Annotated[str, Field(max_length=60), TEXT] = Field(
         selectors.DEFAULT_SORT,
@@ -279,6 +285,7 @@ def list_subscriptions(request: HttpRequest, filters: Query[SubscriptionQuery]) 
         next_payment_date_lte=filters.next_payment_date_lte,
         contact_id=filters.contact_id,
         company_id=filters.company_id,
+        owner_id=filters.owner_id,
         q=filters.q,
     )
     page = selectors.subscription_page(qs, sort=filters.sort, limit=filters.limit, cursor=filters.cursor)

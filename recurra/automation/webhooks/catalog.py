@@ -43,7 +43,9 @@ OBJECT_TYPES: dict[str, str] = {
 # Every public type: when it fires (docs/webhooks.md shows the same table with a sample each).
 EVENT_TYPES: dict[str, str] = {
     "subscription.created": "a subscription was created (status scheduled when it starts later)",
-    "subscription.updated": "a subscription changed (items, dates, amounts, method, cancel at period end)",
+    "subscription.updated": (
+        "a subscription changed (items, dates, amounts, method, owner, cancel at period end)"
+    ),
     "subscription.scheduled": "created to start later, or its status became scheduled",
     "subscription.activated": "a subscription became active: its start came, or a past-due payment was made",
     "subscription.past_due": "a renewal payment failed or its invoice became overdue (shown as Unpaid)",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recurra.crm.models import Address, Company, Contact
 from recurra.web.forms.base import ServiceForm
+from recurra.web.forms.owners import OwnerField, offer_owners
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -60,13 +61,20 @@ class ContactForm(AddressForm):
     company_id = forms.ModelChoiceField(
         label=_("Company"), queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
     )
+    owner_id = OwnerField()
 
-    field_order = ["email", "first_name", "last_name", "phone", "company_id"]
+    field_order = ["email", "first_name", "last_name", "phone", "company_id", "owner_id"]
+
+    def __init__(self, *args: Any, owner: int | None = None, **kwargs: Any) -> None:
+        """``owner``: the contact's owner now (offered though deactivated since)."""
+        super().__init__(*args, **kwargs)
+        offer_owners(self, owner)
 
     @classmethod
     def initial_for(cls, contact: Contact) -> dict[str, Any]:
         values = {name: getattr(contact, name) for name in ("email", "first_name", "last_name", "phone")}
-        return {**values, "company_id": contact.company_id, **cls.address_initial(contact)}
+        owned = {"company_id": contact.company_id, "owner_id": contact.owner_id}
+        return {**values, **owned, **cls.address_initial(contact)}
 
     def service_values(self) -> dict[str, Any]:
         values = super().service_values()
@@ -79,10 +87,16 @@ class CompanyForm(AddressForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     domain = _text(_("Domain"), 253, placeholder="example.com")
     phone = _text(_("Phone"), 40, inputmode="tel")
+    owner_id = OwnerField()
 
-    field_order = ["name", "domain", "phone"]
+    field_order = ["name", "domain", "phone", "owner_id"]
+
+    def __init__(self, *args: Any, owner: int | None = None, **kwargs: Any) -> None:
+        """``owner``: the company's owner now (offered though deactivated since)."""
+        super().__init__(*args, **kwargs)
+        offer_owners(self, owner)
 
     @classmethod
     def initial_for(cls, company: Company) -> dict[str, Any]:
-        values = {name: getattr(company, name) for name in ("name", "domain", "phone")}
+        values = {name: getattr(company, name) for name in ("name", "domain", "phone", "owner_id")}
         return {**values, **cls.address_initial(company)}

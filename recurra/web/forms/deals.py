@@ -45,6 +45,7 @@ from recurra.web.forms.base import (
     percent_value,
     to_minor,
 )
+from recurra.web.forms.owners import OwnerField, offer_owners
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -93,10 +94,16 @@ class DealForm(ServiceForm):
     company_id = forms.ModelChoiceField(
         label=_("Company"), queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
     )
+    owner_id = OwnerField()
+
+    def __init__(self, *args: Any, owner: int | None = None, **kwargs: Any) -> None:
+        """``owner``: the deal's owner now (offered though deactivated since)."""
+        super().__init__(*args, **kwargs)
+        offer_owners(self, owner)
 
     @classmethod
     def initial_for(cls, deal: Deal) -> dict[str, Any]:
-        names = ("name", "stage", "currency", "close_date", "contact_id", "company_id")
+        names = ("name", "stage", "currency", "close_date", "contact_id", "company_id", "owner_id")
         return {name: getattr(deal, name) for name in names}
 
     def service_values(self) -> dict[str, Any]:
@@ -267,7 +274,8 @@ class DealForms:
         initial: dict[str, Any] | None = None,
     ) -> None:
         self.deal = deal
-        self.form = DealForm(data, initial=DealForm.initial_for(deal) if deal else initial)
+        owner = deal.owner_id if deal else None
+        self.form = DealForm(data, initial=DealForm.initial_for(deal) if deal else initial, owner=owner)
         currency = (data.get("currency") if data else None) or (deal.currency if deal else "USD")
         items = [LineItemForm.initial_for(i) for i in deal.line_items.all()] if deal else []
         self.line_items = cast(type[BaseLineItemFormSet], LineItemFormSet)(

@@ -50,6 +50,7 @@ from recurra.web.forms.deals import (
     billing_start,
     products_for,
 )
+from recurra.web.forms.owners import OwnerField, offer_owners
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -180,10 +181,11 @@ class NewSubscriptionForm(AddressForm):
         ],
         required=False,
     )
+    owner_id = OwnerField(help_text=_("Who on the team looks after it."))
     # The contact whose address the billing address fields were prefilled with (see billing_initial).
     address_from = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    field_order = ["contact", "company", "name", "currency"]
+    field_order = ["contact", "company", "name", "currency", "owner_id"]
     service_fields = {
         "payment_method_id": "payment_method",
         "billing_start": "billing_start_type",
@@ -202,6 +204,7 @@ class NewSubscriptionForm(AddressForm):
         field.queryset = PaymentMethod.objects.filter(
             contact_id=contact_id or None, detached_at=None
         ).order_by("-created_at", "-id")
+        offer_owners(self, None)
 
     def clean(self) -> dict[str, Any]:
         """The chosen start's value (its date, its delay) is needed: said beside it, in words."""
@@ -231,6 +234,7 @@ class NewSubscriptionForm(AddressForm):
             "payment_terms": None if automatic else data["payment_terms"],
             "billing_address": address if any(address.values()) else None,
             "invoice_settings": {name: data[column] or None for name, column in INVOICE_SETTINGS.items()},
+            "owner_id": data["owner_id"],
         }
         if not automatic:
             values |= {name: data[name] for name in MANUAL_OPTIONS}

@@ -37,7 +37,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @viewer
 @require_GET
 def company_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    company = get_object_or_404(Company, pk=pk)
+    company = get_object_or_404(Company.objects.select_related("owner"), pk=pk)
     context = {
         "company": company,
         "contacts": preview(selectors.contact_list(company_id=company.pk)),
@@ -72,7 +72,7 @@ def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
     return form_page(
         request,
-        CompanyForm(posted(request), initial=CompanyForm.initial_for(company)),
+        CompanyForm(posted(request), initial=CompanyForm.initial_for(company), owner=company.owner_id),
         template=FORM,
         save=lambda values: services.company_update(company=company, actor=actor(request), **values),
         success=company_url,

@@ -39,7 +39,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @viewer
 @require_GET
 def contact_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    contact = get_object_or_404(Contact.objects.select_related("company"), pk=pk)
+    contact = get_object_or_404(Contact.objects.select_related("company", "owner"), pk=pk)
     deals = preview(selectors.deal_list(contact_id=contact.pk))
     card = subscriptions_card(
         web_selectors.subscription_list(contact_id=contact.pk),
@@ -70,7 +70,7 @@ def contact_edit(request: HttpRequest, pk: str) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     return form_page(
         request,
-        ContactForm(posted(request), initial=ContactForm.initial_for(contact)),
+        ContactForm(posted(request), initial=ContactForm.initial_for(contact), owner=contact.owner_id),
         template=FORM,
         save=lambda values: services.contact_update(contact=contact, actor=actor(request), **values),
         success=contact_url,

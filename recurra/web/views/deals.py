@@ -64,7 +64,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @viewer
 @require_GET
 def deal_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    deal = get_object_or_404(Deal.objects.select_related("contact", "company"), pk=pk)
+    deal = get_object_or_404(Deal.objects.select_related("contact", "company", "owner"), pk=pk)
     converted = conversion.deal_converted(deal)
     makes_subscriptions = None if converted or not deal.line_items.exists() else _makes_subscriptions(deal)
     convert = None

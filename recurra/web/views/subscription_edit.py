@@ -22,6 +22,9 @@ Rules:
   the payment method (the current contact's own; the service checks a new
   contact's) and the billing address go to the service only when changed,
   like the rest.
+- The owner (active users, or "No owner"; the owner of the moment stays
+  offered though deactivated since) goes to the service only when changed;
+  changed alone, it bills nothing and emails no one (``editing``).
 """
 
 from __future__ import annotations
@@ -38,11 +41,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from recurra.accounts.models import User
 from recurra.catalog.models import Product
 from recurra.catalog.terms import BillingStartType, BillingTerms
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
 from recurra.crm.models import Contact
+from recurra.crm.owners import KEEP
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment, PaymentMethod
 from recurra.subscriptions.editing import ChangeResult, SubscriptionChanges, subscription_change
@@ -58,6 +63,7 @@ from recurra.web.forms.deals import (
     LineItemForm,
     products_for,
 )
+from recurra.web.forms.owners import OwnerField, offer_owners
 from recurra.web.present import Change, LineRow, LineTable, refund_target, subscription_title, value_text
 from recurra.web.templatetags.recurra_web import day, money
 from recurra.web.views.common import posted, reposted, statement
@@ -73,6 +79,7 @@ PRORATION_CHOICES = [
 _CHANGE_LABELS = {
     "name": _("Name"),
     "contact_id": _("Contact"),
+    "owner_id": _("Owner"),
     "line_items": _("Line items"),
     "next_payment_amount": _("Next payment amount"),
     "mrr": _("MRR"),
@@ -103,6 +110,7 @@ class EditForm(AddressForm):
     payment_method = forms.ModelChoiceField(
         label=_("Payment method"), queryset=PaymentMethod.objects.none(), required=False, empty_label=_("—")
     )
+    owner_id = OwnerField(help_text=_("Changing only the owner bills nothing and emails no one."))
     proration = forms.ChoiceField(
         label=_("Price changes apply"),
         choices=PRORATION_CHOICES,
@@ -110,13 +118,14 @@ class EditForm(AddressForm):
         widget=forms.RadioSelect,
     )
 
-    field_order = ["name", "next_payment_date", "contact", "payment_method"]
+    field_order = ["name", "next_payment_date", "contact", "payment_method", "owner_id"]
 
     def __init__(self, *args: Any, sub: Subscription, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         methods = PaymentMethod.objects.filter(detached_at=None).order_by("-created_at", "-id")
         field = cast(forms.ModelChoiceField, self.fields["payment_method"])
         field.queryset = methods.filter(contact_id=sub.contact_id)  # the contact's own, not removed
+        offer_owners(self, sub.owner_id)
 
 
 class EditLineItemForm(LineItemForm):
@@ -179,6 +188,7 @@ class EditForms(DealForms):
             "next_payment_date": sub.next_payment_date,
             "contact": sub.contact_id,
             "payment_method": sub.payment_method_id,
+            "owner_id": sub.owner_id,
             "proration": "none",
             **EditForm.address_initial(sub),
         }
@@ -204,6 +214,7 @@ class EditForms(DealForms):
             contact=data["contact"] if "contact" in edited and data["contact"] else None,
             payment_method=data["payment_method"] if "payment_method" in edited else None,
             billing_address=address if set(edited) & set(self.form.address_parts) else None,
+            owner_id=data["owner_id"] if "owner_id" in edited else KEEP,
         )
         return changes, data["proration"]
 
@@ -242,6 +253,11 @@ def _changes_shown(result: ChangeResult) -> list[Change]:
         if field == "contact_id":
             labels = {c.pk: contact_label(c) for c in Contact.objects.filter(pk__in=[before, after])}
             rows.append(Change(str(label), labels.get(before, "—"), labels.get(after, "—")))
+            continue
+        if field == "owner_id":
+            names = {u.pk: str(u) for u in User.objects.filter(pk__in=[before, after])}
+            nobody = gettext("No owner")
+            rows.append(Change(str(label), names.get(before, nobody), names.get(after, nobody)))
             continue
         rows.append(Change(str(label), _value(field, before, currency), _value(field, after, currency)))
     return rows

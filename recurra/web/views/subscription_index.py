@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from recurra.accounts.models import AccountSettings, User
-from recurra.accounts.selectors import account_settings
+from recurra.accounts.selectors import account_settings, owner_choices
 from recurra.core import clock
 from recurra.core.counting import RowCount
 from recurra.core.errors import ValidationFailed
@@ -129,6 +129,10 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "due_from": _iso(custom.start) if custom else request.GET.get("due_from", ""),
         "due_to": _iso(custom.end) if custom else request.GET.get("due_to", ""),
         "editor": _editor(state),
+        "filter_owners": _filter_owners(state),
+        # Editors tick rows and assign them an owner (subscription_owners.subscription_owners_assign).
+        "bulk_owners": owner_choices() if user.has_role("editor") and page.data else [],
+        "bulk_next": f"{reverse('web:subscriptions')}?{state.address()}",
         "condition_count": sum(len(group) for group in filters.groups),
         "filterable": labels,
         "currency": account.default_currency,
@@ -234,9 +238,24 @@ _INPUTS = {Kind.DATE: "date", Kind.DATETIME: "date", Kind.MONEY: "money", Kind.N
 
 
 def _input_type(kind: Kind) -> str:
-    if kind in (Kind.CHOICE, Kind.BOOLEAN):
+    if kind in (Kind.CHOICE, Kind.BOOLEAN, Kind.USER):
         return kind.value
     return _INPUTS.get(kind, "text")
+
+
+def _filter_owners(state: index_state.IndexState) -> list[tuple[str, str]]:
+    """The users an owner condition offers (as the form's values: ids as text): the active ones and
+    those its conditions name; none (no query) when no condition is on the owner."""
+    users = [
+        row
+        for group in state.rows
+        for row in group
+        if row.property in PROPERTIES and PROPERTIES[row.property].kind == Kind.USER
+    ]
+    if not users:
+        return []
+    named = {int(v) for row in users for v in row.values if v.isdigit() and len(v) <= 18}
+    return [(str(pk), name) for pk, name in owner_choices(named)]
 
 
 def _scope_record(scope: dict[str, str]) -> Contact | Company | None:

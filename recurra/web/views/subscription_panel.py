@@ -23,7 +23,7 @@ PANEL_ROWS = 3
 
 
 def panel_context(request: HttpRequest, sub: Subscription) -> dict[str, Any]:
-    sub = Subscription.objects.select_related("contact", "company", "payment_method").get(pk=sub.pk)
+    sub = Subscription.objects.select_related("contact", "company", "payment_method", "owner").get(pk=sub.pk)
     return {
         "sub": sub,
         "lines": present.line_table(sub),

@@ -38,7 +38,7 @@ from recurra.web.views.payments import retry_message
 @require_GET
 def subscription_detail(request: HttpRequest, pk: str) -> HttpResponse:
     sub = get_object_or_404(
-        Subscription.objects.select_related("contact", "company", "payment_method"), pk=pk
+        Subscription.objects.select_related("contact", "company", "payment_method", "owner"), pk=pk
     )
     context = {
         "sub": sub,

@@ -15,6 +15,8 @@
    - A record's Subscriptions card: its preview and "Add" menu, and its "Preview" panel (below).
    - A record picker's search answer that left before the person picked a record is dropped (it
      would redraw the choices without the pick; the choices shown hold it already).
+   - The index's "select every row on this page" box (data-select-all=<form id>, hidden without
+     script) ticks or unticks the rows' boxes of that form.
    No inline script anywhere (the Content-Security-Policy allows none): behaviour lives here. */
 (function () {
   "use strict";
@@ -85,6 +87,19 @@
   document.addEventListener("click", function (event) {
     document.querySelectorAll(MENUS).forEach(function (menu) {
       if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+  });
+  function showSelectAll() {
+    document.querySelectorAll("[data-select-all][hidden]").forEach(function (box) { box.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", showSelectAll);
+  document.addEventListener("htmx:afterSettle", showSelectAll);
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-select-all]");
+    if (!all) return;
+    var form = all.getAttribute("data-select-all");
+    document.querySelectorAll('input[type=checkbox][name=ids][form="' + form + '"]').forEach(function (box) {
+      box.checked = all.checked;
     });
   });
   document.addEventListener("htmx:confirm", function (event) {
