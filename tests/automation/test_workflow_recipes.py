@@ -56,6 +56,7 @@ def test_each_recipe_is_accepted_and_round_robin_assigns_in_turn(api_as) -> None
             contact=contact,
             line_items=[item(name=f"Plan {n}")],
             collection_method="send_invoice",
+            payment_terms="net_30",
             actor=SYSTEM,
             at=clock.now(),
         )
