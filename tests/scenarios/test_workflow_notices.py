@@ -68,7 +68,9 @@ def _recover(scenario, sub: Subscription) -> None:
     scenario.advance(date(2027, 2, 10))
     good = scenario.method(sub.contact, "tok_visa")
     invoice = scenario.invoices(sub)[-1]
-    assert charge_invoices([invoice.pk], origin="update_link", method=good, actor=SYSTEM, at=clock.now()).succeeded
+    assert charge_invoices(
+        [invoice.pk], origin="update_link", method=good, actor=SYSTEM, at=clock.now()
+    ).succeeded
     assert scenario.fresh(sub).status == "active"
     declining = scenario.method(sub.contact, "tok_insufficient_funds")
     Subscription.objects.filter(pk=sub.pk).update(payment_method=declining)
@@ -92,7 +94,11 @@ def test_the_owner_is_emailed_once_when_the_subscription_becomes_unpaid(scenario
     (enrollment,) = Enrollment.objects.all()
     assert (enrollment.status, enrollment.depth) == ("finished", 1)
     (step,) = EnrollmentStep.objects.all()
-    assert (step.type, step.outcome, step.detail["emails"][0]["to"]) == ("internal_email", "done", "olivia@example.com")
+    assert (step.type, step.outcome, step.detail["emails"][0]["to"]) == (
+        "internal_email",
+        "done",
+        "olivia@example.com",
+    )
 
     _recover(scenario, sub)
     scenario.advance(date(2027, 3, 1))
