@@ -524,3 +524,40 @@ def test_the_subscription_picker_searches_subscriptions(viewer: Client, records:
     assert found.status_code == 200
     assert f'value="{sub.pk}"' in found.content.decode()
     assert "Pro monthly · Ingrid Hansen · Active" in text(found.content)
+
+
+def test_the_pages_in_norwegian(editor: Client, records: Any) -> None:
+    User.objects.filter(username="editor").update(language="nb")
+    sub = owned(records)
+    workflow = make_workflow(
+        "Varsel",
+        trigger={"type": "date", "property": "next_payment_date", "offset_days": -7},
+        actions=[{"type": "delay", "days": 2}, EMAIL_OWNER],
+    )
+    listed = editor.get("/workflows/")
+    html = listed.content.decode()
+    assert '<a href="/workflows/" aria-current="page">Arbeidsflyter</a>' in html
+    assert ">Automatisering</h2>" in html and "Opprett arbeidsflyt" in html
+    assert table_rows(listed.content)[0][:4] == ["Varsel", "7 dager før Neste betalingsdato", "På", "1"]
+
+    chooser = text(editor.get("/workflows/new/").content)
+    assert "Varsle eieren når et abonnement blir ubetalt" in chooser
+    assert "Minn teamet på det N dager før neste betaling" in chooser
+    template = editor.get("/workflows/new/?template=unpaid_owner")
+    data = form_data(template)
+    assert data["a0.subject"] == ["{{ subscription.name }} er ubetalt"]  # written in the user's language
+    shown = text(template.content)
+    assert "Utløser Start når En egenskap endres" in shown and "Send en intern e-post" in shown
+
+    page = editor.get(f"/workflows/{workflow.pk}/")
+    shown = text(page.content)
+    assert "Dager Før eller etter før etter Dato Neste betalingsdato" in shown
+    assert "1 Vent" in shown and "2 Send en intern e-post" in shown and "Test: en prøvekjøring" in shown
+    result = editor.post(f"/workflows/{workflow.pk}/test/", {"subscription": sub.pk})
+    shown = text(result.content)
+    assert "ingenting ble endret, og ingenting ble sendt." in shown
+    assert "Vent Venter 15. jan. 2027, 09:30 Venter til 17. jan. 2027, 09:30." in shown
+    assert "E-post til editor@recurra.example: «Pro monthly»" in shown
+
+    html = editor.get(f"/subscriptions/{sub.pk}/").content.decode()
+    assert "Arbeidsflythistorikk" in html and "Ingen arbeidsflyt har meldt inn dette abonnementet." in html
