@@ -22,6 +22,17 @@ from recurra.accounts.roles import Role
 from recurra.automation.workflows.spec import MAX_OFFSET_DAYS, MAX_ROTATE
 
 DEFAULT_DAYS = 7
+# The placeholders the emails use, put into their translated text (translators see %(name)s).
+PLACEHOLDERS = {
+    key: f"{{{{ subscription.{prop} }}}}"
+    for key, prop in (
+        ("name", "name"),
+        ("contact", "contact"),
+        ("amount", "next_payment_amount"),
+        ("date", "next_payment_date"),
+        ("url", "url"),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -76,13 +87,14 @@ def template(key: str, *, user: User, days: int = DEFAULT_DAYS) -> tuple[str, di
                 {
                     "type": "internal_email",
                     "to": ["owner"],
-                    "subject": gettext("{{ subscription.name }} is Unpaid"),
+                    "subject": gettext("%(name)s is Unpaid") % PLACEHOLDERS,
                     "body": gettext(
-                        "The payment of {{ subscription.name }} failed and the subscription is Unpaid.\n\n"
-                        "Contact: {{ subscription.contact }}\n"
-                        "Amount: {{ subscription.next_payment_amount }}\n\n"
-                        "Open it: {{ subscription.url }}"
-                    ),
+                        "The payment of %(name)s failed and the subscription is Unpaid.\n\n"
+                        "Contact: %(contact)s\n"
+                        "Amount: %(amount)s\n\n"
+                        "Open it: %(url)s"
+                    )
+                    % PLACEHOLDERS,
                 }
             ],
         }
@@ -98,14 +110,11 @@ def template(key: str, *, user: User, days: int = DEFAULT_DAYS) -> tuple[str, di
                 {
                     "type": "internal_email",
                     "to": [user.pk],
-                    "subject": gettext(
-                        "{{ subscription.name }}: next payment on {{ subscription.next_payment_date }}"
-                    ),
+                    "subject": gettext("%(name)s: next payment on %(date)s") % PLACEHOLDERS,
                     "body": gettext(
-                        "{{ subscription.name }} ({{ subscription.contact }}) is charged "
-                        "{{ subscription.next_payment_amount }} on {{ subscription.next_payment_date }}.\n\n"
-                        "Open it: {{ subscription.url }}"
-                    ),
+                        "%(name)s (%(contact)s) is charged %(amount)s on %(date)s.\n\nOpen it: %(url)s"
+                    )
+                    % PLACEHOLDERS,
                 }
             ],
         }

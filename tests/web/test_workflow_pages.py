@@ -561,3 +561,30 @@ def test_the_pages_in_norwegian(editor: Client, records: Any) -> None:
 
     html = editor.get(f"/subscriptions/{sub.pk}/").content.decode()
     assert "Arbeidsflythistorikk" in html and "Ingen arbeidsflyt har meldt inn dette abonnementet." in html
+
+
+def test_filters_set_through_the_api_are_said_and_kept(editor: Client) -> None:
+    workflow = make_workflow(
+        filters={"status": ["active", "past_due"], "q": "acme"},
+        actions=[
+            {
+                "type": "branch",
+                "if": {"status": ["past_due"], "next_payment_date": {"preset": "next_7_days"}},
+                "then": [EMAIL_OWNER],
+            }
+        ],
+    )
+    page = editor.get(f"/workflows/{workflow.pk}/")
+    shown = text(page.content)
+    assert "And (set through the API): Status is any of Active, Unpaid; search “acme”" in shown
+    assert "And (set through the API): Status is any of Unpaid; next billing date: Next 7 days" in shown
+    data = form_data(page)
+    data["name"] = ["Renamed"]
+    assert post(editor, f"/workflows/{workflow.pk}/edit/", data).status_code == 302
+    workflow.refresh_from_db()
+    assert (workflow.name, workflow.version) == ("Renamed", 1)  # the definition is as it was
+
+    del data["a0.keep"]  # unticked: the branch's condition goes, and a branch needs one
+    refused = post(editor, f"/workflows/{workflow.pk}/edit/", data)
+    assert refused.status_code == 422
+    assert errors_in(refused.content.decode(), "card-0")[0].startswith("Add a condition")

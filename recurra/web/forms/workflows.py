@@ -12,7 +12,8 @@ The editor (``web/workflows/editor.html``) is one form of step cards. Its fields
   ``filters.rest``: what the API set besides conditions (search, statuses, next billing date),
   carried as JSON while ``filters.keep`` is ticked;
 - one card per action, its fields under the card's prefix, ``a`` and its path: ``a0.type``,
-  ``a1.then.0.subject``; a branch's "if" is an advanced-filter editor under ``a1.c`` (``a1.c0.0.p``).
+  ``a1.then.0.subject``; a branch's "if" is an advanced-filter editor under ``a1.c`` (``a1.c0.0.p``),
+  with its own ``a1.rest`` and ``a1.keep``.
 
 The form's buttons are all ``op``: ``add:<list>:<index>:<type>`` (list ``""``: the workflow's
 actions, ``"1.then"``: a branch's), ``up:<path>``, ``down:<path>``, ``remove:<path>``,
@@ -49,7 +50,7 @@ from recurra.automation.workflows.spec import (
 )
 from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money
-from recurra.saved_views.spec import Filters, filters_json, stored_filters
+from recurra.saved_views.spec import DUE_PRESETS, Filters, filters_json, stored_filters
 from recurra.subscriptions.properties import PROPERTIES, Kind
 from recurra.web.forms.base import sentence
 from recurra.web.index_state import EditorRow, edited_rows, editor_rows, read_rows, row_of, typed_value
@@ -127,6 +128,7 @@ class Card:
     type: str
     values: dict[str, Any] = field(default_factory=dict)
     rows: list[list[EditorRow]] = field(default_factory=list)  # a branch's "if"
+    rest: dict[str, Any] = field(default_factory=dict)  # and what the API set besides conditions
     then: list[Card] = field(default_factory=list)
     else_: list[Card] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
@@ -151,6 +153,14 @@ class Card:
     @property
     def editor(self) -> list[list[dict[str, Any]]]:
         return editor_rows(self.rows, prefix=f"{self.prefix}.c")
+
+    @property
+    def rest_json(self) -> str:
+        return rest_json(self.rest)
+
+    @property
+    def rest_words(self) -> str:
+        return rest_words(self.rest)
 
     @property
     def then_key(self) -> str:
@@ -191,6 +201,14 @@ class Editor:
         return editor_rows(self.rows, prefix="f")
 
     @property
+    def rest_json(self) -> str:
+        return rest_json(self.rest)
+
+    @property
+    def rest_words(self) -> str:
+        return rest_words(self.rest)
+
+    @property
     def top_errors(self) -> list[str]:
         return self.errors.get("", [])
 
@@ -201,6 +219,48 @@ class Editor:
     @property
     def card_count(self) -> int:
         return sum(1 for _ in walk(self.actions))
+
+
+REST_KEYS = ("q", "status", "next_payment_date")
+
+
+def rest_of(filters: dict[str, Any] | None) -> dict[str, Any]:
+    """What filter JSON says besides conditions (search, statuses, next billing date): the editor
+    shows it in words and carries it while "keep" is ticked."""
+    return {k: v for k, v in (filters or {}).items() if k in REST_KEYS}
+
+
+def rest_json(rest: dict[str, Any]) -> str:
+    return json.dumps(rest, sort_keys=True) if rest else ""
+
+
+def rest_words(rest: dict[str, Any]) -> str:
+    """``{"status": ["past_due"], "q": "acme"}`` → "Status is any of Unpaid; search “acme”"."""
+    parts = []
+    if rest.get("status"):
+        labels = dict(PROPERTIES["status"].choices)
+        names = ", ".join(str(labels.get(s, s)) for s in rest["status"])
+        parts.append(gettext("Status is any of %(statuses)s") % {"statuses": names})
+    if rest.get("q"):
+        parts.append(gettext("search “%(q)s”") % {"q": rest["q"]})
+    due = rest.get("next_payment_date")
+    if isinstance(due, dict) and due.get("preset") in DUE_PRESETS:
+        if due["preset"] == "custom":
+            span = f"{due.get('from') or '…'} – {due.get('to') or '…'}"
+        else:
+            span = str(DUE_PRESETS[due["preset"]])
+        parts.append(gettext("next billing date: %(span)s") % {"span": span})
+    return "; ".join(parts)
+
+
+def _read_rest(data: QueryDict, prefix: str) -> dict[str, Any]:
+    if not data.get(f"{prefix}.keep"):
+        return {}
+    try:
+        loaded = json.loads(data.get(f"{prefix}.rest") or "{}")
+    except ValueError:
+        return {}
+    return rest_of(loaded) if isinstance(loaded, dict) else {}
 
 
 def walk(cards: list[Card]) -> Iterator[Card]:
@@ -234,7 +294,7 @@ def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
 def editor_of(definition: dict[str, Any], *, name: str, enabled: bool, currency: str) -> Editor:
     """The editor showing a stored (canonical) definition."""
     filters = stored_filters(definition.get("filters"))
-    rest = {k: v for k, v in (definition.get("filters") or {}).items() if k != "groups"}
+    rest = rest_of(definition.get("filters"))
     editor = Editor(
         name=name,
         enabled=enabled,
@@ -312,6 +372,7 @@ def _card_of(data: dict[str, Any], currency: str) -> Card:
     elif kind == "branch":
         condition = stored_filters(data.get("if"))
         card.rows = [[row_of(c, currency) for c in group] for group in condition.groups]
+        card.rest = rest_of(data.get("if"))
         card.then = [_card_of(a, currency) for a in data.get("then") or []]
         card.else_ = [_card_of(a, currency) for a in data.get("else") or []]
     return card
@@ -342,21 +403,13 @@ def new_card(kind: str) -> Card:
 
 def read(data: QueryDict, *, currency: str) -> Editor:
     """The editor as posted (nothing is checked yet beyond what the filter rows say of themselves)."""
-    rest: dict[str, Any] = {}
-    if data.get("filters.keep"):
-        try:
-            loaded = json.loads(data.get("filters.rest") or "{}")
-        except ValueError:
-            loaded = {}
-        if isinstance(loaded, dict):
-            rest = {k: v for k, v in loaded.items() if k in ("q", "status", "next_payment_date")}
     editor = Editor(
         name=data.get("name", "")[: MAX_NAME * 2],
         enabled=bool(data.get("enabled")),
         reenroll=bool(data.get("reenroll")),
         trigger=_read_trigger(data),
         rows=read_rows(data, currency, prefix="f"),
-        rest=rest,
+        rest=_read_rest(data, "filters"),
         actions=_read_cards(data, currency),
     )
     return number(editor)
@@ -435,6 +488,7 @@ def _read_card(data: QueryDict, key: str, currency: str) -> Card:
         card.values.update(endpoint_id=one("endpoint_id", 40))
     elif kind == "branch":
         card.rows = read_rows(data, currency, prefix=f"{prefix}.c")
+        card.rest = _read_rest(data, prefix)
     return card
 
 
@@ -643,7 +697,7 @@ def _action_json(card: Card, currency: str) -> dict[str, Any]:
             _add(errors, "endpoint_id", gettext("Choose a webhook endpoint."))
         return {"type": "webhook", "endpoint_id": v.get("endpoint_id", "")}
     if card.type == "branch":
-        condition = _filters_json(card.rows, errors, "if")
+        condition = {**card.rest, **_filters_json(card.rows, errors, "if")}
         if not condition and "if" not in errors:
             _add(errors, "if", gettext("Add a condition: the subscriptions that match it take “then”."))
         return {

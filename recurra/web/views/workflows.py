@@ -11,7 +11,6 @@ with htmx only the form; nothing is saved until "Save".
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -116,13 +115,8 @@ def _editor_context(request: HttpRequest, ed: form.Editor, workflow: Workflow | 
         "placeholders": placeholders,
         "name_placeholder": "{{ subscription.name }}",
         "url_placeholder": "{{ subscription.url }}",
-        "rest_json": _json(ed.rest),
         **_people(ed),
     }
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True) if value else ""
 
 
 def _render(
@@ -207,6 +201,8 @@ def _posted(request: HttpRequest, workflow: Workflow | None) -> HttpResponse:
             saved = _save(request, workflow, ed, definition)
         except ValidationFailed as failed:
             form.place_errors(ed, failed)
+        except Workflow.DoesNotExist:  # deleted meanwhile
+            raise Http404("no such workflow") from None
         else:
             return redirect(_url(saved))
     return _render(request, ed, workflow, status=422)
@@ -254,6 +250,8 @@ def workflow_toggle(request: HttpRequest, pk: str) -> HttpResponse:
     turn_on = not workflow.enabled
     try:
         services.workflow_update(workflow=workflow, enabled=turn_on, actor=actor(request), at=clock.now())
+    except Workflow.DoesNotExist:  # deleted meanwhile
+        raise Http404("no such workflow") from None
     except ValidationFailed as failed:  # a definition a later rule refuses: it stays as it was
         messages.error(request, failed.detail)
     else:
