@@ -10,6 +10,7 @@ shows before anything is saved, written in the language of the person creating i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ def team() -> list[User]:
 def days_asked(text: str | None) -> int:
     """The N of "N days before" as asked (7 when it does not read; within what a trigger allows)."""
     text = (text or "").strip()
-    return min(int(text), MAX_OFFSET_DAYS) if text.isdigit() else DEFAULT_DAYS
+    return min(int(text), MAX_OFFSET_DAYS) if re.fullmatch(r"[0-9]{1,9}", text) else DEFAULT_DAYS
 
 
 def template(key: str, *, user: User, days: int = DEFAULT_DAYS) -> tuple[str, dict[str, Any]]:

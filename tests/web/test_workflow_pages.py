@@ -448,6 +448,9 @@ def test_the_dry_run_shows_the_path_and_changes_nothing(editor: Client, records:
     assert "Test: a dry run" in page.content.decode()
     refused = editor.post(f"/workflows/{workflow.pk}/test/", {})
     assert refused.status_code == 422 and "Pick a subscription to test with." in refused.content.decode()
+    gone = editor.post(f"/workflows/{workflow.pk}/test/", {"subscription": "sub_nope"})
+    assert gone.status_code == 422 and "That subscription no longer exists." in gone.content.decode()
+    assert editor.post(f"/workflows/{workflow.pk}/test/", {"subscription": "x" * 500}).status_code == 422
 
     result = editor.post(f"/workflows/{workflow.pk}/test/", {"subscription": sub.pk})
     assert result.status_code == 200
@@ -588,3 +591,47 @@ def test_filters_set_through_the_api_are_said_and_kept(editor: Client) -> None:
     refused = post(editor, f"/workflows/{workflow.pk}/edit/", data)
     assert refused.status_code == 422
     assert errors_in(refused.content.decode(), "card-0")[0].startswith("Add a condition")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"a0.type": "internal_email", "a0.to_users": ["²", "-1", "0"], "a0.subject": "s", "a0.body": "b"},
+        {"a0.type": "assign_owner", "a0.rotate": ["²", "x"]},
+        {"a0.type": "set_property", "a0.property": "owner_id", "a0.owner": "²"},
+        {"a0.type": "set_property", "a0.property": "mrr", "a0.text": "x"},
+        {"a0.type": "delay", "a0.days": "99999999999999999999", "a0.hours": "-3"},
+        {"a0.type": "webhook", "a0.endpoint_id": "we_nope"},
+        {"a0.type": "branch", "a0.c0.0.p": "mrr", "a0.c0.0.o": "between", "a0.c0.0.v": ["x", "y"]},
+        {"a٣.type": "delay", "a0.type": "delay", "a0.then.0.type": "delay", "a0.days": "1"},
+        {"trigger.type": "property_change", "trigger.property": "id", "a0.type": "delay", "a0.days": "1"},
+        {"trigger.type": "property_change", "trigger.property": "mrr", "trigger.to": "1,x,2.5"},
+        {"trigger.type": "property_change", "trigger.property": "start_date", "trigger.to": "2027-02-30"},
+        {
+            "trigger.type": "property_change",
+            "trigger.property": "cancel_at_period_end",
+            "trigger.to": "maybe",
+        },
+        {"trigger.type": "event", "trigger.event_types": ["ping", "contact.created"]},
+        {"trigger.type": "date", "trigger.date_property": "created_at", "trigger.days": "²"},
+        {"trigger.type": "filter", "a0.type": "delay", "a0.days": "1"},
+        {"filters.keep": "1", "filters.rest": "{not json", "f0.0.p": "nope"},
+        {
+            "filters.keep": "1",
+            "filters.rest": '{"status": ["nope"], "q": 5}',
+            "a0.type": "delay",
+            "a0.days": "1",
+        },
+        {"op": "add::²:delay"},
+        {"op": "up:"},
+        {"op": "down:0.then"},
+        {"op": "cond:f:remove:9.9"},
+        {"op": "cond:0:add_group", "a0.type": "delay"},
+        {"op": "add:0.then:0:branch", "a0.type": "delay"},
+    ],
+)
+def test_no_input_is_a_500(editor: Client, junk: dict[str, Any]) -> None:
+    data = {"name": "Junk", **junk}
+    response = editor.post("/workflows/new/", data)
+    assert response.status_code in (200, 302, 422), response.status_code
+    assert Workflow.objects.filter(name="Junk").count() == (1 if response.status_code == 302 else 0)

@@ -74,9 +74,9 @@ ACTION_LABELS = {
 SETTABLE_LABELS = {"owner_id": _("Owner"), "name": _("Name")}
 CHANGEABLE = tuple(key for key in PROPERTIES if key != "id")  # what a property_change trigger follows
 EVENT_CHOICES = tuple(t for t in EVENT_TYPES if t.startswith(EVENT_OBJECTS))
-_CARD = re.compile(r"^a(\d{1,2}(?:\.(?:then|else)\.\d{1,2})*)\.type$")
-_PATH = re.compile(r"^\d{1,2}(?:\.(?:then|else)\.\d{1,2})*$")
-_LIST = re.compile(r"^(?:\d{1,2}(?:\.(?:then|else)\.\d{1,2})*\.(?:then|else))?$")
+_CARD = re.compile(r"^a([0-9]{1,2}(?:\.(?:then|else)\.[0-9]{1,2})*)\.type$")
+_PATH = re.compile(r"^[0-9]{1,2}(?:\.(?:then|else)\.[0-9]{1,2})*$")
+_LIST = re.compile(r"^(?:[0-9]{1,2}(?:\.(?:then|else)\.[0-9]{1,2})*\.(?:then|else))?$")
 _ADDRESSES = re.compile(r"[\s,;]+")
 # A card's fields that its template shows an error beside (others: at the top of the card).
 _FIELDS = {
@@ -434,7 +434,12 @@ def _read_trigger(data: QueryDict) -> TriggerCard:
 
 
 def _path(text: str) -> Path:
-    return tuple(int(p) if p.isdigit() else p for p in text.split("."))
+    return tuple(int(p) if _id(p) is not None else p for p in text.split("."))
+
+
+def _id(text: str) -> int | None:
+    """A whole number as posted (ASCII digits only: ``"²".isdigit()`` is true, ``int("²")`` fails)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def _read_cards(data: QueryDict, currency: str) -> list[Card]:
@@ -502,7 +507,7 @@ def apply(editor: Editor, op: str) -> Editor:
         list_key, _colon, tail = rest.partition(":")
         index, _colon, kind = tail.partition(":")
         cards = _list(editor, list_key)
-        if cards is not None and index.isdigit() and kind in ACTION_TYPES:
+        if cards is not None and _id(index) is not None and kind in ACTION_TYPES:
             if editor.card_count < MAX_CARDS:
                 cards.insert(min(int(index), len(cards)), new_card(kind))
     elif verb in ("up", "down", "remove") and _PATH.match(rest):
@@ -585,7 +590,7 @@ def _filters_json(rows: list[list[EditorRow]], errors: dict[str, list[str]], key
 def _whole(text: str) -> int | str:
     """A whole number as typed, else the text (the service says what is wrong with it)."""
     text = text.strip()
-    return int(text) if re.fullmatch(r"-?\d{1,9}", text) else text
+    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else text
 
 
 def _trigger_json(card: TriggerCard, currency: str) -> dict[str, Any]:
@@ -650,7 +655,7 @@ def _action_json(card: Card, currency: str) -> dict[str, Any]:
         return {**out, "hours": hours} if hours else out
     if card.type == "internal_email":
         to: list[Any] = [OWNER] if v.get("owner") else []
-        to += [int(u) for u in v.get("users") or [] if u.isdigit()]
+        to += [n for u in v.get("users") or [] if (n := _id(u)) is not None]
         for address in (a for a in _ADDRESSES.split(v.get("addresses") or "") if a):
             try:
                 validate_email(address)
@@ -682,13 +687,13 @@ def _action_json(card: Card, currency: str) -> dict[str, Any]:
             return {
                 "type": "set_property",
                 "property": prop,
-                "value": int(owner) if owner.isdigit() else None,
+                "value": _id(owner),
             }
         if not (v.get("text") or "").strip():
             _add(errors, "value", gettext("Enter the new name."))
         return {"type": "set_property", "property": prop, "value": v.get("text", "")}
     if card.type == "assign_owner":
-        rotate = [int(u) for u in v.get("rotate") or [] if u.isdigit()]
+        rotate = [n for u in v.get("rotate") or [] if (n := _id(u)) is not None]
         if not rotate:
             _add(errors, "rotate", gettext("Choose the users who take turns."))
         return {"type": "assign_owner", "rotate": rotate}
