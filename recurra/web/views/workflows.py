@@ -86,7 +86,8 @@ def _people(ed: form.Editor) -> dict[str, list[tuple[str, str]]]:
         if card.type == "set_property" and card.values.get("owner"):
             chosen.add(str(card.values["owner"]))
     known = {pk for pk, _ in users} | {pk for pk, _ in team}
-    others = [(pk, gettext("User %(id)s (not active)") % {"id": pk}) for pk in sorted(chosen - known) if pk]
+    unknown = sorted(pk for pk in chosen - known if pk.isascii() and pk.isdigit())
+    others = [(pk, gettext("User %(id)s (not active)") % {"id": pk}) for pk in unknown]
     return {"users": users + others, "team": team + others}
 
 
