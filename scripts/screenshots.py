@@ -1,6 +1,8 @@
-"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png, and
-the same seller in Norwegian bokmål (chosen in Settings → Profile, as a user would):
-docs/screenshots/nb-{subscriptions,subscription,settings-profile}.png.
+"""Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png, the
+workflows (workflows, workflow-editor, workflow-dry-run, workflow-history-card), and the same seller in
+Norwegian bokmål (chosen in Settings → Profile, as a user would):
+docs/screenshots/nb-{subscriptions,subscription,settings-profile,workflows,workflow-editor,
+workflow-dry-run,workflow-history-card}.png.
 
 Starts a real server on a free port with demo data in a temporary data
 directory (``recurra migrate``, ``recurra demo``, ``recurra serve``), signs in
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -70,9 +73,13 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     page.wait_for_url(f"{base}/contacts/")
     saved = []
 
-    def save(name: str) -> None:
+    def save(name: str, part: str | None = None, *, full_page: bool = False) -> None:
+        """The window (or the whole page), or only the element ``part`` (a CSS selector) when given."""
         path = OUT / f"{name}.png"
-        page.screenshot(path=str(path))
+        if part:
+            page.locator(part).screenshot(path=str(path))
+        else:
+            page.screenshot(path=str(path), full_page=full_page)
         saved.append(path)
 
     page.goto(f"{base}/deals/")
@@ -82,6 +89,7 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     save("deal")
     page.goto(f"{base}/contacts/")
     save("contacts")
+    workflows(page, base)
     for _ in range(3):  # three months of billing on the test clock, from the sandbox banner
         page.get_by_role("button", name="+1 month").click()
         page.wait_for_load_state()
@@ -92,6 +100,7 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     page.wait_for_url(f"{base}/subscriptions/sub_*/")
     save("subscription")
     subscription = page.url
+    workflow = workflow_pages(page, base, save, prefix="")
 
     # The same seller chooses bokmål for their pages (selectors that do not depend on the language).
     page.goto(f"{base}/settings/profile/")
@@ -103,7 +112,44 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     save("nb-subscriptions")
     page.goto(subscription)
     save("nb-subscription")
+    page.goto(workflow)
+    workflow_pages(page, base, save, prefix="nb-")
     return saved
+
+
+def workflows(page: Page, base: str) -> None:
+    """Three workflows from the templates, made in the editor before the clock moves: "Unpaid →
+    email the owner" (also to the admin, as the demo's subscriptions have no owner), on; the
+    reminder and the round robin left off."""
+    page.goto(f"{base}/workflows/new/?template=unpaid_owner")
+    page.locator("#wf-enabled").check()
+    page.locator('input[name="a0.to_users"]').first.check()
+    page.locator("#wf-form button[type=submit][value=save]:not(.visually-hidden)").click()
+    page.wait_for_url(f"{base}/workflows/wf_*/")
+    for template in ("remind_team", "round_robin"):
+        page.goto(f"{base}/workflows/new/?template={template}")
+        page.locator("#wf-form button[type=submit][value=save]:not(.visually-hidden)").click()
+        page.wait_for_url(f"{base}/workflows/wf_*/")
+
+
+def workflow_pages(page: Page, base: str, save: Callable[..., None], *, prefix: str) -> str:
+    """The list, the Unpaid workflow's editor, its dry run for the declined subscription (Tom
+    Baker's) and that subscription's Workflow history card; the editor's address."""
+    page.goto(f"{base}/workflows/")
+    save(f"{prefix}workflows")
+    page.locator("table td:first-child a").last.click()  # the oldest: Unpaid → email
+    page.wait_for_url(f"{base}/workflows/wf_*/")
+    editor = page.url
+    save(f"{prefix}workflow-editor", full_page=True)
+    page.locator("#subscription-q").fill("Tom")
+    page.locator("#subscription-results input[type=radio]").first.check()
+    page.locator("#test-form .form-actions button").click()
+    page.wait_for_selector("[data-testid=dry-run]")
+    save(f"{prefix}workflow-dry-run", "#test")
+    page.locator("[data-testid=dry-run] a[href^='/subscriptions/']").click()
+    page.wait_for_url(f"{base}/subscriptions/sub_*/")
+    save(f"{prefix}workflow-history-card", "[data-testid=workflow-history]")
+    return editor
 
 
 def main() -> int:

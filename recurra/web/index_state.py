@@ -39,6 +39,7 @@ from recurra.saved_views.listing import SCOPES
 from recurra.saved_views.spec import (
     DUE_PRESETS,
     LISTED,
+    OPERATOR_LABELS,
     Condition,
     Due,
     Filters,
@@ -109,7 +110,7 @@ def read(data: QueryDict, *, view_id: str, view_spec: Spec, currency: str) -> In
         return IndexState(
             view_id, view_spec, rows, cursor=cursor, page=_page(data), scope=scope, before=before
         )
-    rows = _edited_rows(_read_rows(data, currency), data.get("condition", ""), currency)
+    rows = edited_rows(read_rows(data, currency), data.get("condition", ""))
     due, due_error = _due(data)
     filters = Filters(
         q=" ".join(data.get("q", "").split())[:200],
@@ -186,10 +187,13 @@ def _sort(data: QueryDict, view_spec: Spec) -> Any:
 # Advanced conditions ---------------------------------------------------------------------------
 
 
-def _read_rows(data: QueryDict, currency: str) -> list[list[EditorRow]]:
-    """The form's condition rows by group, in their numbers' order (the numbers are only labels)."""
+def read_rows(data: QueryDict, currency: str, *, prefix: str = "c") -> list[list[EditorRow]]:
+    """The form's condition rows by group, in their numbers' order (the numbers are only labels).
+    ``prefix`` names one editor's fields (``c`` on the index: ``c0.1.p``; another page may hold
+    several editors, each with its own)."""
+    pattern = _ROW if prefix == "c" else re.compile(rf"^{re.escape(prefix)}(\d{{1,2}})\.(\d{{1,2}})\.p$")
     numbered = sorted(
-        (int(m[1]), int(m[2]), name[:-2]) for name in data if (m := _ROW.match(name)) is not None
+        (int(m[1]), int(m[2]), name[:-2]) for name in data if (m := pattern.match(name)) is not None
     )
     groups: dict[int, list[EditorRow]] = {}
     for group, _row, prefix in numbered:
@@ -201,7 +205,7 @@ def _read_rows(data: QueryDict, currency: str) -> list[list[EditorRow]]:
     return list(groups.values())
 
 
-def _edited_rows(rows: list[list[EditorRow]], button: str, currency: str) -> list[list[EditorRow]]:
+def edited_rows(rows: list[list[EditorRow]], button: str) -> list[list[EditorRow]]:
     """``rows`` after the editor's button: add a row to a group, add a group, or remove a row."""
     op, _, where = button.partition(":")
     if op == "add_group":
@@ -239,6 +243,44 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
     except ValidationFailed as exc:
         return replace(row, error=_message(exc))
     return replace(row, condition=condition)
+
+
+def editor_rows(rows: list[list[EditorRow]], *, prefix: str = "c") -> list[list[dict[str, Any]]]:
+    """The advanced filter rows with what each row's controls offer (``advanced.html``)."""
+    groups = []
+    for g, group in enumerate(rows):
+        shown = []
+        for i, row in enumerate(group):
+            prop = PROPERTIES.get(row.property)
+            shown.append(
+                {
+                    "row": row,
+                    "prefix": f"{prefix}{g}.{i}",
+                    "where": f"{g}.{i}",
+                    "property": prop,
+                    "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
+                    "input": _input_type(prop.kind) if prop else "text",
+                    "needs_value": row.operator not in (Op.IS_EMPTY, Op.IS_NOT_EMPTY),
+                    "between": row.operator == Op.BETWEEN,
+                }
+            )
+        groups.append(shown)
+    return groups
+
+
+_INPUTS = {Kind.DATE: "date", Kind.DATETIME: "date", Kind.MONEY: "money", Kind.NUMBER: "number"}
+
+
+def _input_type(kind: Kind) -> str:
+    if kind in (Kind.CHOICE, Kind.BOOLEAN, Kind.USER):
+        return kind.value
+    return _INPUTS.get(kind, "text")
+
+
+def typed_value(kind: Kind, text: str, currency: str) -> Any:
+    """A value as typed into a condition (money in major units) as the filter language takes it;
+    ValueError with what to type instead."""
+    return _typed(kind, text, currency)
 
 
 def _typed(kind: Kind, text: str, currency: str) -> Any:

@@ -31,6 +31,7 @@ from recurra.web.views import (
     subscriptions,
     update_link,
     webhooks,
+    workflows,
 )
 
 app_name = "web"
@@ -128,6 +129,7 @@ urlpatterns = [
         subscription_owners.subscription_owners_assign,
         name="subscription_owners_assign",
     ),
+    path("subscriptions/search/", record_search.subscription_search, name="subscription_search"),
     path("views/", saved_views.saved_view_create, name="saved_view_create"),
     path("views/<str:pk>/update/", saved_views.saved_view_update, name="saved_view_update"),
     path("views/<str:pk>/rename/", saved_views.saved_view_rename, name="saved_view_rename"),
@@ -160,6 +162,14 @@ urlpatterns = [
         update_link.subscription_update_link_send,
         name="subscription_update_link_send",
     ),
+    path("workflows/", workflows.workflow_list, name="workflows"),
+    path("workflows/new/", workflows.workflow_new, name="workflow_new"),
+    path("workflows/<str:pk>/", workflows.workflow_detail, name="workflow"),
+    path("workflows/<str:pk>/edit/", workflows.workflow_edit, name="workflow_edit"),
+    path("workflows/<str:pk>/toggle/", workflows.workflow_toggle, name="workflow_toggle"),
+    path("workflows/<str:pk>/test/", workflows.workflow_test_run, name="workflow_test"),
+    path("workflows/<str:pk>/history/", workflows.workflow_history, name="workflow_history"),
+    path("workflows/<str:pk>/delete/", workflows.workflow_delete, name="workflow_delete"),
     path("exports/", exports.export_list, name="exports"),
     path("exports/new/", exports.export_new, name="export_new"),
     path("exports/<str:pk>/", exports.export_detail, name="export"),

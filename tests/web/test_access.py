@@ -11,7 +11,9 @@ from django.urls import URLPattern, reverse
 from recurra.accounts.models import ApiKey, User
 from recurra.accounts.roles import Role
 from recurra.accounts.services import api_key_create
+from recurra.automation.models import Workflow
 from recurra.automation.webhooks.services import endpoint_create, endpoint_ping
+from recurra.automation.workflows.services import workflow_create
 from recurra.catalog.line_items import stored_input
 from recurra.catalog.models import Product
 from recurra.commerce.links import checkout_url, quote_url
@@ -229,14 +231,25 @@ def _record_ids(records: Any) -> dict[str, Any]:
         "emails": EmailMessage.objects.create(to="x@example.com", kind="receipt", run_at=clock.now()).pk,
         "webhooks": endpoint.endpoint.pk,
         "webhook-deliveries": endpoint_ping(endpoint=endpoint.endpoint, at=clock.now()).pk,
+        "workflows": workflow_create(
+            name="Notify",
+            definition={
+                "trigger": {"type": "property_change", "property": "status", "to": ["past_due"]},
+                "actions": [{"type": "internal_email", "to": ["owner"], "subject": "s", "body": "b"}],
+            },
+            enabled=True,
+            actor=SYSTEM,
+            at=clock.now(),
+        ).pk,
     }
 
 
 def _counts() -> dict[str, int]:
-    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView, Export)
+    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView, Export, Workflow)
     return {m.__name__: m.objects.count() for m in models} | {
         "archived": Product.objects.filter(archived_at__isnull=False).count(),
         "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),
+        "workflows on": Workflow.objects.filter(enabled=True, deleted_at__isnull=True).count(),
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from recurra.automation.workflows.services import workflow_create
 from recurra.catalog.line_items import LineItemInput
 from recurra.commerce.links import checkout_url
 from recurra.commerce.payment_links import payment_link_create
@@ -33,6 +34,22 @@ from tests.web import chromium
 from tests.web.conftest import PASSWORD, billed_team_plan, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Every kind of card of the workflow editor: the trigger, filters, a delay, an email, a branch holding
+# a property and an owner's rotation.
+WORKFLOW = {
+    "trigger": {"type": "property_change", "property": "status", "to": ["past_due"]},
+    "filters": {"groups": [{"conditions": [{"property": "mrr", "operator": "greater_than", "value": 1000}]}]},
+    "actions": [
+        {"type": "delay", "days": 1},
+        {"type": "internal_email", "to": ["owner"], "subject": "{{ subscription.name }}", "body": "Open it"},
+        {
+            "type": "branch",
+            "if": {"status": ["past_due"]},
+            "then": [{"type": "set_property", "property": "name", "value": "Late"}],
+            "else": [{"type": "set_property", "property": "owner_id", "value": None}],
+        },
+    ],
+}
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
 
@@ -154,6 +171,16 @@ def test_the_sellers_pages_have_no_serious_violations(context: Any, live_server:
     page.goto(f"{live_server.url}/invoices/{shop.paid.pk}/")
     expect(page.locator("h1")).to_contain_text(shop.paid.number)
     found["invoice (seller)"] = serious_violations(page)
+
+    workflow = workflow_create(name="Unpaid", definition=WORKFLOW, enabled=True, actor=SYSTEM, at=clock.now())
+    page.goto(f"{live_server.url}/workflows/")
+    expect(page.locator("h1")).to_have_text("Workflows")
+    found["workflows"] = serious_violations(page)
+    page.goto(f"{live_server.url}/workflows/{workflow.pk}/")
+    expect(page.locator("h1")).to_have_text("Unpaid")
+    found["workflow editor"] = serious_violations(page)
+    page.goto(f"{live_server.url}/workflows/new/")
+    found["create workflow"] = serious_violations(page)
 
     assert_clean(found)
 

@@ -1,4 +1,5 @@
-"""Searchable choices of one record (a contact, a company) for forms that cannot list them all.
+"""Searchable choices of one record (a contact, a company, a subscription) for forms that cannot list
+them all.
 
 Rules:
 - A picker is a search box that asks the server (htmx, ``GET /contacts/search/?q=``
@@ -6,6 +7,8 @@ Rules:
   chosen record first (checked, from ``?contact=`` / ``?company=``), then at most
   ``SEARCH_RESULTS`` others whose name or email (a company: name or domain)
   contains every word of ``q``; an empty ``q`` finds nothing.
+- A subscription (a workflow's dry run) is found by its name, or its contact's name or email
+  (``GET /subscriptions/search/?q=``).
 - The company is optional: its picker also offers "The contact's company" (a
   blank value, checked when no company is chosen; its only user is "Create
   subscription", whose service then takes the contact's).
@@ -26,6 +29,8 @@ from django.views.decorators.http import require_GET
 
 from recurra.crm import selectors as crm
 from recurra.crm.models import Company, Contact
+from recurra.subscriptions.models import Subscription
+from recurra.subscriptions.selectors import subscription_list
 from recurra.web.access import viewer
 from recurra.web.views.common import PREVIEW_SIZE, search_text
 
@@ -94,6 +99,21 @@ def companies_picked(*, q: str = "", chosen: object = None, blank: str | None = 
     return _picked("company", lambda q: crm.company_list(q=q), company_label, q=q, chosen=chosen, blank=blank)
 
 
+def subscription_label(sub: Subscription) -> str:
+    """ "Team plan · Ingrid Hansen · Unpaid" (the contact as pages show them)."""
+    return f"{sub.name} · {sub.contact} · {sub.get_status_display()}"
+
+
+def subscriptions_picked(*, q: str = "", chosen: object = None) -> Picked:
+    return _picked(
+        "subscription",
+        lambda q: subscription_list(q=q).select_related("contact").order_by("-id"),
+        subscription_label,
+        q=q,
+        chosen=chosen,
+    )
+
+
 COMPANY_BLANK = _("The contact's company")
 
 
@@ -112,4 +132,12 @@ def company_search(request: HttpRequest) -> HttpResponse:
     picked = companies_picked(
         q=search_text(request), chosen=request.GET.get("company"), blank=str(COMPANY_BLANK)
     )
+    return render(request, RESULTS, {"picked": picked})
+
+
+@viewer
+@require_GET
+def subscription_search(request: HttpRequest) -> HttpResponse:
+    """htmx: the subscription picker's radio buttons for ``?q=`` (``?subscription=``: the chosen one)."""
+    picked = subscriptions_picked(q=search_text(request), chosen=request.GET.get("subscription"))
     return render(request, RESULTS, {"picked": picked})

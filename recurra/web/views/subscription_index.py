@@ -34,7 +34,7 @@ from recurra.saved_views.defaults import DEFAULT_VIEWS, FIRST_VIEW
 from recurra.saved_views.models import SavedView
 from recurra.saved_views.selectors import spec_of, visible_views
 from recurra.saved_views.services import may_change
-from recurra.saved_views.spec import DUE_PRESETS, OPERATOR_LABELS, Filters, Spec, operators_for
+from recurra.saved_views.spec import DUE_PRESETS, Filters, Spec
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind, Property
 from recurra.web import index_state
@@ -128,7 +128,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "due_label": DUE_PRESETS[filters.due.preset] if filters.due else "",
         "due_from": _iso(custom.start) if custom else request.GET.get("due_from", ""),
         "due_to": _iso(custom.end) if custom else request.GET.get("due_to", ""),
-        "editor": _editor(state),
+        "editor": index_state.editor_rows(state.rows),
         "filter_owners": _filter_owners(state),
         # Editors tick rows and assign them an owner (subscription_owners.subscription_owners_assign).
         "bulk_owners": owner_choices() if user.has_role("editor") and page.data else [],
@@ -209,38 +209,6 @@ def _header(prop: Property, state: index_state.IndexState) -> Header:
 def _cleared(state: index_state.IndexState) -> index_state.IndexState:
     """``state`` without filters (its columns and sort kept)."""
     return replace(state, spec=replace(state.spec, filters=Filters()), rows=[], due_error="")
-
-
-def _editor(state: index_state.IndexState) -> list[list[dict[str, Any]]]:
-    """The advanced filter rows with what each row's controls offer."""
-    groups = []
-    for g, group in enumerate(state.rows):
-        rows = []
-        for i, row in enumerate(group):
-            prop = PROPERTIES.get(row.property)
-            rows.append(
-                {
-                    "row": row,
-                    "prefix": f"c{g}.{i}",
-                    "where": f"{g}.{i}",
-                    "property": prop,
-                    "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
-                    "input": _input_type(prop.kind) if prop else "text",
-                    "needs_value": row.operator not in ("is_empty", "is_not_empty"),
-                    "between": row.operator == "between",
-                }
-            )
-        groups.append(rows)
-    return groups
-
-
-_INPUTS = {Kind.DATE: "date", Kind.DATETIME: "date", Kind.MONEY: "money", Kind.NUMBER: "number"}
-
-
-def _input_type(kind: Kind) -> str:
-    if kind in (Kind.CHOICE, Kind.BOOLEAN, Kind.USER):
-        return kind.value
-    return _INPUTS.get(kind, "text")
 
 
 def _filter_owners(state: index_state.IndexState) -> list[tuple[str, str]]:

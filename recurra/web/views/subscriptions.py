@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from recurra.automation.workflows import selectors as workflow_selectors
 from recurra.billing import retries
 from recurra.core import clock
 from recurra.core.errors import Conflict, ValidationFailed
@@ -30,8 +31,9 @@ from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.base import DateField
 from recurra.web.subscription_actions import actions_for, retryable_payment
 from recurra.web.templatetags.recurra_web import day, money
-from recurra.web.views.common import next_url, post_action, preview, statement
+from recurra.web.views.common import PREVIEW_SIZE, next_url, post_action, preview, statement
 from recurra.web.views.payments import retry_message
+from recurra.web.workflow_history import enrollments_shown
 
 
 @viewer
@@ -49,10 +51,17 @@ def subscription_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "payments": preview(selectors.payment_list(subscription_id=sub.pk)),
         "emails": preview(selectors.emails_about(subscription_id=sub.pk)),
         "timeline": selectors.subscription_timeline(sub),
+        "workflow_history": _workflow_history(sub),
         "actions": actions_for(sub),
         "next": reverse("web:subscription", args=[sub.pk]),
     }
     return render(request, "web/subscriptions/detail.html", context)
+
+
+def _workflow_history(sub: Subscription) -> dict[str, Any]:
+    """The latest enrollments of ``sub`` in workflows, with their steps (the "Workflow history" card)."""
+    rows = list(workflow_selectors.enrollment_list(subscription_id=sub.pk)[: PREVIEW_SIZE + 1])
+    return {"rows": enrollments_shown(rows[:PREVIEW_SIZE]), "more": len(rows) > PREVIEW_SIZE}
 
 
 def _dialog(
