@@ -56,7 +56,9 @@ def main() -> int:
                 return {}
             return response.json() if response.content else {}
 
-        endpoint = call("post", "/webhook-endpoints", {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]})
+        endpoint = call(
+            "post", "/webhook-endpoints", {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
+        )
         call(
             "post",
             "/workflows",
