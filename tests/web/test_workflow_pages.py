@@ -635,3 +635,19 @@ def test_no_input_is_a_500(editor: Client, junk: dict[str, Any]) -> None:
     response = editor.post("/workflows/new/", data)
     assert response.status_code in (200, 302, 422), response.status_code
     assert Workflow.objects.filter(name="Junk").count() == (1 if response.status_code == 302 else 0)
+
+
+def test_an_owner_condition_offers_the_users_and_saves_unchanged(editor: Client) -> None:
+    ada = User.objects.get(username="editor")
+    workflow = make_workflow(
+        filters={"groups": [{"conditions": [{"property": "owner", "operator": "is", "value": [ada.pk]}]}]}
+    )
+    page = editor.get(f"/workflows/{workflow.pk}/")
+    assert re.search(
+        rf'<input type="checkbox" name="f0\.0\.v" value="{ada.pk}" checked>', page.content.decode()
+    )
+    saved = post(editor, f"/workflows/{workflow.pk}/edit/", form_data(page))
+    assert saved.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.version == 1  # read back as it was: no new version
+    assert workflow.definition["filters"]["groups"][0]["conditions"][0]["value"] == [ada.pk]

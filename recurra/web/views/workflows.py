@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from recurra.accounts.models import User
 from recurra.accounts.roles import Role
-from recurra.accounts.selectors import account_settings
+from recurra.accounts.selectors import account_settings, owner_choices
 from recurra.automation.models import WebhookEndpoint, Workflow
 from recurra.automation.workflows import selectors, services
 from recurra.automation.workflows.spec import EXTRA_PLACEHOLDERS
@@ -112,6 +112,7 @@ def _editor_context(request: HttpRequest, ed: form.Editor, workflow: Workflow | 
         "settable_choices": form.settable_choices(),
         "endpoints": list(WebhookEndpoint.objects.order_by("-id").values_list("pk", "url")[:100]),
         "filterable": labels,
+        "filter_owners": [(str(pk), name) for pk, name in owner_choices()],  # an Owner condition's users
         "currency": _currency(),
         "placeholders": placeholders,
         "name_placeholder": "{{ subscription.name }}",
