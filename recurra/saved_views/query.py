@@ -9,7 +9,7 @@ days" is a range on ``next_payment_date``, not a function of it.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import and_, or_
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from recurra.core.dates import clamped
-from recurra.saved_views.spec import LISTED, Condition, Due, Filters, Op
+from recurra.saved_views.spec import DAYS_OPERATORS, LISTED, Condition, Due, Filters, Op
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import SubscriptionStatus
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
@@ -33,7 +33,9 @@ def filters_condition(filters: Filters, *, today: date, zone: ZoneInfo) -> Q:
     if filters.due:
         parts.append(due_condition(filters.due, today))
     if filters.groups:
-        groups = [reduce(and_, (condition(c, zone) for c in group), Q()) for group in filters.groups]
+        groups = [
+            reduce(and_, (condition(c, zone, today=today) for c in group), Q()) for group in filters.groups
+        ]
         parts.append(reduce(or_, groups))
     return reduce(and_, parts, Q())
 
@@ -93,11 +95,29 @@ def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
     return by_day
 
 
-def condition(c: Condition, zone: ZoneInfo) -> Q:
-    """One advanced condition as a Q (see :mod:`recurra.saved_views.spec` for the operators)."""
-    prop = PROPERTIES[c.property]
+def days_range(operator: str, days: int, today: date) -> tuple[date, date]:
+    """The inclusive range of days "within the next/last N days" means on ``today``: N days
+    starting, or ending, today (as the "Next 7 days" preset).
+
+    >>> days_range("within_next_days", 7, date(2027, 1, 30))
+    (datetime.date(2027, 1, 30), datetime.date(2027, 2, 5))
+    >>> days_range("within_last_days", 1, date(2027, 1, 30))
+    (datetime.date(2027, 1, 30), datetime.date(2027, 1, 30))
+    """
+    span = timedelta(days=days - 1)
+    return (today, today + span) if operator == Op.WITHIN_NEXT_DAYS else (today - span, today)
+
+
+def condition(
+    c: Condition, zone: ZoneInfo, *, today: date, properties: Mapping[str, Property] = PROPERTIES
+) -> Q:
+    """One advanced condition on a property of ``properties`` (a subscription's unless told) as a Q
+    (see :mod:`recurra.saved_views.spec` for the operators); ``today`` for relative ones."""
+    prop = properties[c.property]
     compare = _compare(prop, zone)
     values = c.values
+    if c.operator in DAYS_OPERATORS:
+        values, c = days_range(c.operator, values[0], today), Condition(c.property, Op.BETWEEN, ())
     if c.operator in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
         empty = Q(**{f"{prop.path}__isnull": True})
         if prop.kind == Kind.TEXT:

@@ -63,6 +63,8 @@ class Op:
     BETWEEN = "between"
     IS_EMPTY = "is_empty"
     IS_NOT_EMPTY = "is_not_empty"
+    WITHIN_NEXT_DAYS = "within_next_days"
+    WITHIN_LAST_DAYS = "within_last_days"
 
 
 OPERATOR_LABELS: dict[str, Promise] = {
@@ -76,9 +78,13 @@ OPERATOR_LABELS: dict[str, Promise] = {
     Op.BETWEEN: _("is between"),
     Op.IS_EMPTY: _("is empty"),
     Op.IS_NOT_EMPTY: _("is not empty"),
+    Op.WITHIN_NEXT_DAYS: _("is within the next (days)"),
+    Op.WITHIN_LAST_DAYS: _("is within the last (days)"),
 }
 _EMPTY = (Op.IS_EMPTY, Op.IS_NOT_EMPTY)
-_DATES = (Op.IS, Op.BEFORE, Op.AFTER, Op.BETWEEN)
+_DATES = (Op.IS, Op.BEFORE, Op.AFTER, Op.BETWEEN, Op.WITHIN_NEXT_DAYS, Op.WITHIN_LAST_DAYS)
+DAYS_OPERATORS = (Op.WITHIN_NEXT_DAYS, Op.WITHIN_LAST_DAYS)  # their value: a number of days
+MAX_DAYS = 3660
 _NUMBERS = (Op.IS, Op.IS_NOT, Op.LESS_THAN, Op.GREATER_THAN, Op.BETWEEN)
 OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.TEXT: (Op.IS, Op.IS_NOT, Op.CONTAINS, *_EMPTY),
@@ -102,6 +108,8 @@ ARITY: dict[str, tuple[int, int]] = {
     Op.BETWEEN: (2, 2),
     Op.IS_EMPTY: (0, 0),
     Op.IS_NOT_EMPTY: (0, 0),
+    Op.WITHIN_NEXT_DAYS: (1, 1),
+    Op.WITHIN_LAST_DAYS: (1, 1),
 }
 CHOICE_ARITY = (1, 20)  # "is any of"
 LISTED = (Kind.CHOICE, Kind.USER)  # kinds whose is / is not take a list: "is any of"
@@ -248,7 +256,9 @@ def _due(data: Any, where: str, errors: _Errors) -> Due | None:
     return Due("custom", start, end)
 
 
-def _groups(data: Any, where: str, errors: _Errors) -> tuple[tuple[Condition, ...], ...]:
+def _groups(
+    data: Any, where: str, errors: _Errors, properties: Mapping[str, Property] = PROPERTIES
+) -> tuple[tuple[Condition, ...], ...]:
     if data is None:
         return ()
     if not isinstance(data, list) or len(data) > MAX_GROUPS:
@@ -261,18 +271,31 @@ def _groups(data: Any, where: str, errors: _Errors) -> tuple[tuple[Condition, ..
         if not isinstance(conditions, list) or not 1 <= len(conditions) <= MAX_CONDITIONS:
             errors.add(at, f"must be a list of 1 to {MAX_CONDITIONS} conditions")
             continue
-        parsed = [_condition(c, f"{at}[{i}]", errors) for i, c in enumerate(conditions)]
+        parsed = [_condition(c, f"{at}[{i}]", errors, properties) for i, c in enumerate(conditions)]
         groups.append(tuple(c for c in parsed if c is not None))
     return tuple(groups)
 
 
-def _condition(data: Any, where: str, errors: _Errors) -> Condition | None:
+def parse_condition(data: Any, *, where: str, properties: Mapping[str, Property]) -> Condition:
+    """One condition on a property of ``properties`` (a contact's, a company's: ``insights.lists``);
+    a 422 naming its place."""
+    errors = _Errors()
+    found = _condition(data, where, errors, properties)
+    errors.raise_any(where)
+    assert found is not None
+    return found
+
+
+def _condition(
+    data: Any, where: str, errors: _Errors, properties: Mapping[str, Property] = PROPERTIES
+) -> Condition | None:
     if not isinstance(data, Mapping):
         errors.add(where, "must be an object with property, operator and value")
         return None
-    prop = PROPERTIES.get(data.get("property"))  # type: ignore[arg-type]
+    prop = properties.get(data.get("property"))  # type: ignore[arg-type]
     if prop is None:
-        errors.add(f"{where}.property", "is not a property of a subscription")
+        noun = "a subscription" if properties is PROPERTIES else "this record"
+        errors.add(f"{where}.property", f"is not a property of {noun}")
         return None
     allowed = operators_for(prop)
     operator = data.get("operator")
@@ -286,6 +309,12 @@ def _condition(data: Any, where: str, errors: _Errors) -> Condition | None:
         wanted = "no value" if high == 0 else "one value" if high == 1 else f"{low} to {high} values"
         errors.add(f"{where}.value", f"{OPERATOR_LABELS[operator]} takes {wanted}")
         return None
+    if operator in DAYS_OPERATORS:
+        days = values[0]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
+            errors.add(f"{where}.value", f"must be a whole number of days from 1 to {MAX_DAYS}")
+            return None
+        return Condition(prop.key, operator, (days,))
     before = len(errors.found)
     typed = tuple(_value(prop, v, f"{where}.value", errors) for v in values)
     if len(errors.found) > before:
@@ -394,13 +423,15 @@ def filters_json(filters: Filters) -> dict[str, Any]:
             due["to"] = filters.due.end.isoformat()
         out["next_payment_date"] = due
     if filters.groups:
-        out["groups"] = [{"conditions": [_condition_json(c) for c in group]} for group in filters.groups]
+        out["groups"] = [{"conditions": [condition_json(c) for c in group]} for group in filters.groups]
     return out
 
 
-def _condition_json(c: Condition) -> dict[str, Any]:
+def condition_json(c: Condition, properties: Mapping[str, Property] = PROPERTIES) -> dict[str, Any]:
+    """The JSON of one condition on a property of ``properties`` (``parse_condition`` reads it back)."""
     out: dict[str, Any] = {"property": c.property, "operator": c.operator}
-    multiple = PROPERTIES[c.property].kind in LISTED or c.operator == Op.BETWEEN
+    listed = properties[c.property].kind in LISTED and c.operator in (Op.IS, Op.IS_NOT)
+    multiple = listed or c.operator == Op.BETWEEN
     if c.values:
         out["value"] = [_jsonable(v) for v in c.values] if multiple else _jsonable(c.values[0])
     return out

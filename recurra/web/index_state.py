@@ -37,6 +37,7 @@ from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money, exponent
 from recurra.saved_views.listing import SCOPES
 from recurra.saved_views.spec import (
+    DAYS_OPERATORS,
     DUE_PRESETS,
     LISTED,
     OPERATOR_LABELS,
@@ -229,7 +230,8 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
     operator = row.operator if row.operator in operators else operators[0]
     row = replace(row, operator=operator)
     try:
-        values = [_typed(prop.kind, v, currency) for v in row.values]
+        kind = Kind.NUMBER if operator in DAYS_OPERATORS else prop.kind  # "within N days": a number
+        values = [_typed(kind, v, currency) for v in row.values]
     except ValueError as exc:
         return replace(row, error=str(exc))
     if operator in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
@@ -259,7 +261,11 @@ def editor_rows(rows: list[list[EditorRow]], *, prefix: str = "c") -> list[list[
                     "where": f"{g}.{i}",
                     "property": prop,
                     "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
-                    "input": _input_type(prop.kind) if prop else "text",
+                    "input": "number"
+                    if row.operator in DAYS_OPERATORS
+                    else _input_type(prop.kind)
+                    if prop
+                    else "text",
                     "needs_value": row.operator not in (Op.IS_EMPTY, Op.IS_NOT_EMPTY),
                     "between": row.operator == Op.BETWEEN,
                 }
