@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate", verbosity=0)
         from bench import workflow_mix
         from bench.seed import seed_due_subscriptions
-        from recurra.automation.models import Enrollment, WorkflowCursor
-        from recurra.automation.workflows.enrolling import wanted, workflows_enroll
+        from recurra.automation.models import Enrollment
+        from recurra.automation.workflows.enrolling import CURSOR, wanted, workflows_enroll
         from recurra.automation.workflows.live import live_workflows
         from recurra.billing.run import billing_run
-        from recurra.core import clock
+        from recurra.core import clock, cursors
         from recurra.core.models import Event
 
         clock.freeze(AT)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         workflows = workflow_mix.create(at=AT)
         time.sleep(0.01)
         billing_run(at=AT)
-        start = WorkflowCursor.objects.filter(pk=1).values_list("position", flat=True).first() or ""
+        start = cursors.position(CURSOR)
         events = Event.objects.filter(id__gt=start).count()
         read = Event.objects.filter(wanted(live_workflows()), id__gt=start).count()
         time.sleep(0.5)  # the events settle (RECURRA_WORKFLOW_SETTLE_MS)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.profile, "w") as out:
                 pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         enrolled = Enrollment.objects.count()
-        caught_up = not Event.objects.filter(id__gt=WorkflowCursor.objects.get(pk=1).position).exists()
+        caught_up = not Event.objects.filter(id__gt=cursors.position(CURSOR)).exists()
         vendor = "postgresql" if url.startswith("postgres") else "sqlite"
         connections.close_all()
         if url.startswith("postgres"):

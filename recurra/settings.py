@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "recurra.commerce",
     "recurra.automation",
     "recurra.saved_views",
+    "recurra.insights",
     "recurra.exports",
     "recurra.api",
     "recurra.web",

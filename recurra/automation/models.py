@@ -264,12 +264,3 @@ class WorkflowMatch(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workflow", "subscription_id"], name="workflow_match_once")
         ]
-
-
-class WorkflowCursor(models.Model):
-    """Where the evaluation of audit events has got to (one row): every event with a smaller id
-    has been evaluated. Locked while a worker evaluates, so one worker at a time moves it."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    position = models.CharField(max_length=ids.ID_LENGTH, blank=True)
-    updated_at = models.DateTimeField(default=clock.now)

@@ -82,3 +82,12 @@ class Event(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("audit events are append-only")
+
+
+class AuditCursor(models.Model):
+    """How far a reader of the audit trail has got (``core.cursors``): every event with a smaller id
+    has been read. One row per reader (``workflows``, ``lists``), locked while it reads."""
+
+    name = models.CharField(primary_key=True, max_length=40)
+    position = models.CharField(max_length=ids.ID_LENGTH, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)

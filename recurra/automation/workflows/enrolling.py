@@ -7,12 +7,8 @@ enrollments (rows of the ``workflows`` queue, run by the job runner right after)
 cursor, all in one transaction that holds the cursor's row: one worker at a time evaluates, and a
 racing one skips the pass.
 
-Settled events only: a transaction still open may yet commit events with ids below ones already
-visible. So a pass reads only ids made before the *horizon*: now less ``WORKFLOW_SETTLE_MS``, and
-on PostgreSQL also before the start of the oldest transaction that has written and is still open
-(``pg_stat_activity``; every Recurra process must connect as the same role to see it). On SQLite
-every write transaction holds the one write lock from its start (``IMMEDIATE``), and so does the
-pass. Events inside the margin wait for the next pass (the test clock's pass waits them out).
+Settled events only (``core.cursors``: the cursor ``workflows``): events of transactions that may
+still be open wait for the next pass (the test clock's pass waits them out, once).
 
 Rules: an event made by a workflow's action carries its depth (``core.actors``), and enrolls at
 depth + 1; beyond :data:`MAX_DEPTH` the enrollment is written *stopped* and logged, never run (a
@@ -32,27 +28,26 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from recurra.automation.models import (
     ENROLLED,
     Enrollment,
     EnrollmentStatus,
-    WorkflowCursor,
     WorkflowMatch,
 )
 from recurra.automation.workflows import matching, triggers
 from recurra.automation.workflows.live import Live, live_workflows
 from recurra.automation.workflows.spec import FilterTrigger, PropertyChange, trigger_json
-from recurra.core import clock, ids
-from recurra.core.events import EVENT_ID_PREFIX
-from recurra.core.models import Event
+from recurra.core import cursors
+from recurra.core.models import AuditCursor, Event
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment
 
 log = logging.getLogger("recurra.workflows")
 
+CURSOR = "workflows"
 MAX_DEPTH = 3
 BATCH = 2000
 ONCE = "once"
@@ -82,31 +77,6 @@ class AuditRow:
 # The cursor ---------------------------------------------------------------------------------------
 
 
-def _horizon() -> str:
-    """The smallest event id not yet settled (see the module's docstring)."""
-    now_ms = clock.epoch_ms() - settings.WORKFLOW_SETTLE_MS
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT (extract(epoch FROM min(xact_start)) * 1000)::bigint FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND backend_xid IS NOT NULL"
-            )
-            oldest = cursor.fetchone()[0]
-        if oldest is not None:
-            now_ms = min(now_ms, int(oldest) - settings.WORKFLOW_SETTLE_MS)
-    return ids.id_at(EVENT_ID_PREFIX, now_ms)
-
-
-def _locked_cursor() -> WorkflowCursor | None:
-    """The cursor's row, locked for this transaction; None while another worker holds it."""
-    found = WorkflowCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
-    if found is None and not WorkflowCursor.objects.filter(pk=1).exists():
-        WorkflowCursor.objects.bulk_create([WorkflowCursor(pk=1)], ignore_conflicts=True)
-        found = WorkflowCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
-    return found
-
-
 def _listening() -> list[Live]:
     """The enabled workflows whose triggers follow events (date triggers follow the calendar)."""
     return [w for w in live_workflows() if triggers.audit_types(w.definition.trigger) != frozenset()]
@@ -123,7 +93,7 @@ def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
         return 0  # the idle worker's pass: one query
     while True:
         with transaction.atomic():
-            cursor = _locked_cursor()
+            cursor = cursors.locked(CURSOR)
             if cursor is None:
                 return written  # another worker is at it
             made, more, pending = _pass(cursor, at=at, limit=limit)
@@ -137,12 +107,12 @@ def workflows_enroll(*, at: datetime, limit: int = BATCH) -> int:
         return written
 
 
-def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, bool, bool]:
+def _pass(cursor: AuditCursor, *, at: datetime, limit: int) -> tuple[int, bool, bool]:
     """(enrollments written, a full batch was read, events after the horizon wait)."""
     live = _listening()
     if not live:  # nothing to evaluate, nothing to write: a workflow enabled later starts after now
         return 0, False, False
-    horizon = _horizon()
+    horizon = cursors.horizon()
     start = max(cursor.position, min(w.enabled_from for w in live))
     rows = [
         AuditRow(*values)
@@ -152,7 +122,7 @@ def _pass(cursor: WorkflowCursor, *, at: datetime, limit: int) -> tuple[int, boo
     ]
     made = enroll(evaluate(rows, live, at=at), at=at)
     full = len(rows) == limit
-    _move(cursor, rows[-1].id if full else max(start, horizon), at)
+    cursors.move(cursor, rows[-1].id if full else max(start, horizon), at=at)
     pending = not full and Event.objects.filter(id__gte=horizon).exists()
     return made, full, pending
 
@@ -171,19 +141,12 @@ def wanted(live: Sequence[Live]) -> Q:
     return condition | Q(type__in=sorted(types)) if types else condition
 
 
-def _move(cursor: WorkflowCursor, position: str, at: datetime) -> None:
-    if position != cursor.position:
-        cursor.position, cursor.updated_at = position, at
-        cursor.save(update_fields=["position", "updated_at"])
-
-
 def enroll_next_due(*, after: datetime) -> datetime | None:
     """``after`` while audit events wait after the cursor and a workflow listens; else None."""
     live = _listening()
     if not live:
         return None
-    position = WorkflowCursor.objects.filter(pk=1).values_list("position", flat=True).first() or ""
-    start = max(position, min(w.enabled_from for w in live))
+    start = max(cursors.position(CURSOR), min(w.enabled_from for w in live))
     return after if Event.objects.filter(wanted(live), id__gt=start).exists() else None
 
 
