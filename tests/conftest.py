@@ -132,8 +132,8 @@ class ApiClient:
     def patch(self, path: str, body: Any = None) -> Any:
         return self._call("patch", path, body)
 
-    def delete(self, path: str) -> Any:
-        return self._call("delete", path)
+    def delete(self, path: str, body: Any = None) -> Any:
+        return self._call("delete", path, body)
 
 
 @pytest.fixture

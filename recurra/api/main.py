@@ -19,6 +19,7 @@ from recurra.api.routers import (
     emails,
     exports,
     invoices,
+    lists,
     payment_links,
     payment_methods,
     payments,
@@ -96,3 +97,4 @@ api.add_router("/exports", exports.router)
 api.add_router("/", system.router)
 api.add_router("/", webhooks.router)
 api.add_router("/workflows", workflows.router)
+api.add_router("/lists", lists.router)

@@ -1,0 +1,45 @@
+"""Reads behind the lists API and pages: a list's members as a query (an active list's filters
+compiled for today, a static list's rows), in keyset pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from recurra.accounts.selectors import account_zone
+from recurra.catalog.schedule import local_date
+from recurra.insights.lists.query import list_condition
+from recurra.insights.lists.services import MODELS
+from recurra.insights.lists.spec import parse_list_filters
+from recurra.insights.models import ListKind, ListMember, RecordList
+
+
+def list_all() -> QuerySet[RecordList]:
+    return RecordList.objects.select_related("created_by")
+
+
+def list_get(pk: str) -> RecordList | None:
+    return RecordList.objects.filter(pk=pk).select_related("created_by").first()
+
+
+def members(record_list: RecordList, *, at: datetime) -> QuerySet[Any]:
+    """The list's members (contacts or companies) as they are at ``at``: an active list's filters
+    resolved for the account-local day of ``at``; a static list's rows."""
+    model = MODELS[record_list.object]
+    if record_list.kind == ListKind.STATIC:
+        rows = ListMember.objects.filter(list=record_list, record_id=OuterRef("pk"))
+        return model.objects.filter(Exists(rows))  # type: ignore[no-any-return]
+    zone = account_zone()
+    filters = parse_list_filters(record_list.filters, object=record_list.object)
+    condition = list_condition(filters, object=record_list.object, today=local_date(at, zone), zone=zone)
+    return model.objects.filter(condition)  # type: ignore[no-any-return]
+
+
+def member_ids(record_list: RecordList, *, at: datetime) -> list[str]:
+    return list(members(record_list, at=at).values_list("pk", flat=True))
+
+
+def size(record_list: RecordList, *, at: datetime) -> int:
+    return members(record_list, at=at).count()
