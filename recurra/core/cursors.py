@@ -12,6 +12,8 @@ role to see the others). On SQLite every write transaction holds the one write l
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import connection
 
@@ -51,7 +53,7 @@ def position(name: str) -> str:
     return AuditCursor.objects.filter(pk=name).values_list("position", flat=True).first() or ""
 
 
-def move(cursor: AuditCursor, to: str, *, at: object) -> None:
+def move(cursor: AuditCursor, to: str, *, at: datetime) -> None:
     """Move a locked cursor forward to ``to`` (never back)."""
     if to > cursor.position:
         cursor.position, cursor.updated_at = to, at

@@ -35,6 +35,11 @@ class RecordList(Timestamped):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    refreshed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="active lists: the account-local day its members were last all evaluated",  # i18n: not text
+    )
 
     class Meta:
         ordering = ["-id"]

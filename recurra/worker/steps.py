@@ -4,8 +4,9 @@ A pass (:func:`run_due_work`) settles crashed charges and checkouts first (so
 nothing is charged twice), resumes paused subscriptions and ends those
 cancelled at their period's end, bills what is due, records settled bank
 debits, retries declined renewals, marks overdue invoices, sends reminders,
-enrolls subscriptions in workflows (date triggers, then the audit events since
-the cursor), runs the queued jobs, emails and enrollments, and forgets expired exports and API
+keeps active lists' members (their joins and leaves), enrolls subscriptions in
+workflows (date triggers, then the audit events since the cursor), runs the
+queued jobs, emails and enrollments, and forgets expired exports and API
 idempotency keys. Every step is idempotent and safe beside other workers, so
 any number of ``recurra worker`` processes may run on PostgreSQL.
 
@@ -44,6 +45,7 @@ from recurra.billing.run import RunReport, billing_next_due, billing_run
 from recurra.commerce.reconcile import purchases_next_due, reconcile_purchases
 from recurra.core import clock, metrics
 from recurra.exports.running import exports_expire, exports_expire_next_due
+from recurra.insights.lists.refresh import lists_next_due, lists_refresh
 from recurra.jobs.runner import jobs_next_due, run_due
 from recurra.subscriptions.canceling import cancel_due, cancel_next_due
 from recurra.subscriptions.pausing import resume_due, resume_next_due
@@ -59,6 +61,7 @@ class WorkReport:
     overdue: int = 0
     reminders: int = 0
     enrolled: int = 0
+    list_changes: int = 0
     jobs: int = 0
 
     def __iadd__(self, other: WorkReport) -> WorkReport:
@@ -70,6 +73,7 @@ class WorkReport:
         self.overdue += other.overdue
         self.reminders += other.reminders
         self.enrolled += other.enrolled
+        self.list_changes += other.list_changes
         self.jobs += other.jobs
         return self
 
@@ -85,6 +89,7 @@ class WorkReport:
             or self.overdue
             or self.reminders
             or self.enrolled
+            or self.list_changes
             or self.jobs
         )
 
@@ -171,6 +176,12 @@ def _dates(report: WorkReport, *, at: datetime, stop: threading.Event | None) ->
     return bool(done)
 
 
+def _lists(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
+    done = lists_refresh(at=at)  # active lists' joins and leaves, from the audit events since the cursor
+    report.list_changes += done
+    return bool(done)
+
+
 def _enroll(report: WorkReport, *, at: datetime, stop: threading.Event | None) -> bool:
     done = workflows_enroll(at=at)  # the audit events since the cursor, for the workflows' triggers
     report.enrolled += done
@@ -202,6 +213,7 @@ STEPS: Sequence[Step] = (
     Step("mark_overdue", _overdue, overdue_next_due),
     Step("send_reminders", _remind, reminders_next_due),
     Step("workflows_dates", _dates, dates_next_due),
+    Step("lists_refresh", _lists, lists_next_due, stops=False),
     Step("workflows_enroll", _enroll, enroll_next_due, stops=False),
     Step("run_due", _jobs, jobs_next_due),
     Step("exports_expire", _expire, exports_expire_next_due, stops=False),
