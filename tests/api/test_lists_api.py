@@ -150,3 +150,15 @@ def test_viewers_read_editors_write(api_as, people) -> None:
     assert_problem(viewer.post("/lists", {"name": "L", "object": "contacts", "kind": "static"}), 403)
     assert editor.delete(f"/lists/{made['id']}").status_code == 204
     assert_problem(viewer.get(f"/lists/{made['id']}"), 404)
+
+
+def test_the_recipe_of_docs_lists_md(api, people) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "lists.md").read_text()
+    (recipe,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text.split("## Recipe", 1)[1], re.S)]
+    made = ok(api.post("/lists", recipe), 201)
+    assert made["name"] == "Contacts with a known subscription end date"
+    assert emails(api, made["id"]) == ["ada@example.com", "bo@example.com"]
