@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from recurra.core.dates import clamped
-from recurra.saved_views.spec import DAYS_OPERATORS, LISTED, Condition, Due, Filters, Op
+from recurra.saved_views.spec import DAYS_OPERATORS, IN_LIST, LISTED, Condition, Due, Filters, Op
 from recurra.subscriptions.lifecycle import BILLABLE
 from recurra.subscriptions.models import SubscriptionStatus
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
@@ -95,6 +95,15 @@ def _compare(prop: Property, zone: ZoneInfo) -> Callable[[str, object], Q]:
     return by_day
 
 
+# Conditions that are no property of a subscription, compiled by a package above (a port):
+# name → compile(value, *, today, zone) -> Q. ``in_list``: registered by ``insights``.
+_SPECIAL: dict[str, Callable[..., Q]] = {}
+
+
+def register_condition(name: str, compile: Callable[..., Q]) -> None:
+    _SPECIAL[name] = compile
+
+
 def days_range(operator: str, days: int, today: date) -> tuple[date, date]:
     """The inclusive range of days "within the next/last N days" means on ``today``: N days
     starting, or ending, today (as the "Next 7 days" preset).
@@ -113,6 +122,9 @@ def condition(
 ) -> Q:
     """One advanced condition on a property of ``properties`` (a subscription's unless told) as a Q
     (see :mod:`recurra.saved_views.spec` for the operators); ``today`` for relative ones."""
+    if c.property == IN_LIST and properties is PROPERTIES:
+        special = _SPECIAL.get(c.property)
+        return special(c.values[0], today=today, zone=zone) if special else Q(pk__in=[])
     prop = properties[c.property]
     compare = _compare(prop, zone)
     values = c.values

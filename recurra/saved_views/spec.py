@@ -112,6 +112,7 @@ ARITY: dict[str, tuple[int, int]] = {
     Op.WITHIN_LAST_DAYS: (1, 1),
 }
 CHOICE_ARITY = (1, 20)  # "is any of"
+IN_LIST = "in_list"  # a condition that is no property: {"in_list": "lst_…"} (its contact's or company's list)
 LISTED = (Kind.CHOICE, Kind.USER)  # kinds whose is / is not take a list: "is any of"
 MAX_USER_ID = 2**63 - 1
 
@@ -292,6 +293,8 @@ def _condition(
     if not isinstance(data, Mapping):
         errors.add(where, "must be an object with property, operator and value")
         return None
+    if IN_LIST in data and properties is PROPERTIES:
+        return _in_list(data, where, errors)
     prop = properties.get(data.get("property"))  # type: ignore[arg-type]
     if prop is None:
         noun = "a subscription" if properties is PROPERTIES else "this record"
@@ -323,6 +326,19 @@ def _condition(
         errors.add(f"{where}.value", gettext_now("between needs the lower bound first"))
         return None
     return Condition(prop.key, operator, typed)
+
+
+def _in_list(data: Mapping[str, Any], where: str, errors: _Errors) -> Condition | None:
+    """``{"in_list": "lst_…"}``: the subscription's contact (or company) is a member of the list
+    (``insights.lists``); a list that no longer exists matches nothing."""
+    value = data[IN_LIST]
+    if set(data) != {IN_LIST}:
+        errors.add(where, "an in_list condition has only the key in_list")
+        return None
+    if not isinstance(value, str) or not value.startswith("lst_") or len(value) > 40:
+        errors.add(f"{where}.in_list", "must be a list's id (lst_…)")
+        return None
+    return Condition(IN_LIST, Op.IS, (value,))
 
 
 def _is_text(value: Any, shortest: int) -> bool:
@@ -429,6 +445,8 @@ def filters_json(filters: Filters) -> dict[str, Any]:
 
 def condition_json(c: Condition, properties: Mapping[str, Property] = PROPERTIES) -> dict[str, Any]:
     """The JSON of one condition on a property of ``properties`` (``parse_condition`` reads it back)."""
+    if c.property == IN_LIST:
+        return {IN_LIST: c.values[0]}
     out: dict[str, Any] = {"property": c.property, "operator": c.operator}
     listed = properties[c.property].kind in LISTED and c.operator in (Op.IS, Op.IS_NOT)
     multiple = listed or c.operator == Op.BETWEEN

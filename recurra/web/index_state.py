@@ -35,10 +35,12 @@ from django.utils.translation import gettext
 
 from recurra.core.errors import ValidationFailed
 from recurra.core.money import Money, exponent
+from recurra.insights.lists.selectors import list_all
 from recurra.saved_views.listing import SCOPES
 from recurra.saved_views.spec import (
     DAYS_OPERATORS,
     DUE_PRESETS,
+    IN_LIST,
     LISTED,
     OPERATOR_LABELS,
     Condition,
@@ -223,6 +225,14 @@ def edited_rows(rows: list[list[EditorRow]], button: str) -> list[list[EditorRow
 def read_row(row: EditorRow, currency: str) -> EditorRow:
     """``row`` with its condition, or the problem that keeps it from being one (a row without a
     property is simply not filled in yet)."""
+    if row.property == IN_LIST:  # "in a list": its contact's or company's (a list's id)
+        if not row.values:
+            return replace(row, operator=Op.IS)
+        try:
+            found = parse_filters({"groups": [{"conditions": [{IN_LIST: row.values[0]}]}]}).groups[0][0]
+        except ValidationFailed as exc:
+            return replace(row, operator=Op.IS, error=_message(exc))
+        return replace(row, operator=Op.IS, condition=found)
     prop = PROPERTIES.get(row.property)
     if prop is None:
         return replace(row, property="", condition=None)
@@ -261,17 +271,33 @@ def editor_rows(rows: list[list[EditorRow]], *, prefix: str = "c") -> list[list[
                     "where": f"{g}.{i}",
                     "property": prop,
                     "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
-                    "input": "number"
-                    if row.operator in DAYS_OPERATORS
-                    else _input_type(prop.kind)
-                    if prop
-                    else "text",
+                    "input": _input_of(row, prop),
                     "needs_value": row.operator not in (Op.IS_EMPTY, Op.IS_NOT_EMPTY),
                     "between": row.operator == Op.BETWEEN,
                 }
             )
         groups.append(shown)
     return groups
+
+
+def _input_of(row: EditorRow, prop: Any) -> str:
+    if row.property == IN_LIST:
+        return "list"
+    if row.operator in DAYS_OPERATORS:
+        return "number"  # "within N days": a number
+    return _input_type(prop.kind) if prop else "text"
+
+
+def filterable() -> list[tuple[str, str]]:
+    """What the editor's property select offers: every subscription property, and "In a list"."""
+    found = [(key, str(p.label)) for key, p in PROPERTIES.items()]
+    return [*found, (IN_LIST, gettext("In a list (its contact or company)"))]
+
+
+def list_choices() -> list[tuple[str, str]]:
+    """The lists an "In a list" condition offers: (id, name), by name."""
+    lists = list_all().order_by("name", "pk")
+    return [(found.pk, f"{found.name} ({found.get_object_display()})") for found in lists]
 
 
 _INPUTS = {Kind.DATE: "date", Kind.DATETIME: "date", Kind.MONEY: "money", Kind.NUMBER: "number"}
@@ -315,6 +341,8 @@ def _typed(kind: Kind, text: str, currency: str) -> Any:
 
 def row_of(condition: Condition, currency: str) -> EditorRow:
     """A saved condition as the editor shows it (money back in major units)."""
+    if condition.property == IN_LIST:
+        return EditorRow(IN_LIST, Op.IS, [str(condition.values[0])], condition=condition)
     kind = PROPERTIES[condition.property].kind
     values = [_text(kind, v, currency) for v in condition.values]
     return EditorRow(condition.property, condition.operator, values, condition=condition)

@@ -4,11 +4,15 @@ active list, by hand for a static one; every problem of the filters named at onc
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from recurra.core import clock
 from recurra.core.models import Event
 from recurra.crm.models import Company, Contact
+from recurra.saved_views.query import filters_condition
+from recurra.saved_views.spec import parse_filters
 from recurra.subscriptions.models import Subscription
 from tests.api.support import assert_problem, ok
 
@@ -162,3 +166,24 @@ def test_the_recipe_of_docs_lists_md(api, people) -> None:
     made = ok(api.post("/lists", recipe), 201)
     assert made["name"] == "Contacts with a known subscription end date"
     assert emails(api, made["id"]) == ["ada@example.com", "bo@example.com"]
+
+
+def test_a_list_in_a_subscription_filter_and_a_workflow(api, people) -> None:
+    made = active(api, subs("any", END_KNOWN))
+    in_list = {"groups": [{"conditions": [{"in_list": made["id"]}]}]}
+    view = ok(api.post("/views", {"name": "Ends known", "filters": in_list, "visibility": "team"}), 201)
+    assert view["filters"] == in_list
+    q = filters_condition(parse_filters(in_list), today=clock.now().date(), zone=ZoneInfo("UTC"))
+    assert sorted(Subscription.objects.filter(q).values_list("name", flat=True)) == ["A1", "B1", "B2"]
+    body = {
+        "name": "In the list",
+        "trigger": {"type": "property_change", "property": "status"},
+        "filters": in_list,
+        "actions": [{"type": "delay", "days": 1}],
+    }
+    assert ok(api.post("/workflows", body), 201)["filters"] == in_list
+    gone = {**body, "filters": {"groups": [{"conditions": [{"in_list": "lst_nope"}]}]}}
+    assert_problem(api.post("/workflows", gone), 422, "filters.groups[0].conditions[0].in_list")
+    assert_problem(
+        api.post("/views", {"name": "x", "filters": {"groups": [{"conditions": [{"in_list": 7}]}]}}), 422
+    )

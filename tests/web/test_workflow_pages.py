@@ -651,3 +651,17 @@ def test_an_owner_condition_offers_the_users_and_saves_unchanged(editor: Client)
     workflow.refresh_from_db()
     assert workflow.version == 1  # read back as it was: no new version
     assert workflow.definition["filters"]["groups"][0]["conditions"][0]["value"] == [ada.pk]
+
+
+def test_an_in_a_list_condition_offers_the_lists_and_saves_unchanged(editor: Client) -> None:
+    from recurra.insights.lists.services import list_create
+
+    vip = list_create(name="VIP", object="contacts", kind="static", actor=SYSTEM, at=clock.now())
+    workflow = make_workflow(filters={"groups": [{"conditions": [{"in_list": vip.pk}]}]})
+    page = editor.get(f"/workflows/{workflow.pk}/")
+    assert re.search(rf'<option value="{vip.pk}" selected>VIP \(Contacts\)</option>', page.content.decode())
+    saved = post(editor, f"/workflows/{workflow.pk}/edit/", form_data(page))
+    assert saved.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.version == 1
+    assert workflow.definition["filters"] == {"groups": [{"conditions": [{"in_list": vip.pk}]}]}

@@ -44,6 +44,8 @@ from recurra.core import clock, events, ids
 from recurra.core.actors import Actor
 from recurra.core.errors import FieldError, ValidationFailed
 from recurra.core.events import EVENT_ID_PREFIX
+from recurra.insights.models import RecordList
+from recurra.saved_views.spec import IN_LIST
 
 OBJECTS = ("subscription",)
 MAX_NAME = 200
@@ -102,8 +104,24 @@ def _references(definition: Definition) -> None:
             errors.append(
                 FieldError(f"{where}.endpoint_id", "is not a webhook endpoint (GET /webhook-endpoints)")
             )
+    errors += _unknown_lists(definition, steps)
     if errors:
         raise ValidationFailed("invalid workflow", errors=errors)
+
+
+def _unknown_lists(definition: Definition, steps: list[tuple[str, Action]]) -> list[FieldError]:
+    """The ``{"in_list": id}`` conditions (filters, branches' ifs) naming no list."""
+    named: list[tuple[str, str]] = []
+    wheres = [("filters", definition.filters)] + [
+        (f"{w}.if", a.if_) for w, a in steps if isinstance(a, Branch)
+    ]
+    for where, filters in wheres:
+        for g, group in enumerate(filters.groups):
+            for i, c in enumerate(group):
+                if c.property == IN_LIST:
+                    named.append((f"{where}.groups[{g}].conditions[{i}].in_list", c.values[0]))
+    known = set(RecordList.objects.filter(pk__in=[pk for _, pk in named]).values_list("pk", flat=True))
+    return [FieldError(where, "is not a list (GET /lists)") for where, pk in named if pk not in known]
 
 
 def checked_definition(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,10 +3,11 @@ compiled for today, a static list's rows), in keyset pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog.schedule import local_date
@@ -27,14 +28,30 @@ def list_get(pk: str) -> RecordList | None:
 def members(record_list: RecordList, *, at: datetime) -> QuerySet[Any]:
     """The list's members (contacts or companies) as they are at ``at``: an active list's filters
     resolved for the account-local day of ``at``; a static list's rows."""
+    zone = account_zone()
+    return members_on(record_list, today=local_date(at, zone), zone=zone)
+
+
+def members_on(record_list: RecordList, *, today: date, zone: ZoneInfo) -> QuerySet[Any]:
+    """:func:`members` on the account-local day ``today``."""
     model = MODELS[record_list.object]
     if record_list.kind == ListKind.STATIC:
         rows = ListMember.objects.filter(list=record_list, record_id=OuterRef("pk"))
         return model.objects.filter(Exists(rows))  # type: ignore[no-any-return]
-    zone = account_zone()
     filters = parse_list_filters(record_list.filters, object=record_list.object)
-    condition = list_condition(filters, object=record_list.object, today=local_date(at, zone), zone=zone)
+    condition = list_condition(filters, object=record_list.object, today=today, zone=zone)
     return model.objects.filter(condition)  # type: ignore[no-any-return]
+
+
+def in_list_condition(list_id: str, *, today: date, zone: ZoneInfo) -> Q:
+    """Subscriptions whose contact (or company: by the list's object) is a member of the list
+    ``list_id`` on ``today``; none when there is no such list (the port behind the filter
+    language's ``{"in_list": id}``)."""
+    found = RecordList.objects.filter(pk=list_id).first()
+    if found is None:
+        return Q(pk__in=[])
+    field = "contact" if found.object == "contacts" else "company"
+    return Q(**{f"{field}__in": members_on(found, today=today, zone=zone).values("pk")})
 
 
 def member_ids(record_list: RecordList, *, at: datetime) -> list[str]:

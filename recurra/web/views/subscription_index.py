@@ -34,7 +34,7 @@ from recurra.saved_views.defaults import DEFAULT_VIEWS, FIRST_VIEW
 from recurra.saved_views.models import SavedView
 from recurra.saved_views.selectors import spec_of, visible_views
 from recurra.saved_views.services import may_change
-from recurra.saved_views.spec import DUE_PRESETS, Filters, Spec
+from recurra.saved_views.spec import DUE_PRESETS, IN_LIST, Filters, Spec
 from recurra.subscriptions.models import Subscription, SubscriptionStatus
 from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind, Property
 from recurra.web import index_state
@@ -103,7 +103,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         cursor=None, before=page.previous_cursor, page=state.page - 1
     )
     columns = [PROPERTIES[key] for key in state.spec.columns]
-    labels = [(key, str(p.label)) for key, p in PROPERTIES.items()]  # translated once, shown many times
+    labels = index_state.filterable()  # translated once, shown many times
     labels_by_key = dict(labels)
     user = current_user(request)
     filters = state.spec.filters
@@ -135,6 +135,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "bulk_next": f"{reverse('web:subscriptions')}?{state.address()}",
         "condition_count": sum(len(group) for group in filters.groups),
         "filterable": labels,
+        "filter_lists": index_state.list_choices() if _has_list_row(state) else [],
         "currency": account.default_currency,
         "column_labels": [(p.key, labels_by_key[p.key]) for p in columns],
         "choosable": [(key, label) for key, label in labels if key not in state.spec.columns],
@@ -224,6 +225,10 @@ def _filter_owners(state: index_state.IndexState) -> list[tuple[str, str]]:
         return []
     named = {int(v) for row in users for v in row.values if v.isdigit() and len(v) <= 18}
     return [(str(pk), name) for pk, name in owner_choices(named)]
+
+
+def _has_list_row(state: index_state.IndexState) -> bool:
+    return any(row.property == IN_LIST for group in state.rows for row in group)
 
 
 def _scope_record(scope: dict[str, str]) -> Contact | Company | None:

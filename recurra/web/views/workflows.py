@@ -37,6 +37,7 @@ from recurra.subscriptions.selectors import subscription_get
 from recurra.web import workflow_templates
 from recurra.web.access import actor, current_user, editor, viewer
 from recurra.web.forms import workflows as form
+from recurra.web.index_state import filterable, list_choices
 from recurra.web.views.common import PAGE_SIZE, confirm_page
 from recurra.web.views.record_search import subscriptions_picked
 from recurra.web.workflow_history import EVENT_WORDS, enrollments_shown, steps_shown, trigger_text
@@ -97,7 +98,7 @@ def _editor_context(request: HttpRequest, ed: form.Editor, workflow: Workflow | 
         action = reverse("web:workflow_new")
     else:
         action = reverse("web:workflow_edit", args=[workflow.pk])
-    labels = [(key, str(p.label)) for key, p in PROPERTIES.items()]
+    labels = filterable()
     placeholders = [f"{{{{ subscription.{key} }}}}" for key in (*PROPERTIES, *EXTRA_PLACEHOLDERS)]
     return {
         "ed": ed,
@@ -112,6 +113,7 @@ def _editor_context(request: HttpRequest, ed: form.Editor, workflow: Workflow | 
         "settable_choices": form.settable_choices(),
         "endpoints": list(WebhookEndpoint.objects.order_by("-id").values_list("pk", "url")[:100]),
         "filterable": labels,
+        "filter_lists": list_choices(),  # an "In a list" condition's lists
         "filter_owners": [(str(pk), name) for pk, name in owner_choices()],  # an Owner condition's users
         "currency": _currency(),
         "placeholders": placeholders,
