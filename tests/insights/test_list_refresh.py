@@ -11,9 +11,10 @@ from recurra.core import clock, events
 from recurra.core.actors import Actor
 from recurra.core.models import Event
 from recurra.crm.models import Contact
-from recurra.insights.lists.services import list_create
+from recurra.insights.lists.services import list_create, list_members_add
 from recurra.insights.models import ListMember
 from recurra.subscriptions.canceling import subscription_cancel
+from recurra.subscriptions.models import Subscription
 from recurra.worker.steps import run_due_work
 from tests.automation.rows import a_subscription
 
@@ -98,3 +99,33 @@ def test_relative_dates_move_with_the_calendar() -> None:
     assert members(found) == [soon.contact_id]
     assert moves(found) == [("list.member_added", soon.contact_id)]
     assert Contact.objects.filter(pk=soon.contact_id).exists() and date(2027, 2, 15) == soon.next_payment_date
+
+
+def test_a_join_enrolls_the_members_subscriptions_in_a_workflow() -> None:
+    from recurra.automation.models import Enrollment
+    from recurra.automation.workflows.services import workflow_create
+
+    found = list_create(name="VIP", object="contacts", kind="static", actor=SYSTEM, at=clock.now())
+    workflow_create(
+        name="Joined VIP",
+        definition={
+            "trigger": {"type": "event", "event_types": ["list.member_added"]},
+            "actions": [{"type": "delay", "days": 1}],
+        },
+        enabled=True,
+        actor=SYSTEM,
+        at=clock.now(),
+    )
+    first = a_subscription("Ada")
+    second = Subscription.objects.create(
+        **{
+            f.attname: getattr(first, f.attname)
+            for f in Subscription._meta.concrete_fields
+            if f.attname not in ("id",)
+        }
+    )
+    other = a_subscription("Bo")
+    list_members_add(record_list=found, ids=[first.contact_id], actor=SYSTEM, at=clock.now())
+    run_due_work(at=clock.now())
+    enrolled = sorted(Enrollment.objects.values_list("subscription_id", flat=True))
+    assert enrolled == sorted([first.pk, second.pk]) and other.pk not in enrolled

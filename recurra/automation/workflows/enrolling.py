@@ -39,11 +39,12 @@ from recurra.automation.models import (
 )
 from recurra.automation.workflows import matching, triggers
 from recurra.automation.workflows.live import Live, live_workflows
-from recurra.automation.workflows.spec import FilterTrigger, PropertyChange, trigger_json
+from recurra.automation.workflows.spec import LIST_EVENTS, FilterTrigger, PropertyChange, trigger_json
 from recurra.core import cursors
 from recurra.core.models import AuditCursor, Event
 from recurra.invoicing.models import Invoice
 from recurra.payments.models import Payment
+from recurra.subscriptions.models import Subscription
 
 log = logging.getLogger("recurra.workflows")
 
@@ -170,9 +171,8 @@ def evaluate(rows: Sequence[AuditRow], live: Sequence[Live], *, at: datetime) ->
                 continue
             if not triggers.fires(w.definition.trigger, row.type, row.object_type, row.data):
                 continue
-            sub = row.object_id if row.object_type == triggers.SUBSCRIPTION else linked.get(row.id)
-            if sub:
-                fired[w.id].append((row, sub))
+            subs = [row.object_id] if row.object_type == triggers.SUBSCRIPTION else linked.get(row.id, [])
+            fired[w.id].extend((row, sub) for sub in subs)
     found: list[Candidate] = []
     for workflow_id, hits in fired.items():
         w = by_id[workflow_id]
@@ -214,13 +214,27 @@ def _starts_matching(w: Live, hits: list[tuple[AuditRow, str]], *, at: datetime)
     return [_candidate(w, touched[sub], sub) for sub in started]
 
 
-def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, str]:
-    """Event id → subscription id for events about an invoice or a payment that has one."""
+def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, list[str]]:
+    """Event id → the subscriptions it is about, for events about an invoice or a payment (its
+    one), and a list's joins and leaves (every subscription of the contact or company)."""
     by_type: dict[str, list[AuditRow]] = defaultdict(list)
+    members: list[AuditRow] = []
     for row in rows:
         if row.object_type in triggers.LINKED:
             by_type[row.object_type].append(row)
-    found: dict[str, str] = {}
+        elif row.type in LIST_EVENTS:
+            members.append(row)
+    found: dict[str, list[str]] = {}
+    if members:
+        theirs: dict[str, list[str]] = defaultdict(list)
+        records = {str(r.data.get("record_id")) for r in members}
+        for pk, contact, company in Subscription.objects.filter(
+            Q(contact_id__in=records) | Q(company_id__in=records)
+        ).values_list("pk", "contact_id", "company_id"):
+            theirs[contact].append(pk)
+            if company:
+                theirs[company].append(pk)
+        found.update({r.id: theirs.get(str(r.data.get("record_id")), []) for r in members})
     for object_type, model in (("invoice", Invoice), ("payment", Payment)):
         some = by_type.get(object_type)
         if not some:
@@ -230,7 +244,7 @@ def _linked_subscriptions(rows: Iterable[AuditRow]) -> dict[str, str]:
                 "pk", "subscription_id"
             )
         )
-        found.update({r.id: subs[r.object_id] for r in some if r.object_id in subs})
+        found.update({r.id: [subs[r.object_id]] for r in some if r.object_id in subs})
     return found
 
 

@@ -53,6 +53,9 @@ MAX_VALUES = 20
 
 DATE_PROPERTIES = ("next_payment_date", "end_date", "start_date", "resume_on")
 EVENT_OBJECTS = ("subscription.", "invoice.", "payment.")
+# Audit events workflows follow beside the public types: a contact or company joining or leaving a
+# list (``insights.lists``) enrolls each of its subscriptions.
+LIST_EVENTS = ("list.member_added", "list.member_removed")
 # The properties set_property may change: through the seller's edit (name) or owner_assign.
 SETTABLE = ("owner_id", "name")
 OWNER = "owner"
@@ -244,11 +247,12 @@ def _trigger(data: Any, where: str, errors: _Errors) -> Trigger | None:
             errors.add(f"{where}.event_types", f"must be a list of 1 to {MAX_VALUES} event types")
             return None
         for n, name in enumerate(types):
-            if not (isinstance(name, str) and name in EVENT_TYPES and name.startswith(EVENT_OBJECTS)):
+            public = isinstance(name, str) and name in EVENT_TYPES and name.startswith(EVENT_OBJECTS)
+            if not (public or name in LIST_EVENTS):
                 errors.add(
                     f"{where}.event_types[{n}]",
                     "must be an event type about a subscription, an invoice or a payment"
-                    " (GET /webhook-event-types)",
+                    " (GET /webhook-event-types), or list.member_added / list.member_removed",
                 )
         return EventTrigger(tuple(dict.fromkeys(t for t in types if isinstance(t, str))))
     if kind == "date":

@@ -24,6 +24,7 @@ from typing import Any
 
 from recurra.automation.webhooks.catalog import RULES, derive
 from recurra.automation.workflows.spec import (
+    LIST_EVENTS,
     DateTrigger,
     EventTrigger,
     FilterTrigger,
@@ -54,7 +55,8 @@ def audit_types(trigger: Trigger) -> frozenset[str] | None:
     triggers fire from the calendar, never from an event (the empty set)."""
     if isinstance(trigger, EventTrigger):
         wanted = set(trigger.event_types)
-        return frozenset(audit for audit, rules in RULES.items() if wanted & {r.type for r in rules})
+        public = {audit for audit, rules in RULES.items() if wanted & {r.type for r in rules}}
+        return frozenset(public | (wanted & set(LIST_EVENTS)))
     if isinstance(trigger, DateTrigger):
         return frozenset()
     return None
@@ -74,6 +76,8 @@ def fires(trigger: Trigger, audit_type: str, object_type: str, data: Mapping[str
             return False
         return trigger.from_ is None or before.get(column) in trigger.from_
     if isinstance(trigger, EventTrigger):
+        if audit_type in LIST_EVENTS:
+            return audit_type in trigger.event_types
         if object_type != SUBSCRIPTION and object_type not in LINKED:
             return False
         wanted = trigger.event_types
