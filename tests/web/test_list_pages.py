@@ -49,8 +49,8 @@ ENDS_KNOWN_FORM = {
 }
 
 
-@pytest.fixture
-def people(frozen_clock: Any) -> SimpleNamespace:
+def make_people() -> SimpleNamespace:
+    """Ada (of Acme), Bo, Cy and Di Lee and their subscriptions (the table above)."""
     acme = Company.objects.create(name="Acme", domain="acme.example")
     made = {
         name: Contact.objects.create(email=f"{name}@example.com", first_name=name.title(), last_name="Lee")
@@ -62,6 +62,11 @@ def people(frozen_clock: Any) -> SimpleNamespace:
     sub(made["bo"], "B2", status="past_due", end=date(2027, 3, 31))
     sub(made["cy"], "C1", status="canceled")
     return SimpleNamespace(acme=acme, **made)
+
+
+@pytest.fixture
+def people(frozen_clock: Any) -> SimpleNamespace:
+    return make_people()
 
 
 def make_list(name: str = "Known end date", *, kind: str = "active", filters: Any = None, **more: Any) -> Any:
@@ -77,7 +82,7 @@ def make_list(name: str = "Known end date", *, kind: str = "active", filters: An
 
 
 def member_names(response: Any) -> list[str]:
-    return [row[0] for row in table_rows(response.content, "index-table")]
+    return [row[0] for row in table_rows(response.content, "members-table")]
 
 
 def headers(response: Any) -> list[str]:
@@ -283,7 +288,7 @@ def test_a_list_of_companies_offers_their_properties(editor: Client, people: Any
     )
     page = editor.get(saved["Location"])
     assert headers(page) == ["Name", "Domain", "Owner", "Create date"]
-    assert table_rows(page.content, "index-table") == [["Acme", "acme.example", "—", "15 Jan 2027"]]
+    assert table_rows(page.content, "members-table") == [["Acme", "acme.example", "—", "15 Jan 2027"]]
 
 
 def test_another_object_redraws_the_conditions_on_its_properties(editor: Client, people: Any) -> None:
@@ -519,7 +524,7 @@ def test_members_with_the_columns_the_address_names(editor: Client, people: Any)
     url = f"/lists/{made.pk}/"
     page = editor.get(url)
     assert headers(page) == ["Name", "Email", "Company", "Owner", "Create date"]
-    assert table_rows(page.content, "index-table") == [
+    assert table_rows(page.content, "members-table") == [
         ["Bo Lee", "bo@example.com", "—", "—", "15 Jan 2027"],
         ["Ada Lee", "ada@example.com", "Acme", "—", "15 Jan 2027"],
     ]

@@ -473,7 +473,7 @@ def user_ids(ed: Editor) -> set[int]:
 
 
 class SnapshotForm(ServiceForm):
-    """ "Save as static list": the name of the copy."""
+    """Save as static list: the name of the copy."""
 
     name = forms.CharField(
         label=_("Name of the static list"),

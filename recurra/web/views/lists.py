@@ -223,7 +223,7 @@ def list_delete(request: HttpRequest, pk: str) -> HttpResponse:
 @editor
 @require_http_methods(["GET", "POST"])
 def list_snapshot(request: HttpRequest, pk: str) -> HttpResponse:
-    """ "Save as static list": a static list of the members an active list has now."""
+    """Save as static list: a static list of the members an active list has now."""
     record_list = _list(pk)
     at = clock.now()
     today = day(local_date(at, account_zone()))
@@ -284,7 +284,7 @@ def add_to_list(request: HttpRequest, object: str) -> dict[str, Any]:
 @editor
 @require_POST
 def list_members_add(request: HttpRequest) -> HttpResponse:
-    """ "Add to list" from the Contacts or Companies page: the ticked rows (``ids``) to the static
+    """Add to list, from the Contacts or Companies page: the ticked rows (``ids``) to the static
     list chosen (``list``); back to the page."""
     found = selectors.list_get(request.POST.get("list", "")[:40]) if request.POST.get("list") else None
     ids = [pk[:40] for pk in request.POST.getlist("ids")[: services.MAX_IDS + 1]]
