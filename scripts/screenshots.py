@@ -1,8 +1,8 @@
 """Screenshots of the web app for the docs: docs/screenshots/{deals,deal,contacts,subscription}.png, the
-workflows (workflows, workflow-editor, workflow-dry-run, workflow-history-card), and the same seller in
-Norwegian bokmål (chosen in Settings → Profile, as a user would):
-docs/screenshots/nb-{subscriptions,subscription,settings-profile,workflows,workflow-editor,
-workflow-dry-run,workflow-history-card}.png.
+workflows (workflows, workflow-editor, workflow-dry-run, workflow-history-card), the lists (lists,
+list, list-editor), and the same seller in Norwegian bokmål (chosen in Settings → Profile, as a user
+would): docs/screenshots/nb-{subscriptions,subscription,settings-profile,workflows,workflow-editor,
+workflow-dry-run,workflow-history-card,lists,list,list-editor}.png.
 
 Starts a real server on a free port with demo data in a temporary data
 directory (``recurra migrate``, ``recurra demo``, ``recurra serve``), signs in
@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -90,6 +90,8 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     page.goto(f"{base}/contacts/")
     save("contacts")
     workflows(page, base)
+    known_end = lists(page, base)
+    list_pages(page, base, save, known_end, prefix="")
     for _ in range(3):  # three months of billing on the test clock, from the sandbox banner
         page.get_by_role("button", name="+1 month").click()
         page.wait_for_load_state()
@@ -114,6 +116,7 @@ def shoot(page: Page, base: str, username: str, password: str) -> list[Path]:
     save("nb-subscription")
     page.goto(workflow)
     workflow_pages(page, base, save, prefix="nb-")
+    list_pages(page, base, save, known_end, prefix="nb-")
     return saved
 
 
@@ -150,6 +153,45 @@ def workflow_pages(page: Page, base: str, save: Callable[..., None], *, prefix: 
     page.wait_for_url(f"{base}/subscriptions/sub_*/")
     save(f"{prefix}workflow-history-card", "[data-testid=workflow-history]")
     return editor
+
+
+def lists(page: Page, base: str) -> str:
+    """The list "Contacts with a known subscription end date" built in the list editor (their subscriptions:
+    at least one with an end date), and a static copy of it; the list's address."""
+    page.goto(f"{base}/lists/new/")
+    page.locator("#list-name").fill("Contacts with a known subscription end date")
+
+    def redrawn(ready: str) -> None:  # the editor's form answers changes once htmx has processed it
+        page.locator(ready).wait_for(state="attached")
+        expect(page.locator("#list-form.htmx-added")).to_have_count(0)
+
+    page.locator("button[value=subs_group]").click()
+    redrawn("select[name='f0.0.m']")
+    page.locator("button[value='cond:0.0:add_group']").click()
+    redrawn("select[name='f0.0.c0.0.p']")
+    page.locator("select[name='f0.0.c0.0.p']").select_option("end_date")
+    redrawn("select[name='f0.0.c0.0.o'] option[value=is_not_empty]")
+    page.locator("select[name='f0.0.c0.0.o']").select_option("is_not_empty")
+    expect(page.locator("input[name='f0.0.c0.0.v']")).to_have_count(0)
+    redrawn("#list-form")
+    page.locator("#list-form .form-actions button[value=save]").click()
+    page.wait_for_url(f"{base}/lists/lst_*/")
+    known_end = page.url
+    page.locator("a[href$='/snapshot/']").click()
+    page.locator("#id_name").fill("Renewal campaign, January")
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url(f"{base}/lists/lst_*/")
+    return known_end
+
+
+def list_pages(page: Page, base: str, save: Callable[..., None], known_end: str, *, prefix: str) -> None:
+    """The lists page, the active list's page and its editor."""
+    page.goto(f"{base}/lists/")
+    save(f"{prefix}lists")
+    page.goto(known_end)
+    save(f"{prefix}list", full_page=True)
+    page.goto(f"{known_end}edit/")
+    save(f"{prefix}list-editor", full_page=True)
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ worked out once, not per cell (a page has hundreds).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
@@ -72,3 +73,37 @@ def text(prop: Property, value: object, currency: str, zone: ZoneInfo) -> str:
     if prop.kind == Kind.BOOLEAN:
         return gettext("Yes") if value else gettext("No")
     return str(prop.label_of(value))
+
+
+class MemberCells:
+    """A contact's or a company's property as a list's member table shows it: the name links to
+    the record, a contact's company to the company; the rest as the index shows a value."""
+
+    def __init__(self, object: str, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.record = _link("web:contact" if object == "contacts" else "web:company")
+        self.company = _link("web:company")
+        self.empty = format_html('<span class="muted" aria-label="{}">—</span>', gettext("none"))
+
+    def cell(self, record: Any, prop: Property) -> SafeString:
+        value = prop.from_values(*(_follow(record, path) for path in prop.reads))
+        if prop.key == "name":
+            return format_html(
+                '<a class="row-link" href="{}">{}</a>',
+                self.record.format(record.pk),
+                value or gettext("(no name)"),
+            )
+        if prop.key == "company" and getattr(record, "company_id", None):
+            return format_html('<a href="{}">{}</a>', self.company.format(record.company_id), value)
+        if value is None or value == "":
+            return self.empty
+        return format_html("{}", text(prop, value, "", self.zone))
+
+
+def _follow(obj: Any, path: str) -> Any:
+    """``owner__first_name`` of a record (None past an empty relation)."""
+    for name in path.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj

@@ -26,6 +26,7 @@ shown with its problem beside it and left out of the filters.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,11 +51,12 @@ from recurra.saved_views.spec import (
     Spec,
     operators_for,
     parse_columns,
+    parse_condition,
     parse_filters,
     parse_sort,
 )
 from recurra.subscriptions.models import SubscriptionStatus
-from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind
+from recurra.subscriptions.properties import ALWAYS_SHOWN, PROPERTIES, Kind, Property
 
 _ROW = re.compile(r"^c(\d{1,2})\.(\d{1,2})\.p$")
 STATE = ("q", "status", "due", "sort", "columns")
@@ -177,6 +179,31 @@ def _columns(data: QueryDict, view_spec: Spec) -> tuple[str, ...]:
     return tuple(columns)
 
 
+def chosen_columns(
+    data: QueryDict, default: tuple[str, ...], *, properties: Mapping[str, Property], always_shown: str
+) -> tuple[str, ...]:
+    """The columns ``data`` names (``columns``, comma-separated; unknown ones dropped, else
+    ``default``) after its ``column`` button, as on the index: another table's (a list's members,
+    a contact's or a company's properties), ``always_shown`` kept first."""
+    named = [c for c in data.get("columns", "").split(",") if c in properties]
+    columns = list(dict.fromkeys(named)) if named else list(default)
+    op, _, key = data.get("column", "").partition(":")
+    if op == "add":
+        key = data.get("add_column", "")
+        if key in properties and key not in columns:
+            columns.append(key)
+    elif key in columns:
+        at = columns.index(key)
+        if op == "remove" and key != always_shown:
+            columns.pop(at)
+        elif op in ("up", "down"):
+            to = max(0, at - 1) if op == "up" else min(len(columns) - 1, at + 1)
+            columns.insert(to, columns.pop(at))
+    if always_shown not in columns:
+        columns.insert(0, always_shown)
+    return tuple(columns)
+
+
 def _sort(data: QueryDict, view_spec: Spec) -> Any:
     for candidate in (data.get("sort_to"), data.get("sort")):
         if candidate:
@@ -190,22 +217,29 @@ def _sort(data: QueryDict, view_spec: Spec) -> Any:
 # Advanced conditions ---------------------------------------------------------------------------
 
 
-def read_rows(data: QueryDict, currency: str, *, prefix: str = "c") -> list[list[EditorRow]]:
+def read_rows(
+    data: QueryDict, currency: str, *, prefix: str = "c", properties: Mapping[str, Property] = PROPERTIES
+) -> list[list[EditorRow]]:
     """The form's condition rows by group, in their numbers' order (the numbers are only labels).
     ``prefix`` names one editor's fields (``c`` on the index: ``c0.1.p``; another page may hold
-    several editors, each with its own)."""
+    several editors, each with its own); ``properties`` is the table they filter (a subscription's,
+    a contact's, a company's)."""
     pattern = _ROW if prefix == "c" else re.compile(rf"^{re.escape(prefix)}(\d{{1,2}})\.(\d{{1,2}})\.p$")
     numbered = sorted(
         (int(m[1]), int(m[2]), name[:-2]) for name in data if (m := pattern.match(name)) is not None
     )
     groups: dict[int, list[EditorRow]] = {}
     for group, _row, prefix in numbered:
-        values = [v for v in data.getlist(f"{prefix}.v") if v.strip()]
-        if data.get(f"{prefix}.w", "").strip():
-            values = [*values[:1], data.get(f"{prefix}.w", "")]
-        row = EditorRow(data.get(f"{prefix}.p", ""), data.get(f"{prefix}.o", ""), values)
-        groups.setdefault(group, []).append(read_row(row, currency))
+        groups.setdefault(group, []).append(read_row(raw_row(data, prefix), currency, properties))
     return list(groups.values())
+
+
+def raw_row(data: QueryDict, prefix: str) -> EditorRow:
+    """The row of the fields ``<prefix>.p``, ``.o``, ``.v`` (repeated) and ``.w`` as typed."""
+    values = [v for v in data.getlist(f"{prefix}.v") if v.strip()]
+    if data.get(f"{prefix}.w", "").strip():
+        values = [*values[:1], data.get(f"{prefix}.w", "")]
+    return EditorRow(data.get(f"{prefix}.p", ""), data.get(f"{prefix}.o", ""), values)
 
 
 def edited_rows(rows: list[list[EditorRow]], button: str) -> list[list[EditorRow]]:
@@ -222,10 +256,10 @@ def edited_rows(rows: list[list[EditorRow]], button: str) -> list[list[EditorRow
     return [group for group in rows if group]
 
 
-def read_row(row: EditorRow, currency: str) -> EditorRow:
-    """``row`` with its condition, or the problem that keeps it from being one (a row without a
-    property is simply not filled in yet)."""
-    if row.property == IN_LIST:  # "in a list": its contact's or company's (a list's id)
+def read_row(row: EditorRow, currency: str, properties: Mapping[str, Property] = PROPERTIES) -> EditorRow:
+    """``row`` with its condition on a property of ``properties``, or the problem that keeps it from
+    being one (a row without a property is simply not filled in yet)."""
+    if row.property == IN_LIST and properties is PROPERTIES:  # "in a list": its contact's or company's
         if not row.values:
             return replace(row, operator=Op.IS)
         try:
@@ -233,7 +267,7 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
         except ValidationFailed as exc:
             return replace(row, operator=Op.IS, error=_message(exc))
         return replace(row, operator=Op.IS, condition=found)
-    prop = PROPERTIES.get(row.property)
+    prop = properties.get(row.property)
     if prop is None:
         return replace(row, property="", condition=None)
     operators = operators_for(prop)
@@ -251,33 +285,41 @@ def read_row(row: EditorRow, currency: str) -> EditorRow:
     one = not (prop.kind in LISTED or operator == Op.BETWEEN)
     raw = {"property": prop.key, "operator": operator, "value": values[0] if one and values else values}
     try:
-        condition = parse_filters({"groups": [{"conditions": [raw]}]}).groups[0][0]
+        condition = parse_condition(raw, where="condition", properties=properties)
     except ValidationFailed as exc:
         return replace(row, error=_message(exc))
     return replace(row, condition=condition)
 
 
-def editor_rows(rows: list[list[EditorRow]], *, prefix: str = "c") -> list[list[dict[str, Any]]]:
+def editor_rows(
+    rows: list[list[EditorRow]], *, prefix: str = "c", properties: Mapping[str, Property] = PROPERTIES
+) -> list[list[dict[str, Any]]]:
     """The advanced filter rows with what each row's controls offer (``advanced.html``)."""
-    groups = []
-    for g, group in enumerate(rows):
-        shown = []
-        for i, row in enumerate(group):
-            prop = PROPERTIES.get(row.property)
-            shown.append(
-                {
-                    "row": row,
-                    "prefix": f"{prefix}{g}.{i}",
-                    "where": f"{g}.{i}",
-                    "property": prop,
-                    "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
-                    "input": _input_of(row, prop),
-                    "needs_value": row.operator not in (Op.IS_EMPTY, Op.IS_NOT_EMPTY),
-                    "between": row.operator == Op.BETWEEN,
-                }
-            )
-        groups.append(shown)
-    return groups
+    return [
+        [
+            editor_row(row, prefix=f"{prefix}{g}.{i}", where=f"{g}.{i}", properties=properties)
+            for i, row in enumerate(group)
+        ]
+        for g, group in enumerate(rows)
+    ]
+
+
+def editor_row(
+    row: EditorRow, *, prefix: str, where: str, properties: Mapping[str, Property] = PROPERTIES
+) -> dict[str, Any]:
+    """One condition row with what its controls offer (``condition.html``): its fields are
+    ``<prefix>.p`` ..., its remove button says ``remove:<where>``."""
+    prop = properties.get(row.property)
+    return {
+        "row": row,
+        "prefix": prefix,
+        "where": where,
+        "property": prop,
+        "operators": [(op, OPERATOR_LABELS[op]) for op in operators_for(prop)] if prop else [],
+        "input": _input_of(row, prop),
+        "needs_value": row.operator not in (Op.IS_EMPTY, Op.IS_NOT_EMPTY),
+        "between": row.operator == Op.BETWEEN,
+    }
 
 
 def _input_of(row: EditorRow, prop: Any) -> str:
@@ -339,11 +381,12 @@ def _typed(kind: Kind, text: str, currency: str) -> Any:
     return text
 
 
-def row_of(condition: Condition, currency: str) -> EditorRow:
-    """A saved condition as the editor shows it (money back in major units)."""
+def row_of(condition: Condition, currency: str, properties: Mapping[str, Property] = PROPERTIES) -> EditorRow:
+    """A saved condition (on a property of ``properties``) as the editor shows it (money back in
+    major units)."""
     if condition.property == IN_LIST:
         return EditorRow(IN_LIST, Op.IS, [str(condition.values[0])], condition=condition)
-    kind = PROPERTIES[condition.property].kind
+    kind = properties[condition.property].kind
     values = [_text(kind, v, currency) for v in condition.values]
     return EditorRow(condition.property, condition.operator, values, condition=condition)
 

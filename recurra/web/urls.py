@@ -12,6 +12,7 @@ from recurra.web.views import (
     emails,
     exports,
     invoices,
+    lists,
     payment_links,
     payments,
     products,
@@ -67,6 +68,10 @@ urlpatterns = [
         companies.company_subscription_associate,
         name="company_subscription_associate",
     ),
+    path("lists/add-members/", lists.list_members_add, name="list_members_add"),  # before <pk>
+    *crud("lists", "list", lists, "lists"),
+    path("lists/<str:pk>/snapshot/", lists.list_snapshot, name="list_snapshot"),
+    path("lists/<str:pk>/members/remove/", lists.list_member_remove, name="list_member_remove"),
     *crud("deals", "deal", deals, "deals"),
     path("deals/<str:pk>/convert/", deals.deal_convert, name="deal_convert"),
     path(

@@ -24,6 +24,8 @@ from recurra.core.models import Event
 from recurra.crm.models import Company, Contact, Deal
 from recurra.exports.models import Export
 from recurra.exports.services import Source, export_create
+from recurra.insights.lists.services import list_create, list_members_add
+from recurra.insights.models import ListMember, RecordList
 from recurra.invoicing.links import pay_token
 from recurra.notifications.models import EmailMessage
 from recurra.saved_views.defaults import DEFAULT_VIEWS
@@ -211,7 +213,10 @@ def _record_ids(records: Any) -> dict[str, Any]:
     endpoint = endpoint_create(
         url="http://127.0.0.1:9/recurra", enabled_events=["*"], actor=SYSTEM, at=clock.now()
     )
+    static = list_create(name="VIP", object="contacts", kind="static", actor=SYSTEM, at=clock.now())
+    list_members_add(record_list=static, ids=[records.contact.pk], actor=SYSTEM, at=clock.now())
     return {
+        "lists": static.pk,
         "exports": export.pk,
         "views": view.pk,
         "payment-links": link.pk,
@@ -245,7 +250,20 @@ def _record_ids(records: Any) -> dict[str, Any]:
 
 
 def _counts() -> dict[str, int]:
-    models = (Contact, Company, Deal, Product, ApiKey, User, Event, SavedView, Export, Workflow)
+    models = (
+        Contact,
+        Company,
+        Deal,
+        Product,
+        ApiKey,
+        User,
+        Event,
+        SavedView,
+        Export,
+        Workflow,
+        RecordList,
+        ListMember,
+    )
     return {m.__name__: m.objects.count() for m in models} | {
         "archived": Product.objects.filter(archived_at__isnull=False).count(),
         "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),

@@ -24,6 +24,7 @@ from recurra.commerce.links import checkout_url
 from recurra.commerce.payment_links import payment_link_create
 from recurra.core import clock
 from recurra.crm.services import contact_create
+from recurra.insights.lists.services import list_create
 from recurra.invoicing.links import pay_token
 from recurra.invoicing.models import Invoice
 from recurra.subscriptions.services import subscription_create
@@ -49,6 +50,30 @@ WORKFLOW = {
             "else": [{"type": "set_property", "property": "owner_id", "value": None}],
         },
     ],
+}
+# A list with each kind of condition: the contact's own property, and their subscriptions' (any matching).
+LIST = {
+    "groups": [
+        {
+            "conditions": [
+                {"property": "email", "operator": "contains", "value": "@"},
+                {
+                    "subscriptions": {
+                        "match": "any",
+                        "filters": {
+                            "groups": [
+                                {
+                                    "conditions": [
+                                        {"property": "status", "operator": "is", "value": ["active"]}
+                                    ]
+                                }
+                            ]
+                        },
+                    }
+                },
+            ]
+        }
+    ]
 }
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
@@ -181,6 +206,23 @@ def test_the_sellers_pages_have_no_serious_violations(context: Any, live_server:
     found["workflow editor"] = serious_violations(page)
     page.goto(f"{live_server.url}/workflows/new/")
     found["create workflow"] = serious_violations(page)
+
+    known = list_create(
+        name="Known end date", object="contacts", kind="active", filters=LIST, actor=SYSTEM, at=clock.now()
+    )
+    list_create(name="Renewals", object="contacts", kind="static", actor=SYSTEM, at=clock.now())
+    page.goto(f"{live_server.url}/lists/")
+    expect(page.locator("h1")).to_have_text("Lists")
+    found["lists"] = serious_violations(page)
+    page.goto(f"{live_server.url}/lists/{known.pk}/")
+    expect(page.locator("h1")).to_have_text("Known end date")
+    found["list"] = serious_violations(page)
+    page.goto(f"{live_server.url}/lists/{known.pk}/edit/")
+    expect(page.get_by_test_id("subscriptions-condition")).to_have_count(1)
+    found["list editor"] = serious_violations(page)
+    page.goto(f"{live_server.url}/contacts/")
+    expect(page.get_by_test_id("bulk-list")).to_be_visible()
+    found["contacts with Add to list"] = serious_violations(page)
 
     assert_clean(found)
 

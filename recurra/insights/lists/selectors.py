@@ -17,8 +17,14 @@ from recurra.insights.lists.spec import parse_list_filters
 from recurra.insights.models import ListKind, ListMember, RecordList
 
 
-def list_all() -> QuerySet[RecordList]:
-    return RecordList.objects.select_related("created_by")
+def list_all(*, object: str | None = None, kind: str | None = None) -> QuerySet[RecordList]:
+    """Every list, or those of ``object`` (contacts, companies) and of ``kind`` (active, static)."""
+    found = RecordList.objects.select_related("created_by")
+    if object is not None:
+        found = found.filter(object=object)
+    if kind is not None:
+        found = found.filter(kind=kind)
+    return found
 
 
 def list_get(pk: str) -> RecordList | None:

@@ -18,6 +18,7 @@ from recurra.subscriptions.selectors import subscription_list
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import CompanyForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, preview, search_text
+from recurra.web.views.lists import add_to_list
 from recurra.web.views.record_subscriptions import associate_page, subscriptions_card
 from recurra.web.views.subscription_new import new_url
 
@@ -31,7 +32,8 @@ def company_url(company: Company) -> str:
 @viewer
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    return list_page(request, "web/companies/list.html", selectors.company_list(q=search_text(request)))
+    qs = selectors.company_list(q=search_text(request))
+    return list_page(request, "web/companies/list.html", qs, add_to_list(request, "companies"))
 
 
 @viewer

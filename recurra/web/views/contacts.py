@@ -18,6 +18,7 @@ from recurra.web import selectors as web_selectors
 from recurra.web.access import actor, editor, viewer
 from recurra.web.forms.crm import ContactForm
 from recurra.web.views.common import confirm_page, form_page, list_page, posted, prefill, preview, search_text
+from recurra.web.views.lists import add_to_list
 from recurra.web.views.record_subscriptions import associate_page, subscriptions_card
 from recurra.web.views.subscription_new import new_url
 
@@ -33,7 +34,8 @@ def contact_url(contact: Contact) -> str:
 def contact_list(request: HttpRequest) -> HttpResponse:
     company = Company.objects.filter(pk=request.GET.get("company_id") or None).first()
     qs = selectors.contact_list(q=search_text(request), company_id=company.pk if company else None)
-    return list_page(request, "web/contacts/list.html", qs, {"company": company})
+    context = {"company": company, **add_to_list(request, "contacts")}
+    return list_page(request, "web/contacts/list.html", qs, context)
 
 
 @viewer
