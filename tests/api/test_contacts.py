@@ -29,6 +29,7 @@ def test_create_returns_the_contact_with_defaults(api):
         "address": EMPTY_ADDRESS,
         "company_id": None,
         "owner_id": None,
+        "email_opt_out": False,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }
