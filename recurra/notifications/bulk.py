@@ -63,7 +63,7 @@ from recurra.jobs.runner import MAX_ATTEMPTS, job_handler
 from recurra.notifications.models import BulkEmail, BulkEmailRecipient, BulkEmailStatus, EmailKind
 from recurra.notifications.render import Rendered, render, supported_language
 from recurra.notifications.services import EmailDraft, email_queue, emails_queue
-from recurra.notifications.unsubscribe import sample_unsubscribe_url, unsubscribe_url
+from recurra.notifications.unsubscribe import sample_unsubscribe_url, unsubscribe_urls
 
 JOB = "bulk_email.send"
 BATCH = 1000  # addresses queued per transaction
@@ -474,6 +474,7 @@ def _queue_rows(bulk: BulkEmail, rows: list[BulkEmailRecipient], *, at: datetime
     }
     settings = account_settings()
     facts = contact_facts([row.contact_id for row in rows])
+    links = unsubscribe_urls(found)
     drafts: list[EmailDraft] = []
     opted = missing = 0
     for row in rows:
@@ -499,7 +500,7 @@ def _queue_rows(bulk: BulkEmail, rows: list[BulkEmailRecipient], *, at: datetime
                 facts=known,
                 language=_language(known, settings.default_language),
                 business=settings.business_name,
-                link=unsubscribe_url(person.pk),
+                link=links[person.pk],
                 dedupe_key=dedupe_key(bulk.pk, row.address),
             )
         )
