@@ -2,7 +2,8 @@
 must never hold.
 
 A word is a live token when it opens something now: the hash of a live payment-method update
-link, an invoice pay link whose signature and age check out, a quote's signed id. Every word of
+link, an invoice pay link whose signature and age check out, a quote's signed id, a contact's
+unsubscribe link. Every word of
 20 or more token characters is tried, so a token is found wherever it stands (a URL, JSON, a
 sentence), not only where the redaction rule looks.
 """
@@ -20,6 +21,7 @@ from django.db import connection
 from recurra.commerce.links import quote_for_token
 from recurra.core.errors import NotFound
 from recurra.invoicing.links import invoice_for_token
+from recurra.notifications.unsubscribe import contact_for_token
 from recurra.subscriptions.models import PaymentMethodUpdateLink
 from recurra.subscriptions.update_links import token_hash
 
@@ -46,7 +48,9 @@ class Scanner:
             return True
         if ":" not in word:
             return False  # the signed tokens are "<id>:<signature>" or "<id>:<time>:<signature>"
-        return _opens_invoice(word) or quote_for_token(word) is not None
+        return (
+            _opens_invoice(word) or quote_for_token(word) is not None or contact_for_token(word) is not None
+        )
 
     def live(self, texts: Iterable[str]) -> set[str]:
         return {word for text in texts for word in WORD.findall(text) if self.opens(word)}

@@ -29,21 +29,30 @@ def free_port() -> int:
 
 @dataclass
 class SmtpServer:
-    """What the server received: ``messages`` parsed, ``envelopes`` as (from, recipients).
+    """What the server received: ``raw`` messages (bytes), ``messages`` parsed, ``envelopes`` as
+    (from, recipients).
 
+    A message is parsed when ``messages`` is read, not while the sender waits for the server (in
+    this process): a test that sends thousands reads their ``raw`` headers instead.
     ``delay`` seconds pass before each message is accepted (a slow server).
     """
 
     port: int
     delay: float = 0.0
-    messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    _parsed: list[EmailMessage] = field(default_factory=list, repr=False)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        for raw in self.raw[len(self._parsed) :]:
+            self._parsed.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        return list(self._parsed)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
-        raw = envelope.original_content or envelope.content
-        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        self.raw.append(envelope.original_content or envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 

@@ -13,6 +13,7 @@ from recurra.api.auth import ApiKeyAuth
 from recurra.api.openapi import document_errors
 from recurra.api.rendering import JSONRenderer
 from recurra.api.routers import (
+    bulk_emails,
     companies,
     contacts,
     deals,
@@ -90,6 +91,7 @@ api.add_router("/payment-links", payment_links.router)
 api.add_router("/quotes", quotes.router)
 api.add_router("/payments", payments.router)
 api.add_router("/emails", emails.router)
+api.add_router("/bulk-emails", bulk_emails.router)
 api.add_router("/settings", settings_router.router)
 api.add_router("/users", users.router)
 api.add_router("/views", views.router)

@@ -253,9 +253,11 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> Event:
-    """Append one event for ``obj``. Call inside the transaction that made the change."""
-    event = build(type=type, obj=obj, actor=actor, before=before, after=after, extra=extra)
+    """Append one event for ``obj`` (made ``at``, default now). Call inside the transaction that
+    made the change."""
+    event = build(type=type, obj=obj, actor=actor, before=before, after=after, extra=extra, at=at)
     event.save(force_insert=True)
     if _listeners:
         written((event,))

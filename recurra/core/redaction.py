@@ -3,8 +3,9 @@
 A buyer token is the path segment that opens a buyer's page without sign-in:
 the payment-method update link (``/update-payment-method/<token>/``), an
 invoice's pay link (``/pay/invoices/<token>/``) and a quote's page
-(``/q/<token>/``). Whoever holds one acts as that buyer: saves a payment
-method (and is charged to it), pays, accepts a quote. So a token travels in
+(``/q/<token>/``); and, of a contact, the unsubscribe link in an email to a
+list (``/unsubscribe/<token>/``). Whoever holds one acts as that buyer: saves a
+payment method (and is charged to it), pays, accepts a quote, unsubscribes. So a token travels in
 the email (or the API answer) that hands it out, and nowhere else: what
 Recurra keeps of that email, of an idempotent answer, and every log line
 carry the link with the token replaced by :data:`MARK`.
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 MARK = "REDACTED"
-BUYER_PATHS = ("/update-payment-method/", "/pay/invoices/", "/q/")
+BUYER_PATHS = ("/update-payment-method/", "/pay/invoices/", "/q/", "/unsubscribe/")
 PUBLIC_PATHS = ("/buy/",)  # public by design: redacted from logs only
 LOGGED_PATHS = BUYER_PATHS + PUBLIC_PATHS
 

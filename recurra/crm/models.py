@@ -89,6 +89,9 @@ class Contact(Timestamped, Address, Owned):
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
     )
+    # Unsubscribed from email to lists (``list_email``): set by the contact through an email's
+    # unsubscribe link, or by the team; transactional emails (receipts, invoices...) still go.
+    email_opt_out = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]

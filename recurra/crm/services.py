@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,7 +15,7 @@ from recurra.catalog.line_items import LineItemInput, resolve_line_items
 from recurra.catalog.models import AMOUNT_RULE, is_amount
 from recurra.core import events, records
 from recurra.core.actors import Actor
-from recurra.core.errors import FieldError, ValidationFailed
+from recurra.core.errors import FieldError, NotFound, ValidationFailed
 from recurra.core.money import CurrencyError, normalize_currency
 from recurra.crm.models import Address, Company, Contact, Deal, DealLineItem, DealStage, Owned
 from recurra.crm.owners import KEEP, OwnerChange, owner_assign, owner_change_error
@@ -98,6 +99,8 @@ def _clean_contact(values: dict[str, Any], contact: Contact | None = None) -> di
     for name in ("first_name", "last_name", "phone"):
         if name in cleaned:
             cleaned[name] = (cleaned[name] or "").strip()
+    if "email_opt_out" in cleaned and not isinstance(cleaned["email_opt_out"], bool):
+        errors.append(FieldError("email_opt_out", gettext("must be true or false")))
     if "email" in cleaned:
         cleaned["email"] = (cleaned["email"] or "").strip()
         try:
@@ -135,6 +138,36 @@ def contact_update(*, contact: Contact, actor: Actor, **changes: Any) -> Contact
         raise ValidationFailed.field("email", gettext("another contact has this email"))
     _update_owned(contact, actor=actor, owner_id=owner_id, unique_field="email", **cleaned)
     return contact
+
+
+def contact_email_opt_out(*, contact: Contact, opted_out: bool, actor: Actor, at: datetime) -> bool:
+    """Set whether the contact is unsubscribed from email to lists; True when that changed.
+
+    The unsubscribe link (``notifications.unsubscribe``) calls it with a system actor naming the
+    link. The row is locked, so two clicks at once write one ``contact.updated`` event (before and
+    after ``{"email_opt_out": ...}``, made ``at``); the same value again writes nothing.
+    :func:`contact_update` changes it too, among the contact's other fields (the same event).
+    """
+    if not isinstance(opted_out, bool):
+        raise ValidationFailed.field("email_opt_out", gettext("must be true or false"))
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        if locked is None:
+            raise NotFound(f"no contact {contact.pk}")
+        if locked.email_opt_out == opted_out:
+            contact.email_opt_out = opted_out
+            return False
+        Contact.objects.filter(pk=locked.pk).update(email_opt_out=opted_out, updated_at=at)
+        events.record(
+            type="contact.updated",
+            obj=locked,
+            actor=actor,
+            before={"email_opt_out": locked.email_opt_out},
+            after={"email_opt_out": opted_out},
+            at=at,
+        )
+    contact.email_opt_out, contact.updated_at = opted_out, at
+    return True
 
 
 def contact_delete(*, contact: Contact, actor: Actor) -> None:

@@ -7,6 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Emails and notices"
 
     def ready(self) -> None:
-        from recurra.notifications import send
+        from recurra.notifications import bulk, send  # noqa: F401 (bulk: the bulk email's job handler)
 
         send.register_emails()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from recurra.core import ids
+from recurra.core import clock, ids
 from recurra.core.models import Timestamped
 from recurra.jobs.models import QueuedWork
 
@@ -32,6 +32,7 @@ class EmailKind(models.TextChoices):
     ADMIN_DIGEST = "admin_digest", _("Daily payments summary (admin)")
     ADMIN_WEBHOOK_DISABLED = "admin_webhook_disabled", _("Webhook endpoint disabled (admin)")
     WORKFLOW_NOTIFICATION = "workflow_notification", _("Workflow notification (internal)")
+    LIST_EMAIL = "list_email", _("Email to a list")
 
 
 class EmailLanguage(models.TextChoices):
@@ -82,3 +83,86 @@ class EmailMessage(QueuedWork, Timestamped):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.kind} to {self.to} ({self.status})"
+
+
+class BulkEmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class BulkEmail(models.Model):
+    """An email written once and sent to many contacts (a list's members), one ``list_email`` each.
+
+    Counts: ``contacts`` given; ``recipients`` their unique addresses (case-insensitive; contacts
+    without an address are none); each address ends ``sent`` (its message queued, then in the
+    message log) or ``skipped_opted_out`` (a contact with that address is unsubscribed, at
+    submission or by the time its batch is queued) or ``skipped_missing`` (its contact was
+    deleted, or its address changed, meanwhile). Once ``sent``:
+    ``sent + skipped_opted_out + skipped_missing == recipients``, and at every moment no more.
+    """
+
+    id = models.CharField(primary_key=True, max_length=ids.ID_LENGTH, default=ids.factory("bem"))
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='what it was sent to, e.g. "list:lst_…"',  # i18n: not text
+    )
+    status = models.CharField(max_length=10, choices=BulkEmailStatus.choices, default=BulkEmailStatus.QUEUED)
+    contacts = models.PositiveIntegerField(default=0)
+    recipients = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    skipped_opted_out = models.PositiveIntegerField(default=0)
+    skipped_missing = models.PositiveIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="runs in a row that failed without progress",  # i18n: not text
+    )
+    last_error = models.TextField(blank=True)
+    created_by = models.JSONField(default=dict)  # the actor (core.actors.Actor.as_dict)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    recipients__gte=models.F("sent")
+                    + models.F("skipped_opted_out")
+                    + models.F("skipped_missing")
+                ),
+                name="bulk_email_counts_within_recipients",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.subject!r} ({self.status})"
+
+
+class BulkEmailRecipient(models.Model):
+    """An address still to be sent to: taken when the bulk email was submitted (its contacts as they
+    were then), deleted in the transaction that queues its message (or skips it).
+
+    ``address`` is the address in lower case (one row each); ``contact_id`` fills the placeholders
+    and owns the unsubscribe link; ``other_contact_ids`` have the same address in another case
+    (any of them unsubscribed skips the address).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    bulk_email = models.ForeignKey(BulkEmail, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254)
+    contact_id = models.CharField(max_length=ids.ID_LENGTH)
+    other_contact_ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bulk_email", "address"], name="bulk_email_recipient_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} of {self.bulk_email_id}"

@@ -48,11 +48,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     EmailKind.ADMIN_WEBHOOK_DISABLED: ("business_name", "url", "failing_since", "reason"),
     # An internal email a workflow writes (its author's subject and body, placeholders filled).
     EmailKind.WORKFLOW_NOTIFICATION: ("business_name", "subject", "body", "workflow_name", "record_url"),
+    # An email to a list (``notifications.bulk``): its author's subject and body, placeholders filled,
+    # and the contact's unsubscribe link (also in its List-Unsubscribe header).
+    EmailKind.LIST_EMAIL: ("business_name", "subject", "body", "unsubscribe_url"),
 }
 # Optional keys, for reference: receipt next_payment_date; payment_failed update_url;
 # payment_method_update expires_on; cancellation access_until, refund_amount;
 # subscription_changed next_payment_date; admin_* app_url; admin_digest app_url;
-# admin_payment_disputed (outcome "opened" | "won" | "lost") reason, respond_by.
+# admin_payment_disputed (outcome "opened" | "won" | "lost") reason, respond_by; list_email test
+# (true: a test message, its unsubscribe link a sample).
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\r\n]+")

@@ -23,7 +23,7 @@ second's worth (and the one being sent).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ from django.core.mail.backends.dummy import EmailBackend as DummyBackend
 
 from recurra.core.redaction import redact, redact_data
 from recurra.jobs import runner
-from recurra.notifications.models import EmailMessage, EmailStatus
+from recurra.notifications.models import EmailKind, EmailMessage, EmailStatus
 from recurra.notifications.render import render
 
 KEEP_EVERY = 100
@@ -69,7 +69,11 @@ def email_deliver(message: EmailMessage, *, at: datetime, session: BaseEmailBack
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        headers={"Auto-Submitted": "auto-generated", "X-Recurra-Email-Id": message.pk},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Recurra-Email-Id": message.pk,
+            **_extra_headers(message),
+        },
         connection=session,
     )
     email.attach_alternative(rendered.html, "text/html")
@@ -82,6 +86,27 @@ def email_deliver(message: EmailMessage, *, at: datetime, session: BaseEmailBack
             session.close()
         raise
     return fields
+
+
+def unsubscribe_headers(message: EmailMessage) -> dict[str, str]:
+    """An email to a list: its unsubscribe link for the mailbox's own unsubscribe button, which
+    unsubscribes with one POST (RFC 2369 ``List-Unsubscribe``, RFC 8058 one-click)."""
+    url = message.data.get("unsubscribe_url")
+    if not url:
+        return {}
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+# The headers some kinds add to every message (the others: none; transactional emails carry no
+# unsubscribe link, as they go to unsubscribed contacts too).
+EXTRA_HEADERS: dict[str, Callable[[EmailMessage], dict[str, str]]] = {
+    EmailKind.LIST_EMAIL: unsubscribe_headers,
+}
+
+
+def _extra_headers(message: EmailMessage) -> dict[str, str]:
+    extra = EXTRA_HEADERS.get(message.kind)
+    return extra(message) if extra is not None else {}
 
 
 def email_data_kept(message: EmailMessage) -> dict[str, Any]:

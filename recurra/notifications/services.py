@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from recurra.core.bulk import insert_objects, new_row
 from recurra.core.events import jsonable
 from recurra.jobs.queue import require_transaction
@@ -73,9 +75,10 @@ def emails_queue(drafts: Sequence[EmailDraft], *, at: datetime) -> int:
     """Queue ``drafts`` to be sent from ``at``; returns how many were new.
 
     Per 1,000 drafts: one query for dedupe keys already taken (when any draft has
-    one) and one multi-row insert (SQLite may split it to stay under its variable
-    limit). The insert ignores conflicts, so a key taken by a concurrent
-    transaction meanwhile is skipped too (then the count is one too high).
+    one) and one multi-row insert (``COPY`` on PostgreSQL; SQLite may split it to
+    stay under its variable limit). A key taken by a concurrent transaction
+    meanwhile fails that insert, which is made again with conflicts ignored: that
+    draft is skipped too (then the count is one too high).
     """
     require_transaction("emails_queue")
     queued = 0
@@ -83,7 +86,7 @@ def emails_queue(drafts: Sequence[EmailDraft], *, at: datetime) -> int:
     for start in range(0, len(drafts), BATCH_SIZE):
         batch = drafts[start : start + BATCH_SIZE]
         keys = {d.dedupe_key for d in batch if d.dedupe_key}
-        taken = set(EmailMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        taken = keys_taken(keys)
         chosen = []
         for draft in batch:
             if draft.dedupe_key:
@@ -91,14 +94,33 @@ def emails_queue(drafts: Sequence[EmailDraft], *, at: datetime) -> int:
                     continue
                 seen.add(draft.dedupe_key)
             chosen.append(draft)
+        plain = [new_row(EmailMessage, **draft.values(at)) for draft in chosen]
         if keys:
-            rows = [draft.row(at) for draft in chosen]
-            EmailMessage.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
+            _insert_keyed(plain, chosen, at=at)
         else:  # the billing run's receipts and notices: plain rows, no model instances
-            plain = [new_row(EmailMessage, **draft.values(at)) for draft in chosen]
             insert_objects(plain, model=EmailMessage)
         queued += len(chosen)
     return queued
+
+
+def keys_taken(keys: set[str]) -> set[str]:
+    """The dedupe keys of ``keys`` that queued emails have already."""
+    if not keys:
+        return set()
+    found = EmailMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    return {key for key in found if key is not None}
+
+
+def _insert_keyed(plain: list[Any], drafts: list[EmailDraft], *, at: datetime) -> None:
+    """Insert rows whose keys were free when looked up: as plain rows (``COPY`` on PostgreSQL), in a
+    savepoint; when a concurrent transaction took one of the keys meanwhile, again with conflicts
+    ignored (that key's row skipped)."""
+    try:
+        with transaction.atomic():
+            insert_objects(plain, model=EmailMessage)
+    except IntegrityError:
+        rows = [draft.row(at) for draft in drafts]
+        EmailMessage.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
 
 
 def email_queue(draft: EmailDraft, *, at: datetime) -> bool:

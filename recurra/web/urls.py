@@ -30,6 +30,7 @@ from recurra.web.views import (
     subscription_new,
     subscription_owners,
     subscriptions,
+    unsubscribe,
     update_link,
     webhooks,
     workflows,
@@ -201,6 +202,8 @@ urlpatterns = [
     path(
         "update-payment-method/<str:token>/", update_link.update_payment_method, name="update_payment_method"
     ),
+    # A contact's unsubscribe page (email to lists); also RFC 8058's one-click POST, without CSRF.
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe_page, name="unsubscribe"),
     # Each buyer page's SetupIntent for Stripe.js, scoped like its page (views/stripe_setup.py).
     path(
         "pay/invoices/<str:token>/setup-intent/",

@@ -8,6 +8,7 @@ at DEBUG:
     a send_invoice subscription    invoice email, pay link of INV-2
     POST /deals/{id}/convert (Idempotency-Key)     one-time invoice INV-3: email + answer's pay_url
     POST /quotes/{id}/publish (Idempotency-Key)    the answer's quote url
+    an email to Kari's list                        list_email, Kari's unsubscribe link (body, header)
     the buyer opens each page, a page below it (Django's 404), and posts without a CSRF token
 
 Then every text column of every table, the captured log records and every answer a viewer key
@@ -36,7 +37,8 @@ from recurra.crm.models import Company, Contact, Deal
 from recurra.exports.models import Export
 from recurra.invoicing.models import Invoice
 from recurra.jobs import runner
-from recurra.notifications.models import EmailMessage
+from recurra.notifications.bulk import bulk_email_send
+from recurra.notifications.models import BulkEmail, EmailMessage
 from recurra.payments.models import Payment
 from recurra.saved_views.models import SavedView
 from recurra.subscriptions.models import Subscription
@@ -45,7 +47,7 @@ from recurra.worker.steps import run_due_work
 from tests import smtp
 from tests.api.support import ok
 from tests.buyer_tokens import Scanner, database_texts
-from tests.conftest import T0, ApiClient
+from tests.conftest import SYSTEM, T0, ApiClient
 from tests.services.test_update_links import past_due_subscription
 from tests.web.conftest import make_user
 
@@ -54,7 +56,7 @@ smtp_server = smtp.smtp_server  # the fixture, used by name
 
 MONTHLY = {"name": "Pro plan", "unit_amount": 2500, "currency": "USD", "billing_frequency": "monthly"}
 SETUP = {"name": "Setup", "unit_amount": 5000, "currency": "USD", "billing_frequency": "one_time"}
-URL_TOKEN = re.compile(r"/(update-payment-method|pay/invoices|q)/([^/\s\"'<>]+)/")
+URL_TOKEN = re.compile(r"/(update-payment-method|pay/invoices|q|unsubscribe)/([^/\s\"'<>]+)/")
 
 
 def tokens_in(text: str) -> dict[str, set[str]]:
@@ -94,10 +96,19 @@ def sent(smtp_server: smtp.SmtpServer, api_as: Any, caplog: pytest.LogCaptureFix
         )
         quote = ok(editor.post("/quotes", {"deal_id": quoted["id"]}), 201)
         published = ok(editor.post(f"/quotes/{quote['id']}/publish", headers={"Idempotency-Key": "q-1"}))
+        bulk_email_send(
+            contacts=Contact.objects.filter(pk=kari["id"]),
+            subject="Renew, {{ contact.first_name }}",
+            body="Renew now.",
+            source="list:lst_1",
+            actor=SYSTEM,
+            at=T0,
+        )
         runner.run_due(at=T0)
 
         handed_out = answered["url"] + converted["invoice"]["pay_url"] + published["url"]
         emailed = "\n".join(body_of(m) for m in smtp_server.messages)
+        headers = "\n".join(str(m["List-Unsubscribe"]) for m in smtp_server.messages if m["List-Unsubscribe"])
         urls = [f"/{kind}/{t}/" for kind, ts in tokens_in(emailed + handed_out).items() for t in ts]
         buyer = Client(enforce_csrf_checks=True)
         for url in urls:
@@ -106,6 +117,7 @@ def sent(smtp_server: smtp.SmtpServer, api_as: Any, caplog: pytest.LogCaptureFix
             assert buyer.post(url, {}).status_code == 403  # no CSRF token: refused (and logged)
     return SimpleNamespace(
         emailed=emailed,
+        headers=headers,
         handed_out=handed_out,
         replayed=replayed,
         messages=smtp_server.messages,
@@ -120,7 +132,9 @@ def test_the_emails_and_first_answers_hand_out_every_kind_of_live_token(sent: Si
     assert {kind: len(tokens) for kind, tokens in emailed.items()} == {
         "update-payment-method": 2,
         "pay/invoices": 2,
+        "unsubscribe": 1,
     }
+    assert tokens_in(sent.headers) == {"unsubscribe": emailed["unsubscribe"]}  # its List-Unsubscribe
     assert {kind: len(tokens) for kind, tokens in answered.items()} == {
         "update-payment-method": 1,
         "pay/invoices": 1,
@@ -129,7 +143,7 @@ def test_the_emails_and_first_answers_hand_out_every_kind_of_live_token(sent: Si
     assert answered["update-payment-method"] <= emailed["update-payment-method"]  # the API's link, emailed
     every = set().union(*emailed.values(), *answered.values())
     assert sent.scanner.live([sent.emailed, sent.handed_out]) == every  # the scanner finds each one
-    assert sorted(str(m["To"]) for m in sent.messages) == ["ada@example.com"] * 2 + ["kari@example.com"] * 2
+    assert sorted(str(m["To"]) for m in sent.messages) == ["ada@example.com"] * 2 + ["kari@example.com"] * 3
 
 
 def test_the_database_keeps_no_live_token(sent: SimpleNamespace) -> None:
@@ -141,6 +155,10 @@ def test_the_database_keeps_no_live_token(sent: SimpleNamespace) -> None:
         key = "update_url" if email.kind != "invoice" else "pay_url"
         assert email.data[key].endswith(f"/{MARK}/")
         assert email.data[key] in email.text_body and email.data[key] in email.html_body
+    listed = EmailMessage.objects.get(kind="list_email")
+    link = listed.data["unsubscribe_url"]
+    assert listed.status == "sent" and link.endswith(f"/unsubscribe/{MARK}/")
+    assert link in listed.text_body and link in listed.html_body
 
 
 def test_no_log_record_holds_a_live_token(sent: SimpleNamespace) -> None:
@@ -149,6 +167,7 @@ def test_no_log_record_holds_a_live_token(sent: SimpleNamespace) -> None:
     assert f"Not Found: /update-payment-method/{MARK}/x/" in sent.log  # Django logged each 404, redacted
     assert f"Not Found: /pay/invoices/{MARK}/x/" in sent.log
     assert f"Not Found: /q/{MARK}/x/" in sent.log
+    assert f"Not Found: /unsubscribe/{MARK}/x/" in sent.log
 
 
 def test_a_replayed_answer_hands_out_no_token(sent: SimpleNamespace) -> None:
@@ -174,6 +193,7 @@ def _api_gets(client: ApiClient) -> Iterator[tuple[str, Any]]:
         "endpoint_id": WebhookEndpoint,
         "delivery_id": WebhookDelivery,
         "workflow_id": Workflow,
+        "bulk_email_id": BulkEmail,
     }
     document = ok(client.get("/openapi.json"))
     for path, operations in document["paths"].items():
@@ -195,7 +215,8 @@ def test_a_viewer_key_gets_no_live_token_from_any_endpoint(sent: SimpleNamespace
     seen = set()
     for path, response in _api_gets(viewer):
         # super admins' (issue 19); editors' (issue 20)
-        refused = 403 if path.startswith(("/api/v1/webhook-", "/api/v1/workflows")) else None
+        editors = ("/api/v1/webhook-", "/api/v1/workflows", "/api/v1/bulk-emails")
+        refused = 403 if path.startswith(editors) else None
         assert response.status_code in (200, 404, refused), (path, response.status_code)
         assert sent.scanner.live([response.content.decode("utf-8", "replace")]) == set(), path
         seen.add(path.removeprefix("/api/v1"))

@@ -29,6 +29,7 @@ def test_create_returns_the_contact_with_defaults(api):
         "address": EMPTY_ADDRESS,
         "company_id": None,
         "owner_id": None,
+        "email_opt_out": False,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }
@@ -106,7 +107,7 @@ def test_patch_with_an_empty_body_changes_nothing(api, make):
     assert ok(api.patch(f"/contacts/{ada['id']}", {})) == ada
 
 
-@pytest.mark.parametrize("field", ["email", "first_name", "last_name", "phone", "address"])
+@pytest.mark.parametrize("field", ["email", "first_name", "last_name", "phone", "address", "email_opt_out"])
 def test_patch_refuses_null_for_a_field_that_cannot_be_empty(api, make, field):
     ada = make("contacts", email="ada@example.com", first_name="Ada")
 
@@ -204,3 +205,29 @@ def test_filter_by_company(api, people):
     found = ok(api.get("/contacts", company_id=people["acme"]["id"]))
 
     assert found == {"data": [people["ada"]], "has_more": False, "next_cursor": None}
+
+
+def test_email_opt_out_is_set_on_create_and_by_patch_with_its_audit_event(api, make):
+    from recurra.core.models import Event
+
+    out = make("contacts", email="out@example.com", email_opt_out=True)
+    assert out["email_opt_out"] is True
+    ada = make("contacts", email="ada@example.com")
+
+    body = ok(api.patch(f"/contacts/{ada['id']}", {"email_opt_out": True}))
+
+    assert body == {**ada, "email_opt_out": True}
+    event = Event.objects.get(object_id=ada["id"], type="contact.updated")
+    assert event.data == {"before": {"email_opt_out": False}, "after": {"email_opt_out": True}}
+    assert ok(api.get("/contacts"))["data"][0]["email_opt_out"] is True
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true", []])
+def test_email_opt_out_is_true_or_false_only(api, make, value):
+    ada = make("contacts", email="ada@example.com")
+
+    assert_problem(api.patch(f"/contacts/{ada['id']}", {"email_opt_out": value}), 422, "email_opt_out")
+    assert_problem(
+        api.post("/contacts", {"email": "b@example.com", "email_opt_out": value}), 422, "email_opt_out"
+    )
+    assert ok(api.get(f"/contacts/{ada['id']}"))["email_opt_out"] is False

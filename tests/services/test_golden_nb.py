@@ -117,6 +117,12 @@ EMAILS: dict[str, dict[str, Any]] = {
         "workflow_name": "Varsle eieren når et abonnement blir ubetalt",
         "record_url": "https://billing.example.com/subscriptions/sub_golden/",
     },
+    EmailKind.LIST_EMAIL: {
+        "business_name": "Fjordline Software AS",
+        "subject": "Kari, Pro-abonnementet ditt slutter 14. feb. 2027",
+        "body": "Hei Kari,\n\nForny nå på https://fjordline.example/forny og behold dataene.\n\nHilsen oss",
+        "unsubscribe_url": "https://billing.example.com/unsubscribe/con_golden:sig/",
+    },
     EmailKind.ADMIN_DIGEST: {
         "business_name": "Fjordline Software AS",
         "app_url": "https://billing.example.com/",

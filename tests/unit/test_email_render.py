@@ -99,6 +99,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "workflow_name": "Notify the owner",
         "record_url": "https://billing.example.com/subscriptions/sub_1/",
     },
+    EmailKind.LIST_EMAIL: {
+        "business_name": "Fjord Software AS",
+        "subject": "Kari, your Pro plan ends on 14 Feb 2027",
+        "body": "Hi Kari,\n\nRenew <now> at https://fjord.example/renew and keep your data.",
+        "unsubscribe_url": "https://billing.example.com/unsubscribe/con_1:sig/",
+    },
     EmailKind.ADMIN_DIGEST: {
         "business_name": "Fjord Software AS",
         "app_url": "https://billing.example.com/",
@@ -198,7 +204,7 @@ def test_every_kind_renders_with_its_data(kind: str, language: str) -> None:
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
 def test_norwegian_differs_from_english(kind: str) -> None:
     en, nb = render(kind, "en", SAMPLES[kind]), render(kind, "nb", SAMPLES[kind])
-    own_subject = kind == "workflow_notification"  # its author's words, in whatever language
+    own_subject = kind in ("workflow_notification", "list_email")  # its author's words, in any language
     assert (en.subject == nb.subject) if own_subject else (en.subject != nb.subject)
     assert en.text != nb.text
     assert en.html != nb.html
@@ -222,6 +228,7 @@ def test_norwegian_subjects() -> None:
         "admin_digest": "Betalingsoversikt for 15. jan. 2027",
         "admin_webhook_disabled": "Webhook-endepunkt deaktivert: https://example.com/hooks/recurra",
         "workflow_notification": "Pro plan is Unpaid",  # the workflow's own words, as its author wrote them
+        "list_email": "Kari, your Pro plan ends on 14 Feb 2027",  # its author's words likewise
     }
 
 
@@ -322,3 +329,33 @@ def test_languages_without_a_catalogue_fall_back_to_english() -> None:
         "en",
     ]
     assert render("export_ready", "de", SAMPLES["export_ready"]).subject == "Your export is ready"
+
+
+def test_list_email_is_the_authors_text_escaped_with_the_unsubscribe_link() -> None:
+    email = render("list_email", "en", SAMPLES["list_email"])
+    assert email.subject == "Kari, your Pro plan ends on 14 Feb 2027"
+    assert email.text == (
+        "Hi Kari,\n\nRenew <now> at https://fjord.example/renew and keep your data.\n\n"
+        "--\nSent by Fjord Software AS.\n"
+        "Unsubscribe from these emails: https://billing.example.com/unsubscribe/con_1:sig/\n"
+    )
+    assert "Renew &lt;now&gt; at" in email.html and "<now>" not in email.html
+    assert (
+        '<a href="https://fjord.example/renew" rel="nofollow">https://fjord.example/renew</a>' in email.html
+    )
+    assert '<a href="https://billing.example.com/unsubscribe/con_1:sig/"' in email.html
+    assert "Unsubscribe</a>" in email.html
+    nb = render("list_email", "nb", SAMPLES["list_email"])
+    assert nb.text.endswith(
+        "--\nSendt av Fjord Software AS.\n"
+        "Meld deg av disse e-postene: https://billing.example.com/unsubscribe/con_1:sig/\n"
+    )
+    assert "Meld deg av</a>" in nb.html
+
+
+def test_a_list_email_marked_as_a_test() -> None:
+    email = render("list_email", "nb", SAMPLES["list_email"] | {"test": True})
+    assert email.subject == "[Test] Kari, your Pro plan ends on 14 Feb 2027"
+    assert email.text.startswith("Dette er en test. Avmeldingslenken i den melder ingen av.\n\nHi Kari,")
+    assert "Dette er en test." in email.html
+    assert "test" not in render("list_email", "en", SAMPLES["list_email"]).text.lower().split("--")[0]

@@ -123,6 +123,7 @@ def test_every_public_page_with_a_token_is_covered() -> None:
         "public_invoice",
         "public_quote",
         "quote_setup_intent",
+        "unsubscribe",  # a contact's unsubscribe link (email to lists)
         "update_link_setup_intent",
         "update_payment_method",
     ]

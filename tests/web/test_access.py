@@ -28,6 +28,7 @@ from recurra.insights.lists.services import list_create, list_members_add
 from recurra.insights.models import ListMember, RecordList
 from recurra.invoicing.links import pay_token
 from recurra.notifications.models import EmailMessage
+from recurra.notifications.unsubscribe import unsubscribe_token
 from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.saved_views.models import SavedView
 from recurra.saved_views.services import saved_view_create
@@ -41,6 +42,7 @@ from tests.web.test_subscription_pages import make_invoice, make_payment, make_s
 PUBLIC = {
     *("login", "logout", "public_invoice", "update_payment_method", "checkout", "public_quote"),
     "stripe_webhook",  # Stripe's events: each delivery's signature is checked instead
+    "unsubscribe",  # a contact's unsubscribe page: its signed token is the proof
     # each buyer page's SetupIntent for Stripe.js, under the page's own token
     *("invoice_setup_intent", "update_link_setup_intent", "checkout_setup_intent", "quote_setup_intent"),
 }
@@ -227,6 +229,7 @@ def _record_ids(records: Any) -> dict[str, Any]:
         "invoices": invoice.pk,
         "payments": make_payment(invoice).pk,
         "token": pay_token(invoice),
+        "token:unsubscribe": unsubscribe_token(records.contact.pk),
         "contacts": records.contact.pk,
         "companies": records.company.pk,
         "deals": records.deal.pk,
@@ -268,6 +271,7 @@ def _counts() -> dict[str, int]:
         "archived": Product.objects.filter(archived_at__isnull=False).count(),
         "revoked": ApiKey.objects.filter(revoked_at__isnull=False).count(),
         "workflows on": Workflow.objects.filter(enabled=True, deleted_at__isnull=True).count(),
+        "unsubscribed": Contact.objects.filter(email_opt_out=True).count(),
     }
 
 

@@ -27,6 +27,7 @@ from recurra.crm.services import contact_create
 from recurra.insights.lists.services import list_create
 from recurra.invoicing.links import pay_token
 from recurra.invoicing.models import Invoice
+from recurra.notifications.unsubscribe import unsubscribe_token
 from recurra.subscriptions.services import subscription_create
 from recurra.worker.steps import run_due_work
 from tests.conftest import SYSTEM
@@ -250,6 +251,10 @@ def test_the_buyers_pages_have_no_serious_violations(context: Any, live_server: 
         page.goto(f"{live_server.url}/pay/invoices/{pay_token(shop.open)}/")
         expect(page.locator("h1")).to_have_text(f"Invoice {shop.open.number}")
         found[f"invoice (buyer) at {width} px"] = serious_violations(page)
+
+        page.goto(f"{live_server.url}/unsubscribe/{unsubscribe_token(shop.carla.pk)}/")
+        expect(page.locator("h1")).to_have_text("Unsubscribe")
+        found[f"unsubscribe at {width} px"] = serious_violations(page)
 
     assert_clean(found)
 

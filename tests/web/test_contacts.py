@@ -173,3 +173,32 @@ def test_delete_asks_first_then_deletes(editor: Client, records: Any) -> None:
     assert not Contact.objects.filter(pk=records.contact.pk).exists()
     records.deal.refresh_from_db()
     assert records.deal.contact_id is None
+
+
+def test_the_team_unsubscribes_a_contact_from_email_to_lists_and_back(editor: Client, records: Any) -> None:
+    page = editor.get(f"/contacts/{records.contact.pk}/")
+    assert 'data-testid="email-opt-out">Subscribed<' in page.content.decode()
+    url = f"/contacts/{records.contact.pk}/edit/"
+    form = editor.get(url).content.decode()
+    assert 'name="email_opt_out"' in form and "Unsubscribed from email to lists" in form
+    data = {
+        "email": "ingrid@fjordline.example",
+        "first_name": "Ingrid",
+        "last_name": "Hansen",
+        "company_id": records.company.pk,
+    }
+
+    response = editor.post(url, {**data, "email_opt_out": "on"}, follow=True)
+
+    assert 'data-testid="email-opt-out">Unsubscribed<' in response.content.decode()
+    records.contact.refresh_from_db()
+    assert records.contact.email_opt_out is True
+    event = Event.objects.filter(type="contact.updated", object_id=records.contact.pk).get()
+    assert (event.actor_name, event.data) == (
+        "Editor",
+        {"before": {"email_opt_out": False}, "after": {"email_opt_out": True}},
+    )
+    assert "checked" in editor.get(url).content.decode().split('name="email_opt_out"')[1].split(">")[0]
+    editor.post(url, data)  # unticked: subscribed again (the contact asked for it)
+    records.contact.refresh_from_db()
+    assert records.contact.email_opt_out is False

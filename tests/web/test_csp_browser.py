@@ -27,6 +27,7 @@ from recurra.crm.services import deal_create
 from recurra.exports import services as exports
 from recurra.invoicing.links import pay_url
 from recurra.notifications.models import EmailMessage
+from recurra.notifications.unsubscribe import unsubscribe_token
 from recurra.saved_views.defaults import DEFAULT_VIEWS
 from recurra.subscriptions.models import Subscription
 from recurra.subscriptions.update_links import update_link_create
@@ -245,6 +246,7 @@ def test_the_buyers_pages_log_no_policy_violation(
     b = business
     for url in (b["pay"], b["quote_url"], b["update"]):
         watch.visit(local(url, live_server))
+    watch.visit(f"{live_server.url}/unsubscribe/{unsubscribe_token(Contact.objects.first().pk)}/")
     watch.visit(local(b["checkout"], live_server))
     page.get_by_label("Email").fill("mia@example.com")
     page.get_by_label("First name").fill("Mia")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from recurra.api.auth import actor
 from recurra.api.common import ListQuery, get_or_404, no_content
@@ -38,6 +38,9 @@ class ContactIn(In):
     address: AddressIn | None = None
     company_id: Id | None = None
     owner_id: OwnerId | None = None
+    email_opt_out: StrictBool = Field(
+        False, description="unsubscribed from email to lists (list_email); transactional emails still go"
+    )
 
 
 class ContactPatch(In):
@@ -48,6 +51,7 @@ class ContactPatch(In):
     address: AddressIn = omittable()
     company_id: Id | None = Field(None, description="null removes the contact from its company")
     owner_id: OwnerId | None = Field(None, description="null: no owner")
+    email_opt_out: StrictBool = omittable(description="unsubscribed from email to lists (list_email)")
 
 
 class ContactOut(BaseModel):
@@ -59,6 +63,10 @@ class ContactOut(BaseModel):
     address: AddressOut
     company_id: str | None
     owner_id: int | None = Field(description="the user who owns the contact (GET /users); null: nobody")
+    email_opt_out: bool = Field(
+        description="unsubscribed from email to lists (list_email), by an unsubscribe link or the team; "
+        "transactional emails (receipts, invoices, failed payments) still go"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -73,6 +81,7 @@ class ContactOut(BaseModel):
             address=AddressOut(**c.address),
             company_id=c.company_id,
             owner_id=c.owner_id,
+            email_opt_out=c.email_opt_out,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )

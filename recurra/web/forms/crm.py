@@ -62,8 +62,13 @@ class ContactForm(AddressForm):
         label=_("Company"), queryset=Company.objects.order_by("name", "id"), required=False, empty_label="—"
     )
     owner_id = OwnerField()
+    email_opt_out = forms.BooleanField(
+        label=_("Unsubscribed from email to lists"),
+        required=False,
+        help_text=_("Gets no email sent to a list. Receipts, invoices and payment notices still go."),
+    )
 
-    field_order = ["email", "first_name", "last_name", "phone", "company_id", "owner_id"]
+    field_order = ["email", "first_name", "last_name", "phone", "company_id", "owner_id", "email_opt_out"]
 
     def __init__(self, *args: Any, owner: int | None = None, **kwargs: Any) -> None:
         """``owner``: the contact's owner now (offered though deactivated since)."""
@@ -72,7 +77,8 @@ class ContactForm(AddressForm):
 
     @classmethod
     def initial_for(cls, contact: Contact) -> dict[str, Any]:
-        values = {name: getattr(contact, name) for name in ("email", "first_name", "last_name", "phone")}
+        names = ("email", "first_name", "last_name", "phone", "email_opt_out")
+        values = {name: getattr(contact, name) for name in names}
         owned = {"company_id": contact.company_id, "owner_id": contact.owner_id}
         return {**values, **owned, **cls.address_initial(contact)}
 
