@@ -187,3 +187,24 @@ def test_a_list_in_a_subscription_filter_and_a_workflow(api, people) -> None:
     assert_problem(
         api.post("/views", {"name": "x", "filters": {"groups": [{"conditions": [{"in_list": 7}]}]}}), 422
     )
+
+
+def test_email_a_list_never_the_unsubscribed(api, api_as, people) -> None:
+    from recurra.notifications.models import EmailMessage
+    from recurra.worker.steps import run_due_work
+
+    Contact.objects.filter(pk=people["bo"].pk).update(email_opt_out=True)
+    made = active(api, subs("any", END_KNOWN))  # ada and bo
+    body = {
+        "subject": "Renew, {{ contact.first_name }}",
+        "body": "Yours ends on {{ subscription.end_date }}.",
+    }
+    assert_problem(api_as("viewer").post(f"/lists/{made['id']}/emails", body), 403)
+    sent = ok(api.post(f"/lists/{made['id']}/emails", body), 201)
+    assert sent["status"] == "queued"
+    run_due_work(at=clock.now())
+    (message,) = EmailMessage.objects.filter(kind="list_email")
+    assert message.to == "ada@example.com"
+    progress = ok(api.get(f"/bulk-emails/{sent['id']}"))
+    assert (progress["status"], progress["sent"], progress["skipped_opted_out"]) == ("sent", 1, 1)
+    assert_problem(api.post(f"/lists/{made['id']}/emails", {**body, "body": "{{ contact.shoe_size }}"}), 422)

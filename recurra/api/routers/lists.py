@@ -25,6 +25,7 @@ from recurra.core import clock
 from recurra.core.errors import NotFound
 from recurra.insights.lists import selectors, services
 from recurra.insights.models import RecordList
+from recurra.notifications.bulk import bulk_email_send
 
 router = Router(tags=["lists"])
 Name = Annotated[str, Field(min_length=1, max_length=services.MAX_NAME), TEXT]
@@ -94,6 +95,19 @@ class RemovedOut(BaseModel):
 
 class SnapshotIn(In):
     name: Name
+
+
+class EmailIn(In):
+    subject: Annotated[str, Field(min_length=1, max_length=200), TEXT] = Field(
+        description="placeholders: {{ contact.first_name }}, {{ subscription.end_date }}... (docs/lists.md)"
+    )
+    body: Annotated[str, Field(min_length=1, max_length=20000), TEXT]
+
+
+class EmailOut(BaseModel):
+    id: str = Field(description="the email's id: GET /bulk-emails/{id} shows its progress")
+    status: str
+    recipients: int = Field(description="unique addresses it is written to")
 
 
 def list_or_404(pk: str) -> RecordList:
@@ -177,6 +191,24 @@ def remove_members(request: HttpRequest, list_id: Id, payload: IdsIn) -> Removed
         record_list=list_or_404(list_id), ids=payload.ids, actor=actor(request), at=clock.now()
     )
     return RemovedOut(removed=removed)
+
+
+@router.post(
+    "/{list_id}/emails",
+    response={201: EmailOut},
+    summary="Email a list's contacts (a company list: its companies' contacts), never the unsubscribed",
+)
+def email_list(request: HttpRequest, list_id: Id, payload: EmailIn) -> Status[EmailOut]:
+    found = list_or_404(list_id)
+    made = bulk_email_send(
+        contacts=selectors.member_contacts(found, at=clock.now()),
+        subject=payload.subject,
+        body=payload.body,
+        source=f"list:{found.pk}",
+        actor=actor(request),
+        at=clock.now(),
+    )
+    return Status(201, EmailOut(id=made.pk, status=made.status, recipients=made.recipients))
 
 
 @router.post("/{list_id}/snapshot", response={201: ListOut}, summary="A static copy of a list's members now")

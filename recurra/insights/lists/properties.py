@@ -65,6 +65,13 @@ CONTACT_PROPERTIES: dict[str, Property] = {
             related="company",
         ),
         _owner(),
+        Property(
+            "email_opt_out",
+            _("Unsubscribed from emails"),
+            Kind.BOOLEAN,
+            "email_opt_out",
+            sort=(F("email_opt_out"),),
+        ),
         _text("city", _("City")),
         _text("country", _("Country")),
         *_dates(),

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from recurra.accounts.selectors import account_zone
 from recurra.catalog.schedule import local_date
+from recurra.crm.models import Contact
 from recurra.insights.lists.query import list_condition
 from recurra.insights.lists.services import MODELS
 from recurra.insights.lists.spec import parse_list_filters
@@ -58,6 +59,14 @@ def in_list_condition(list_id: str, *, today: date, zone: ZoneInfo) -> Q:
         return Q(pk__in=[])
     field = "contact" if found.object == "contacts" else "company"
     return Q(**{f"{field}__in": members_on(found, today=today, zone=zone).values("pk")})
+
+
+def member_contacts(record_list: RecordList, *, at: datetime) -> QuerySet[Contact]:
+    """Whom an email to the list goes to: its contacts, or the contacts of its companies."""
+    found = members(record_list, at=at)
+    if record_list.object == "contacts":
+        return found
+    return Contact.objects.filter(company__in=found.values("pk"))
 
 
 def member_ids(record_list: RecordList, *, at: datetime) -> list[str]:
