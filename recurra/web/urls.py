@@ -72,6 +72,8 @@ urlpatterns = [
     path("lists/add-members/", lists.list_members_add, name="list_members_add"),  # before <pk>
     *crud("lists", "list", lists, "lists"),
     path("lists/<str:pk>/snapshot/", lists.list_snapshot, name="list_snapshot"),
+    path("lists/<str:pk>/email/", lists.list_email, name="list_email"),
+    path("list-emails/<str:pk>/", lists.list_email_progress, name="list_email_progress"),
     path("lists/<str:pk>/members/remove/", lists.list_member_remove, name="list_member_remove"),
     *crud("deals", "deal", deals, "deals"),
     path("deals/<str:pk>/convert/", deals.deal_convert, name="deal_convert"),

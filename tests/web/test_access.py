@@ -27,6 +27,7 @@ from recurra.exports.services import Source, export_create
 from recurra.insights.lists.services import list_create, list_members_add
 from recurra.insights.models import ListMember, RecordList
 from recurra.invoicing.links import pay_token
+from recurra.notifications.bulk import bulk_email_send
 from recurra.notifications.models import EmailMessage
 from recurra.notifications.unsubscribe import unsubscribe_token
 from recurra.saved_views.defaults import DEFAULT_VIEWS
@@ -217,8 +218,17 @@ def _record_ids(records: Any) -> dict[str, Any]:
     )
     static = list_create(name="VIP", object="contacts", kind="static", actor=SYSTEM, at=clock.now())
     list_members_add(record_list=static, ids=[records.contact.pk], actor=SYSTEM, at=clock.now())
+    emailed = bulk_email_send(
+        contacts=Contact.objects.filter(pk=records.contact.pk),
+        subject="Hello",
+        body="Hi",
+        source=f"list:{static.pk}",
+        actor=SYSTEM,
+        at=clock.now(),
+    )
     return {
         "lists": static.pk,
+        "list-emails": emailed.pk,
         "exports": export.pk,
         "views": view.pk,
         "payment-links": link.pk,

@@ -533,6 +533,7 @@ def test_members_with_the_columns_the_address_names(editor: Client, people: Any)
         "first_name",
         "last_name",
         "phone",
+        "email_opt_out",
         "city",
         "country",
         "updated_at",

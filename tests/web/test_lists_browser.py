@@ -141,3 +141,34 @@ def test_a_static_copy_its_members_by_hand_and_delete(signed_in_page: Any, live_
     page.wait_for_url(f"{live_server.url}/lists/")
     expect(page.locator(".messages")).to_contain_text("List deleted.")
     assert list(RecordList.objects.values_list("name", flat=True)) == [NAME]
+
+
+def test_email_the_list_to_yourself_then_to_the_list(signed_in_page: Any, live_server: Any) -> None:
+    from recurra.notifications.models import EmailMessage
+    from recurra.worker.steps import run_due_work
+
+    page = signed_in_page
+    make_people()
+    live = list_create(
+        name=NAME, object="contacts", kind="active", filters=ENDS_KNOWN_LIST, actor=SYSTEM, at=clock.now()
+    )
+    page.goto(f"{live_server.url}/lists/{live.pk}/")
+    page.get_by_role("link", name="Email this list").click()
+    page.get_by_label("Subject").fill("Renew, {{ contact.first_name }}")
+    page.get_by_label("Message").fill("Your subscription ends on {{ subscription.end_date }}.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_test_id("list-email-preview")).to_contain_text("Renew, Ada")
+
+    page.get_by_role("button", name="Send me a test").click()
+    expect(page.locator(".messages")).to_contain_text("A test went to admin@recurra.example.")
+    assert list(EmailMessage.objects.values_list("to", flat=True)) == ["admin@recurra.example"]
+
+    page.get_by_role("button", name="Send to the list").click()
+    page.wait_for_url(f"{live_server.url}/list-emails/bem_*/")
+    run_due_work(at=clock.now())  # the worker sends it; the page polls until it is done
+    expect(page.get_by_test_id("list-email-progress")).to_have_attribute(
+        "data-status", "sent", timeout=10_000
+    )
+    expect(page.get_by_test_id("sent")).to_have_text("2")
+    sent = sorted(EmailMessage.objects.exclude(to="admin@recurra.example").values_list("to", flat=True))
+    assert sent == ["ada@example.com", "bo@example.com"]

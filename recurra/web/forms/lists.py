@@ -481,3 +481,10 @@ class SnapshotForm(ServiceForm):
         help_text=_("It holds the members the list has now, and does not follow its filters later."),
         error_messages={"required": _("Give the list a name.")},
     )
+
+
+class ListEmailForm(ServiceForm):
+    """Email a list: the subject and the message (placeholders filled per contact)."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 10}))

@@ -33,6 +33,8 @@ from recurra.insights.lists import selectors, services
 from recurra.insights.lists.properties import COMPANY_COLUMNS, CONTACT_COLUMNS
 from recurra.insights.lists.spec import PROPERTY_TABLES
 from recurra.insights.models import ListKind, ListObject, RecordList
+from recurra.notifications.bulk import bulk_email_preview, bulk_email_send, bulk_email_test
+from recurra.notifications.models import BulkEmail
 from recurra.web.access import actor, current_user, editor, viewer
 from recurra.web.cells import MemberCells
 from recurra.web.forms import lists as form
@@ -311,3 +313,84 @@ def list_members_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, said % {"count": added, "list": found.name})
     return redirect(back)
+
+
+# Email to a list -------------------------------------------------------------------------------
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def list_email(request: HttpRequest, pk: str) -> HttpResponse:
+    """Email this list: write the subject and the message, see it as its first member would (Preview),
+    send it to yourself (Send me a test), then to every member (Send to the list: a job; its
+    progress page follows). Nothing goes to a contact who unsubscribed."""
+    record_list = _list(pk)
+    at = clock.now()
+    recipients = selectors.member_contacts(record_list, at=at)
+    sample = recipients.order_by("pk").first()
+    email_form = form.ListEmailForm(posted(request))
+    preview = None
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if email_form.is_valid():
+            subject, body = email_form.cleaned_data["subject"], email_form.cleaned_data["body"]
+            action = request.POST.get("action", "preview")
+            try:
+                if action == "send":
+                    made = bulk_email_send(
+                        contacts=recipients,
+                        subject=subject,
+                        body=body,
+                        source=f"list:{record_list.pk}",
+                        actor=actor(request),
+                        at=at,
+                    )
+                    messages.success(request, gettext("The email is on its way to the list."))
+                    return redirect("web:list_email_progress", made.pk)
+                if sample is None:
+                    raise ValidationFailed(gettext("The list has no contact to show it to."))
+                if action == "test":
+                    user = current_user(request)
+                    bulk_email_test(to=user.email, contact=sample, subject=subject, body=body, at=at)
+                    messages.success(
+                        request, gettext("A test went to %(address)s.") % {"address": user.email}
+                    )
+                preview = bulk_email_preview(contact=sample, subject=subject, body=body)
+                status = 200
+            except ValidationFailed as exc:
+                email_form.add_service_errors(exc)
+    context = {
+        "list": record_list,
+        "form": email_form,
+        "preview": preview,
+        "sample": sample,
+        "contact_placeholders": "{{ contact.first_name }}, {{ contact.last_name }}, {{ contact.email }}",
+        "subscription_placeholders": (
+            "{{ subscription.name }}, {{ subscription.next_payment_date }}, {{ subscription.end_date }}"
+        ),
+    }
+    return render(request, "web/lists/email.html", context, status=status)
+
+
+@editor
+@require_GET
+def list_email_progress(request: HttpRequest, pk: str) -> HttpResponse:
+    """How far an email to a list has come (the page refreshes itself until it is done)."""
+    sent = BulkEmail.objects.filter(pk=pk, source__startswith="list:").first()
+    if sent is None:
+        raise Http404
+    record_list = _list(sent.source.removeprefix("list:"))
+    done = sent.sent + sent.skipped_opted_out + sent.skipped_missing
+    context = {
+        "list": record_list,
+        "email": sent,
+        "progress": 100 if not sent.recipients else done * 100 // sent.recipients,
+        "finished": sent.status in ("sent", "failed"),
+    }
+    template = (
+        "web/lists/email_progress_body.html"
+        if request.headers.get("HX-Request")
+        else "web/lists/email_progress.html"
+    )
+    return render(request, template, context)
