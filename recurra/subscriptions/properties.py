@@ -133,6 +133,22 @@ def user_name_sql(relation: str) -> Expression:
 OWNER_NAME = ("owner__first_name", "owner__last_name", "owner__username")
 
 
+def owner_property() -> Property:
+    """The owner (a user) of a record that has one: filtered by user, shown and sorted by name
+    (a subscription's, and a list's contacts' and companies')."""
+    return Property(
+        "owner",
+        _("Owner"),
+        Kind.USER,
+        "owner",
+        sort=(Lower(user_name_sql("owner")),),
+        nullable=True,
+        fields=OWNER_NAME,
+        combine=user_name,
+        related="owner",
+    )
+
+
 PROPERTIES: dict[str, Property] = {
     p.key: p
     for p in (
@@ -179,17 +195,7 @@ PROPERTIES: dict[str, Property] = {
             fields=("deal__name",),
             related="deal",
         ),
-        Property(
-            "owner",
-            _("Owner"),
-            Kind.USER,
-            "owner",
-            sort=(Lower(user_name_sql("owner")),),
-            nullable=True,
-            fields=OWNER_NAME,
-            combine=user_name,
-            related="owner",
-        ),
+        owner_property(),
         _plain("currency", _("Currency"), Kind.TEXT),
         _choice("billing_frequency", _("Billing frequency"), BillingFrequency),
         _choice("billing_terms", _("Billing terms"), BillingTerms),

@@ -7,27 +7,11 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from recurra.subscriptions.properties import Kind, Property, person_name, user_name, user_name_sql
-
-OWNER_NAME = ("owner__first_name", "owner__last_name", "owner__username")
+from recurra.subscriptions.properties import Kind, Property, owner_property, person_name
 
 
 def _text(key: str, label: object, path: str | None = None) -> Property:
     return Property(key, label, Kind.TEXT, path or key, sort=(Lower(path or key),), fields=(path or key,))  # type: ignore[arg-type]
-
-
-def _owner() -> Property:
-    return Property(
-        "owner",
-        _("Owner"),
-        Kind.USER,
-        "owner",
-        sort=(Lower(user_name_sql("owner")),),
-        nullable=True,
-        fields=OWNER_NAME,
-        combine=user_name,
-        related="owner",
-    )
 
 
 def _dates() -> tuple[Property, ...]:
@@ -64,7 +48,7 @@ CONTACT_PROPERTIES: dict[str, Property] = {
             fields=("company__name",),
             related="company",
         ),
-        _owner(),
+        owner_property(),
         Property(
             "email_opt_out",
             _("Unsubscribed from emails"),
@@ -84,7 +68,7 @@ COMPANY_PROPERTIES: dict[str, Property] = {
         _text("name", _("Name")),
         _text("domain", _("Domain")),
         _text("phone", _("Phone")),
-        _owner(),
+        owner_property(),
         _text("city", _("City")),
         _text("country", _("Country")),
         *_dates(),
