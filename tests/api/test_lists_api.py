@@ -162,7 +162,7 @@ def test_the_recipe_of_docs_lists_md(api, people) -> None:
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "lists.md").read_text()
-    (recipe,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text.split("## Recipe", 1)[1], re.S)]
+    (recipe,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text.split("## Recipe", 1)[1].split("\n## ", 1)[0], re.S)]
     made = ok(api.post("/lists", recipe), 201)
     assert made["name"] == "Contacts with a known subscription end date"
     assert emails(api, made["id"]) == ["ada@example.com", "bo@example.com"]
