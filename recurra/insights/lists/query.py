@@ -40,4 +40,6 @@ def _clause(clause: Clause, *, object: str, today: date, zone: ZoneInfo) -> Q:
         return Q(Exists(theirs.filter(matching)))
     if clause.match == "none":
         return ~Q(Exists(theirs.filter(matching)))
+    if not matching:  # no subscription filter: every subscription matches (``exclude(Q())`` is all)
+        return Q(Exists(theirs))
     return Q(Exists(theirs)) & ~Q(Exists(theirs.exclude(matching)))  # all: some, and none that do not
