@@ -35,6 +35,7 @@ from recurra.commerce.models import PaymentLink, Quote
 from recurra.core.redaction import MARK
 from recurra.crm.models import Company, Contact, Deal
 from recurra.exports.models import Export
+from recurra.insights.models import RecordList
 from recurra.invoicing.models import Invoice
 from recurra.jobs import runner
 from recurra.notifications.bulk import bulk_email_send
@@ -193,6 +194,7 @@ def _api_gets(client: ApiClient) -> Iterator[tuple[str, Any]]:
         "endpoint_id": WebhookEndpoint,
         "delivery_id": WebhookDelivery,
         "workflow_id": Workflow,
+        "list_id": RecordList,
         "bulk_email_id": BulkEmail,
     }
     document = ok(client.get("/openapi.json"))

@@ -114,7 +114,7 @@ def test_a_static_list_by_hand_and_a_snapshot(api, people) -> None:
     assert ok(api.post(f"/lists/{made['id']}/members", {"ids": ids})) == {"added": 0}
     assert emails(api, made["id"]) == ["ada@example.com", "cy@example.com"]
     assert Event.objects.filter(type="list.member_added", object_id=made["id"]).count() == 2
-    assert ok(api.delete(f"/lists/{made['id']}/members", {"ids": [people["cy"].pk]})) == {"removed": 1}
+    assert api.delete(f"/lists/{made['id']}/members", {"ids": [people["cy"].pk]}).status_code == 204
     assert_problem(api.post(f"/lists/{made['id']}/members", {"ids": ["con_nope"]}), 422, "ids")
 
     live = active(api, subs("any", END_KNOWN))
@@ -162,7 +162,10 @@ def test_the_recipe_of_docs_lists_md(api, people) -> None:
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "lists.md").read_text()
-    (recipe,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text.split("## Recipe", 1)[1].split("\n## ", 1)[0], re.S)]
+    (recipe,) = [
+        json.loads(b)
+        for b in re.findall(r"```json\n(.*?)```", text.split("## Recipe", 1)[1].split("\n## ", 1)[0], re.S)
+    ]
     made = ok(api.post("/lists", recipe), 201)
     assert made["name"] == "Contacts with a known subscription end date"
     assert emails(api, made["id"]) == ["ada@example.com", "bo@example.com"]

@@ -89,10 +89,6 @@ class AddedOut(BaseModel):
     added: int
 
 
-class RemovedOut(BaseModel):
-    removed: int
-
-
 class SnapshotIn(In):
     name: Name
 
@@ -185,12 +181,16 @@ def add_members(request: HttpRequest, list_id: Id, payload: IdsIn) -> AddedOut:
     return AddedOut(added=added)
 
 
-@router.delete("/{list_id}/members", response=RemovedOut, summary="Remove records from a static list")
-def remove_members(request: HttpRequest, list_id: Id, payload: IdsIn) -> RemovedOut:
-    removed = services.list_members_remove(
+@router.delete(
+    "/{list_id}/members",
+    response={204: None},
+    summary="Remove records from a static list (not members: nothing)",
+)
+def remove_members(request: HttpRequest, list_id: Id, payload: IdsIn) -> HttpResponse:
+    services.list_members_remove(
         record_list=list_or_404(list_id), ids=payload.ids, actor=actor(request), at=clock.now()
     )
-    return RemovedOut(removed=removed)
+    return no_content()
 
 
 @router.post(
