@@ -56,7 +56,7 @@ from recurra.saved_views.spec import (
 )
 from recurra.subscriptions.properties import PROPERTIES, Kind, Property
 from recurra.web.forms.base import ServiceForm, sentence
-from recurra.web.forms.workflows import rest_json, rest_of, rest_words
+from recurra.web.forms.workflows import KeptFilters, rest_of
 from recurra.web.index_state import (
     EditorRow,
     edited_rows,
@@ -84,7 +84,7 @@ Place = tuple[int, int]  # (group, index) of a condition in the JSON sent to the
 
 
 @dataclass
-class SubscriptionsCard:
+class SubscriptionsCard(KeptFilters):
     """A condition on the record's subscriptions as the form holds it."""
 
     match: str = "any"
@@ -93,17 +93,6 @@ class SubscriptionsCard:
     errors: dict[str, list[str]] = field(default_factory=dict)  # "match", "" (the card's own)
     places: dict[Place, EditorRow] = field(default_factory=dict)  # its rows by their place in the JSON
 
-    @property
-    def rest_json(self) -> str:
-        return rest_json(self.rest)
-
-    @property
-    def rest_words(self) -> str:
-        return rest_words(self.rest)
-
-    @property
-    def top_errors(self) -> list[str]:
-        return self.errors.get("", [])
 
 
 @dataclass

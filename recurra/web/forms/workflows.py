@@ -121,8 +121,28 @@ class TriggerCard:
         return self.errors.get("", [])
 
 
+class KeptFilters:
+    """A card holding filter conditions, and what else the API set beside them (``rest``: search,
+    statuses, next payment date), shown in words and kept; and its own errors (``errors[""]``)."""
+
+    rest: dict[str, Any]
+    errors: dict[str, list[str]]
+
+    @property
+    def rest_json(self) -> str:
+        return rest_json(self.rest)
+
+    @property
+    def rest_words(self) -> str:
+        return rest_words(self.rest)
+
+    @property
+    def top_errors(self) -> list[str]:
+        return self.errors.get("", [])
+
+
 @dataclass
-class Card:
+class Card(KeptFilters):
     """One action as the form holds it (raw text), with its place once numbered."""
 
     type: str
@@ -155,14 +175,6 @@ class Card:
         return editor_rows(self.rows, prefix=f"{self.prefix}.c")
 
     @property
-    def rest_json(self) -> str:
-        return rest_json(self.rest)
-
-    @property
-    def rest_words(self) -> str:
-        return rest_words(self.rest)
-
-    @property
     def then_key(self) -> str:
         return f"{self.key}.then"
 
@@ -180,13 +192,9 @@ class Card:
         """The list it is in may hold another branch."""
         return self.level < MAX_BRANCH_DEPTH
 
-    @property
-    def top_errors(self) -> list[str]:
-        return self.errors.get("", [])
-
 
 @dataclass
-class Editor:
+class Editor(KeptFilters):
     name: str = ""
     enabled: bool = False
     reenroll: bool = False
@@ -200,17 +208,6 @@ class Editor:
     def editor(self) -> list[list[dict[str, Any]]]:
         return editor_rows(self.rows, prefix="f")
 
-    @property
-    def rest_json(self) -> str:
-        return rest_json(self.rest)
-
-    @property
-    def rest_words(self) -> str:
-        return rest_words(self.rest)
-
-    @property
-    def top_errors(self) -> list[str]:
-        return self.errors.get("", [])
 
     @property
     def has_errors(self) -> bool:
