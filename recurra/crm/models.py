@@ -91,7 +91,7 @@ class Contact(Timestamped, Address, Owned):
     )
     # Unsubscribed from email to lists (``list_email``): set by the contact through an email's
     # unsubscribe link, or by the team; transactional emails (receipts, invoices...) still go.
-    email_opt_out = models.BooleanField(default=False)
+    email_opt_out = models.BooleanField(default=False, db_default=False)  # rows written by raw SQL too
 
     class Meta:
         ordering = ["-id"]

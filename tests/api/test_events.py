@@ -52,6 +52,7 @@ def test_create_update_delete_write_events_with_the_key_as_actor(api, api_as):
         "postal_code": "",
         "country": "",
         "owner_id": None,
+        "email_opt_out": False,
         "created_at": T0_TEXT,
         "updated_at": T0_TEXT,
     }

@@ -21,7 +21,7 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 def test_create_a_contact_and_find_it_in_the_list(signed_in_page: Any, live_server: Any) -> None:
     page = signed_in_page
     page.get_by_role("link", name="New contact").click()
-    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Email", exact=True).fill("ada@example.com")
     page.get_by_label("First name").fill("Ada")
     page.get_by_label("Last name").fill("Lovelace")
     page.get_by_label("Country").fill("GB")

@@ -376,7 +376,9 @@ def test_an_edit_makes_a_new_version_and_a_rename_does_not(editor: Client) -> No
     workflow.refresh_from_db()
     assert workflow.version == 2
     assert workflow.definition["actions"][0]["subject"] == "Changed {{ subscription.name }}"
-    assert list(WorkflowVersion.objects.filter(workflow=workflow).values_list("number", flat=True)) == [1, 2]
+    assert list(
+        WorkflowVersion.objects.filter(workflow=workflow).order_by("number").values_list("number", flat=True)
+    ) == [1, 2]
     assert messages(editor.get(saved["Location"]))[0].startswith("Saved as version 2.")
 
 

@@ -52,7 +52,7 @@ MAX_NAME = 200
 
 
 def _checked_name(name: Any) -> str:
-    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME:
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME or "\x00" in name:
         raise ValidationFailed.field("name", f"must be text of 1 to {MAX_NAME} characters")
     return name.strip()
 

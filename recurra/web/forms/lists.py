@@ -94,7 +94,6 @@ class SubscriptionsCard(KeptFilters):
     places: dict[Place, EditorRow] = field(default_factory=dict)  # its rows by their place in the JSON
 
 
-
 @dataclass
 class Item:
     """One condition of a group: on an own property (``row``) or on the subscriptions (``subs``)."""

@@ -208,7 +208,6 @@ class Editor(KeptFilters):
     def editor(self) -> list[list[dict[str, Any]]]:
         return editor_rows(self.rows, prefix="f")
 
-
     @property
     def has_errors(self) -> bool:
         return bool(self.errors or self.trigger.errors or any(c.errors for c in walk(self.actions)))
